@@ -1,0 +1,62 @@
+"""crmine: customer data mining from transaction logs.
+
+The public names are loaded lazily (PEP 562) so that ``import crmine`` stays
+light: nothing heavier than the package itself is imported until a name is
+used.  ``crmine.__all__`` lists every public name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from crmine._version import __version__
+
+# public name -> submodule that defines it
+_LAZY: dict[str, str] = {
+    # schema and cleaning
+    "TransactionSchema": "crmine.schema",
+    "CleaningReport": "crmine.schema",
+    "validate_transactions": "crmine.schema",
+    "clean_transactions": "crmine.schema",
+    # features
+    "TransactionFeatures": "crmine.features",
+    "TransactionAggregates": "crmine.features",
+    "rfm_table": "crmine.features",
+    "basket_matrix": "crmine.features",
+    "BasketMatrix": "crmine.features",
+    # data
+    "make_retail": "crmine.datasets",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crmine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
+    from crmine.datasets import make_retail
+    from crmine.features import (
+        BasketMatrix,
+        TransactionAggregates,
+        TransactionFeatures,
+        basket_matrix,
+        rfm_table,
+    )
+    from crmine.schema import (
+        CleaningReport,
+        TransactionSchema,
+        clean_transactions,
+        validate_transactions,
+    )

@@ -1,0 +1,46 @@
+"""Exceptions raised by crmine.
+
+Every error names the column, the offending value and the fix.  All of them
+subclass a built-in (``ValueError`` or ``TypeError``) so that callers who
+catch the built-in keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CrmineError",
+    "SchemaError",
+    "NotFittedError",
+    "DataWarning",
+    "ConvergenceWarning",
+]
+
+
+class CrmineError(Exception):
+    """Base class of every exception raised on purpose by crmine."""
+
+
+class SchemaError(CrmineError, ValueError):
+    """The transaction log or customer table does not have the expected shape.
+
+    Raised for a missing column, unparseable timestamps, non-numeric amounts,
+    missing customer ids and similar problems.  The message names the column,
+    shows a few offending values with their count and says how to fix it.
+    """
+
+
+class NotFittedError(CrmineError, ValueError, AttributeError):
+    """An estimator was used before ``fit``.
+
+    Subclasses scikit-learn's convention (``ValueError`` and
+    ``AttributeError``) so ``sklearn.utils.validation.check_is_fitted``
+    users catch it too.
+    """
+
+
+class DataWarning(UserWarning):
+    """The data allows a result, but the result deserves caution."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An optimiser stopped at a boundary or did not converge."""
