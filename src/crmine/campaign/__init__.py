@@ -1,0 +1,37 @@
+"""Campaign evaluation: response and lift, significance, uplift models and metrics.
+
+After a campaign, marketing asks three questions, and this package answers each:
+
+- *Did it work?*  :func:`response_summary` compares the arms of a randomised
+  campaign (rates with Wilson intervals, lift with Newcombe intervals, z /
+  Fisher tests, Holm correction, incremental responders and revenue, a
+  sample-ratio-mismatch check).
+- *For whom?*  :class:`TwoModelUplift` and :class:`ClassTransformationUplift`
+  estimate the individual uplift; :func:`qini_curve`, :func:`uplift_curve`,
+  :func:`qini_auc_score`, :func:`uplift_auc_score`, :func:`uplift_at_k` and
+  :func:`uplift_by_percentile` evaluate it (same numbers as scikit-uplift).
+- *Whom to contact next time?*  :func:`campaign_profit` finds the most
+  profitable contact depth under a budget.
+"""
+
+from __future__ import annotations
+
+from crmine.campaign._response import (
+    ResponseSummary,
+    SampleRatioMismatch,
+    holm_adjust,
+    newcombe_interval,
+    response_summary,
+    sample_ratio_mismatch,
+    wilson_interval,
+)
+
+__all__ = [
+    "ResponseSummary",
+    "SampleRatioMismatch",
+    "holm_adjust",
+    "newcombe_interval",
+    "response_summary",
+    "sample_ratio_mismatch",
+    "wilson_interval",
+]

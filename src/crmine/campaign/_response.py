@@ -1,0 +1,692 @@
+"""Campaign response: rates, lift, intervals, significance and sample-ratio checks."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from crmine.exceptions import DataWarning, SchemaError
+
+__all__ = [
+    "ResponseSummary",
+    "SampleRatioMismatch",
+    "holm_adjust",
+    "newcombe_interval",
+    "response_summary",
+    "sample_ratio_mismatch",
+    "wilson_interval",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Fisher's exact test replaces the z test when the smallest expected cell count
+#: of the 2 x 2 table (arm vs control, responded vs not) is below this value.
+FISHER_MIN_EXPECTED = 5.0
+
+TEST_RULE = (
+    "two-sided pooled two-proportion z test (p-value identical to Pearson's chi-square "
+    "without continuity correction); Fisher's exact test instead when the smallest expected "
+    f"cell count of the 2x2 table is below {FISHER_MIN_EXPECTED:g} (Cochran's rule)"
+)
+
+
+def _z(alpha: float) -> float:
+    return float(stats.norm.ppf(1.0 - alpha / 2.0))
+
+
+def wilson_interval(
+    successes: Any, trials: Any, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray] | tuple[float, float]:
+    r"""Wilson score interval for a binomial proportion.
+
+    With :math:`\hat p = x / n` and :math:`z = \Phi^{-1}(1 - \alpha / 2)`:
+
+    .. math::
+
+        \frac{x + z^2/2}{n + z^2} \pm \frac{z}{n + z^2}
+        \sqrt{n \hat p (1 - \hat p) + z^2 / 4}
+
+    Parameters
+    ----------
+    successes : int or array-like of int
+        Number of successes :math:`x`.
+    trials : int or array-like of int
+        Number of trials :math:`n` (must be positive).
+    alpha : float, default 0.05
+        One minus the coverage of the interval.
+
+    Returns
+    -------
+    low, high : float or ndarray
+        Interval bounds (NaN where ``trials == 0``).
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(8, 10)
+    >>> round(low, 4), round(high, 4)
+    (0.4902, 0.9433)
+    """
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    z = _z(alpha)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = x / n
+        denom = n + z * z
+        center = (x + z * z / 2.0) / denom
+        half = z / denom * np.sqrt(n * p * (1.0 - p) + z * z / 4.0)
+        low = np.clip(center - half, 0.0, 1.0)
+        high = np.clip(center + half, 0.0, 1.0)
+    if low.ndim == 0:
+        return float(low), float(high)
+    return low, high
+
+
+def newcombe_interval(
+    x1: int, n1: int, x2: int, n2: int, alpha: float = 0.05
+) -> tuple[float, float]:
+    r"""Newcombe hybrid-score interval for a difference of two proportions.
+
+    Newcombe's (1998) method 10: with :math:`d = \hat p_1 - \hat p_2` and the
+    Wilson intervals :math:`(l_i, u_i)` of each proportion,
+
+    .. math::
+
+        \left(d - \sqrt{(\hat p_1 - l_1)^2 + (u_2 - \hat p_2)^2},\;
+              d + \sqrt{(u_1 - \hat p_1)^2 + (\hat p_2 - l_2)^2}\right)
+
+    Parameters
+    ----------
+    x1, n1 : int
+        Successes and trials of the first (treated) group.
+    x2, n2 : int
+        Successes and trials of the second (control) group.
+    alpha : float, default 0.05
+        One minus the coverage of the interval.
+
+    Returns
+    -------
+    low, high : float
+        Bounds of the interval for :math:`p_1 - p_2`.
+
+    Examples
+    --------
+    >>> low, high = newcombe_interval(56, 70, 48, 80)  # Newcombe (1998), example (a)
+    >>> round(low, 4), round(high, 4)
+    (0.0524, 0.3339)
+    """
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_interval(x1, n1, alpha)
+    l2, u2 = wilson_interval(x2, n2, alpha)
+    d = p1 - p2
+    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return float(low), float(high)
+
+
+def holm_adjust(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down adjustment of a family of p-values.
+
+    The i-th smallest of ``m`` p-values is multiplied by ``m - i + 1``; the
+    running maximum keeps the order and values are capped at 1.  NaN entries
+    are ignored (and stay NaN).
+
+    Parameters
+    ----------
+    p_values : array-like of float
+        Unadjusted p-values of one family of comparisons.
+
+    Returns
+    -------
+    ndarray
+        Adjusted p-values in the input order.
+
+    Examples
+    --------
+    >>> holm_adjust([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="mergesort")
+    adj = np.minimum(1.0, np.maximum.accumulate(q[order] * (m - np.arange(m))))
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+@dataclass(frozen=True)
+class SampleRatioMismatch:
+    """Result of a sample-ratio-mismatch (SRM) chi-square check.
+
+    Attributes
+    ----------
+    statistic : float
+        Pearson chi-square goodness-of-fit statistic.
+    dof : int
+        Degrees of freedom (number of arms - 1).
+    p_value : float
+        Upper-tail p-value of ``statistic``.
+    observed : pandas.Series
+        Customers per arm.
+    expected : pandas.Series
+        Customers per arm expected under the planned split.
+    alpha : float
+        Threshold under which a mismatch is declared.
+    mismatch : bool
+        ``p_value < alpha``: the assignment did not follow the planned split
+        and the comparison between arms may be biased.
+    """
+
+    statistic: float
+    dof: int
+    p_value: float
+    observed: pd.Series
+    expected: pd.Series
+    alpha: float
+    mismatch: bool
+
+
+def sample_ratio_mismatch(
+    counts: Mapping[Any, int] | pd.Series,
+    planned_split: Mapping[Any, float] | None = None,
+    *,
+    alpha: float = 0.001,
+) -> SampleRatioMismatch:
+    r"""Check the arm sizes of an experiment against the planned split.
+
+    Pearson's chi-square goodness-of-fit test of the observed customers per
+    arm :math:`O_a` against :math:`E_a = N w_a / \sum_b w_b`:
+    :math:`\chi^2 = \sum_a (O_a - E_a)^2 / E_a` with (arms - 1) degrees of
+    freedom.  The conventional threshold ``alpha=0.001`` (Kohavi et al.,
+    *Trustworthy Online Controlled Experiments*) keeps false alarms rare on
+    large campaigns.
+
+    Parameters
+    ----------
+    counts : mapping or pandas.Series
+        Customers per arm.
+    planned_split : mapping, optional
+        Planned weight (share or ratio) per arm; ``None`` means an equal split.
+        Every planned arm must have customers and every observed arm must be
+        planned.
+    alpha : float, default 0.001
+        Significance level of the mismatch flag.
+
+    Returns
+    -------
+    SampleRatioMismatch
+
+    Raises
+    ------
+    SchemaError
+        An arm of the plan has no customers, an observed arm is not planned,
+        or a weight is not positive.
+
+    Examples
+    --------
+    >>> srm = sample_ratio_mismatch({"A": 5100, "B": 4900})
+    >>> round(srm.statistic, 2), round(srm.p_value, 4), srm.mismatch
+    (4.0, 0.0455, False)
+    """
+    observed = pd.Series(counts, dtype=float)
+    if observed.empty:
+        raise SchemaError("sample_ratio_mismatch: no arms given; pass the customers per arm.")
+    if planned_split is None:
+        weights = pd.Series(1.0, index=observed.index)
+    else:
+        weights = pd.Series(planned_split, dtype=float)
+        missing = [a for a in weights.index if a not in observed.index or observed[a] == 0]
+        if missing:
+            raise SchemaError(
+                f"arm(s) {missing!r} of planned_split have no customers; remove them from "
+                "planned_split or check the arm column."
+            )
+        extra = [a for a in observed.index if a not in weights.index]
+        if extra:
+            raise SchemaError(
+                f"arm(s) {extra!r} are observed but not in planned_split "
+                f"{dict(weights)!r}; add their planned share."
+            )
+        bad = weights[~(weights > 0) | ~np.isfinite(weights)]
+        if not bad.empty:
+            raise SchemaError(
+                f"planned_split weights must be positive and finite, got {dict(bad)!r}."
+            )
+        weights = weights.reindex(observed.index)
+    if (observed == 0).any():
+        empty = list(observed.index[observed == 0])
+        raise SchemaError(f"arm(s) {empty!r} have no customers; every arm needs customers.")
+    total = observed.sum()
+    expected = total * weights / weights.sum()
+    if len(observed) < 2:
+        stat, p = 0.0, 1.0
+    else:
+        stat = float(((observed - expected) ** 2 / expected).sum())
+        p = float(stats.chi2.sf(stat, len(observed) - 1))
+    return SampleRatioMismatch(
+        statistic=stat,
+        dof=len(observed) - 1,
+        p_value=p,
+        observed=observed.astype("int64"),
+        expected=expected,
+        alpha=alpha,
+        mismatch=bool(p < alpha),
+    )
+
+
+@dataclass(frozen=True)
+class ResponseSummary:
+    """Per-arm campaign results returned by :func:`response_summary`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per arm (control first), see :func:`response_summary` for the
+        columns.
+    srm : SampleRatioMismatch or None
+        Sample-ratio-mismatch check against the planned split.
+    control : object
+        Label of the control arm.
+    alpha : float
+        One minus the coverage of every interval.
+    test_rule : str
+        How the response p-values were computed.
+    """
+
+    table: pd.DataFrame
+    srm: SampleRatioMismatch | None
+    control: Any
+    alpha: float
+    test_rule: str = field(default=TEST_RULE)
+
+    def __repr__(self) -> str:
+        srm = "not checked"
+        if self.srm is not None:
+            srm = f"chi2={self.srm.statistic:.3f}, p={self.srm.p_value:.4g}" + (
+                " MISMATCH" if self.srm.mismatch else " ok"
+            )
+        return (
+            f"ResponseSummary(control={self.control!r}, alpha={self.alpha}, "
+            f"sample ratio: {srm})\n{self.table.to_string()}"
+        )
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return self.table._repr_html_()
+
+
+def _fisher_needed(x1: int, n1: int, x2: int, n2: int) -> bool:
+    n = n1 + n2
+    x = x1 + x2
+    expected = np.array([n1 * x, n1 * (n - x), n2 * x, n2 * (n - x)], dtype=float) / n
+    return bool(expected.min() < FISHER_MIN_EXPECTED)
+
+
+def _two_proportion_p(x1: int, n1: int, x2: int, n2: int, test: str) -> tuple[str, float]:
+    use_fisher = test == "fisher" or (test == "auto" and _fisher_needed(x1, n1, x2, n2))
+    if use_fisher:
+        res = stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]])
+        return "fisher", float(res[1])
+    pooled = (x1 + x2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return "z", 1.0
+    zstat = (x1 / n1 - x2 / n2) / se
+    return "z", float(2 * stats.norm.sf(abs(zstat)))
+
+
+def _katz_ratio_interval(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[float, float]:
+    if x1 == 0 or x2 == 0:
+        return np.nan, np.nan
+    rr = (x1 / n1) / (x2 / n2)
+    se = np.sqrt(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2)
+    z = _z(alpha)
+    return float(rr * np.exp(-z * se)), float(rr * np.exp(z * se))
+
+
+def _welch(a: np.ndarray, b: np.ndarray, alpha: float) -> tuple[float, float, float, float]:
+    """Difference of means a - b, Welch CI and p-value."""
+    diff = float(a.mean() - b.mean())
+    if a.size < 2 or b.size < 2:
+        return diff, np.nan, np.nan, np.nan
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = np.sqrt(va + vb)
+    if se == 0:
+        return diff, diff, diff, (1.0 if diff == 0 else 0.0)
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    t = stats.t.ppf(1 - alpha / 2, dof)
+    p = 2 * stats.t.sf(abs(diff / se), dof)
+    return diff, float(diff - t * se), float(diff + t * se), float(p)
+
+
+def _mean_interval(v: np.ndarray, alpha: float) -> tuple[float, float]:
+    if v.size < 2:
+        return np.nan, np.nan
+    se = v.std(ddof=1) / np.sqrt(v.size)
+    t = stats.t.ppf(1 - alpha / 2, v.size - 1)
+    m = v.mean()
+    return float(m - t * se), float(m + t * se)
+
+
+def _binary_column(df: pd.DataFrame, col: str) -> np.ndarray:
+    s = df[col]
+    if pd.api.types.is_bool_dtype(s):
+        if s.isna().any():
+            raise SchemaError(f"column {col!r} has {int(s.isna().sum())} missing values.")
+        return s.to_numpy(dtype="int64")
+    if not pd.api.types.is_numeric_dtype(s):
+        raise SchemaError(
+            f"column {col!r} must be numeric 0/1, got dtype {s.dtype} (e.g. {s.iloc[0]!r}); "
+            "encode responders as 1 and non-responders as 0."
+        )
+    if s.isna().any():
+        raise SchemaError(
+            f"column {col!r} has {int(s.isna().sum())} missing values; decide whether they are "
+            "non-responders (fill with 0) or drop those customers before the analysis."
+        )
+    bad = s[~s.isin([0, 1])]
+    if not bad.empty:
+        raise SchemaError(
+            f"column {col!r} must contain only 0/1, found {bad.nunique()} other value(s) "
+            f"such as {bad.iloc[0]!r} ({bad.size} rows); binarise the response first."
+        )
+    return s.to_numpy(dtype="int64")
+
+
+def _arm_order(arms: pd.Series, control: Any) -> list[Any]:
+    if isinstance(arms.dtype, pd.CategoricalDtype):
+        levels = list(arms.cat.categories)
+    else:
+        levels = sorted(pd.unique(arms), key=lambda v: (str(type(v)), v))
+    return [control] + [a for a in levels if a != control]
+
+
+def response_summary(
+    df: pd.DataFrame,
+    arm_col: str,
+    response_col: str,
+    control: Any = None,
+    value_col: str | None = None,
+    alpha: float = 0.05,
+    *,
+    test: str = "auto",
+    planned_split: Mapping[Any, float] | None = None,
+    srm_alpha: float = 0.001,
+) -> ResponseSummary:
+    r"""Summarise a randomised campaign: response, lift and significance per arm.
+
+    For every arm :math:`a` with :math:`n_a` customers and :math:`x_a`
+    responders, compared with the control arm :math:`c`:
+
+    - response rate :math:`\hat p_a = x_a / n_a` with a Wilson score interval
+      (:func:`wilson_interval`);
+    - absolute lift :math:`\hat p_a - \hat p_c` with Newcombe's hybrid-score
+      interval (:func:`newcombe_interval`);
+    - relative lift :math:`\hat p_a / \hat p_c - 1` with the Katz log
+      risk-ratio interval :math:`\exp(\ln RR \pm z \sqrt{1/x_a - 1/n_a + 1/x_c - 1/n_c})
+      - 1` (NaN when an arm has no responders);
+    - p-value of :math:`H_0: p_a = p_c`: two-sided pooled two-proportion z
+      test (identical to Pearson's chi-square without continuity correction),
+      or Fisher's exact test when the smallest expected cell count of the 2x2
+      table is below 5 (``test="auto"``, Cochran's rule);
+    - with more than one treated arm, Holm-adjusted p-values
+      (``p_value_holm``); intervals are per comparison (not adjusted);
+    - incremental responders :math:`n_a (\hat p_a - \hat p_c)`: responders
+      the campaign created in arm :math:`a` (interval = Newcombe bounds times
+      :math:`n_a`);
+    - with ``value_col``: revenue per customer with a t interval, the
+      difference of means with Welch's interval and p-value, and the
+      incremental revenue :math:`n_a (\bar v_a - \bar v_c)`.
+
+    A sample-ratio-mismatch check (:func:`sample_ratio_mismatch`) compares the
+    arm sizes with ``planned_split``; a mismatch emits a
+    :class:`~crmine.exceptions.DataWarning`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per customer.  Not modified.
+    arm_col : str
+        Column with the arm (treatment group) of each customer.
+    response_col : str
+        Column with the 0/1 (or boolean) response.
+    control : object, optional
+        Label of the control arm.  Required unless the arms are exactly
+        ``{0, 1}`` (then 0 is the control).
+    value_col : str, optional
+        Numeric column with the revenue (or any value) per customer.
+    alpha : float, default 0.05
+        One minus the coverage of every interval; also the threshold of the
+        ``significant`` column (applied to the Holm-adjusted p-value).
+    test : {"auto", "z", "fisher"}, default "auto"
+        Test of the response rates; ``"auto"`` applies the rule above.
+    planned_split : mapping, optional
+        Planned share per arm for the sample-ratio check; ``None`` means an
+        equal split.
+    srm_alpha : float, default 0.001
+        Threshold of the sample-ratio-mismatch flag.
+
+    Returns
+    -------
+    ResponseSummary
+        ``.table`` is indexed by arm (control first) with columns
+        ``customers``, ``responders``, ``response_rate``,
+        ``response_rate_low``, ``response_rate_high``, ``lift_abs``,
+        ``lift_abs_low``, ``lift_abs_high``, ``lift_rel``, ``lift_rel_low``,
+        ``lift_rel_high``, ``test``, ``p_value``, ``p_value_holm``,
+        ``significant``, ``incremental_responders``,
+        ``incremental_responders_low``, ``incremental_responders_high`` and,
+        with ``value_col``, ``revenue``, ``revenue_per_customer``,
+        ``revenue_per_customer_low``, ``revenue_per_customer_high``,
+        ``revenue_diff``, ``revenue_diff_low``, ``revenue_diff_high``,
+        ``revenue_p_value``, ``revenue_p_value_holm``,
+        ``incremental_revenue``, ``incremental_revenue_low``,
+        ``incremental_revenue_high``.  The control row has NaN comparisons.
+
+    Raises
+    ------
+    SchemaError
+        Missing column, response not 0/1, missing values, a single arm, a
+        missing control arm or an arm without customers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"arm": ["mail"] * 100 + ["none"] * 100,
+    ...                    "resp": [1] * 30 + [0] * 70 + [1] * 20 + [0] * 80})
+    >>> s = response_summary(df, "arm", "resp", control="none")
+    >>> s.table[["customers", "responders", "response_rate", "lift_abs"]]
+          customers  responders  response_rate  lift_abs
+    arm
+    none        100          20            0.2       NaN
+    mail        100          30            0.3       0.1
+    >>> round(float(s.table.loc["mail", "p_value"]), 4)
+    0.1025
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
+    if test not in ("auto", "z", "fisher"):
+        raise ValueError(f"test must be 'auto', 'z' or 'fisher', got {test!r}.")
+    needed = [arm_col, response_col] + ([value_col] if value_col is not None else [])
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"column(s) {missing!r} not found in the frame; available columns: "
+            f"{list(df.columns)!r}."
+        )
+    if df.empty:
+        raise SchemaError("the campaign frame is empty; it needs one row per customer.")
+    arms = df[arm_col]
+    if arms.isna().any():
+        raise SchemaError(
+            f"column {arm_col!r} has {int(arms.isna().sum())} missing arm labels; assign "
+            "every customer to an arm or drop those rows before the analysis."
+        )
+    y = _binary_column(df, response_col)
+    values = None
+    if value_col is not None:
+        v = df[value_col]
+        if not pd.api.types.is_numeric_dtype(v) or pd.api.types.is_bool_dtype(v):
+            raise SchemaError(f"column {value_col!r} must be numeric, got dtype {v.dtype}.")
+        values = v.to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            n_bad = int((~np.isfinite(values)).sum())
+            raise SchemaError(
+                f"column {value_col!r} has {n_bad} missing or infinite values; fill "
+                "non-buyers with 0 and fix the others."
+            )
+
+    observed_levels = set(pd.unique(arms))
+    if isinstance(arms.dtype, pd.CategoricalDtype):
+        empty = [c for c in arms.cat.categories if c not in observed_levels]
+        if empty:
+            raise SchemaError(
+                f"arm(s) {empty!r} of column {arm_col!r} have no customers; remove the unused "
+                "categories (Series.cat.remove_unused_categories()) or check the assignment."
+            )
+    if len(observed_levels) < 2:
+        raise SchemaError(
+            f"column {arm_col!r} has a single arm {next(iter(observed_levels))!r}; a campaign "
+            "evaluation needs a control arm and at least one treated arm."
+        )
+    if control is None:
+        if observed_levels == {0, 1}:
+            control = 0
+        else:
+            raise SchemaError(
+                f"control is required: column {arm_col!r} has arms "
+                f"{sorted(map(str, observed_levels))!r}; pass control=<label of the control arm>."
+            )
+    if control not in observed_levels:
+        raise SchemaError(
+            f"control arm {control!r} not found in column {arm_col!r} (arms: "
+            f"{sorted(map(str, observed_levels))!r}); pass the label of the control arm."
+        )
+
+    order = _arm_order(arms, control)
+    arm_values = arms.to_numpy()
+    masks = {a: arm_values == a for a in order}
+    n = {a: int(masks[a].sum()) for a in order}
+    x = {a: int(y[masks[a]].sum()) for a in order}
+    xc, nc = x[control], n[control]
+    pc = xc / nc
+
+    rows = []
+    for a in order:
+        p = x[a] / n[a]
+        lo, hi = wilson_interval(x[a], n[a], alpha)
+        row: dict[str, Any] = {
+            "customers": n[a],
+            "responders": x[a],
+            "response_rate": p,
+            "response_rate_low": lo,
+            "response_rate_high": hi,
+        }
+        if a == control:
+            row.update(
+                lift_abs=np.nan,
+                lift_abs_low=np.nan,
+                lift_abs_high=np.nan,
+                lift_rel=np.nan,
+                lift_rel_low=np.nan,
+                lift_rel_high=np.nan,
+                test=None,
+                p_value=np.nan,
+                incremental_responders=np.nan,
+                incremental_responders_low=np.nan,
+                incremental_responders_high=np.nan,
+            )
+        else:
+            dlo, dhi = newcombe_interval(x[a], n[a], xc, nc, alpha)
+            rlo, rhi = _katz_ratio_interval(x[a], n[a], xc, nc, alpha)
+            name, pval = _two_proportion_p(x[a], n[a], xc, nc, test)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rel = p / pc - 1 if pc > 0 else (np.nan if p == 0 else np.inf)
+            row.update(
+                lift_abs=p - pc,
+                lift_abs_low=dlo,
+                lift_abs_high=dhi,
+                lift_rel=rel,
+                lift_rel_low=rlo - 1,
+                lift_rel_high=rhi - 1,
+                test=name,
+                p_value=pval,
+                incremental_responders=n[a] * (p - pc),
+                incremental_responders_low=n[a] * dlo,
+                incremental_responders_high=n[a] * dhi,
+            )
+        if values is not None:
+            va, vc = values[masks[a]], values[masks[control]]
+            mlo, mhi = _mean_interval(va, alpha)
+            row.update(
+                revenue=float(va.sum()),
+                revenue_per_customer=float(va.mean()),
+                revenue_per_customer_low=mlo,
+                revenue_per_customer_high=mhi,
+            )
+            if a == control:
+                row.update(
+                    revenue_diff=np.nan,
+                    revenue_diff_low=np.nan,
+                    revenue_diff_high=np.nan,
+                    revenue_p_value=np.nan,
+                    incremental_revenue=np.nan,
+                    incremental_revenue_low=np.nan,
+                    incremental_revenue_high=np.nan,
+                )
+            else:
+                diff, lo_, hi_, pv = _welch(va, vc, alpha)
+                row.update(
+                    revenue_diff=diff,
+                    revenue_diff_low=lo_,
+                    revenue_diff_high=hi_,
+                    revenue_p_value=pv,
+                    incremental_revenue=n[a] * diff,
+                    incremental_revenue_low=n[a] * lo_,
+                    incremental_revenue_high=n[a] * hi_,
+                )
+        rows.append(row)
+
+    table = pd.DataFrame(rows, index=pd.Index(order, name=arm_col))
+    table.insert(
+        table.columns.get_loc("p_value") + 1, "p_value_holm", holm_adjust(table["p_value"])
+    )
+    table.insert(
+        table.columns.get_loc("p_value_holm") + 1,
+        "significant",
+        (table["p_value_holm"] < alpha).where(table.index != control, other=False),
+    )
+    table["significant"] = table["significant"].astype(bool)
+    if values is not None:
+        table.insert(
+            table.columns.get_loc("revenue_p_value") + 1,
+            "revenue_p_value_holm",
+            holm_adjust(table["revenue_p_value"]),
+        )
+
+    srm = sample_ratio_mismatch(pd.Series(n), planned_split, alpha=srm_alpha)
+    if srm.mismatch:
+        warnings.warn(
+            f"sample ratio mismatch in column {arm_col!r}: observed {dict(srm.observed)} vs "
+            f"expected {dict(srm.expected.round(1))} (chi2={srm.statistic:.2f}, "
+            f"p={srm.p_value:.2g}); the randomisation may be broken, check the assignment "
+            "before trusting the lift.",
+            DataWarning,
+            stacklevel=2,
+        )
+    logger.debug("response_summary: %d arms, control=%r", len(order), control)
+    return ResponseSummary(table=table, srm=srm, control=control, alpha=alpha)
