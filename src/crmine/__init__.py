@@ -8,7 +8,7 @@ used.  ``crmine.__all__`` lists every public name.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crmine._version import __version__
 
@@ -44,19 +44,3 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
-
-if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
-    from crmine.datasets import make_retail
-    from crmine.features import (
-        BasketMatrix,
-        TransactionAggregates,
-        TransactionFeatures,
-        basket_matrix,
-        rfm_table,
-    )
-    from crmine.schema import (
-        CleaningReport,
-        TransactionSchema,
-        clean_transactions,
-        validate_transactions,
-    )
