@@ -1,0 +1,38 @@
+"""Market-basket analysis: frequent itemsets, association rules, cross-sell.
+
+The level-wise Apriori search (:class:`Apriori`, :func:`apriori`) works on a
+sparse basket matrix built by :func:`as_baskets` from a transaction log, a
+list of baskets, a one-hot DataFrame or a scipy sparse matrix; thresholds are
+exact integer counts.  :func:`association_rules` derives rules with a full set
+of interest measures and Fisher exact tests; :func:`aggregate_items` lifts
+baskets to a category level; :class:`BasketRecommender` turns rules into
+cross-sell recommendations.
+"""
+
+from __future__ import annotations
+
+from crmine.basket._input import Baskets, as_baskets
+from crmine.basket._itemsets import Apriori, apriori, exact_fraction, min_count_for
+from crmine.basket._rules import (
+    RULE_METRICS,
+    association_rules,
+    closed_itemsets,
+    fisher_pvalues,
+    maximal_itemsets,
+    p_adjust,
+)
+
+__all__ = [
+    "RULE_METRICS",
+    "Apriori",
+    "Baskets",
+    "apriori",
+    "as_baskets",
+    "association_rules",
+    "closed_itemsets",
+    "exact_fraction",
+    "fisher_pvalues",
+    "maximal_itemsets",
+    "min_count_for",
+    "p_adjust",
+]

@@ -1,0 +1,590 @@
+"""Association rules, interest measures, significance and itemset filters.
+
+Every rule ``A -> C`` is described by four integers: the number of baskets
+``n``, the antecedent count ``a``, the consequent count ``c`` and the rule
+count ``ac`` (baskets holding ``A`` and ``C``).  Every measure is computed from
+them, and thresholds on rational measures are compared exactly (a float test
+first, and exact integer arithmetic for the values within rounding distance of
+the threshold), so ``53/265 >= 0.2`` holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmine.basket._itemsets import _lookup, _row_keys, exact_fraction
+from crmine.exceptions import SchemaError
+
+__all__ = [
+    "RULE_METRICS",
+    "association_rules",
+    "closed_itemsets",
+    "fisher_pvalues",
+    "maximal_itemsets",
+    "p_adjust",
+]
+
+# name -> (numerator, denominator) as functions of (n, a, c, ac); the value of a
+# zero denominator is given in _ZERO_DEN.
+_Frac = Callable[[Any, Any, Any, Any], tuple[Any, Any]]
+_RATIONAL: dict[str, _Frac] = {
+    "antecedent_support": lambda n, a, c, ac: (a, n + 0 * a),
+    "consequent_support": lambda n, a, c, ac: (c, n + 0 * a),
+    "support": lambda n, a, c, ac: (ac, n + 0 * a),
+    "confidence": lambda n, a, c, ac: (ac, a),
+    "lift": lambda n, a, c, ac: (ac * n, a * c),
+    "leverage": lambda n, a, c, ac: (n * ac - a * c, n * n + 0 * a),
+    "conviction": lambda n, a, c, ac: (a * (n - c), n * (a - ac)),
+    "zhangs_metric": lambda n, a, c, ac: (
+        n * ac - a * c,
+        np.maximum(ac * (n - a), a * (c - ac)),
+    ),
+    "jaccard": lambda n, a, c, ac: (ac, a + c - ac),
+    "certainty": lambda n, a, c, ac: (n * ac - a * c, a * (n - c)),
+    "kulczynski": lambda n, a, c, ac: (ac * (a + c), 2 * a * c),
+    "all_confidence": lambda n, a, c, ac: (ac, np.maximum(a, c)),
+    "imbalance_ratio": lambda n, a, c, ac: (np.abs(a - c), a + c - ac),
+    # cosine = ac / sqrt(a c): thresholded through its square
+    "cosine": lambda n, a, c, ac: (ac * ac, a * c),
+}
+_ZERO_DEN = {"conviction": math.inf, "zhangs_metric": 0.0, "certainty": 0.0}
+_SQUARED = {"cosine"}
+_ALIASES = {
+    "antecedent support": "antecedent_support",
+    "consequent support": "consequent_support",
+    "zhang": "zhangs_metric",
+    "allconfidence": "all_confidence",
+    "imbalance": "imbalance_ratio",
+}
+#: Interest measures available as ``metric`` in :func:`association_rules`.
+RULE_METRICS: tuple[str, ...] = tuple(_RATIONAL)
+
+
+def _metric_value(name: str, n: Any, a: Any, c: Any, ac: Any) -> np.ndarray:
+    num, den = _RATIONAL[name](n, a, c, ac)
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        val = num / den
+    if name in _ZERO_DEN:
+        val = np.where(den == 0, _ZERO_DEN[name], val)
+    if name in _SQUARED:
+        val = np.sqrt(val)
+    return val
+
+
+def _meets(name: str, n: int, a: np.ndarray, c: np.ndarray, ac: np.ndarray, t: Any) -> np.ndarray:
+    """Exact test ``metric >= t`` for every rule."""
+    tf = exact_fraction(t)
+    if name in _SQUARED:
+        if tf <= 0:
+            return np.ones(len(a), dtype=bool)
+        tf = tf * tf
+    num, den = _RATIONAL[name](float(n), *(np.asarray(x, dtype=np.float64) for x in (a, c, ac)))
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    zero = den == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        val = np.where(zero, 0.0, num / np.where(zero, 1.0, den))
+    tfloat = float(tf)
+    tol = 1e-9 * max(1.0, abs(tfloat))
+    out = val >= tfloat
+    unsure = np.flatnonzero(~zero & (np.abs(val - tfloat) <= tol))
+    if len(unsure):
+        big = [np.array([int(v) for v in arr[unsure]], dtype=object) for arr in (a, c, ac)]
+        bnum, bden = _RATIONAL[name](int(n), *big)
+        p, q = tf.numerator, tf.denominator
+        out[unsure] = np.array(
+            [int(x) * q >= p * int(y) for x, y in zip(np.atleast_1d(bnum), np.atleast_1d(bden))],
+            dtype=bool,
+        )
+    if zero.any():
+        zval = _ZERO_DEN.get(name, math.nan)
+        out[zero] = zval >= tf if not math.isnan(zval) else False
+    return out
+
+
+def p_adjust(pvalues: Any, method: str = "holm") -> np.ndarray:
+    """Adjust p-values for multiple testing.
+
+    Parameters
+    ----------
+    pvalues : array-like of float
+        Raw p-values of the ``m`` tests.
+    method : {"bonferroni", "holm", "fdr_bh", "none"}, default="holm"
+        Bonferroni (``min(1, m p)``), Holm's step-down (family-wise error),
+        Benjamini-Hochberg (false discovery rate) or no correction.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values, in the input order.
+
+    Examples
+    --------
+    >>> p_adjust([0.01, 0.04, 0.03], "bonferroni").round(2).tolist()
+    [0.03, 0.12, 0.09]
+    >>> p_adjust([0.01, 0.04, 0.03], "holm").round(2).tolist()
+    [0.03, 0.06, 0.06]
+    >>> p_adjust([0.01, 0.04, 0.03], "fdr_bh").round(2).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    p = np.asarray(pvalues, dtype=np.float64)
+    m = len(p)
+    if method == "none" or m == 0:
+        return p.copy()
+    if method == "bonferroni":
+        return np.minimum(1.0, p * m)
+    order = np.argsort(p, kind="stable")
+    ps = p[order]
+    if method == "holm":
+        adj = np.maximum.accumulate((m - np.arange(m)) * ps)
+    elif method == "fdr_bh":
+        adj = np.minimum.accumulate((m / np.arange(m, 0, -1)) * ps[::-1])[::-1]
+    else:
+        raise ValueError(
+            f"unknown p-value correction {method!r}; use 'bonferroni', 'holm', 'fdr_bh' or 'none'."
+        )
+    out = np.empty(m)
+    out[order] = np.minimum(1.0, adj)
+    return out
+
+
+def fisher_pvalues(n: int, a: Any, c: Any, ac: Any) -> np.ndarray:
+    """One-sided Fisher exact test of positive association for rules.
+
+    The p-value is ``P(X >= ac)`` for ``X ~ Hypergeometric(n, a, c)``: the
+    chance of seeing at least ``ac`` baskets with both sides if antecedent and
+    consequent were independent (arules' ``is.significant`` test).
+
+    Parameters
+    ----------
+    n : int
+        Number of baskets.
+    a, c, ac : array-like of int
+        Antecedent, consequent and rule counts.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> fisher_pvalues(10, [5], [5], [5]).round(4).tolist()
+    [0.004]
+    """
+    from scipy.stats import hypergeom
+
+    a = np.asarray(a, dtype=np.int64)
+    c = np.asarray(c, dtype=np.int64)
+    ac = np.asarray(ac, dtype=np.int64)
+    return np.clip(hypergeom.sf(ac - 1, n, a, c), 0.0, 1.0)
+
+
+class _ItemsetIndex:
+    """Integer-coded, level-sorted view of an itemset table for fast subset lookups."""
+
+    def __init__(self, itemsets: pd.DataFrame, n_baskets: int | None) -> None:
+        if not isinstance(itemsets, pd.DataFrame):
+            raise TypeError(
+                f"itemsets must be the DataFrame returned by apriori(), got "
+                f"{type(itemsets).__name__}."
+            )
+        col = next((c for c in ("itemset", "itemsets") if c in itemsets.columns), None)
+        if col is None:
+            raise SchemaError(
+                f"no 'itemset' column in the itemsets table (columns: {list(itemsets.columns)}); "
+                "pass the table returned by crmine.basket.apriori()."
+            )
+        if n_baskets is None:
+            n_baskets = itemsets.attrs.get("n_baskets")
+        if n_baskets is None:
+            raise SchemaError(
+                "the number of baskets is unknown: the itemsets table has no "
+                ".attrs['n_baskets']; pass n_baskets=... (mlxtend's num_itemsets)."
+            )
+        self.n = int(n_baskets)
+        if "count" in itemsets.columns:
+            counts = itemsets["count"].to_numpy(dtype=np.int64)
+        elif "support" in itemsets.columns:
+            counts = np.rint(itemsets["support"].to_numpy(dtype=np.float64) * self.n).astype(
+                np.int64
+            )
+        else:
+            raise SchemaError(
+                "the itemsets table needs a 'count' or a 'support' column; pass the table "
+                "returned by crmine.basket.apriori()."
+            )
+        sets = [frozenset(s) for s in itemsets[col]]
+        labels = sorted({x for s in sets for x in s}, key=_sort_key)
+        self.labels = np.empty(len(labels), dtype=object)
+        self.labels[:] = labels
+        self.code = {lab: i for i, lab in enumerate(labels)}
+        by_len: dict[int, list[int]] = {}
+        for pos, s in enumerate(sets):
+            by_len.setdefault(len(s), []).append(pos)
+        self.levels: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        for k, positions in sorted(by_len.items()):
+            if k == 0:
+                continue
+            rows = np.array(
+                [sorted(self.code[x] for x in sets[p]) for p in positions], dtype=np.int32
+            ).reshape(len(positions), k)
+            order = np.lexsort(rows.T[::-1])
+            rows = rows[order]
+            pos_arr = np.asarray(positions, dtype=np.int64)[order]
+            keys = _row_keys(rows)
+            self.levels[k] = (rows, counts[pos_arr], pos_arr, keys)
+
+    def position(self, rows: np.ndarray) -> np.ndarray:
+        k = rows.shape[1]
+        if k not in self.levels:
+            return np.full(len(rows), -1, dtype=np.int64)
+        return _lookup(self.levels[k][3], _row_keys(rows))
+
+    def count(self, rows: np.ndarray) -> np.ndarray:
+        pos = self.position(rows)
+        if (pos < 0).any():
+            missing = frozenset(self.labels[rows[np.flatnonzero(pos < 0)[0]]].tolist())
+            raise SchemaError(
+                f"itemset {set(missing)!r} is missing from the itemsets table, but a superset "
+                "is present; rules need every subset of every itemset. Pass the full table "
+                "returned by apriori() (filter the rules, not the itemsets)."
+            )
+        return self.levels[rows.shape[1]][1][pos]
+
+    def codes_of(self, items: Iterable[Any] | None) -> np.ndarray | None:
+        if items is None:
+            return None
+        if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+            items = [items]
+        return np.array(sorted({self.code[x] for x in items if x in self.code}), dtype=np.int32)
+
+
+def _sort_key(x: Any) -> tuple[str, Any]:
+    return (type(x).__name__, x) if not isinstance(x, (int, float)) else ("", x)
+
+
+def _bits(mask: int, k: int) -> list[int]:
+    return [i for i in range(k) if mask >> i & 1]
+
+
+def association_rules(
+    itemsets: pd.DataFrame,
+    metric: str = "confidence",
+    min_threshold: float = 0.8,
+    *,
+    consequents: str = "any",
+    n_baskets: int | None = None,
+    must_contain: Iterable[Any] | None = None,
+    must_not_contain: Iterable[Any] | None = None,
+    consequent_items: Iterable[Any] | None = None,
+    prune_redundant: bool = False,
+    fisher: bool = False,
+    correction: str = "none",
+    alpha: float | None = None,
+) -> pd.DataFrame:
+    """Association rules ``antecedents -> consequents`` from frequent itemsets.
+
+    Parameters
+    ----------
+    itemsets : pandas.DataFrame
+        Frequent itemsets from :func:`apriori` (columns ``itemset`` and
+        ``count``, ``.attrs["n_baskets"]``).  mlxtend tables (``itemsets``,
+        ``support``) work with ``n_baskets`` given.  Every subset of every
+        itemset must be present (as Apriori guarantees).
+    metric : str, default="confidence"
+        Measure to threshold, one of :data:`RULE_METRICS`.
+    min_threshold : float, default=0.8
+        Keep rules with ``metric >= min_threshold``.  Rational measures are
+        compared exactly (``0.2`` means 1/5), cosine through its square.
+    consequents : {"any", "single"}, default="any"
+        ``"any"``: every split of an itemset into two non-empty parts
+        (mlxtend's rule shape); ``"single"``: one-item consequents only
+        (arules' shape).
+    n_baskets : int, optional
+        Number of baskets; read from ``itemsets.attrs["n_baskets"]`` by default.
+    must_contain : iterable, optional
+        Items that every rule must contain (on either side).
+    must_not_contain : iterable, optional
+        Items that no rule may contain.
+    consequent_items : iterable, optional
+        Items allowed in consequents (e.g. the products to cross-sell).
+    prune_redundant : bool, default=False
+        Drop redundant rules: ``A -> C`` is redundant when some rule
+        ``A' -> C`` with a non-empty ``A'`` strictly inside ``A`` has a
+        confidence at least as high (improvement <= 0, compared exactly).
+    fisher : bool, default=False
+        Add ``fisher_p``: the one-sided Fisher exact test p-value of a positive
+        association (see :func:`fisher_pvalues`) and ``fisher_p_adjusted``.
+    correction : {"none", "bonferroni", "holm", "fdr_bh"}, default="none"
+        Multiple-testing correction of ``fisher_p``, over the ``m`` rules that
+        pass the threshold, the constraints and redundancy pruning (the
+        family of rules reported), as in arules' ``is.significant``.
+    alpha : float, optional
+        If given (requires ``fisher=True``), keep only rules with
+        ``fisher_p_adjusted <= alpha``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rule: ``antecedents``, ``consequents`` (frozensets),
+        ``antecedent_count``, ``consequent_count``, ``count``,
+        ``antecedent_support``, ``consequent_support``, ``support``,
+        ``confidence``, ``lift``, ``leverage``, ``conviction``,
+        ``zhangs_metric``, ``jaccard``, ``certainty``, ``kulczynski``,
+        ``all_confidence``, ``cosine``, ``imbalance_ratio`` (and the Fisher
+        columns).  ``.attrs["n_baskets"]`` is kept.
+
+    Notes
+    -----
+    With ``n`` baskets, counts ``a`` (antecedent), ``c`` (consequent) and
+    ``ac`` (both): support ``ac/n``, confidence ``ac/a``, lift ``n ac/(a c)``,
+    leverage ``ac/n - a c/n^2``, conviction ``(1 - c/n) / (1 - ac/a)``,
+    Zhang's metric ``leverage / max(s(AC)(1 - s(A)), s(A)(s(C) - s(AC)))``,
+    Jaccard ``ac/(a + c - ac)``, certainty ``(conf - s(C))/(1 - s(C))``,
+    Kulczynski ``(ac/a + ac/c)/2``, all-confidence ``ac/max(a, c)``, cosine
+    ``ac/sqrt(a c)``, imbalance ratio ``|a - c|/(a + c - ac)``.
+
+    Examples
+    --------
+    >>> from crmine.basket import apriori
+    >>> baskets = [["beer", "diapers"], ["beer", "diapers"], ["beer"], ["milk"]]
+    >>> fi = apriori(baskets, min_support=0.25)
+    >>> rules = association_rules(fi, "confidence", 0.6)
+    >>> for r in rules.itertuples():
+    ...     print(sorted(r.antecedents), "->", sorted(r.consequents), r.confidence, r.lift)
+    ['beer'] -> ['diapers'] 0.666... 1.333...
+    ['diapers'] -> ['beer'] 1.0 1.333...
+    """
+    metric = _ALIASES.get(metric, metric)
+    if metric not in _RATIONAL:
+        raise ValueError(f"unknown metric {metric!r}; choose one of {list(RULE_METRICS)}.")
+    if consequents not in ("any", "single"):
+        raise ValueError(f"consequents must be 'any' or 'single', got {consequents!r}.")
+    if correction not in ("none", "bonferroni", "holm", "fdr_bh"):
+        raise ValueError(
+            f"unknown correction {correction!r}; use 'none', 'bonferroni', 'holm' or 'fdr_bh'."
+        )
+    if alpha is not None and not fisher:
+        raise ValueError("alpha filters on the Fisher p-value: pass fisher=True as well.")
+    exact_fraction(min_threshold)  # validates finiteness
+    index = _ItemsetIndex(itemsets, n_baskets)
+    n = index.n
+    must = index.codes_of(must_contain)
+    if must_contain is not None and must is not None:
+        wanted = set(must_contain) if not isinstance(must_contain, str) else {must_contain}
+        if len(must) < len(wanted):  # an item that is in no itemset: no rule can hold it
+            return _empty_rules(n, fisher)
+    forbid = index.codes_of(must_not_contain)
+    allowed_cons = index.codes_of(consequent_items)
+
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ant", "cons", "a", "c", "ac")}
+    ant_rows: list[list[Any]] = []
+    cons_rows: list[list[Any]] = []
+    for k, (rows, counts, _, _) in index.levels.items():
+        if k < 2:
+            continue
+        ok = np.ones(len(rows), dtype=bool)
+        if forbid is not None and len(forbid):
+            ok &= ~np.isin(rows, forbid).any(axis=1)
+        if must is not None and len(must):
+            ok &= np.isin(rows, must).sum(axis=1) == len(must)
+        rows_k, counts_k = rows[ok], counts[ok]
+        if len(rows_k) == 0:
+            continue
+        full = (1 << k) - 1
+        masks = [m for m in range(1, full) if consequents == "any" or bin(m).count("1") == k - 1]
+        for mask in masks:
+            acols, ccols = _bits(mask, k), _bits(full ^ mask, k)
+            cons = rows_k[:, ccols]
+            sel = np.ones(len(rows_k), dtype=bool)
+            if allowed_cons is not None:
+                sel &= np.isin(cons, allowed_cons).all(axis=1)
+            if not sel.any():
+                continue
+            ant = rows_k[sel][:, acols]
+            cons = cons[sel]
+            a = index.count(ant)
+            c = index.count(cons)
+            ac = counts_k[sel]
+            keep = _meets(metric, n, a, c, ac, min_threshold)
+            if prune_redundant and len(acols) >= 2 and keep.any():
+                keep &= ~_redundant(index, rows_k[sel], mask, full ^ mask, k, a, ac)
+            if not keep.any():
+                continue
+            ant_rows.extend(index.labels[ant[keep]].tolist())
+            cons_rows.extend(index.labels[cons[keep]].tolist())
+            parts["a"].append(a[keep])
+            parts["c"].append(c[keep])
+            parts["ac"].append(ac[keep])
+    if not ant_rows:
+        return _empty_rules(n, fisher)
+    a = np.concatenate(parts["a"])
+    c = np.concatenate(parts["c"])
+    ac = np.concatenate(parts["ac"])
+    out = _rules_frame(n, ant_rows, cons_rows, a, c, ac)
+    if fisher:
+        p = fisher_pvalues(n, a, c, ac)
+        out["fisher_p"] = p
+        out["fisher_p_adjusted"] = p_adjust(p, correction)
+        if alpha is not None:
+            out = out[out["fisher_p_adjusted"].to_numpy() <= alpha].reset_index(drop=True)
+    out.attrs["n_baskets"] = n
+    out.attrs["correction"] = correction
+    return out
+
+
+def _redundant(
+    index: _ItemsetIndex,
+    rows: np.ndarray,
+    mask: int,
+    cmask: int,
+    k: int,
+    a: np.ndarray,
+    ac: np.ndarray,
+) -> np.ndarray:
+    """Rules whose confidence does not beat a rule with a smaller non-empty antecedent."""
+    red = np.zeros(len(rows), dtype=bool)
+    sub = (mask - 1) & mask
+    while sub:
+        a2 = index.count(rows[:, _bits(sub, k)])
+        ac2 = index.count(rows[:, _bits(sub | cmask, k)])
+        # conf <= conf2  <=>  ac * a2 <= ac2 * a   (exact, in Python ints if large)
+        lhs = ac.astype(object) * a2.astype(object)
+        rhs = ac2.astype(object) * a.astype(object)
+        red |= np.asarray(lhs <= rhs, dtype=bool)
+        sub = (sub - 1) & mask
+    return red
+
+
+_RULE_COLUMNS = [
+    "antecedents",
+    "consequents",
+    "antecedent_count",
+    "consequent_count",
+    "count",
+    "antecedent_support",
+    "consequent_support",
+    "support",
+    "confidence",
+    "lift",
+    "leverage",
+    "conviction",
+    "zhangs_metric",
+    "jaccard",
+    "certainty",
+    "kulczynski",
+    "all_confidence",
+    "cosine",
+    "imbalance_ratio",
+]
+
+
+def _rules_frame(
+    n: int,
+    ant_rows: list[list[Any]],
+    cons_rows: list[list[Any]],
+    a: np.ndarray,
+    c: np.ndarray,
+    ac: np.ndarray,
+) -> pd.DataFrame:
+    data: dict[str, Any] = {
+        "antecedents": pd.Series([frozenset(r) for r in ant_rows], dtype=object),
+        "consequents": pd.Series([frozenset(r) for r in cons_rows], dtype=object),
+        "antecedent_count": a.astype(np.int64),
+        "consequent_count": c.astype(np.int64),
+        "count": ac.astype(np.int64),
+    }
+    af, cf, acf = (x.astype(np.float64) for x in (a, c, ac))
+    for name in _RULE_COLUMNS[5:]:
+        data[name] = _metric_value(name, float(n), af, cf, acf)
+    out = pd.DataFrame(data)
+    out.attrs["n_baskets"] = n
+    return out
+
+
+def _empty_rules(n: int, fisher: bool) -> pd.DataFrame:
+    out = _rules_frame(
+        n, [], [], np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    )
+    if fisher:
+        out["fisher_p"] = np.empty(0)
+        out["fisher_p_adjusted"] = np.empty(0)
+    return out
+
+
+def _superset_flags(itemsets: pd.DataFrame, n_baskets: int | None) -> tuple[np.ndarray, ...]:
+    """Per itemset: has a frequent immediate superset / one with the same count."""
+    index = _ItemsetIndex(itemsets, n_baskets if n_baskets is not None else 1)
+    has_super = np.zeros(len(itemsets), dtype=bool)
+    has_equal = np.zeros(len(itemsets), dtype=bool)
+    for k, (rows, counts, _, _) in index.levels.items():
+        if k - 1 not in index.levels:
+            continue
+        _, sub_counts, sub_pos, _ = index.levels[k - 1]
+        for drop in range(k):
+            pos = index.position(np.delete(rows, drop, axis=1))
+            found = pos >= 0
+            has_super[sub_pos[pos[found]]] = True
+            eq = found.copy()
+            eq[found] = sub_counts[pos[found]] == counts[found]
+            has_equal[sub_pos[pos[eq]]] = True
+    return has_super, has_equal
+
+
+def closed_itemsets(itemsets: pd.DataFrame) -> pd.DataFrame:
+    """Keep the closed itemsets: no proper superset occurs in as many baskets.
+
+    Parameters
+    ----------
+    itemsets : pandas.DataFrame
+        The full table of frequent itemsets from :func:`apriori`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The closed rows, in the input order (attrs kept).
+
+    Examples
+    --------
+    >>> from crmine.basket import apriori
+    >>> fi = apriori([["a", "b"], ["a", "b"], ["a"]], min_support=0.5)
+    >>> [sorted(s) for s in closed_itemsets(fi)["itemset"]]
+    [['a'], ['a', 'b']]
+    """
+    _, has_equal = _superset_flags(itemsets, itemsets.attrs.get("n_baskets"))
+    out = itemsets[~has_equal]
+    out.attrs.update(itemsets.attrs)
+    return out
+
+
+def maximal_itemsets(itemsets: pd.DataFrame) -> pd.DataFrame:
+    """Keep the maximal itemsets: no proper superset is frequent.
+
+    Parameters
+    ----------
+    itemsets : pandas.DataFrame
+        The full table of frequent itemsets from :func:`apriori`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The maximal rows, in the input order (attrs kept).
+
+    Examples
+    --------
+    >>> from crmine.basket import apriori
+    >>> fi = apriori([["a", "b"], ["a", "b"], ["a", "c"]], min_support=0.3)
+    >>> [sorted(s) for s in maximal_itemsets(fi)["itemset"]]
+    [['a', 'b'], ['a', 'c']]
+    """
+    has_super, _ = _superset_flags(itemsets, itemsets.attrs.get("n_baskets"))
+    out = itemsets[~has_super]
+    out.attrs.update(itemsets.attrs)
+    return out

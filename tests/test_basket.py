@@ -1,0 +1,252 @@
+"""Tests of crmine.basket: input conversion and frequent itemsets (Apriori)."""
+
+from __future__ import annotations
+
+import pickle
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from conftest import shared_dataset
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+
+from crmine.basket import Apriori, apriori, as_baskets, min_count_for
+from crmine.basket._itemsets import _count_pairs, mine_levels
+from crmine.exceptions import SchemaError
+
+
+def read_groceries() -> list[list[str]]:
+    path = shared_dataset("groceries") / "groceries.csv"
+    with open(path, encoding="utf-8") as fh:
+        return [line.rstrip("\n").split(",") for line in fh]
+
+
+def read_fimi(name: str, filename: str) -> list[list[str]]:
+    path = shared_dataset(name) / filename
+    with open(path, encoding="utf-8") as fh:
+        return [line.split() for line in fh]
+
+
+def brute_force(baskets: list[set], min_count: int, max_len: int | None = None) -> dict:
+    items = sorted({x for b in baskets for x in b})
+    out = {}
+    for k in range(1, (max_len or len(items)) + 1):
+        found = False
+        for combo in combinations(items, k):
+            s = frozenset(combo)
+            c = sum(s <= b for b in baskets)
+            if c >= min_count:
+                out[s] = c
+                found = True
+        if not found:
+            break
+    return out
+
+
+def as_dict(fi: pd.DataFrame) -> dict:
+    return dict(zip(fi["itemset"], fi["count"]))
+
+
+# ---------------------------------------------------------------- known answers
+
+
+BASKETS = [
+    ["bread", "milk"],
+    ["bread", "diapers", "beer", "eggs"],
+    ["milk", "diapers", "beer", "cola"],
+    ["bread", "milk", "diapers", "beer"],
+    ["bread", "milk", "diapers", "cola"],
+]
+
+
+def test_known_answer_textbook():
+    # Tan, Steinbach & Kumar's table 6.1, minimum count 3, counted by hand
+    fi = apriori(BASKETS, min_count=3)
+    expected = {
+        frozenset({"bread"}): 4,
+        frozenset({"milk"}): 4,
+        frozenset({"diapers"}): 4,
+        frozenset({"beer"}): 3,
+        frozenset({"bread", "milk"}): 3,
+        frozenset({"bread", "diapers"}): 3,
+        frozenset({"milk", "diapers"}): 3,
+        frozenset({"diapers", "beer"}): 3,
+    }
+    assert as_dict(fi) == expected
+    assert fi.attrs["n_baskets"] == 5
+    assert list(fi.columns) == ["itemset", "count", "support", "length"]
+    np.testing.assert_allclose(fi["support"], fi["count"] / 5)
+    assert (fi["length"] == fi["itemset"].map(len)).all()
+    assert fi["length"].is_monotonic_increasing
+
+
+def test_exact_support_boundary():
+    # 53 of 265 baskets is support 0.2 exactly: the threshold must keep it
+    assert min_count_for(0.2, 265) == 53
+    assert min_count_for(0.1, 30) == 3  # 0.1 * 30 = 3.0000000000000004 in floats
+    baskets = [["a"]] * 3 + [["b"]] * 27
+    fi = apriori(baskets, min_support=0.1)
+    assert frozenset({"a"}) in as_dict(fi)
+
+
+def test_min_count_overrides_support_and_max_len():
+    fi = apriori(BASKETS, min_support=0.99, min_count=2, max_len=2)
+    assert fi["length"].max() == 2
+    assert as_dict(fi) == brute_force([set(b) for b in BASKETS], 2, 2)
+
+
+def test_all_input_shapes_agree():
+    expected = as_dict(apriori(BASKETS, min_count=2))
+    log = pd.DataFrame(
+        [(i, x) for i, b in enumerate(BASKETS) for x in b], columns=["order_id", "item"]
+    )
+    b = as_baskets(BASKETS)
+    onehot = pd.DataFrame(b.matrix.toarray(), columns=b.items)
+    sparse_df = onehot.astype(pd.SparseDtype(bool, False))
+    ints = onehot.astype(int)
+    for data, kw in [
+        (log, {}),
+        (log.rename(columns={"order_id": "o", "item": "p"}), {"order_col": "o", "item_col": "p"}),
+        (onehot, {}),
+        (sparse_df, {}),
+        (ints, {}),
+        (b, {}),
+        (b.matrix, {"items": list(b.items)}),
+        (sp.csc_matrix(b.matrix.astype(np.int8) * 3), {"items": list(b.items)}),
+        ((set(x) for x in BASKETS), {}),
+    ]:
+        assert as_dict(apriori(data, min_count=2, **kw)) == expected
+
+
+def test_log_duplicates_count_once_and_caller_not_mutated():
+    log = pd.DataFrame({"order_id": [1, 1, 1, 2], "item": ["a", "a", "b", "a"]})
+    before = log.copy()
+    fi = apriori(log, min_count=1)
+    assert as_dict(fi) == {frozenset("a"): 2, frozenset("b"): 1, frozenset("ab"): 1}
+    pd.testing.assert_frame_equal(log, before)
+
+
+def test_sparse_pair_path_matches_dense_path(monkeypatch):
+    rng = np.random.default_rng(1)
+    m = sp.random(300, 40, density=0.15, random_state=rng, format="csr").astype(bool)
+    dense_levels = mine_levels(m, 5)
+    import crmine.basket._itemsets as mod
+
+    def sparse_only(x, min_count):
+        saved = x.shape
+        big = sp.csr_matrix((x.data, x.indices, x.indptr), shape=(saved[0], 5000))
+        rows, counts = _count_pairs(big, min_count)
+        return rows, counts
+
+    monkeypatch.setattr(mod, "_count_pairs", sparse_only)
+    sparse_levels = mine_levels(m, 5)
+    assert len(dense_levels) == len(sparse_levels)
+    for (r1, c1), (r2, c2) in zip(dense_levels, sparse_levels):
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(c1, c2)
+
+
+def test_estimator_api():
+    model = Apriori(min_support=0.6)
+    assert clone(model).get_params() == model.get_params()
+    model.fit(BASKETS)
+    assert model.n_baskets_ == 5 and model.min_count_ == 3
+    assert model.item_counts_["bread"] == 4
+    again = pickle.loads(pickle.dumps(model))
+    pd.testing.assert_frame_equal(again.frequent_itemsets_, model.frequent_itemsets_)
+    rules = model.association_rules(metric="confidence", min_threshold=1.0)
+    assert {(frozenset(a), frozenset(c)) for a, c in zip(rules.antecedents, rules.consequents)} == {
+        (frozenset({"beer"}), frozenset({"diapers"}))
+    }
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("data", "kw", "exc", "match"),
+    [
+        ([], {}, SchemaError, "no baskets"),
+        (pd.DataFrame({"order_id": [1], "sku": ["a"]}), {}, SchemaError, "'item'"),
+        (pd.DataFrame({"order_id": [1, None], "item": ["a", "b"]}), {}, SchemaError, "missing"),
+        (pd.DataFrame({"a": [1, -1]}), {}, SchemaError, "negative"),
+        (pd.DataFrame({"a": [1.0, np.nan]}), {}, SchemaError, "NaN"),
+        ([["a", None]], {}, SchemaError, "missing item"),
+        (["ab", "c"], {}, SchemaError, "not a collection"),
+        (np.ones((2, 2)), {}, TypeError, "dense numpy"),
+        (42, {}, TypeError, "cannot read"),
+        ([["a"]], {"min_support": 0.0}, ValueError, "min_support"),
+        ([["a"]], {"min_support": 1.5}, ValueError, "min_support"),
+        ([["a"]], {"max_len": 0}, ValueError, "max_len"),
+    ],
+)
+def test_bad_input(data, kw, exc, match):
+    with pytest.raises(exc, match=match):
+        Apriori(**kw).fit(data)
+
+
+def test_sparse_items_length_mismatch():
+    with pytest.raises(SchemaError, match="labels"):
+        apriori(sp.csr_matrix(np.eye(3)), items=["a", "b"])
+
+
+def test_single_basket_and_nothing_frequent():
+    fi = apriori([["a", "b"]], min_support=1.0)
+    assert as_dict(fi) == {frozenset("a"): 1, frozenset("b"): 1, frozenset("ab"): 1}
+    empty = apriori([["a"], ["b"]], min_count=3)
+    assert len(empty) == 0 and list(empty.columns) == ["itemset", "count", "support", "length"]
+
+
+# ---------------------------------------------------------------- properties
+
+baskets_st = st.lists(st.sets(st.integers(0, 9), min_size=0, max_size=7), min_size=1, max_size=40)
+
+
+@settings(max_examples=40, deadline=None)
+@given(baskets_st, st.integers(1, 6), st.one_of(st.none(), st.integers(1, 4)))
+def test_property_matches_brute_force(baskets, min_count, max_len):
+    fi = apriori([sorted(b) for b in baskets], min_count=min_count, max_len=max_len)
+    assert as_dict(fi) == brute_force(baskets, min_count, max_len)
+
+
+@settings(max_examples=30, deadline=None)
+@given(baskets_st, st.sampled_from([0.05, 0.1, 0.2, 0.25, 0.3, 0.5, 1 / 3, 0.7]))
+def test_property_matches_mlxtend(baskets, min_support):
+    mlx = pytest.importorskip("mlxtend.frequent_patterns")
+    items = sorted({x for b in baskets for x in b})
+    if not items:
+        return
+    onehot = pd.DataFrame({i: [i in b for b in baskets] for i in items})
+    ours = apriori(onehot, min_support=min_support)
+    theirs = mlx.apriori(onehot, min_support=min_support, use_colnames=True)
+    n = len(baskets)
+    assert dict(zip(ours["itemset"], ours["count"])) == {
+        frozenset(s): round(v * n) for s, v in zip(theirs["itemsets"], theirs["support"])
+    }
+
+
+# ---------------------------------------------------------------- public data
+
+
+@pytest.mark.public_data
+def test_groceries_itemset_count():
+    tx = read_groceries()
+    model = Apriori(min_support=0.01).fit(tx)
+    assert len(model.items_) == 169
+    assert model.n_baskets_ == 9835
+    assert model.item_counts_["whole milk"] == 2513
+    assert len(model.frequent_itemsets_) == 333
+
+
+@pytest.mark.public_data
+@pytest.mark.slow
+def test_fimi_retail_itemset_counts():
+    tx = read_fimi("fimi_retail", "retail.dat")
+    b = as_baskets(tx)
+    assert b.matrix.shape == (88162, 16470)
+    counts = {s: len(apriori(b, min_support=s)) for s in (0.01, 0.005, 0.002, 0.001)}
+    assert counts == {0.01: 159, 0.005: 580, 0.002: 2691, 0.001: 7589}
