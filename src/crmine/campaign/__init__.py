@@ -9,9 +9,11 @@ After a campaign, marketing asks three questions, and this package answers each:
 - *For whom?*  :class:`TwoModelUplift` and :class:`ClassTransformationUplift`
   estimate the individual uplift; :func:`qini_curve`, :func:`uplift_curve`,
   :func:`qini_auc_score`, :func:`uplift_auc_score`, :func:`uplift_at_k` and
-  :func:`uplift_by_percentile` evaluate it (same numbers as scikit-uplift).
+  :func:`uplift_by_percentile` evaluate it (same numbers as scikit-uplift),
+  :func:`qini_auc_confint` and :func:`random_qini_band` say how sure.
 - *Whom to contact next time?*  :func:`campaign_profit` finds the most
-  profitable contact depth under a budget.
+  profitable contact depth under a budget; :func:`gains_table` and the other
+  response-model tables come from :mod:`crmine.evaluation`.
 """
 
 from __future__ import annotations
@@ -25,13 +27,40 @@ from crmine.campaign._response import (
     sample_ratio_mismatch,
     wilson_interval,
 )
+from crmine.campaign._uplift_metrics import (
+    QiniInterval,
+    perfect_qini_curve,
+    perfect_uplift_curve,
+    qini_auc_confint,
+    qini_auc_score,
+    qini_curve,
+    random_qini_band,
+    uplift_at_k,
+    uplift_auc_score,
+    uplift_by_percentile,
+    uplift_curve,
+)
+from crmine.campaign._uplift_models import ClassTransformationUplift, TwoModelUplift
 
 __all__ = [
+    "ClassTransformationUplift",
+    "QiniInterval",
     "ResponseSummary",
     "SampleRatioMismatch",
+    "TwoModelUplift",
     "holm_adjust",
     "newcombe_interval",
+    "perfect_qini_curve",
+    "perfect_uplift_curve",
+    "qini_auc_confint",
+    "qini_auc_score",
+    "qini_curve",
+    "random_qini_band",
     "response_summary",
     "sample_ratio_mismatch",
+    "uplift_at_k",
+    "uplift_auc_score",
+    "uplift_by_percentile",
+    "uplift_curve",
     "wilson_interval",
 ]
