@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmine.exceptions import SchemaError
+from crmine.exceptions import NotFittedError, SchemaError
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _sk_validate_data
@@ -154,3 +154,12 @@ def customer_order(ids: pd.Index | None, n: int) -> np.ndarray:
         return np.asarray(ids.argsort(kind="stable"))
     except TypeError:  # ids of mixed, unorderable types: order by their text
         return np.argsort(np.asarray(ids.astype(str)), kind="stable")
+
+
+def check_fitted(estimator: Any, attribute: str) -> None:
+    """Raise crmine's ``NotFittedError`` when ``fit`` has not been called."""
+    if not hasattr(estimator, attribute):
+        name = type(estimator).__name__
+        raise NotFittedError(
+            f"This {name} instance is not fitted yet; call {name}.fit(customers) before using it."
+        )

@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from crmine.exceptions import DataWarning, SchemaError
-from crmine.value._common import customer_order, select_columns
+from crmine.value._common import check_fitted, customer_order, select_columns
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
@@ -470,7 +469,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                     f"({v[0]:g}) for all {n} customers; its scores only reflect customer-id "
                     "order. Use fixed edges for this dimension or drop it from the analysis.",
                     DataWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
             sorted_key = np.sort(key)
             last = [int(np.ceil(k_ * n / self.bins)) - 1 for k_ in range(1, self.bins)]
@@ -511,7 +510,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             ``rfm_code``, ``rfm_score`` and ``segment`` added.  For an array:
             float array of ``r_score, f_score, m_score, rfm_score``.
         """
-        check_is_fitted(self, "edges_")
+        check_fitted(self, "edges_")
         values, ids = self._read(X, reset=False)
         scores = self._score(values, ids)
         total = scores.sum(axis=1)
@@ -554,7 +553,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         ...           ).fit(X).segment_summary(X)["revenue_share"].tolist()
         [0.8, 0.2]
         """
-        check_is_fitted(self, "edges_")
+        check_fitted(self, "edges_")
         if not isinstance(X, pd.DataFrame):
             raise TypeError(
                 "segment_summary needs a customer table DataFrame (it reports revenue and "

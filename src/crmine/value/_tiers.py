@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from crmine.exceptions import DataWarning, SchemaError
-from crmine.value._common import customer_order, select_columns
+from crmine.value._common import check_fitted, customer_order, select_columns
 
 __all__ = [
     "TIER_ACTIONS",
@@ -305,7 +304,7 @@ class ValueTierClassifier(BaseEstimator):
                 f"ValueTierClassifier: value column {self.value!r} is constant ({values[0]:g}) "
                 f"for all {n} customers; they tie and all fall into one tier.",
                 DataWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         tier = self._tier_index(values)
         self.summary_ = self._summarise(values, tier)
@@ -316,7 +315,7 @@ class ValueTierClassifier(BaseEstimator):
                 "customers for the shares, or ties at the boundary); their thresholds are "
                 "inf or equal to the next tier's.",
                 DataWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         return self
 
@@ -357,7 +356,7 @@ class ValueTierClassifier(BaseEstimator):
             For a DataFrame: Series ``tier`` indexed by customer id, ordered
             categorical (bottom tier lowest).  For an array: array of labels.
         """
-        check_is_fitted(self, "thresholds_")
+        check_fitted(self, "thresholds_")
         values, ids = self._read(X, reset=False)
         tier = self._tier_index(values)
         labels = self.labels_
@@ -409,7 +408,7 @@ class ValueTierClassifier(BaseEstimator):
         a  top        False
         b rest         True
         """
-        check_is_fitted(self, "thresholds_")
+        check_fitted(self, "thresholds_")
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"tier_table needs a customer table DataFrame; got {type(X).__name__}.")
         values, ids = self._read(X, reset=False)
