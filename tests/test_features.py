@@ -97,7 +97,9 @@ def test_future_rows_change_nothing():
         {
             "customer_id": ["a", "b", "c"],
             "order_id": ["f1", "f2", "f3"],
-            "timestamp": pd.to_datetime(["2024-01-25 00:00", "2024-03-01 00:00", "2025-01-01 00:00"]),
+            "timestamp": pd.to_datetime(
+                ["2024-01-25 00:00", "2024-03-01 00:00", "2025-01-01 00:00"]
+            ),
             "item": ["w", "x", "new"],
             "category": ["c9", "c1", "c9"],
             "quantity": [1, 100, 3],
