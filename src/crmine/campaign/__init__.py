@@ -27,6 +27,7 @@ from crmine.campaign._response import (
     sample_ratio_mismatch,
     wilson_interval,
 )
+from crmine.campaign._targeting import CampaignProfit, campaign_profit
 from crmine.campaign._uplift_metrics import (
     QiniInterval,
     perfect_qini_curve,
@@ -43,6 +44,8 @@ from crmine.campaign._uplift_metrics import (
 from crmine.campaign._uplift_models import ClassTransformationUplift, TwoModelUplift
 
 __all__ = [
+    "CampaignProfit",
+    "campaign_profit",
     "ClassTransformationUplift",
     "QiniInterval",
     "ResponseSummary",
