@@ -193,3 +193,12 @@ def test_load_hillstrom_and_telco():
 def test_loaders_say_where_to_get_missing_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="not shipped with crmine"):
         load_groceries(tmp_path / "nope.csv")
+
+
+def test_shipped_sample_matches_the_generator():
+    from conftest import REPO
+
+    shipped = pd.read_csv(REPO / "datasets" / "retail_sample.csv", parse_dates=["timestamp"],
+                          dtype={"order_id": str})
+    fresh = make_retail(100, random_state=0).transactions
+    pd.testing.assert_frame_equal(shipped, fresh, check_dtype=False)
