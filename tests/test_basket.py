@@ -250,3 +250,28 @@ def test_fimi_retail_itemset_counts():
     assert b.matrix.shape == (88162, 16470)
     counts = {s: len(apriori(b, min_support=s)) for s in (0.01, 0.005, 0.002, 0.001)}
     assert counts == {0.01: 159, 0.005: 580, 0.002: 2691, 0.001: 7589}
+
+
+# ---------------------------------------------------------------- planted truth
+
+
+def test_planted_beer_and_diapers_on_make_retail():
+    datasets = pytest.importorskip("crmine.datasets")
+    from crmine.basket import association_rules
+
+    data = datasets.make_retail(n_customers=800, random_state=0)
+    log = data.transactions
+    log = log[log["quantity"] > 0]
+    ts = log["timestamp"]
+    evening = (ts.dt.dayofweek < 5) & (ts.dt.hour >= 17) & (ts.dt.hour < 22)
+    fi = apriori(log[evening], min_support=0.01, max_len=2)
+    rules = association_rules(fi, "lift", 1.0).sort_values("lift", ascending=False)
+    top = rules.iloc[0]
+    assert top["antecedents"] | top["consequents"] == frozenset({"beer", "diapers"})
+    assert top["lift"] >= 2
+    # outside weekday evenings the pair is (close to) independent
+    other = association_rules(apriori(log[~evening], min_support=0.001, max_len=2), "lift", 0)
+    pair = other[
+        (other.antecedents == frozenset({"beer"})) & (other.consequents == frozenset({"diapers"}))
+    ]
+    assert len(pair) == 1 and pair["lift"].iloc[0] < 1.5

@@ -11,8 +11,10 @@ cross-sell recommendations.
 
 from __future__ import annotations
 
+from crmine.basket._hierarchy import aggregate_items, drop_hierarchy_rules
 from crmine.basket._input import Baskets, as_baskets
 from crmine.basket._itemsets import Apriori, apriori, exact_fraction, min_count_for
+from crmine.basket._recommend import BasketRecommender, hit_rate_at_k
 from crmine.basket._rules import (
     RULE_METRICS,
     association_rules,
@@ -25,13 +27,17 @@ from crmine.basket._rules import (
 __all__ = [
     "RULE_METRICS",
     "Apriori",
+    "BasketRecommender",
     "Baskets",
+    "aggregate_items",
     "apriori",
     "as_baskets",
     "association_rules",
     "closed_itemsets",
+    "drop_hierarchy_rules",
     "exact_fraction",
     "fisher_pvalues",
+    "hit_rate_at_k",
     "maximal_itemsets",
     "min_count_for",
     "p_adjust",
