@@ -1,0 +1,32 @@
+"""Customer lifetime value: buy-till-you-die models and survival-based CLV.
+
+* :class:`BetaGeoModel`, :class:`ParetoNBDModel` - repeat purchasing and dropout
+  in non-contractual settings (maximum likelihood on numpy/scipy);
+* :class:`GammaGammaModel` - spend per transaction;
+* :func:`calibration_holdout_split`, :func:`holdout_report`,
+  :func:`holdout_frequency_table` - calibration / holdout validation;
+* :class:`SurvivalCLV` - survival-based CLV through lifelines (contractual
+  settings, covariates).
+"""
+
+from __future__ import annotations
+
+from crmine.lifetime._bgnbd import BetaGeoModel
+from crmine.lifetime._gamma_gamma import GammaGammaModel
+from crmine.lifetime._pareto import ParetoNBDModel
+from crmine.lifetime._simulate import simulate_btyd
+from crmine.lifetime._validation import (
+    calibration_holdout_split,
+    holdout_frequency_table,
+    holdout_report,
+)
+
+__all__ = [
+    "BetaGeoModel",
+    "GammaGammaModel",
+    "ParetoNBDModel",
+    "calibration_holdout_split",
+    "holdout_frequency_table",
+    "holdout_report",
+    "simulate_btyd",
+]

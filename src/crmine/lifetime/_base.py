@@ -1,0 +1,280 @@
+"""Common machinery of the BG/NBD and Pareto/NBD transaction models."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from crmine.exceptions import SchemaError
+from crmine.lifetime._common import (
+    _as_float_array,
+    check_fitted,
+    check_nonneg_float,
+    check_rft,
+    compress,
+    discounted_clv,
+    fit_log_params,
+    warn_boundary,
+    wrap,
+)
+
+__all__ = ["BTYDTransactionModel"]
+
+
+class BTYDTransactionModel(BaseEstimator):
+    """Base class: fit by maximum likelihood on compressed (x, t_x, T) rows.
+
+    Subclasses define ``_param_names``, ``_model_name``, ``_loglik_terms``,
+    ``_initial_params``, ``_conditional_expected`` and ``_proba_alive``.
+    """
+
+    _param_names: tuple[str, ...] = ()
+    _model_name = "BTYD"
+    _has_gradient = False
+
+    def __init__(self, *, penalizer: float = 0.0, max_iter: int = 2000) -> None:
+        self.penalizer = penalizer
+        self.max_iter = max_iter
+
+    # ------------------------------------------------------------------ fitting
+    def _validate_hyper(self) -> None:
+        check_nonneg_float(self.penalizer, "penalizer")
+        if (
+            not isinstance(self.max_iter, numbers.Integral)
+            or isinstance(self.max_iter, bool)
+            or self.max_iter < 1
+        ):
+            raise ValueError(f"max_iter must be an integer >= 1, got {self.max_iter!r}.")
+
+    def fit(self, frequency: Any, recency: Any = None, T: Any = None, *, weights: Any = None):
+        """Estimate the parameters by maximum likelihood.
+
+        Parameters
+        ----------
+        frequency : array-like or pandas.DataFrame
+            Number of repeat purchases per customer.  Alternatively a customer
+            table with columns ``repeat_frequency``, ``btyd_recency`` and
+            ``btyd_T`` (as built by ``crmine.features.TransactionFeatures``) or
+            an ``(n, 3)`` array; then ``recency`` and ``T`` are omitted.
+        recency : array-like, optional
+            Time from the first to the last purchase (0 when ``frequency`` is 0).
+        T : array-like, optional
+            Time from the first purchase to the end of the calibration period.
+        weights : array-like, optional
+            Number of customers each row stands for (for pre-aggregated data).
+
+        Returns
+        -------
+        self
+            The fitted model.
+        """
+        self._validate_hyper()
+        x, t_x, t_cal, _ = check_rft(frequency, recency, T)
+        if weights is None:
+            w_in = np.ones_like(x)
+        else:
+            w_in = _as_float_array(weights, "weights")
+            if w_in.shape != x.shape or not np.isfinite(w_in).all() or (w_in < 0).any():
+                raise SchemaError(
+                    "weights must be finite, non-negative and one per customer; got "
+                    f"shape {w_in.shape} for {x.shape[0]} customers."
+                )
+        if x.max() == 0:
+            raise SchemaError(
+                "no customer made a repeat purchase (frequency is 0 for all): the purchase and "
+                "dropout processes cannot be identified. Use a longer calibration window."
+            )
+        (ux, utx, uT), counts, inverse = compress(x, t_x, t_cal)
+        w = np.bincount(inverse, weights=w_in, minlength=ux.size)
+        keep = w > 0
+        ux, utx, uT, w = ux[keep], utx[keep], uT[keep], w[keep]
+        total_w = w.sum()
+        pen = float(self.penalizer)
+
+        data = self._prepare(ux, utx, uT)
+
+        def negll(z: np.ndarray) -> float:
+            p = np.exp(z)
+            ll = self._loglik_terms(p, *data)
+            val = -np.dot(w, ll) / total_w + pen * np.sum(p**2)
+            return float(val) if np.isfinite(val) else 1e100
+
+        def jac(z: np.ndarray) -> np.ndarray:
+            p = np.exp(z)
+            _, g = self._loglik_terms(p, *data, grad=True)
+            grad = -(g @ w) / total_w + 2.0 * pen * p
+            out = grad * p
+            return np.where(np.isfinite(out), out, 0.0)
+
+        x0 = np.log(self._initial_params(ux, utx, uT, w))
+        res = fit_log_params(
+            negll, x0, jac=jac if self._has_gradient else None, max_iter=int(self.max_iter)
+        )
+        params = np.exp(res.x)
+        self._set_params_from_vector(params)
+        self.log_likelihood_ = float(np.dot(w, self._loglik_terms(params, *data)))
+        self.n_customers_ = int(round(total_w))
+        self.n_iter_ = int(res.get("nit", res.get("nfev", 0)))
+        warn_boundary(self._model_name, self._param_names, params, res)
+        return self
+
+    @staticmethod
+    def _prepare(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
+        """Data passed to ``_loglik_terms`` during fitting (subclasses may precompute)."""
+        return x, t_x, T
+
+    def _set_params_from_vector(self, p: np.ndarray) -> None:
+        self.params_ = pd.Series(p, index=list(self._param_names), name="estimate")
+
+    def _check_fitted(self) -> None:
+        check_fitted(self)
+
+    # ------------------------------------------------------------------ public predictions
+    def score_samples(self, frequency: Any, recency: Any = None, T: Any = None):
+        """Log-likelihood of each customer's (frequency, recency, T) under the fitted model.
+
+        Parameters
+        ----------
+        frequency, recency, T : array-like or customer table
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray or pandas.Series
+            One log-likelihood per customer (a Series for customer-table input).
+        """
+        self._check_fitted()
+        x, t_x, t_cal, index = check_rft(frequency, recency, T)
+        ll = self._loglik_terms(self.params_.to_numpy(), x, t_x, t_cal)
+        return wrap(ll, index, "log_likelihood")
+
+    def predict_proba_alive(self, frequency: Any, recency: Any = None, T: Any = None):
+        """Probability that each customer is still alive at the end of calibration.
+
+        Parameters
+        ----------
+        frequency, recency, T : array-like or customer table
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray or pandas.Series
+            P(alive | x, t_x, T) in [0, 1] per customer.
+        """
+        self._check_fitted()
+        x, t_x, t_cal, index = check_rft(frequency, recency, T)
+        return wrap(np.clip(self._proba_alive(x, t_x, t_cal), 0.0, 1.0), index, "proba_alive")
+
+    def predict_purchases(self, frequency: Any, recency: Any = None, T: Any = None, *, t: float):
+        r"""Expected number of purchases in the next ``t`` time units, per customer.
+
+        Conditional expectation :math:`E[Y(t) \mid x, t_x, T]`.
+
+        Parameters
+        ----------
+        frequency, recency, T : array-like or customer table
+            As in :meth:`fit`.
+        t : float
+            Length of the forecast horizon, in the model's time unit.
+
+        Returns
+        -------
+        numpy.ndarray or pandas.Series
+            Expected purchases per customer.
+        """
+        self._check_fitted()
+        t = check_nonneg_float(t, "t")
+        x, t_x, t_cal, index = check_rft(frequency, recency, T)
+        out = self._conditional_expected(t, x, t_x, t_cal)
+        return wrap(out, index, "expected_purchases")
+
+    def predict_clv(
+        self,
+        frequency: Any,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        monetary_value: Any,
+        horizon: float,
+        period_length: float = 1.0,
+        discount_rate: float = 0.0,
+        margin: float = 1.0,
+    ):
+        """Discounted customer lifetime value over a horizon.
+
+        ``CLV = margin * spend * sum_k (E[Y(k L)] - E[Y((k-1) L)]) / (1 + d)^k`` for
+        periods ``k = 1 .. ceil(horizon / L)`` of length ``L = period_length``:
+        the purchases expected in each period are valued at the expected spend
+        per purchase and discounted at the end of that period.
+
+        Parameters
+        ----------
+        frequency, recency, T : array-like or customer table
+            As in :meth:`fit`.
+        monetary_value : array-like, scalar or GammaGammaModel
+            Expected spend per future purchase of each customer, or a fitted
+            :class:`GammaGammaModel` (then ``frequency`` must be a customer
+            table holding the monetary column, or ``monetary_value`` is the
+            fitted model and the spend is taken from
+            ``GammaGammaModel.predict_spend`` on the same table).
+        horizon : float
+            Length of the forecast window, in the model's time unit.
+        period_length : float, default=1.0
+            Length of a discounting period, in the model's time unit (e.g. 4.345
+            weeks for monthly discounting of a weekly model).
+        discount_rate : float, default=0.0
+            Discount rate per period.
+        margin : float, default=1.0
+            Profit margin applied to spend.
+
+        Returns
+        -------
+        numpy.ndarray or pandas.Series
+            Discounted CLV per customer.
+        """
+        self._check_fitted()
+        x, t_x, t_cal, index = check_rft(frequency, recency, T)
+        if hasattr(monetary_value, "predict_spend"):
+            spend = monetary_value.predict_spend(frequency)
+            spend = np.asarray(spend, dtype=float)
+        else:
+            spend = np.broadcast_to(
+                _as_float_array(monetary_value, "monetary_value"), x.shape
+            ).astype(float)
+        if spend.shape != x.shape:
+            raise SchemaError(
+                f"monetary_value must have one value per customer ({x.shape[0]}), "
+                f"got {spend.shape}."
+            )
+        if not np.isfinite(spend).all():
+            raise SchemaError("monetary_value has missing or infinite values; impute them first.")
+        margin = check_nonneg_float(margin, "margin")
+
+        def cumulative(t: float) -> np.ndarray:
+            return self._conditional_expected(t, x, t_x, t_cal)
+
+        clv = discounted_clv(
+            cumulative,
+            spend * margin,
+            horizon=horizon,
+            period_length=period_length,
+            discount_rate=discount_rate,
+        )
+        return wrap(clv, index, "clv")
+
+    def summary(self) -> pd.DataFrame:
+        """Table of the parameter estimates and the log-likelihood.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter with its estimate.
+        """
+        self._check_fitted()
+        out = self.params_.to_frame("estimate")
+        out.attrs["log_likelihood"] = self.log_likelihood_
+        return out

@@ -1,0 +1,290 @@
+"""Shared input handling and optimisation helpers for the buy-till-you-die models."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from crmine.exceptions import ConvergenceWarning, NotFittedError, SchemaError
+
+logger = logging.getLogger(__name__)
+
+#: Default customer-table columns (as produced by ``crmine.features.TransactionFeatures``).
+FREQUENCY_COL = "repeat_frequency"
+RECENCY_COL = "btyd_recency"
+T_COL = "btyd_T"
+MONETARY_COL = "btyd_monetary_mean"
+
+_LOG_BOUND = 30.0  # parameters live in [exp(-30), exp(30)] during optimisation
+_BOUNDARY_LOW = 1e-4
+_BOUNDARY_HIGH = 1e6
+
+
+def _as_float_array(values: Any, name: str) -> np.ndarray:
+    if isinstance(values, (pd.Series, pd.Index)):
+        if not (
+            pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
+        ):
+            raise SchemaError(
+                f"column {name!r} must be numeric, got dtype {values.dtype}; "
+                "convert it with pd.to_numeric first."
+            )
+        arr = values.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        try:
+            arr = np.asarray(values, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(
+                f"{name!r} must be numeric; could not convert it to floats ({exc}). "
+                "Convert it with pd.to_numeric first."
+            ) from exc
+    return np.atleast_1d(arr).astype(float, copy=False)
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise SchemaError(
+            f"{name!r} has {int(bad.sum())} missing or infinite value(s) (first: {arr[bad][0]!r}); "
+            "drop or impute these customers before fitting."
+        )
+
+
+def _take_columns(
+    frame: pd.DataFrame, columns: tuple[str, ...], what: str
+) -> tuple[list[pd.Series], pd.Index]:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"customer table has no column {missing[0]!r} (needed for {what}); available columns: "
+            f"{list(frame.columns)[:12]}. Build the table with crmine.features.TransactionFeatures "
+            "or pass the arrays explicitly."
+        )
+    return [frame[c] for c in columns], frame.index
+
+
+def check_rft(
+    frequency: Any,
+    recency: Any = None,
+    T: Any = None,
+    *,
+    columns: tuple[str, str, str] = (FREQUENCY_COL, RECENCY_COL, T_COL),
+    allow_empty: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index | None]:
+    """Validate (frequency, recency, T) given as arrays or as a customer table.
+
+    Returns float arrays ``x, t_x, T`` and the customer index (``None`` for array input).
+    """
+    index = None
+    if recency is None and T is None:
+        if isinstance(frequency, pd.DataFrame):
+            (fx, fr, ft), index = _take_columns(frequency, columns, "frequency, recency and T")
+            names = columns
+        else:
+            arr = np.asarray(frequency)
+            if arr.ndim != 2 or arr.shape[1] != 3:
+                raise SchemaError(
+                    "pass either a customer table with columns "
+                    f"{list(columns)}, a (n, 3) array [frequency, recency, T], or the three arrays "
+                    f"frequency, recency, T; got an array of shape {arr.shape}."
+                )
+            fx, fr, ft = arr[:, 0], arr[:, 1], arr[:, 2]
+            names = ("frequency", "recency", "T")
+    elif recency is None or T is None:
+        raise SchemaError("pass both recency and T (or a customer table as the only argument).")
+    else:
+        fx, fr, ft = frequency, recency, T
+        names = ("frequency", "recency", "T")
+        for v in (fx, fr, ft):
+            if isinstance(v, pd.Series):
+                index = v.index
+                break
+    x = _as_float_array(fx, names[0])
+    t_x = _as_float_array(fr, names[1])
+    t_cal = _as_float_array(ft, names[2])
+    if not (x.shape == t_x.shape == t_cal.shape) or x.ndim != 1:
+        raise SchemaError(
+            f"{names[0]}, {names[1]} and {names[2]} must be 1-D with the same length; got shapes "
+            f"{x.shape}, {t_x.shape}, {t_cal.shape}."
+        )
+    if x.size == 0 and not allow_empty:
+        raise SchemaError("no customers: frequency, recency and T are empty.")
+    for arr, name in zip((x, t_x, t_cal), names):
+        _check_finite(arr, name)
+    if (x < 0).any() or (np.abs(x - np.round(x)) > 1e-9).any():
+        bad = x[(x < 0) | (np.abs(x - np.round(x)) > 1e-9)][0]
+        raise SchemaError(
+            f"{names[0]!r} must hold non-negative whole numbers of repeat purchases; "
+            f"found {bad!r}. "
+            "Use the number of repeat purchase periods (distinct purchase days - 1)."
+        )
+    if (t_x < 0).any():
+        raise SchemaError(
+            f"{names[1]!r} must be >= 0 (time from first to last purchase); found "
+            f"{t_x[t_x < 0][0]!r}."
+        )
+    if (t_cal <= 0).any():
+        raise SchemaError(
+            f"{names[2]!r} must be > 0 (time from first purchase to the end of calibration); found "
+            f"{t_cal[t_cal <= 0][0]!r}. Customers whose first purchase is on the cutoff have no "
+            "observation window: drop them or move the cutoff."
+        )
+    tol = 1e-9 * np.maximum(1.0, t_cal)
+    if (t_x > t_cal + tol).any():
+        i = int(np.argmax(t_x > t_cal + tol))
+        raise SchemaError(
+            f"{names[1]!r} must not exceed {names[2]!r}: customer at position {i} has recency "
+            f"{t_x[i]!r} > T {t_cal[i]!r}. Recency is the time from first to last purchase and T "
+            "the time from first purchase to the cutoff, both in the same unit."
+        )
+    zero_bad = (x == 0) & (t_x > 0)
+    if zero_bad.any():
+        i = int(np.argmax(zero_bad))
+        raise SchemaError(
+            f"customers with 0 repeat purchases must have {names[1]!r} 0; customer at position {i} "
+            f"has recency {t_x[i]!r}. Recency is measured from the first purchase (BTYD "
+            "convention), not from the cutoff."
+        )
+    x = np.round(x)
+    t_x = np.minimum(t_x, t_cal)
+    return x, t_x, t_cal, index
+
+
+def wrap(values: np.ndarray, index: pd.Index | None, name: str) -> np.ndarray | pd.Series:
+    """Return a Series on ``index`` (customer-table input) or the plain array."""
+    if index is None:
+        return values
+    return pd.Series(values, index=index, name=name)
+
+
+def compress(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    """Unique rows of the stacked columns, their counts and the inverse map."""
+    stacked = np.column_stack(columns)
+    uniq, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
+    return tuple(uniq[:, j] for j in range(uniq.shape[1])), counts.astype(float), inverse.ravel()
+
+
+def fit_log_params(
+    negll: Callable[[np.ndarray], float],
+    x0: np.ndarray,
+    *,
+    jac: Callable[[np.ndarray], np.ndarray] | None = None,
+    max_iter: int = 2000,
+    tol: float = 1e-10,
+) -> optimize.OptimizeResult:
+    """Minimise ``negll`` over log-parameters (box [-30, 30]) and polish the optimum."""
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
+    if jac is not None:
+        fun = lambda z: (negll(z), jac(z))  # noqa: E731
+        res = optimize.minimize(
+            fun,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": tol},
+        )
+    else:
+        # quasi-Newton on central differences, then a Nelder-Mead polish on a small simplex
+        res = optimize.minimize(
+            negll,
+            x0,
+            jac="3-point",
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-9},
+        )
+        simplex = np.vstack([res.x, res.x + 1e-3 * np.eye(len(x0))])
+        res2 = optimize.minimize(
+            negll,
+            res.x,
+            method="Nelder-Mead",
+            bounds=bounds,
+            options={
+                "maxiter": max_iter,
+                "xatol": 1e-8,
+                "fatol": 1e-13,
+                "adaptive": True,
+                "initial_simplex": simplex,
+            },
+        )
+        if res2.fun <= res.fun:
+            res2.nfev += res.nfev
+            res2.nit += res.nit
+            res = res2
+    return res
+
+
+def warn_boundary(
+    model: str, names: tuple[str, ...], params: np.ndarray, res: optimize.OptimizeResult
+) -> None:
+    """Emit a ConvergenceWarning for a failed optimisation or a parameter at a boundary."""
+    problems = []
+    for name, value in zip(names, params):
+        if value < _BOUNDARY_LOW:
+            problems.append(f"{name}={value:.3g} is driven to 0")
+        elif value > _BOUNDARY_HIGH:
+            problems.append(f"{name}={value:.3g} is driven to infinity")
+    if problems:
+        warnings.warn(
+            f"{model}: boundary fit ({'; '.join(problems)}). The likelihood is flat in that "
+            "direction, so predictions rest on a degenerate model (e.g. no dropout). Check the "
+            "data (time unit, calibration window, wholesale buyers) or set penalizer > 0.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    elif not res.success:
+        warnings.warn(
+            f"{model}: the optimiser did not converge ({res.message}); the estimates may be "
+            "inaccurate. Try a penalizer > 0 or rescale time (weeks instead of days).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def check_fitted(est: Any, attr: str = "params_") -> None:
+    """Raise NotFittedError if ``est`` has not been fitted."""
+    if not hasattr(est, attr):
+        raise NotFittedError(
+            f"this {type(est).__name__} instance is not fitted yet; call fit(...) first."
+        )
+
+
+def check_nonneg_float(value: Any, name: str, *, positive: bool = False) -> float:
+    """Validate a scalar hyper-parameter."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a number, got {value!r}.") from exc
+    if not np.isfinite(v) or v < 0 or (positive and v == 0):
+        cond = "> 0" if positive else ">= 0"
+        raise ValueError(f"{name} must be a finite number {cond}, got {value!r}.")
+    return v
+
+
+def discounted_clv(
+    cumulative: Callable[[float], np.ndarray],
+    spend: np.ndarray,
+    *,
+    horizon: float,
+    period_length: float,
+    discount_rate: float,
+) -> np.ndarray:
+    """Sum over periods k of spend * (E[Y(k L)] - E[Y((k-1) L)]) / (1 + d)^k."""
+    horizon = check_nonneg_float(horizon, "horizon", positive=True)
+    period_length = check_nonneg_float(period_length, "period_length", positive=True)
+    discount_rate = check_nonneg_float(discount_rate, "discount_rate")
+    n_periods = int(np.ceil(horizon / period_length - 1e-9))
+    total = np.zeros_like(spend, dtype=float)
+    prev = np.zeros_like(total)
+    for k in range(1, n_periods + 1):
+        cur = cumulative(min(k * period_length, horizon))
+        total += (cur - prev) / (1.0 + discount_rate) ** k
+        prev = cur
+    return total * spend
