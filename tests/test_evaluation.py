@@ -252,3 +252,40 @@ def test_perfect_score_captures_all_first(data):
     k = int(y.sum())
     assert g[k] == pytest.approx(1.0)
     assert ks_statistic(y, y.astype(float)) == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def test_plots_draw_expected_data():
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmine.plotting import (
+        plot_calibration,
+        plot_cumulative_gains,
+        plot_feature_importances,
+        plot_lift_by_decile,
+        plot_roc_curve,
+    )
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    p = np.clip(0.3 + 0.4 * y + rng.normal(0, 0.2, 200), 0, 1)
+    fig, axes = plt.subplots(2, 3)
+    ax = plot_roc_curve(y, p, ax=axes[0, 0])
+    assert ax is axes[0, 0]
+    assert f"{roc_auc_score(y, p):.3f}" in ax.get_legend().get_texts()[0].get_text()
+    ax = plot_cumulative_gains(y, p, ax=axes[0, 1])
+    x, g = cumulative_gains_curve(y, p)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), g)
+    ax = plot_lift_by_decile(y, p, ax=axes[0, 2])
+    heights = [b.get_height() for b in ax.patches]
+    np.testing.assert_allclose(heights, gains_table(y, p)["lift"])
+    plot_calibration(y, p, ax=axes[1, 0])
+    with pytest.raises(SchemaError, match="probabilities"):
+        plot_calibration(y, p * 3, ax=axes[1, 0])
+    ax = plot_feature_importances(pd.Series({"a": 0.1, "b": -0.3, "c": 0.2}), ax=axes[1, 1])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "c", "b"]
+    plt.close(fig)

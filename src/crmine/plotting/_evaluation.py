@@ -1,0 +1,254 @@
+"""Figures for churn and score evaluation: ROC, gains, lift, calibration, importances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "plot_roc_curve",
+    "plot_cumulative_gains",
+    "plot_lift_by_decile",
+    "plot_calibration",
+    "plot_feature_importances",
+]
+
+
+def _axes(ax: Any, figsize: tuple[float, float] = (6.0, 5.0)) -> Any:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_roc_curve(y_true: Any, score: Any, *, ax: Any = None, label: str | None = None) -> Any:
+    """Plot the ROC curve of a score, with its AUC in the legend.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_customers,)
+        Binary outcome (1 = churned) with both classes present.
+    score : array-like of shape (n_customers,)
+        Score, higher = more likely positive.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+    label : str, optional
+        Legend label of the curve (default ``"model"``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from crmine.plotting import plot_roc_curve
+    >>> ax = plot_roc_curve([0, 1, 0, 1], [0.1, 0.8, 0.4, 0.6])  # doctest: +SKIP
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    from crmine.evaluation import _check_y_score
+
+    y, s = _check_y_score(y_true, score, require_both_classes=True)
+    fpr, tpr, _ = roc_curve(y, s)
+    ax = _axes(ax)
+    ax.plot(fpr, tpr, label=f"{label or 'model'} (AUC = {roc_auc_score(y, s):.3f})")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
+    ax.set_xlabel("False positive rate")
+    ax.set_ylabel("True positive rate")
+    ax.set_title("ROC curve")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_cumulative_gains(
+    y_true: Any, score: Any, *, ax: Any = None, label: str | None = None
+) -> Any:
+    """Plot the cumulative gains curve with the random and perfect references.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_customers,)
+        Binary outcome (1 = positive).
+    score : array-like of shape (n_customers,)
+        Score, higher = more likely positive.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+    label : str, optional
+        Legend label of the curve (default ``"model"``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    See Also
+    --------
+    crmine.evaluation.cumulative_gains_curve
+
+    Examples
+    --------
+    >>> from crmine.plotting import plot_cumulative_gains
+    >>> ax = plot_cumulative_gains([0, 1, 0, 1], [0.1, 0.8, 0.4, 0.6])  # doctest: +SKIP
+    """
+    from crmine.evaluation import _check_y_score, cumulative_gains_curve
+
+    y, s = _check_y_score(y_true, score)
+    x, g = cumulative_gains_curve(y, s)
+    rate = y.mean()
+    ax = _axes(ax)
+    ax.plot(x, g, label=label or "model")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
+    ax.plot([0, rate, 1], [0, 1, 1], linestyle=":", color="black", label="perfect")
+    ax.set_xlabel("Share of customers contacted (by descending score)")
+    ax.set_ylabel("Share of positives captured")
+    ax.set_title("Cumulative gains")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_lift_by_decile(y_true: Any, score: Any, *, n_bins: int = 10, ax: Any = None) -> Any:
+    """Bar chart of the lift of each score bin (bin 1 = highest scores).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_customers,)
+        Binary outcome (1 = positive).
+    score : array-like of shape (n_customers,)
+        Score, higher = more likely positive.
+    n_bins : int, default=10
+        Number of bins (deciles by default), as in
+        :func:`crmine.evaluation.gains_table`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from crmine.plotting import plot_lift_by_decile
+    >>> ax = plot_lift_by_decile([0, 1] * 10, range(20))  # doctest: +SKIP
+    """
+    from crmine.evaluation import gains_table
+
+    table = gains_table(y_true, score, n_bins=n_bins)
+    ax = _axes(ax)
+    ax.bar(table["bin"], table["lift"], color="tab:blue", label="lift of the bin")
+    ax.plot(table["bin"], table["cum_lift"], marker="o", color="tab:orange", label="cumulative")
+    ax.axhline(1.0, linestyle="--", color="grey", label="random")
+    ax.set_xticks(table["bin"].tolist())
+    ax.set_xlabel("Score bin (1 = highest scores)")
+    ax.set_ylabel("Lift (bin rate / overall rate)")
+    ax.set_title("Lift by bin")
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_calibration(
+    y_true: Any,
+    proba: Any,
+    *,
+    n_bins: int = 10,
+    strategy: str = "quantile",
+    ax: Any = None,
+    label: str | None = None,
+) -> Any:
+    """Reliability diagram: observed rate against mean predicted probability per bin.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_customers,)
+        Binary outcome (1 = positive).
+    proba : array-like of shape (n_customers,)
+        Predicted probability of the positive class, in [0, 1].
+    n_bins : int, default=10
+        Number of bins.
+    strategy : {"quantile", "uniform"}, default="quantile"
+        Bins of equal size or of equal width
+        (:func:`sklearn.calibration.calibration_curve`).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+    label : str, optional
+        Legend label of the curve (default ``"model"``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from crmine.plotting import plot_calibration
+    >>> ax = plot_calibration([0, 1] * 10, [0.2, 0.7] * 10, n_bins=2)  # doctest: +SKIP
+    """
+    from sklearn.calibration import calibration_curve
+
+    from crmine.evaluation import _check_y_score
+    from crmine.exceptions import SchemaError
+
+    y, p = _check_y_score(y_true, proba, require_both_classes=True)
+    if p.min() < 0 or p.max() > 1:
+        raise SchemaError(
+            f"proba must be probabilities in [0, 1]; got values from {p.min():.4g} to "
+            f"{p.max():.4g}. Pass predict_proba(X)[:, 1]."
+        )
+    frac, mean_pred = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)
+    ax = _axes(ax)
+    ax.plot(mean_pred, frac, marker="o", label=label or "model")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    ax.set_xlabel("Mean predicted probability")
+    ax.set_ylabel("Observed positive rate")
+    ax.set_title("Calibration")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_feature_importances(importances: Any, *, top: int = 20, ax: Any = None) -> Any:
+    """Horizontal bar chart of feature importances, largest on top.
+
+    Parameters
+    ----------
+    importances : pandas.Series or fitted ChurnClassifier
+        Importances indexed by feature name, or an estimator with
+        ``feature_importances_`` (and ``feature_importances_std_``, drawn as
+        error bars, when present).
+    top : int, default=20
+        Number of features shown.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.plotting import plot_feature_importances
+    >>> ax = plot_feature_importances(pd.Series({"tenure": 0.2, "contract": 0.1}))  # doctest: +SKIP
+    """
+    std = None
+    if hasattr(importances, "feature_importances_"):
+        std = getattr(importances, "feature_importances_std_", None)
+        importances = importances.feature_importances_
+    imp = pd.Series(importances, dtype=float)
+    if imp.empty:
+        raise ValueError("importances is empty; fit the model with importance_holdout set.")
+    order = imp.abs().sort_values(ascending=False).index[:top][::-1]
+    err = None if std is None else pd.Series(std, dtype=float).reindex(order).to_numpy()
+    ax = _axes(ax, figsize=(6.0, max(2.5, 0.3 * len(order) + 1)))
+    ax.barh(np.arange(len(order)), imp.reindex(order).to_numpy(), xerr=err, color="tab:blue")
+    ax.set_yticks(np.arange(len(order)))
+    ax.set_yticklabels([str(c) for c in order])
+    ax.axvline(0.0, color="grey", linewidth=0.8)
+    ax.set_xlabel("Importance (drop of held-out ROC AUC when permuted)")
+    ax.set_title("Feature importances")
+    return ax
