@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -16,8 +17,8 @@ from crmine.campaign import (
     sample_ratio_mismatch,
     wilson_interval,
 )
+from crmine.datasets import load_hillstrom
 from crmine.exceptions import DataWarning, SchemaError
-from tests.conftest import shared_dataset
 
 
 def _frame(counts: dict[str, tuple[int, int]], value: dict[str, list[float]] | None = None):
@@ -183,7 +184,7 @@ def test_binary_arms_default_control_and_bool_response():
 @pytest.mark.public_data
 def test_hillstrom_rates_reproduced():
     path = shared_dataset("hillstrom")
-    df = pd.read_csv(next(path.glob("*.csv")))
+    df = load_hillstrom(next(path.glob("*.csv")))
     visit = response_summary(df, "segment", "visit", control="No E-Mail", value_col="spend")
     conv = response_summary(df, "segment", "conversion", control="No E-Mail")
     expected_visit = {"Mens E-Mail": 0.1828, "Womens E-Mail": 0.1514, "No E-Mail": 0.1062}

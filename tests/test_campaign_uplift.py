@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
@@ -28,8 +29,8 @@ from crmine.campaign import (
     uplift_by_percentile,
     uplift_curve,
 )
+from crmine.datasets import load_hillstrom
 from crmine.exceptions import DataWarning, SchemaError
-from tests.conftest import shared_dataset
 
 Y4 = np.array([1, 0, 0, 1])
 U4 = np.array([0.4, 0.3, 0.2, 0.1])
@@ -312,7 +313,7 @@ def test_model_bad_inputs():
 
 def _hillstrom_womens():
     path = shared_dataset("hillstrom")
-    df = pd.read_csv(next(path.glob("*.csv")))
+    df = load_hillstrom(next(path.glob("*.csv")))
     df = df[df["segment"].isin(["Womens E-Mail", "No E-Mail"])].reset_index(drop=True)
     X = pd.get_dummies(
         df[["recency", "history", "mens", "womens", "newbie", "zip_code", "channel"]],
