@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 from crmine.exceptions import NotFittedError, SchemaError
 
@@ -156,10 +157,14 @@ def customer_order(ids: pd.Index | None, n: int) -> np.ndarray:
         return np.argsort(np.asarray(ids.astype(str)), kind="stable")
 
 
+class ValueNotFittedError(NotFittedError, _SklearnNotFittedError):
+    """Not fitted: both crmine's and scikit-learn's ``NotFittedError``."""
+
+
 def check_fitted(estimator: Any, attribute: str) -> None:
-    """Raise crmine's ``NotFittedError`` when ``fit`` has not been called."""
+    """Raise :class:`ValueNotFittedError` when ``fit`` has not been called."""
     if not hasattr(estimator, attribute):
         name = type(estimator).__name__
-        raise NotFittedError(
+        raise ValueNotFittedError(
             f"This {name} instance is not fitted yet; call {name}.fit(customers) before using it."
         )
