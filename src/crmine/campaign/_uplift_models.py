@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 from crmine.exceptions import DataWarning, SchemaError
@@ -129,6 +130,11 @@ class TwoModelUplift(MetaEstimatorMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "control_estimator": [HasMethods(["fit", "predict"]), None],
+    }
+
     def __init__(self, estimator: Any = None, *, control_estimator: Any = None) -> None:
         self.estimator = estimator
         self.control_estimator = control_estimator
@@ -155,6 +161,7 @@ class TwoModelUplift(MetaEstimatorMixin, BaseEstimator):
         self : TwoModelUplift
             The fitted model.
         """
+        self._validate_params()
         X, y = _validate_data(self, X, y, y_numeric=True)
         t = _check_treatment(treatment, X.shape[0])
         treated = clone(self.estimator if self.estimator is not None else LogisticRegression())
@@ -244,6 +251,8 @@ class ClassTransformationUplift(MetaEstimatorMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {"estimator": [HasMethods(["fit", "predict_proba"]), None]}
+
     def __init__(self, estimator: Any = None) -> None:
         self.estimator = estimator
 
@@ -264,6 +273,7 @@ class ClassTransformationUplift(MetaEstimatorMixin, BaseEstimator):
         self : ClassTransformationUplift
             The fitted model.
         """
+        self._validate_params()
         X, y = _validate_data(self, X, y, y_numeric=True)
         t = _check_treatment(treatment, X.shape[0])
         y = _check_binary_y(y)
