@@ -15,6 +15,7 @@ from crmine.lifetime._bgnbd import BetaGeoModel
 from crmine.lifetime._gamma_gamma import GammaGammaModel
 from crmine.lifetime._pareto import ParetoNBDModel
 from crmine.lifetime._simulate import simulate_btyd
+from crmine.lifetime._survival import SurvivalCLV, inactivity_churn_table
 from crmine.lifetime._validation import (
     calibration_holdout_split,
     holdout_frequency_table,
@@ -25,8 +26,10 @@ __all__ = [
     "BetaGeoModel",
     "GammaGammaModel",
     "ParetoNBDModel",
+    "SurvivalCLV",
     "calibration_holdout_split",
     "holdout_frequency_table",
     "holdout_report",
+    "inactivity_churn_table",
     "simulate_btyd",
 ]
