@@ -1,0 +1,236 @@
+"""Lifetime-value figures: survival curves, probability alive, calibration vs holdout, CLV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "plot_survival_by_segment",
+    "plot_probability_alive_matrix",
+    "plot_calibration_holdout",
+    "plot_clv_distribution",
+]
+
+
+def _axes(ax: Any) -> Any:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6, 4))
+    return ax
+
+
+def plot_survival_by_segment(
+    customers: pd.DataFrame,
+    duration_col: str,
+    event_col: str,
+    segment_col: str,
+    *,
+    ax: Any = None,
+    ci: bool = True,
+) -> Any:
+    """Kaplan-Meier survival curves, one per segment.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        One row per customer.
+    duration_col, event_col : str
+        Duration and churn-event (0/1) columns.
+    segment_col : str
+        Column defining the groups (e.g. contract type, value tier).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+    ci : bool, default=True
+        Draw the 95 % confidence bands.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.plotting import plot_survival_by_segment
+    >>> df = pd.DataFrame({"t": [1, 3, 4, 6, 2, 8], "e": [1, 1, 0, 1, 1, 0],
+    ...                    "plan": ["a", "a", "a", "b", "b", "b"]})
+    >>> ax = plot_survival_by_segment(df, "t", "e", "plan")  # doctest: +SKIP
+    """
+    from lifelines import KaplanMeierFitter
+
+    from crmine.exceptions import SchemaError
+
+    for col in (duration_col, event_col, segment_col):
+        if col not in customers.columns:
+            raise SchemaError(f"customer table has no column {col!r}.")
+    ax = _axes(ax)
+    for seg, grp in customers.groupby(segment_col, sort=True, observed=True):
+        km = KaplanMeierFitter(label=f"{seg} (n={len(grp)})")
+        km.fit(grp[duration_col], grp[event_col])
+        km.plot_survival_function(ax=ax, ci_show=ci)
+    ax.set_xlabel(duration_col)
+    ax.set_ylabel("share still active")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"Survival by {segment_col}")
+    return ax
+
+
+def plot_probability_alive_matrix(
+    model: Any,
+    *,
+    T: float | None = None,
+    max_frequency: int | None = None,
+    n_recency: int = 50,
+    ax: Any = None,
+    cmap: str = "viridis",
+) -> Any:
+    """Probability alive over a frequency x recency grid for a fitted BTYD model.
+
+    Parameters
+    ----------
+    model : BetaGeoModel or ParetoNBDModel
+        Fitted transaction model.
+    T : float, optional
+        Length of the observation window of the hypothetical customer
+        (default: 39 time units).
+    max_frequency : int, optional
+        Largest repeat frequency shown (default 20).
+    n_recency : int, default=50
+        Number of recency values between 0 and ``T``.
+    ax : matplotlib Axes, optional
+        Where to draw.
+    cmap : str, default="viridis"
+        Colour map.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.lifetime import BetaGeoModel
+    >>> from crmine.plotting import plot_probability_alive_matrix
+    >>> m = BetaGeoModel()
+    >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+    >>> ax = plot_probability_alive_matrix(m, T=39.0)  # doctest: +SKIP
+    """
+    T = 39.0 if T is None else float(T)
+    max_frequency = 20 if max_frequency is None else int(max_frequency)
+    freq = np.arange(0, max_frequency + 1, dtype=float)
+    rec = np.linspace(0.0, T, int(n_recency))
+    F, R = np.meshgrid(freq, rec, indexing="ij")
+    R = np.where(F == 0, 0.0, R)
+    p = np.asarray(
+        model.predict_proba_alive(F.ravel(), R.ravel(), np.full(F.size, T)), dtype=float
+    ).reshape(F.shape)
+    ax = _axes(ax)
+    im = ax.imshow(
+        p,
+        origin="lower",
+        aspect="auto",
+        extent=(0.0, T, -0.5, max_frequency + 0.5),
+        vmin=0.0,
+        vmax=1.0,
+        cmap=cmap,
+    )
+    ax.figure.colorbar(im, ax=ax, label="P(alive)")
+    ax.set_xlabel("recency (time of last purchase since first)")
+    ax.set_ylabel("repeat frequency")
+    ax.set_title(f"Probability alive (T = {T:g})")
+    return ax
+
+
+def plot_calibration_holdout(
+    model: Any, data: pd.DataFrame, *, max_frequency: int = 7, ax: Any = None
+) -> Any:
+    """Mean actual vs predicted holdout purchases by calibration frequency.
+
+    The classic conditional-expectations chart (Fader, Hardie & Lee 2005,
+    Figure 4), drawn from :func:`crmine.lifetime.holdout_frequency_table`.
+
+    Parameters
+    ----------
+    model : BetaGeoModel or ParetoNBDModel
+        Fitted transaction model.
+    data : pandas.DataFrame
+        Output of :func:`crmine.lifetime.calibration_holdout_split`.
+    max_frequency : int, default=7
+        Frequencies at or above it are pooled.
+    ax : matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from crmine.plotting import plot_calibration_holdout
+    >>> ax = plot_calibration_holdout(model, data)  # doctest: +SKIP
+    """
+    from crmine.lifetime import holdout_frequency_table
+
+    table = holdout_frequency_table(model, data, max_frequency=max_frequency)
+    ax = _axes(ax)
+    x = table.index.to_numpy()
+    ax.plot(x, table["actual_mean"], "o-", label="actual")
+    ax.plot(x, table["predicted_mean"], "s--", label=type(model).__name__)
+    labels = [str(v) for v in x]
+    labels[-1] = f"{x[-1]}+"
+    ax.set_xticks(x, labels)
+    ax.set_xlabel("repeat purchases in calibration")
+    ax.set_ylabel("mean purchases in holdout")
+    ax.set_title("Calibration vs holdout")
+    ax.legend()
+    return ax
+
+
+def plot_clv_distribution(
+    clv: Any, *, bins: int = 50, log_scale: bool = False, ax: Any = None
+) -> Any:
+    """Histogram of customer lifetime values with mean and median marked.
+
+    Parameters
+    ----------
+    clv : array-like or pandas.Series
+        CLV per customer (e.g. from ``predict_clv``).
+    bins : int, default=50
+        Number of bins.
+    log_scale : bool, default=False
+        Use a log-scaled value axis (CLV is usually heavily skewed).
+    ax : matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from crmine.plotting import plot_clv_distribution
+    >>> ax = plot_clv_distribution([10.0, 12.0, 50.0, 300.0])  # doctest: +SKIP
+    """
+    values = np.asarray(clv, dtype=float)
+    values = values[np.isfinite(values)]
+    ax = _axes(ax)
+    if log_scale:
+        pos = values[values > 0]
+        edges = np.geomspace(max(pos.min(), 1e-6), pos.max(), bins + 1) if pos.size else bins
+        ax.hist(pos, bins=edges)
+        ax.set_xscale("log")
+    else:
+        ax.hist(values, bins=bins)
+    if values.size:
+        ax.axvline(values.mean(), color="k", linestyle="--", label=f"mean {values.mean():,.1f}")
+        ax.axvline(
+            np.median(values), color="grey", linestyle=":", label=f"median {np.median(values):,.1f}"
+        )
+        ax.legend()
+    ax.set_xlabel("customer lifetime value")
+    ax.set_ylabel("customers")
+    ax.set_title("CLV distribution")
+    return ax
