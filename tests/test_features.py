@@ -330,3 +330,17 @@ def test_online_retail_golden():
     assert t["frequency"].sum() == 18_532
     assert t["monetary_total"].sum() == pytest.approx(8_911_407.904, abs=1e-3)
     assert t["recency_days"].min() == 1
+
+
+def test_order_id_shared_by_two_customers_counts_per_customer():
+    log = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 1],
+            "order_id": [7, 7, 8],
+            "timestamp": ["2024-01-01", "2024-01-02", "2024-01-03"],
+            "amount": [1.0, 2.0, 4.0],
+        }
+    )
+    t = TransactionFeatures(include=("rfm",)).fit_transform(log)
+    assert t["frequency"].tolist() == [2, 1]
+    assert t["monetary_total"].tolist() == [5.0, 2.0]

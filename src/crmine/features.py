@@ -219,7 +219,30 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         schema = resolve_schema(self.schema)
+        return self._fit(prepare_log(X, schema), schema)
+
+    def fit_transform(self, X: pd.DataFrame, y: object = None, **fit_params: Any) -> pd.DataFrame:
+        """Fit on ``X`` and return its customer table (validates the log once).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Transaction log.
+        y : ignored
+        **fit_params : ignored
+
+        Returns
+        -------
+        pandas.DataFrame
+            The customer table, as :meth:`transform` returns it.
+        """
+        self._validate_params()
+        schema = resolve_schema(self.schema)
         log = prepare_log(X, schema)
+        self._fit(log, schema)
+        return _compute(log, schema, self)
+
+    def _fit(self, log: pd.DataFrame, schema: TransactionSchema) -> TransactionFeatures:
         times = log[schema.time]
         tz = getattr(times.dt, "tz", None)
         if self.cutoff is None:
@@ -250,8 +273,9 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
                 include.remove("returns")
         self.include_ = tuple(g for g in FEATURE_GROUPS if g in include)
         if "category" in self.include_:
-            cats = log.loc[before, schema.category].dropna().unique()
-            self.categories_ = sorted(cats, key=str)
+            codes, uniques = pd.factorize(log[schema.category], use_na_sentinel=True)
+            seen = np.unique(codes[before & (codes >= 0)])
+            self.categories_ = sorted(uniques[seen], key=str)
         else:
             self.categories_ = []
         self.feature_names_out_ = np.asarray(self._names(), dtype=object)
@@ -368,12 +392,17 @@ def _compute(
     pc = codes[purchase]
     pt = t_ns[purchase]
     pa = amount_all[purchase]
-    ocodes, _ = pd.factorize(log[schema.order].to_numpy()[purchase])
-    okey = pc.astype(np.int64) * (int(ocodes.max(initial=0)) + 1) + ocodes
-    ord_idx, _ = pd.factorize(okey)
+    ord_idx, _ = pd.factorize(log[schema.order].to_numpy()[purchase])
     n_ord = int(ord_idx.max(initial=-1)) + 1
     ord_cust = np.empty(n_ord, dtype=np.int64)
     ord_cust[ord_idx] = pc
+    if not np.array_equal(ord_cust[ord_idx], pc):
+        # some order id is shared by several customers: count (customer, order) pairs
+        okey = pc.astype(np.int64) * n_ord + ord_idx
+        ord_idx, _ = pd.factorize(okey)
+        n_ord = int(ord_idx.max(initial=-1)) + 1
+        ord_cust = np.empty(n_ord, dtype=np.int64)
+        ord_cust[ord_idx] = pc
     ord_time = _group_min(ord_idx, pt, n_ord)
     ord_amt = np.bincount(ord_idx, weights=pa, minlength=n_ord)
 
@@ -460,7 +489,9 @@ def _compute(
             cols["return_rate"] = np.where(gross > 0, ret_val / np.where(gross > 0, gross, 1), 0.0)
         if "category" in inc:
             vocab = pd.Index(est.categories_)
-            ccodes = vocab.get_indexer(log[schema.category].to_numpy()[purchase])
+            raw_codes, raw_uniques = pd.factorize(log[schema.category].to_numpy()[purchase])
+            lookup = np.append(vocab.get_indexer(raw_uniques), -1)  # code -1 (NaN) -> -1
+            ccodes = lookup[raw_codes]
             known = ccodes >= 0
             k = len(vocab)
             if k:

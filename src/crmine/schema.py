@@ -271,7 +271,7 @@ def _check_ids(log: pd.DataFrame, column: str, *, allow_missing: bool) -> None:
             f"{list(values.index[values.isna()][:_N_EXAMPLES])}). Fix: drop them with "
             "clean_transactions(...), which counts them in its report, or fill them."
         )
-    if values.dtype == object:
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True).startswith("mixed"):
         kinds = values.dropna().map(lambda v: "number" if isinstance(v, (int, float, np.number))
                                     and not isinstance(v, bool) else type(v).__name__)
         if kinds.nunique() > 1:
