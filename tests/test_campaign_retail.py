@@ -12,6 +12,7 @@ from crmine.campaign import (
     ClassTransformationUplift,
     TwoModelUplift,
     campaign_profit,
+    incremental_profit,
     qini_auc_score,
     random_qini_band,
     response_summary,
@@ -81,3 +82,16 @@ def test_profit_prefers_planted_responders(retail):
     good = campaign_profit(treated["true_p_treated"].to_numpy(), y, 1.0, 20.0)
     rnd = campaign_profit(np.random.default_rng(0).random(len(y)), y, 1.0, 20.0)
     assert good.profit > rnd.profit
+
+
+def test_incremental_profit_prefers_planted_uplift(retail):
+    c, _ = retail
+    y, t = c["response"].to_numpy(), c["treatment"].to_numpy()
+    tau = c["true_uplift"].to_numpy()
+    # contact cost 2, response worth 20: only customers with uplift > 0.1 pay off
+    good = incremental_profit(tau, y, t, 2.0, 20.0)
+    rnd = incremental_profit(np.random.default_rng(0).random(len(y)), y, t, 2.0, 20.0)
+    assert good.profit > rnd.profit
+    assert good.profit > 0
+    # the optimum contacts mostly the planted high-uplift customers (uplift >= 0.11)
+    assert 0.1 < good.depth < 0.6

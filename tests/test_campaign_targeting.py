@@ -66,3 +66,19 @@ def test_bad_inputs():
         campaign_profit([0.2, 0.1], [1, 0], -1.0, 2.0)
     with pytest.raises(SchemaError):
         campaign_profit([0.2, np.nan], [1, 0], 1.0, 2.0)
+
+
+def test_incremental_profit_hand_computed():
+    from crmine.campaign import incremental_profit
+
+    # uplift curve of the 4-customer example: [0, 1, 2, 1.5, 0] incremental responders;
+    # profit(k) = 1.0 * curve - 0.2 * k = [0, 0.8, 1.6, 0.9, -0.8]
+    res = incremental_profit([0.4, 0.3, 0.2, 0.1], [1, 0, 0, 1], [1, 0, 1, 0], 0.2, 1.0)
+    np.testing.assert_allclose(res.curve["profit"], [0, 0.8, 1.6, 0.9, -0.8])
+    assert res.contacted == 2 and res.responders == pytest.approx(2.0)
+    assert res.min_score == 0.3
+    # budget 0.3 allows one contact only
+    res = incremental_profit([0.4, 0.3, 0.2, 0.1], [1, 0, 0, 1], [1, 0, 1, 0], 0.2, 1.0, budget=0.3)
+    assert res.contacted == 1 and res.profit == pytest.approx(0.8) and res.budget_binding
+    with pytest.raises(SchemaError, match="cost_per_contact"):
+        incremental_profit([0.4, 0.3], [1, 0], [1, 0], -1.0, 1.0)

@@ -12,7 +12,8 @@ After a campaign, marketing asks three questions, and this package answers each:
   :func:`uplift_by_percentile` evaluate it (same numbers as scikit-uplift),
   :func:`qini_auc_confint` and :func:`random_qini_band` say how sure.
 - *Whom to contact next time?*  :func:`campaign_profit` finds the most
-  profitable contact depth under a budget; :func:`gains_table` and the other
+  profitable contact depth under a budget for a response model,
+  :func:`incremental_profit` for an uplift model; :func:`gains_table` and the other
   response-model tables come from :mod:`crmine.evaluation`.
 """
 
@@ -27,7 +28,7 @@ from crmine.campaign._response import (
     sample_ratio_mismatch,
     wilson_interval,
 )
-from crmine.campaign._targeting import CampaignProfit, campaign_profit
+from crmine.campaign._targeting import CampaignProfit, campaign_profit, incremental_profit
 from crmine.campaign._uplift_metrics import (
     QiniInterval,
     perfect_qini_curve,
@@ -46,6 +47,7 @@ from crmine.campaign._uplift_models import ClassTransformationUplift, TwoModelUp
 __all__ = [
     "CampaignProfit",
     "campaign_profit",
+    "incremental_profit",
     "ClassTransformationUplift",
     "QiniInterval",
     "ResponseSummary",
