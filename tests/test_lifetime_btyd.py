@@ -322,6 +322,43 @@ def test_against_lifetimes_if_installed():
     )
 
 
+def test_pareto_and_gamma_gamma_against_lifetimes_if_installed():
+    lifetimes = pytest.importorskip("lifetimes")
+    truth = {"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7}
+    df = simulate_btyd(1500, truth, model="pareto", T=39.0, random_state=1)
+    ours = ParetoNBDModel().fit(df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peer = lifetimes.ParetoNBDFitter().fit(
+            df["repeat_frequency"], df["btyd_recency"], df["btyd_T"]
+        )
+    for k in ("r", "alpha", "s", "beta"):
+        assert ours.params_[k] == pytest.approx(peer.params_[k], rel=2e-3)
+    # same parameters -> same predictions
+    ours.params_ = pd.Series({k: peer.params_[k] for k in ("r", "alpha", "s", "beta")})
+    np.testing.assert_allclose(
+        ours.predict_proba_alive(df).to_numpy(),
+        peer.conditional_probability_alive(
+            df["repeat_frequency"], df["btyd_recency"], df["btyd_T"]
+        ),
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        ours.predict_purchases(df, t=20).to_numpy(),
+        peer.conditional_expected_number_of_purchases_up_to_time(
+            20, df["repeat_frequency"], df["btyd_recency"], df["btyd_T"]
+        ),
+        rtol=1e-6,
+    )
+    rng = np.random.default_rng(2)
+    x = rng.integers(1, 8, 800)
+    z = rng.gamma(6.0 * x, 1 / (rng.gamma(4.0, 1 / 15.0, 800) * x))
+    gg = GammaGammaModel().fit(x, z)
+    gp = lifetimes.GammaGammaFitter().fit(x, z)
+    for ours_k, peer_k in (("p", "p"), ("q", "q"), ("gamma", "v")):
+        assert gg.params_[ours_k] == pytest.approx(gp.params_[peer_k], rel=2e-3)
+
+
 # --------------------------------------------------------------------------- properties
 rft = st.integers(0, 60).flatmap(
     lambda x: st.tuples(
