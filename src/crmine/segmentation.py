@@ -246,8 +246,9 @@ class CustomerSegmenter(
     **Names.**  A segment's medians are compared with the population tertiles
     (33rd and 67th percentiles) of the same column:
 
-    - value (``monetary_total``): above the 67th percentile ``"high value"``,
-      below the 33rd ``"low value"``, else ``"mid value"``;
+    - value (``monetary_total``): above the 90th percentile ``"top value"``,
+      above the 67th ``"high value"``, below the 33rd ``"low value"``, else
+      ``"mid value"``;
     - status (``recency_days``): at most the 33rd percentile ``"active"``,
       above the 67th ``"lost"``, else ``"lapsing"``;  when ``tenure_days`` is
       present and the segment median tenure is at most its 33rd percentile the
@@ -805,6 +806,7 @@ def _tertile_level(value: float, q1: float, q2: float) -> int:
 
 def _name_segments(prof: pd.DataFrame, data: pd.DataFrame) -> list[str]:
     q = data.quantile([1 / 3, 2 / 3])
+    top = data.quantile(0.9)
     names = []
     for _, row in prof.iterrows():
         parts: list[str] = []
@@ -817,7 +819,9 @@ def _name_segments(prof: pd.DataFrame, data: pd.DataFrame) -> list[str]:
             parts.append(status)
         if _MONETARY in data.columns:
             lvl = _tertile_level(row[_MONETARY], *q[_MONETARY])
-            parts.append({1: "high value", 0: "mid value", -1: "low value"}[lvl])
+            if lvl == 1 and row[_MONETARY] > top[_MONETARY]:
+                lvl = 2
+            parts.append({2: "top value", 1: "high value", 0: "mid value", -1: "low value"}[lvl])
         elif _FREQUENCY in data.columns:
             lvl = _tertile_level(row[_FREQUENCY], *q[_FREQUENCY])
             parts.append({1: "high frequency", 0: "mid frequency", -1: "low frequency"}[lvl])
