@@ -1,16 +1,15 @@
-"""Concentration of value: top share, Gini, Lorenz curve, pareto table; Online Retail golden."""
+"""Concentration of value: top share, Gini, Lorenz curve, pareto table."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmine.exceptions import SchemaError
-from crmine.value import ValueTierClassifier, gini, lorenz_curve, pareto_table, top_share
+from crmine.value import gini, lorenz_curve, pareto_table, top_share
 
 
 def gini_mean_difference(x):
@@ -113,36 +112,3 @@ def test_concentration_properties(values):
     # invariant to order and to scale
     assert gini(values[::-1]) == pytest.approx(g, abs=1e-12)
     assert gini([3 * v for v in values]) == pytest.approx(g, abs=1e-9)
-
-
-# ----------------------------------------------------------------------------- public data
-@pytest.fixture(scope="module")
-def online_retail_monetary():
-    pytest.importorskip("pyarrow")
-    path = shared_dataset("online_retail") / "online_retail.parquet"
-    if not path.exists():
-        pytest.skip(f"{path} not present")
-    raw = pd.read_parquet(path)
-    keep = (
-        raw["CustomerID"].notna()
-        & ~raw["InvoiceNo"].astype(str).str.startswith("C")
-        & (raw["Quantity"] > 0)
-        & (raw["UnitPrice"] > 0)
-    )
-    clean = raw.loc[keep]
-    amount = clean["Quantity"] * clean["UnitPrice"]
-    return amount.groupby(clean["CustomerID"].astype("int64")).sum().rename("monetary_total")
-
-
-@pytest.mark.public_data
-def test_online_retail_top_1_percent_hold_31_8_percent(online_retail_monetary):
-    m = online_retail_monetary
-    # SOURCE.md: 4,338 customers, revenue 8,911,407.904 after standard cleaning
-    assert len(m) == 4338
-    assert m.sum() == pytest.approx(8_911_407.904, rel=1e-9)
-    assert top_share(m, 0.01) == pytest.approx(0.318, abs=0.001)
-    # the pyramid's VIP tier is the same top 1% (43 customers, no tie at the cut)
-    clf = ValueTierClassifier().fit(m.to_frame())
-    assert clf.summary_.loc["VIP", "customers"] == 43
-    assert clf.summary_.loc["VIP", "value_share"] == pytest.approx(0.318, abs=0.001)
-    assert pareto_table(m, tops=[0.2]).loc[0.2, "value_share"] > 0.7

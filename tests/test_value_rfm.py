@@ -384,3 +384,33 @@ def test_properties(data, bins):
     pd.testing.assert_frame_equal(again.loc[out.index], out)
     # the fitted scorer applied to the same customers reproduces fit_transform
     pd.testing.assert_frame_equal(scorer.transform(X.iloc[perm]).loc[out.index], out)
+
+
+def pandas_recipe(X, bins):
+    """The usual pandas RFM recipe: qcut on rank(method="first") after sorting by id."""
+    Xs = X.sort_index()
+    out = {}
+    for col, key in (
+        ("r_score", -Xs["recency_days"]),
+        ("f_score", Xs["frequency"]),
+        ("m_score", Xs["monetary_total"]),
+    ):
+        out[col] = pd.qcut(key.rank(method="first"), bins, labels=False) + 1
+    return pd.DataFrame(out).loc[X.index]
+
+
+@settings(max_examples=50, deadline=None)
+@given(customer_tables, st.integers(2, 7))
+def test_scores_equal_pandas_qcut_rank_first_recipe(data, bins):
+    rec, freq, mon, rnd = data
+    if len(rec) < 2:
+        return
+    ids = [f"id{i:03d}" for i in range(len(rec))]
+    rnd.shuffle(ids)  # row order differs from id order
+    X = table(rec, freq, mon, ids=ids)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        out = RFMScorer(bins=bins, segment_map=None).fit_transform(X)
+    expected = pandas_recipe(X, bins)
+    for col in ("r_score", "f_score", "m_score"):
+        np.testing.assert_array_equal(out[col].to_numpy(), expected[col].to_numpy(), err_msg=col)

@@ -221,7 +221,18 @@ def _quantile_scores(
         spread = (j_all * e) // m_all
         position = np.where(equal, position + spread, position)
     position = np.clip(position, 0, n_ref - 1)
-    return (position * bins) // n_ref + 1
+    return _position_score(position, n_ref, bins)
+
+
+def _position_score(position: np.ndarray, n: int, bins: int) -> np.ndarray:
+    """Score of 0-based rank position ``p`` among ``n``: ``max(1, ceil(p * bins / (n - 1)))``.
+
+    This is exactly ``pd.qcut(rank, bins)`` on the ranks ``1..n`` (quantile
+    edges ``1 + k (n - 1) / bins``, right-closed), computed in integers.
+    """
+    if n == 1:
+        return np.ones_like(position)
+    return np.maximum(1, -((-position * bins) // (n - 1)))
 
 
 def _edge_scores(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -248,7 +259,9 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     best; for recency, *recent* is best).  By default the cuts are quantiles
     learned in :meth:`fit`: customers are ranked with ties broken by
     customer id (``rank(method="first")`` after sorting by id), and the ranks
-    are cut into ``bins`` groups of equal size (sizes differ by at most one).
+    are cut into ``bins`` groups of equal size (sizes differ by at most one)
+    exactly as ``pd.qcut(ranks, bins)`` does: the customer with 1-based rank
+    ``r`` among ``n`` scores ``max(1, ceil((r - 1) * bins / (n - 1)))``.
     Heavy ties - e.g. most customers bought once - therefore never fail and
     are split deterministically.  Fixed value edges can be given instead.
 
@@ -472,7 +485,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                     stacklevel=3,
                 )
             sorted_key = np.sort(key)
-            last = [int(np.ceil(k_ * n / self.bins)) - 1 for k_ in range(1, self.bins)]
+            last = [k_ * (n - 1) // self.bins for k_ in range(1, self.bins)]
             edges = sorted_key[last]
             self.edges_[role] = -edges[::-1] if role == "recency" else edges
             s = _quantile_scores(key, order, self._reference[role], n, self.bins)
