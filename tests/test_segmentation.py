@@ -529,3 +529,35 @@ def test_online_retail_silhouette_prefers_two(online_retail_customers):
         free.fit(online_retail_customers)
     assert free.n_clusters_ == 2
     assert free.selection_scores_["silhouette"].idxmax() == 2
+
+
+# --------------------------------------------------------------------- plots
+def test_plots_draw_and_return_axes():
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmine import plotting
+
+    X, _ = rfm_blobs(400, 4, with_tenure=True)
+    seg = CustomerSegmenter(k_range=(3, 5), n_init=2, n_bootstrap=0, random_state=0).fit(X)
+    fig, axes = plt.subplots(2, 2)
+    try:
+        ax = plotting.plot_selection_curves(seg, ax=axes[0, 0])
+        assert ax is axes[0, 0]
+        assert len(ax.lines) == 5  # four metrics + the chosen-k line
+        assert ax.lines[-1].get_xdata()[0] == seg.n_clusters_
+        ax = plotting.plot_snake(seg, ax=axes[0, 1])
+        assert len(ax.lines) == seg.n_clusters_ + 1  # one per segment + the zero line
+        np.testing.assert_allclose(ax.lines[0].get_ydata(), seg._centers_model[0])
+        ax = plotting.plot_segments_2d(seg, X, ax=axes[1, 0], sample_size=100)
+        offsets = sum(len(c.get_offsets()) for c in ax.collections)
+        assert offsets == 100 + seg.n_clusters_
+        ax = plotting.plot_profile_heatmap(seg, ax=axes[1, 1])
+        assert [t.get_text() for t in ax.get_xticklabels()][-1] == "revenue share"
+        with pytest.raises(ValueError, match="unknown metric"):
+            plotting.plot_selection_curves(seg, metrics=["gap"])
+    finally:
+        plt.close("all")
+    with pytest.raises(AttributeError, match="not fitted"):
+        plotting.plot_snake(CustomerSegmenter())
