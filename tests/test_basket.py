@@ -150,6 +150,20 @@ def test_sparse_pair_path_matches_dense_path(monkeypatch):
         np.testing.assert_array_equal(c1, c2)
 
 
+def test_join_fallback_without_pair_matrix(monkeypatch):
+    import crmine.basket._itemsets as mod
+
+    rng = np.random.default_rng(2)
+    m = sp.random(200, 12, density=0.4, random_state=rng, format="csr").astype(bool)
+    expected = mine_levels(m, 8)
+    monkeypatch.setattr(mod, "_MAX_ADJ", 0)
+    got = mine_levels(m, 8)
+    assert len(expected) == len(got) >= 4
+    for (r1, c1), (r2, c2) in zip(expected, got):
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(c1, c2)
+
+
 def test_estimator_api():
     model = Apriori(min_support=0.6)
     assert clone(model).get_params() == model.get_params()

@@ -51,6 +51,13 @@ class Baskets(NamedTuple):
 
 def _factorize(values: Any) -> tuple[np.ndarray, pd.Index]:
     """Integer codes and sorted unique labels (first-seen order if unsortable)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if lo >= 0 and hi < 4 * len(values) + 1024:  # small ids: counting sort
+            present = np.zeros(hi + 1, dtype=bool)
+            present[values] = True
+            remap = np.cumsum(present) - 1
+            return remap[values], pd.Index(np.flatnonzero(present))
     try:
         codes, uniques = pd.factorize(values, sort=True)
     except TypeError:  # mixed, unorderable labels
@@ -168,30 +175,29 @@ def _from_sparse(mat: Any, items: Sequence[Any] | None, orders: Any = None) -> B
 
 def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
     baskets = baskets if isinstance(baskets, list) else list(baskets)
-    try:
-        lengths = np.array(list(map(len, baskets)), dtype=np.int64)
-    except TypeError:
-        lengths = None
-    bad = (
-        [
+    basket_types = set(map(type, baskets))
+    if basket_types & {str, bytes} or not all(issubclass(t, Iterable) for t in basket_types):
+        i = next(
             i
             for i, b in enumerate(baskets)
             if isinstance(b, (str, bytes)) or not isinstance(b, Iterable)
-        ]
-        if lengths is None or any(isinstance(b, (str, bytes)) for b in baskets)
-        else []
-    )
-    if bad:
+        )
         raise SchemaError(
-            f"basket {bad[0]} is {baskets[bad[0]]!r}, not a collection of items; pass a list "
+            f"basket {i} is {baskets[i]!r}, not a collection of items; pass a list "
             'of baskets, e.g. [["beer", "diapers"], ["milk"]].'
         )
-    if lengths is None:  # iterables without len(): materialise them
+    if not all(hasattr(t, "__len__") for t in basket_types):  # e.g. generators
         baskets = [list(b) for b in baskets]
-        lengths = np.array(list(map(len, baskets)), dtype=np.int64)
-    flat_arr = np.empty(int(lengths.sum()), dtype=object)
-    flat_arr[:] = list(chain.from_iterable(baskets))
-    cols, items = _factorize(flat_arr)
+    lengths = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
+    total = int(lengths.sum())
+    flat = list(chain.from_iterable(baskets))
+    values: np.ndarray | None = None
+    if total and type(flat[0]) is int and set(map(type, flat)) == {int}:
+        values = np.fromiter(flat, dtype=np.int64, count=total)
+    if values is None:
+        values = np.empty(total, dtype=object)
+        values[:] = flat
+    cols, items = _factorize(values)
     if (cols < 0).any():
         raise SchemaError(
             f"{int((cols < 0).sum())} missing item label(s) (None/NaN) in the baskets; "

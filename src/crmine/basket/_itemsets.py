@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 _POP8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 _BLOCK_WORDS = 1 << 21  # words of uint64 per counting chunk (16 MiB)
+_MAX_ADJ = 8192  # largest item count for the boolean pair matrix (64 MiB)
 
 
 def exact_fraction(value: float | Fraction | int) -> Fraction:
@@ -125,9 +126,19 @@ def _bitsets(csc: sp.csc_matrix) -> np.ndarray:
     return out.reshape(f, w)
 
 
-def _row_keys(rows: np.ndarray) -> np.ndarray:
-    """One sortable opaque key per row (big-endian bytes: memcmp = lexicographic order)."""
+def _row_keys(rows: np.ndarray, radix: int | None = None) -> np.ndarray:
+    """One sortable key per row, in lexicographic row order.
+
+    Mixed-radix int64 codes when ``radix ** k`` fits, else opaque big-endian
+    byte strings (memcmp order = lexicographic order of non-negative ints).
+    """
     k = rows.shape[1]
+    if radix is not None and k * math.log2(max(radix, 2)) < 62:
+        key = rows[:, 0].astype(np.int64)
+        for j in range(1, k):
+            key *= radix
+            key += rows[:, j]
+        return key
     be = np.ascontiguousarray(rows, dtype=">i4")
     return be.view(np.dtype((np.void, 4 * k))).ravel()
 
@@ -138,11 +149,14 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
         return np.full(len(keys), -1, dtype=np.int64)
     pos = np.searchsorted(sorted_keys, keys)
     clipped = np.minimum(pos, len(sorted_keys) - 1)
-    width = sorted_keys.dtype.itemsize
-    a = sorted_keys[clipped].view(np.uint8).reshape(-1, width)
-    b = keys.view(np.uint8).reshape(-1, width)
-    found = (pos < len(sorted_keys)) & np.all(a == b, axis=1)
-    return np.where(found, pos, -1)
+    if sorted_keys.dtype.kind == "V":
+        width = sorted_keys.dtype.itemsize
+        a = sorted_keys[clipped].view(np.uint8).reshape(-1, width)
+        b = keys.view(np.uint8).reshape(-1, width)
+        same = np.all(a == b, axis=1)
+    else:
+        same = sorted_keys[clipped] == keys
+    return np.where((pos < len(sorted_keys)) & same, pos, -1)
 
 
 def _join(prev: np.ndarray) -> np.ndarray:
@@ -167,20 +181,50 @@ def _join(prev: np.ndarray) -> np.ndarray:
     return np.hstack([prev[left], prev[right, -1:]]).astype(np.int32, copy=False)
 
 
-def _prune(cand: np.ndarray, prev_keys: np.ndarray) -> np.ndarray:
-    """Keep candidates whose every (k-1)-subset is frequent."""
-    k = cand.shape[1]
-    keep = np.ones(len(cand), dtype=bool)
-    for drop in range(k - 2):  # dropping one of the last two gives a join parent
-        sub = np.delete(cand[keep], drop, axis=1)
-        ok = _lookup(prev_keys, _row_keys(sub)) >= 0
-        idx = np.flatnonzero(keep)
-        keep[idx[~ok]] = False
-    return cand[keep]
+def _candidates(
+    prev: np.ndarray, adj: np.ndarray | None, prev_keys: np.ndarray, radix: int
+) -> np.ndarray:
+    """Apriori candidates of length k from the frequent (k-1)-itemsets ``prev``.
+
+    A candidate ``P + (c,)`` (``c`` after the last item of ``P``) must have
+    every (k-1)-subset frequent.  The pair condition (``c`` forms a frequent
+    pair with every item of ``P``) is checked first on the boolean pair
+    adjacency matrix, row blocks at a time; the remaining subsets are then
+    looked up.  The output is in lexicographic order.
+    """
+    n_p, km1 = prev.shape
+    f = adj.shape[0] if adj is not None else int(prev.max()) + 1
+    if adj is None:  # too many items for a pair matrix: plain prefix join
+        cand = _join(prev)
+        for drop in range(km1 - 1):
+            sub = np.delete(cand, drop, axis=1)
+            cand = cand[_lookup(prev_keys, _row_keys(sub, radix)) >= 0]
+        return cand
+    later = np.arange(f)
+    chunk = max(1, (1 << 22) // max(f, 1))
+    parts = []
+    for s0 in range(0, n_p, chunk):
+        block = prev[s0 : s0 + chunk]
+        ok = adj[block[:, 0]].copy()
+        for j in range(1, km1):
+            ok &= adj[block[:, j]]
+        ok &= later[None, :] > block[:, -1:]
+        r, c = np.nonzero(ok)
+        if len(r):
+            parts.append(np.hstack([block[r], c[:, None].astype(np.int32)]))
+    if not parts:
+        return np.empty((0, km1 + 1), dtype=np.int32)
+    cand = np.concatenate(parts).astype(np.int32, copy=False)
+    # subsets dropping one of the first k-2 items (the pair test covered k = 3)
+    if km1 >= 3:
+        for drop in range(km1 - 1):
+            sub = np.delete(cand, drop, axis=1)
+            cand = cand[_lookup(prev_keys, _row_keys(sub, radix)) >= 0]
+    return cand
 
 
 def _pair_codes(indptr: np.ndarray, indices: np.ndarray, f: int) -> np.ndarray:
-    """Codes ``a * f + b`` of all item pairs a < b inside each row of a canonical CSR."""
+    """Upper-triangle codes of all item pairs a < b inside each row of a canonical CSR."""
     lengths = np.diff(indptr)
     parts = []
     for length in np.unique(lengths):
@@ -189,7 +233,9 @@ def _pair_codes(indptr: np.ndarray, indices: np.ndarray, f: int) -> np.ndarray:
         starts = indptr[:-1][lengths == length]
         rows = indices[starts[:, None] + np.arange(length)]
         iu0, iu1 = np.triu_indices(int(length), 1)
-        parts.append((rows[:, iu0] * f + rows[:, iu1]).ravel())
+        a, b = rows[:, iu0], rows[:, iu1]
+        # index of (a, b), a < b, in the row-major upper triangle
+        parts.append((a * (2 * f - a - 3) // 2 + b - 1).ravel())
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
@@ -200,8 +246,9 @@ def _count_pairs(x: sp.csr_matrix, min_count: int) -> tuple[np.ndarray, np.ndarr
     indices = x.indices.astype(np.int64)
     lengths = np.diff(indptr)
     pair_work = lengths * (lengths - 1) // 2
-    if f * f <= (1 << 23):  # dense pair table of at most 64 MiB
-        table = np.zeros(f * f, dtype=np.int64)
+    n_tri = f * (f - 1) // 2
+    if n_tri <= (1 << 23):  # dense pair table of at most 64 MiB
+        table = np.zeros(n_tri, dtype=np.int64)
         # chunk baskets so that at most ~4M pairs are materialised at once
         cum = np.cumsum(pair_work)
         cuts = np.searchsorted(cum, np.arange(1, cum[-1] // (1 << 22) + 1) * (1 << 22))
@@ -209,9 +256,12 @@ def _count_pairs(x: sp.csr_matrix, min_count: int) -> tuple[np.ndarray, np.ndarr
         for r0, r1 in zip(edges[:-1], edges[1:]):
             sub_ptr = indptr[r0 : r1 + 1]
             codes = _pair_codes(sub_ptr - sub_ptr[0], indices[sub_ptr[0] : sub_ptr[-1]], f)
-            table += np.bincount(codes, minlength=f * f)
-        flat = np.flatnonzero(table >= min_count)  # i < j by construction, sorted
-        return np.column_stack([flat // f, flat % f]).astype(np.int32), table[flat]
+            table += np.bincount(codes, minlength=n_tri)
+        flat = np.flatnonzero(table >= min_count)  # row-major: lexicographic order
+        start = np.arange(f, dtype=np.int64) * (2 * f - np.arange(f) - 1) // 2
+        i = np.searchsorted(start, flat, side="right") - 1
+        j = flat - start[i] + i + 1
+        return np.column_stack([i, j]).astype(np.int32), table[flat]
     # many items: blocked sparse product X.T @ X
     xi = x.astype(np.int32)
     xt = xi.T.tocsr()
@@ -313,13 +363,18 @@ def mine_levels(
         if len(rows):
             levels.append((rows, counts))
             logger.debug("level 2: %d frequent pairs", len(rows))
+            adj: np.ndarray | None = None
+            if len(freq) <= _MAX_ADJ:
+                adj = np.zeros((len(freq), len(freq)), dtype=bool)
+                adj[rows[:, 0], rows[:, 1]] = True
+                adj[rows[:, 1], rows[:, 0]] = True
         x_cols = np.arange(len(freq))
         bits: np.ndarray | None = None
         bits_cols = x_cols
         k = 3
         while len(levels) == k - 1 and k <= max_len:
             prev = levels[-1][0]
-            cand = _prune(_join(prev), _row_keys(prev))
+            cand = _candidates(prev, adj, _row_keys(prev, len(freq)), len(freq))
             if len(cand) == 0:
                 break
             active = np.unique(cand)

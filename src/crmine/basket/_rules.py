@@ -238,14 +238,14 @@ class _ItemsetIndex:
             order = np.lexsort(rows.T[::-1])
             rows = rows[order]
             pos_arr = np.asarray(positions, dtype=np.int64)[order]
-            keys = _row_keys(rows)
+            keys = _row_keys(rows, len(labels))
             self.levels[k] = (rows, counts[pos_arr], pos_arr, keys)
 
     def position(self, rows: np.ndarray) -> np.ndarray:
         k = rows.shape[1]
         if k not in self.levels:
             return np.full(len(rows), -1, dtype=np.int64)
-        return _lookup(self.levels[k][3], _row_keys(rows))
+        return _lookup(self.levels[k][3], _row_keys(rows, len(self.labels)))
 
     def count(self, rows: np.ndarray) -> np.ndarray:
         pos = self.position(rows)
