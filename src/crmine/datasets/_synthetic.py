@@ -279,7 +279,7 @@ def make_retail(
     n_ord = len(cust)
     day = np.floor(time).astype(np.int64)
     dates = start_ts + pd.to_timedelta(day, unit="D")
-    weekday = np.asarray(dates.dayofweek) < 5
+    weekday = np.asarray(dates.day_of_week) < 5
     evening_pick = rng.random(n_ord) < 0.35
     hour = np.where(evening_pick, rng.integers(17, 22, n_ord), rng.integers(8, 17, n_ord))
     minute = rng.integers(0, 60, n_ord)
