@@ -340,23 +340,26 @@ def pyramid(ctx: ReportContext, sec: Section) -> None:
     fig = new_figure(6.0, 3.2)
     ax = fig.add_subplot()
     labels = [str(t) for t in summary.index]
-    widths = summary["value_share"].to_numpy(dtype=float)
+    shares = summary["customer_share"].to_numpy(dtype=float)
+    widths = np.maximum(shares, 0.06)
     y = np.arange(len(labels))
     ax.barh(y, widths, left=-widths / 2, color=[_PALETTE[i % 10] for i in range(len(labels))])
-    for yi, (lab, w, cs) in enumerate(zip(labels, widths, summary["customer_share"])):
+    for yi, (lab, cs, vs) in enumerate(zip(labels, shares, summary["value_share"])):
         ax.text(
             0,
             yi,
-            f"{lab}: {pct(cs)} of customers, {pct(w)} of value",
+            f"{lab}: {pct(cs)} of customers, {pct(vs)} of value",
             ha="center",
             va="center",
             fontsize=8,
             color="black",
+            bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1},
         )
+    ax.set_xlim(-0.5, 0.5)
     ax.set_yticks([])
     ax.set_xticks([])
     ax.invert_yaxis()
-    ax.set_title("Value pyramid (bar width = share of revenue)")
+    ax.set_title("Value pyramid (bar width = share of customers)")
     sec.blocks.append(Figure(figure_png(fig), "Value pyramid"))
 
 
@@ -455,9 +458,10 @@ def baskets(ctx: ReportContext, sec: Section) -> None:
     if len(rules) == 0:
         sec.blocks.append(Text("No rule reaches confidence 20% with lift above 1.", "note"))
     else:
-        top = rules.sort_values(
-            ["lift", "confidence", "count"], ascending=False, kind="stable"
-        ).head(15)
+        ranked = rules.sort_values(["lift", "confidence", "count"], ascending=False, kind="stable")
+        # A -> B and B -> A have the same lift: show each itemset once, best direction first
+        itemsets = [a | c for a, c in zip(ranked["antecedents"], ranked["consequents"])]
+        top = ranked.loc[~pd.Series(itemsets, index=ranked.index).duplicated()].head(15)
         shown = pd.DataFrame(
             {
                 "if the basket has": [ctx.itemset(a) for a in top["antecedents"]],
