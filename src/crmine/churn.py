@@ -207,7 +207,9 @@ def churn_labels(
             f"earlier cutoff (at most {end_ts - pd.Timedelta(days=int(horizon_days))}) or a "
             "shorter horizon_days, or pass end= if the log is known to run longer."
         )
-    X = tf.transform(prepared)
+    amount = transaction_amount(prepared, sch)
+    has_purchase_before = bool(((times < cutoff_ts).to_numpy() & (amount >= 0)).any())
+    X = tf.transform(prepared) if has_purchase_before else pd.DataFrame()
     if len(X) == 0:
         raise SchemaError(
             f"no customer has a purchase before cutoff={cutoff_ts} (column {sch.time!r} "
@@ -220,7 +222,6 @@ def churn_labels(
                 f"no customer bought in the {active_days} days before cutoff={cutoff_ts}; "
                 "increase active_days or move the cutoff."
             )
-    amount = transaction_amount(prepared, sch)
     in_window = ((times >= cutoff_ts) & (times < horizon_end)).to_numpy() & (amount >= 0)
     buyers = pd.Index(prepared.loc[in_window, sch.customer].unique())
     y = pd.Series((~X.index.isin(buyers)).astype(np.int64), index=X.index, name="churned")
@@ -404,7 +405,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         (L2, ``C=1``, ``max_iter=1000``); ``"gradient_boosting"``:
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`;
         ``"random_forest"``: :class:`~sklearn.ensemble.RandomForestClassifier`
-        (300 trees, ``min_samples_leaf=5``).  Any unfitted scikit-learn
+        (200 trees, ``min_samples_leaf=10``).  Any unfitted scikit-learn
         classifier with ``predict_proba`` is cloned and used as is.
     class_weight : {"balanced"}, dict or None, default=None
         Class imbalance handling.  Passed to the model's ``class_weight``
@@ -627,7 +628,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         out = df
         for c in self.categorical_features_:
             col = df[c].astype("object")
-            col = col.where(col.notna(), "missing").map(str).astype("object")
+            col = col.where(col.notna(), "missing").astype(str).astype("object")
             out = out.assign(**{c: col})
         for c in self.numeric_features_:
             if pd.api.types.is_bool_dtype(df[c].dtype):
@@ -696,7 +697,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             else:
                 from sklearn.ensemble import RandomForestClassifier
 
-                est = RandomForestClassifier(n_estimators=300, min_samples_leaf=5, random_state=rs)
+                est = RandomForestClassifier(n_estimators=200, min_samples_leaf=10, random_state=rs)
         else:
             est = clone(m)
         return est
@@ -939,13 +940,15 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         base = _auc(yt, est.predict_proba(Z)[:, pos])
         prng = np.random.default_rng(seed)
         means, stds = [], []
+        n_test, n_rep = len(test), int(self.n_repeats)
         for cols in self._blocks(pre):
-            drops = []
-            for _ in range(self.n_repeats):
-                perm = prng.permutation(len(test))
-                Zp = Z.copy()
-                Zp[:, cols] = Z[perm][:, cols]
-                drops.append(base - _auc(yt, est.predict_proba(Zp)[:, pos]))
+            # all repeats of one column in one predict_proba call
+            Zp = np.tile(Z, (n_rep, 1))
+            for r in range(n_rep):
+                perm = prng.permutation(n_test)
+                Zp[r * n_test : (r + 1) * n_test, cols] = Z[perm][:, cols]
+            proba = est.predict_proba(Zp)[:, pos]
+            drops = [base - _auc(yt, proba[r * n_test : (r + 1) * n_test]) for r in range(n_rep)]
             means.append(float(np.mean(drops)))
             stds.append(float(np.std(drops)))
         self.feature_importances_ = pd.Series(means, index=self._columns, name="importance")
