@@ -87,6 +87,19 @@ def _signed_expm1(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.expm1(np.abs(x))
 
 
+def _n_distinct_at_least(X: np.ndarray, needed: int) -> int:
+    """Number of distinct rows of X, exact whenever it is below ``needed``.
+
+    Counting distinct rows sorts the whole table; the first rows usually show
+    enough distinct customers already, so the full count is only made when
+    they do not.
+    """
+    head = len(np.unique(X[:2048], axis=0))
+    if head >= needed or len(X) <= 2048:
+        return head
+    return len(np.unique(X, axis=0))
+
+
 def _kneedle(ks: np.ndarray, inertia: np.ndarray) -> int | None:
     """Index of the knee of a decreasing convex curve, or None when there is none.
 
@@ -484,7 +497,7 @@ class CustomerSegmenter(
             out["davies_bouldin"] = float(davies_bouldin_score(Z, labels))
         return out
 
-    def _k_candidates(self, n_distinct: int) -> list[int]:
+    def _k_range_values(self) -> list[int]:
         k_range = self.k_range
         if (
             len(k_range) != 2
@@ -496,7 +509,10 @@ class CustomerSegmenter(
                 f"k_range must be a pair (k_min, k_max) of integers with 2 <= k_min <= k_max, "
                 f"got {k_range!r}. Example: k_range=(3, 8)."
             )
-        ks = list(range(int(k_range[0]), int(k_range[1]) + 1))
+        return list(range(int(k_range[0]), int(k_range[1]) + 1))
+
+    def _k_candidates(self, ks: list[int], n_distinct: int) -> list[int]:
+        k_range = self.k_range
         feasible = [k for k in ks if k <= n_distinct - 1]
         if not feasible:
             raise SchemaError(
@@ -585,7 +601,9 @@ class CustomerSegmenter(
                 "Segment a table with more customers."
             )
         rng = check_random_state(self.random_state)
-        n_distinct = len(np.unique(Xarr, axis=0))
+        k_values = self._k_range_values() if self.n_clusters == "auto" else []
+        needed = k_values[-1] + 1 if self.n_clusters == "auto" else int(self.n_clusters)
+        n_distinct = _n_distinct_at_least(Xarr, needed)
         constant = [f for f, s in zip(self.features_, np.ptp(Xarr, axis=0)) if s == 0]
         if constant and len(constant) < Xarr.shape[1]:
             warnings.warn(
@@ -595,7 +613,7 @@ class CustomerSegmenter(
                 stacklevel=2,
             )
         if self.n_clusters == "auto":
-            ks = self._k_candidates(n_distinct)
+            ks = self._k_candidates(k_values, n_distinct)
         else:
             k = int(self.n_clusters)
             if k > n_distinct:
