@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 
@@ -403,9 +403,12 @@ def pandas_recipe(X, bins):
 @given(customer_tables, st.integers(2, 7))
 def test_scores_equal_pandas_qcut_rank_first_recipe(data, bins):
     rec, freq, mon, rnd = data
-    if len(rec) < 2:
-        return
-    ids = [f"id{i:03d}" for i in range(len(rec))]
+    n = len(rec)
+    # pandas computes the quantile edges 1 + k (n - 1) / bins in floating point; when an
+    # edge is an exact integer it can land a hair below it (n=34, bins=3: 11.999...), and
+    # qcut then moves that rank up a score.  crmine computes in integers; skip those cases.
+    assume(n >= 2 and all(k * (n - 1) % bins for k in range(1, bins)))
+    ids = [f"id{i:03d}" for i in range(n)]
     rnd.shuffle(ids)  # row order differs from id order
     X = table(rec, freq, mon, ids=ids)
     with warnings.catch_warnings():
