@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import re
 import sys
@@ -9,6 +10,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmine.datasets import make_retail
 from crmine.exceptions import SchemaError
@@ -266,6 +269,17 @@ def test_flag_for_absent_column():
         normalise_log(raw, mapping)
 
 
+def test_read_cdnow_text_with_header(tmp_path):
+    path = tmp_path / "CDNOW_master.txt"
+    path.write_text(
+        " customer_id date number_of_cds dollar_value\r\n 00001 19970101 1 11.77\r\n"
+        " 00002 19970112 2 20.00\r\n"
+    )
+    df = read_table(path)
+    assert df["customer_id"].tolist() == [1, 2]
+    assert df.attrs["crmine_layout"] == "cdnow"
+
+
 def test_read_cdnow_text(tmp_path):
     path = tmp_path / "CDNOW_sample.txt"
     path.write_text(
@@ -342,3 +356,50 @@ def test_campaign_file_with_other_ids_is_reported(tmp_path):
     (sec,) = report.sections
     assert sec.status == "ok"
     assert "camp.csv" in report.html
+
+
+# ----------------------------------------------------------------------------- HTML properties
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    texts=st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=5),
+    title=st.text(max_size=30),
+)
+def test_rendered_page_never_contains_raw_data_markup(texts, title):
+    from crmine.report._html import KeyValues, Section, Table, Text, render_page
+
+    frame = pd.DataFrame({"item": texts, "n": range(len(texts))}, index=pd.Index(texts, name=title))
+    sec = Section(
+        key="k",
+        title=title,
+        blocks=[Text(texts[0]), KeyValues([(texts[0], texts[-1])]), Table(frame, caption=title)],
+    )
+    page = render_page([sec], title=title, subtitle=texts[0], footer=texts[-1])
+    body = page.split("</style>", 1)[1]
+    # every "<" in the page belongs to markup that the renderer wrote itself
+    tags = set(re.findall(r"</?([a-zA-Z0-9!]+)", body))
+    assert tags <= {
+        "head",
+        "body",
+        "header",
+        "h1",
+        "h2",
+        "p",
+        "nav",
+        "a",
+        "main",
+        "section",
+        "div",
+        "table",
+        "caption",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "footer",
+        "html",
+    }
+    for t in texts:
+        assert html.escape(t, quote=True) in body

@@ -226,6 +226,8 @@ def build_report(
         campaign_df = read_campaign(campaign, customer=(columns or {}).get("customer"))
         campaign_source = "DataFrame" if isinstance(campaign, pd.DataFrame) else Path(campaign).name
     layout, mapping = recognise_layout(raw.columns, columns)
+    if layout == "crmine" and raw.attrs.get("crmine_layout"):
+        layout = raw.attrs["crmine_layout"]
     normal, item_labels = normalise_log(raw, mapping)
     timings["read"] = time.perf_counter() - t0
 

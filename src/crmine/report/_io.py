@@ -91,6 +91,8 @@ def _looks_like_cdnow(path: Path) -> bool:
     try:
         with path.open("rb") as fh:
             first = fh.readline(4096).decode("ascii", errors="strict").split()
+            if first[:1] == ["customer_id"]:  # copies with a header line
+                first = fh.readline(4096).decode("ascii", errors="strict").split()
     except (OSError, UnicodeDecodeError):
         return False
     return len(first) in (4, 5) and all(re.fullmatch(r"[0-9.]+", tok) for tok in first)
@@ -147,6 +149,7 @@ def read_table(path: str | Path, *, what: str = "transaction log") -> pd.DataFra
             from crmine.datasets import load_cdnow
 
             df = load_cdnow(p)
+            df.attrs["crmine_layout"] = "cdnow"
         else:
             raise InputFileError(
                 f"cannot read {what} {str(p)!r}: unknown file type {ext or '(none)'!r}. "
