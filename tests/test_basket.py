@@ -203,6 +203,14 @@ def test_bad_input(data, kw, exc, match):
         Apriori(**kw).fit(data)
 
 
+def test_returns_in_log_warn():
+    from crmine.exceptions import DataWarning
+
+    log = pd.DataFrame({"order_id": [1, 1, 2], "item": ["a", "b", "a"], "quantity": [1, 1, -1]})
+    with pytest.warns(DataWarning, match="negative 'quantity'"):
+        apriori(log, min_count=1)
+
+
 def test_sparse_items_length_mismatch():
     with pytest.raises(SchemaError, match="labels"):
         apriori(sp.csr_matrix(np.eye(3)), items=["a", "b"])

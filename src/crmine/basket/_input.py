@@ -9,6 +9,7 @@ sparse matrix, or a ``(matrix, orders, items)`` bundle such as
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from itertools import chain
 from typing import Any, NamedTuple
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from crmine.exceptions import SchemaError
+from crmine.exceptions import DataWarning, SchemaError
 
 __all__ = ["Baskets", "as_baskets"]
 
@@ -74,7 +75,9 @@ def _from_codes(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) ->
     return mat.astype(bool)
 
 
-def _from_log(df: pd.DataFrame, order_col: str, item_col: str) -> Baskets:
+def _from_log(
+    df: pd.DataFrame, order_col: str, item_col: str, quantity_col: str = "quantity"
+) -> Baskets:
     for col in (order_col, item_col):
         if col not in df.columns:
             raise SchemaError(
@@ -87,6 +90,17 @@ def _from_log(df: pd.DataFrame, order_col: str, item_col: str) -> Baskets:
             raise SchemaError(
                 f"column {col!r} has {n_missing} missing value(s); drop or fill those rows "
                 "(e.g. with crmine.schema.clean_transactions) before basket analysis."
+            )
+    qty_col = quantity_col if quantity_col in df.columns else None
+    if qty_col is not None and pd.api.types.is_numeric_dtype(df[qty_col]):
+        n_neg = int((df[qty_col] < 0).sum())
+        if n_neg:
+            warnings.warn(
+                f"{n_neg} line(s) have a negative {qty_col!r} (returns); they are counted as "
+                "basket items. Remove them first (e.g. crmine.schema.clean_transactions or "
+                f"log[log[{qty_col!r}] > 0]).",
+                DataWarning,
+                stacklevel=4,
             )
     row_codes, orders = _factorize(df[order_col].to_numpy())
     col_codes, items = _factorize(df[item_col].to_numpy())
@@ -278,8 +292,9 @@ def as_baskets(
             item_col = item_col or getattr(schema, "item", None)
         order_col = order_col or "order_id"
         item_col = item_col or "item"
+        quantity_col = getattr(schema, "quantity", None) or "quantity"
         if order_col in data.columns and item_col in data.columns:
-            return _from_log(data, order_col, item_col)
+            return _from_log(data, order_col, item_col, quantity_col)
         if _is_one_hot(data):
             return _from_one_hot(data)
         return _from_log(data, order_col, item_col)  # raises a SchemaError naming the column
