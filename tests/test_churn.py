@@ -494,3 +494,23 @@ def test_telco_target():
     assert mean["top_decile_lift"] >= 2.75
     assert mean["roc_auc"] < 0.87  # above this would signal leakage on this data
     assert clf.feature_importances_.idxmax() in {"tenure", "Contract"}
+
+
+def test_nullable_and_categorical_dtypes():
+    X, y = _mixed(n=300, seed=7)
+    Xn = X.assign(
+        tenure=X["tenure"].astype("Int64").mask(X.index % 17 == 0),
+        contract=X["contract"].astype("category"),
+        paperless=X["paperless"].astype("boolean"),
+    )
+    clf = ChurnClassifier(importance_holdout=None).fit(Xn, y)
+    assert clf.numeric_features_ == ["tenure", "charges", "noise", "paperless"]
+    assert clf.categorical_features_ == ["contract"]
+    ref = ChurnClassifier(importance_holdout=None).fit(
+        X.assign(tenure=Xn["tenure"].astype(float)), y
+    )
+    np.testing.assert_allclose(
+        clf.predict_proba(Xn), ref.predict_proba(X.assign(tenure=Xn["tenure"].astype(float)))
+    )
+    with pytest.raises(SchemaError, match="'tenure' was numeric in fit"):
+        clf.predict(Xn.assign(tenure=Xn["tenure"].astype(object).where(X.index > 0, "n/a")))

@@ -624,16 +624,27 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         return df
 
     def _prepare_categoricals(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Return ``df`` with categorical columns as object strings and NaN -> ``"missing"``."""
-        out = df
-        for c in self.categorical_features_:
-            col = df[c].astype("object")
-            col = col.where(col.notna(), "missing").astype(str).astype("object")
-            out = out.assign(**{c: col})
-        for c in self.numeric_features_:
-            if pd.api.types.is_bool_dtype(df[c].dtype):
-                out = out.assign(**{c: df[c].astype(float)})
-        return out
+        """Return a new frame with float64 numeric and string categorical columns.
+
+        Nullable integers and booleans become float64 with NaN for missing;
+        categorical values become strings, missing ones ``"missing"``.
+        """
+        cols: dict[str, Any] = {}
+        for c in df.columns:
+            col = df[c]
+            if c in self.numeric_features_:
+                try:
+                    cols[c] = pd.to_numeric(col).to_numpy(dtype=float, na_value=np.nan)
+                except (TypeError, ValueError):
+                    bad = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()]
+                    raise SchemaError(
+                        f"column {c!r} was numeric in fit but holds non-numeric values "
+                        f"such as {bad.unique()[:3].tolist()}; pass numbers (NaN for missing)."
+                    ) from None
+            else:
+                obj = col.astype("object")
+                cols[c] = obj.where(obj.notna(), "missing").astype(str).astype("object")
+        return pd.DataFrame(cols, index=df.index, columns=df.columns)
 
     def _check_y(self, y: Any, n: int) -> np.ndarray:
         from sklearn.utils.multiclass import type_of_target
