@@ -63,7 +63,8 @@ for name, cls, args in [
         t = time.perf_counter()
         m = cls().fit(*args)
         times.append(time.perf_counter() - t)
-    ll = float(m.log_likelihood_) if hasattr(m, "log_likelihood_") else float("nan")
+    # lifetimes stores the mean negative log-likelihood per customer
+    ll = -float(m._negative_log_likelihood_) * len(args[0])
     out[name] = {"time": min(times), "params": {k: float(v) for k, v in m.params_.items()},
                  "ll": ll}
 out["version"] = lifetimes.__version__

@@ -103,16 +103,21 @@ class BTYDTransactionModel(BaseEstimator):
             val = -np.dot(w, ll) / total_w + pen * np.sum(p**2)
             return float(val) if np.isfinite(val) else 1e100
 
-        def jac(z: np.ndarray) -> np.ndarray:
+        def fun_and_grad(z: np.ndarray) -> tuple[float, np.ndarray]:
             p = np.exp(z)
-            _, g = self._loglik_terms(p, *data, grad=True)
-            grad = -(g @ w) / total_w + 2.0 * pen * p
-            out = grad * p
-            return np.where(np.isfinite(out), out, 0.0)
+            ll, g = self._loglik_terms(p, *data, grad=True)
+            val = -np.dot(w, ll) / total_w + pen * np.sum(p**2)
+            out = (-(g @ w) / total_w + 2.0 * pen * p) * p
+            if not np.isfinite(val):
+                return 1e100, np.zeros_like(z)
+            return float(val), np.where(np.isfinite(out), out, 0.0)
 
         x0 = np.log(self._initial_params(ux, utx, uT, w))
         res = fit_log_params(
-            negll, x0, jac=jac if self._has_gradient else None, max_iter=int(self.max_iter)
+            negll,
+            x0,
+            fun_and_grad=fun_and_grad if self._has_gradient else None,
+            max_iter=int(self.max_iter),
         )
         params = np.exp(res.x)
         self._set_params_from_vector(params)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import betaln, digamma, gammaln, hyp2f1
+from scipy.special import hyp2f1
 
 from crmine.lifetime._base import BTYDTransactionModel
+from crmine.lifetime._common import rising_sums, unique_inverse
 
 __all__ = ["BetaGeoModel"]
 
@@ -72,34 +73,47 @@ class BetaGeoModel(BTYDTransactionModel):
 
     # ------------------------------------------------------------------ likelihood
     @staticmethod
+    def _prepare(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
+        xi = np.round(x).astype(np.int64)
+        return x, t_x, T, (xi, unique_inverse(T), unique_inverse(t_x))
+
+    @staticmethod
     def _loglik_terms(
-        params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, grad: bool = False
+        params: np.ndarray,
+        x: np.ndarray,
+        t_x: np.ndarray,
+        T: np.ndarray,
+        prep: tuple | None = None,
+        grad: bool = False,
     ) -> Any:
         r, alpha, a, b = params
+        if prep is None:
+            prep = BetaGeoModel._prepare(x, t_x, T)[3]
+        xi, (uT, iT), (utx, itx) = prep
         pos = x > 0
         xm1 = np.where(pos, b + x - 1.0, 1.0)
-        ln_a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        ln_a2 = betaln(a, b + x) - betaln(a, b)
-        a3 = -(r + x) * np.log(alpha + T)
-        a4 = np.where(pos, np.log(a) - np.log(xm1) - (r + x) * np.log(alpha + t_x), -np.inf)
+        # lgamma(r+x) - lgamma(r), betaln(a, b+x) - betaln(a, b) as rising sums over k < x
+        s_r, g_r = rising_sums(r, xi, grad)
+        s_b, g_b = rising_sums(b, xi, grad)
+        s_ab, g_ab = rising_sums(a + b, xi, grad)
+        log_aT = np.log(alpha + uT)[iT]
+        log_atx = np.log(alpha + utx)[itx]
+        ln_a1 = s_r + r * np.log(alpha)
+        ln_a2 = s_b - s_ab
+        a3 = -(r + x) * log_aT
+        a4 = np.where(pos, np.log(a) - np.log(xm1) - (r + x) * log_atx, -np.inf)
         lse = np.logaddexp(a3, a4)
         ll = ln_a1 + ln_a2 + lse
         if not grad:
             return ll
         w3 = np.exp(a3 - lse)
         w4 = np.exp(a4 - lse)
-        d_r = (
-            digamma(r + x)
-            - digamma(r)
-            + np.log(alpha)
-            - w3 * np.log(alpha + T)
-            - w4 * np.log(alpha + t_x)
-        )
-        d_alpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x)
-        psi_abx = digamma(a + b + x)
-        psi_ab = digamma(a + b)
-        d_a = -psi_abx + psi_ab + w4 / a
-        d_b = digamma(b + x) - psi_abx - digamma(b) + psi_ab - w4 / xm1
+        d_r = g_r + np.log(alpha) - w3 * log_aT - w4 * log_atx
+        inv_aT = (1.0 / (alpha + uT))[iT]
+        inv_atx = (1.0 / (alpha + utx))[itx]
+        d_alpha = r / alpha - (r + x) * (w3 * inv_aT + w4 * inv_atx)
+        d_a = -g_ab + w4 / a
+        d_b = g_b - g_ab - w4 / xm1
         return ll, np.stack([d_r, d_alpha, d_a, d_b])
 
     def _initial_params(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray):

@@ -205,17 +205,20 @@ class GammaGammaModel(BaseEstimator):
             val = -np.dot(w, _gg_loglik(prm, ux, uz)) / total + pen * np.sum(prm**2)
             return float(val) if np.isfinite(val) else 1e100
 
-        def jac(t: np.ndarray) -> np.ndarray:
+        def fun_and_grad(t: np.ndarray) -> tuple[float, np.ndarray]:
             prm = np.exp(t)
-            _, g = _gg_loglik(prm, ux, uz, grad=True)
+            ll, g = _gg_loglik(prm, ux, uz, grad=True)
+            val = -np.dot(w, ll) / total + pen * np.sum(prm**2)
             out = (-(g @ w) / total + 2 * pen * prm) * prm
-            return np.where(np.isfinite(out), out, 0.0)
+            if not np.isfinite(val):
+                return 1e100, np.zeros_like(t)
+            return float(val), np.where(np.isfinite(out), out, 0.0)
 
         m = np.average(uz, weights=w)
         v = max(np.average((uz - m) ** 2, weights=w), 1e-12 * m * m)
         p0 = max(m * m / v, 0.1)
         x0 = np.log([p0, 2.0, max(m / p0, 1e-6)])
-        res = fit_log_params(negll, x0, jac=jac, max_iter=int(self.max_iter))
+        res = fit_log_params(negll, x0, fun_and_grad=fun_and_grad, max_iter=int(self.max_iter))
         params = np.exp(res.x)
         self.params_ = pd.Series(params, index=list(self._param_names), name="estimate")
         self.log_likelihood_ = float(np.dot(w, _gg_loglik(params, ux, uz)))

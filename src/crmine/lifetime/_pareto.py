@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln, hyp2f1
+from scipy.special import hyp2f1
 
 from crmine.lifetime._base import BTYDTransactionModel
+from crmine.lifetime._common import compress, rising_sums, unique_inverse
 
 __all__ = ["ParetoNBDModel"]
 
@@ -46,8 +47,17 @@ def _log_f(
 
 
 def _unique_pairs(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    uniq, inv = np.unique(np.column_stack([x, t]), axis=0, return_inverse=True)
-    return uniq[:, 0], uniq[:, 1], inv.ravel()
+    (ux, ut), _, inv = compress(x, t)
+    return ux, ut, inv
+
+
+def _prepare_pareto(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
+    return (
+        _unique_pairs(x, t_x),
+        _unique_pairs(x, T),
+        np.round(x).astype(np.int64),
+        unique_inverse(T),
+    )
 
 
 def _pareto_parts(
@@ -55,20 +65,23 @@ def _pareto_parts(
     x: np.ndarray,
     t_x: np.ndarray,
     T: np.ndarray,
-    pairs: tuple[tuple, tuple] | None = None,
+    prep: tuple | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (log-likelihood, log of the 'alive' term, log of the 'dead' term)."""
     r, alpha, s, beta = params
-    p_tx, p_T = pairs if pairs is not None else (None, None)
+    if prep is None:
+        prep = _prepare_pareto(x, t_x, T)
+    p_tx, p_T, xi, (uT, iT) = prep
+    x_grid = np.arange(xi.max(initial=0) + 1, dtype=float)
     # extreme parameters tried by the optimiser may give inf/nan: they are rejected there
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         lf_tx = _log_f(t_x, x, r, alpha, s, beta, p_tx)
         lf_T = _log_f(T, x, r, alpha, s, beta, p_T)
         diff = np.minimum(lf_T - lf_tx, 0.0)
         log_a0 = lf_tx + np.log(-np.expm1(diff))
-        log_alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        log_dead = np.log(s) - np.log(r + s + x) + log_a0
-        head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        log_alive = -(r + x) * np.log(alpha + uT)[iT] - s * np.log(beta + uT)[iT]
+        log_dead = np.log(s) - np.log(r + s + x_grid)[xi] + log_a0
+        head = rising_sums(r, xi)[0] + r * np.log(alpha) + s * np.log(beta)
         ll = head + np.logaddexp(log_alive, log_dead)
     return ll, log_alive, log_dead
 
@@ -134,7 +147,7 @@ class ParetoNBDModel(BTYDTransactionModel):
 
     @staticmethod
     def _prepare(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
-        return x, t_x, T, (_unique_pairs(x, t_x), _unique_pairs(x, T))
+        return x, t_x, T, _prepare_pareto(x, t_x, T)
 
     @staticmethod
     def _loglik_terms(

@@ -124,7 +124,9 @@ def calibration_holdout_split(
             f"{schema.time!r} (first timestamp: {times.min()}); move calibration_end later."
         )
     cal = cal[["repeat_frequency", "btyd_recency", "btyd_T", "btyd_monetary_mean"]].copy()
-    cal["btyd_T"] = cal["btyd_T"] - 1.0 / unit
+    # whole days first, so that recency == T exactly for a purchase on calibration_end
+    cal["btyd_T"] = (np.rint(cal["btyd_T"].to_numpy(dtype=float) * unit) - 1.0) / unit
+    cal["btyd_recency"] = np.rint(cal["btyd_recency"].to_numpy(dtype=float) * unit) / unit
     t0 = cal["btyd_T"] <= 1e-12
     n_t0 = int(t0.sum())
     if n_t0:
