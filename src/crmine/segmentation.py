@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -80,7 +81,9 @@ _MINIBATCH_THRESHOLD = 100_000
 
 
 def _signed_log1p(x: np.ndarray) -> np.ndarray:
-    return np.sign(x) * np.log1p(np.abs(x))
+    out = np.abs(np.asarray(x, dtype=float))
+    np.log1p(out, out=out)
+    return np.copysign(out, x, out=out)
 
 
 def _signed_expm1(x: np.ndarray) -> np.ndarray:
@@ -488,9 +491,11 @@ class CustomerSegmenter(
         if 2 <= n_labels <= len(Z) - 1:
             sample = self.sample_size if len(Z) > self.sample_size else None
             try:
-                out["silhouette"] = float(
-                    silhouette_score(Z, labels, sample_size=sample, random_state=seed)
-                )
+                # distances in chunks of at most 64 MiB instead of one sample x sample block
+                with config_context(working_memory=64):
+                    out["silhouette"] = float(
+                        silhouette_score(Z, labels, sample_size=sample, random_state=seed)
+                    )
             except ValueError:  # the sample happened to hold one label only
                 pass
             out["calinski_harabasz"] = float(calinski_harabasz_score(Z, labels))
