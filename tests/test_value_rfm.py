@@ -354,7 +354,7 @@ customer_tables = st.integers(min_value=1, max_value=60).flatmap(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(customer_tables, st.integers(2, 7))
 def test_properties(data, bins):
     rec, freq, mon, rnd = data
@@ -399,7 +399,7 @@ def pandas_recipe(X, bins):
     return pd.DataFrame(out).loc[X.index]
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(customer_tables, st.integers(2, 7))
 def test_scores_equal_pandas_qcut_rank_first_recipe(data, bins):
     rec, freq, mon, rnd = data

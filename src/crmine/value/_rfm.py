@@ -210,13 +210,17 @@ def _quantile_scores(
     below = np.where(inside, before[safe], n_ref)  # training values strictly smaller
     position = below.astype(np.int64)
     if equal.any():
-        sorted_vals = pd.Series(values[order])
-        j = sorted_vals.groupby(sorted_vals, sort=False).cumcount().to_numpy()
-        m = sorted_vals.groupby(sorted_vals, sort=False).transform("size").to_numpy()
-        j_all = np.empty_like(j)
-        m_all = np.empty_like(m)
-        j_all[order] = j
-        m_all[order] = m
+        # j = index of the customer among the customers with the same value (id order),
+        # m = number of customers with that value
+        by_value = order[np.argsort(values[order], kind="stable")]
+        v_sorted = values[by_value]
+        starts = np.flatnonzero(np.r_[True, v_sorted[1:] != v_sorted[:-1]])
+        sizes = np.diff(np.r_[starts, v_sorted.size])
+        run_start = np.repeat(starts, sizes)
+        j_all = np.empty(values.size, dtype=np.int64)
+        m_all = np.empty(values.size, dtype=np.int64)
+        j_all[by_value] = np.arange(values.size) - run_start
+        m_all[by_value] = np.repeat(sizes, sizes)
         e = counts[safe]
         spread = (j_all * e) // m_all
         position = np.where(equal, position + spread, position)
@@ -468,7 +472,6 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         self._n_train = n
         self._reference = {}
         self.edges_ = {}
-        order = customer_order(ids, n)
         for k, role in enumerate(self._columns()):
             v = values[:, k]
             if role in fixed:
@@ -488,14 +491,14 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             last = [k_ * (n - 1) // self.bins for k_ in range(1, self.bins)]
             edges = sorted_key[last]
             self.edges_[role] = -edges[::-1] if role == "recency" else edges
-            s = _quantile_scores(key, order, self._reference[role], n, self.bins)
-            spread = pd.Series(s).groupby(v).nunique()
-            if (spread > 1).any():
+            nxt = np.minimum(np.add(last, 1), n - 1)
+            split = sorted_key[last][(sorted_key[last] == sorted_key[nxt]) & (n > 1)]
+            if split.size:
                 logger.info(
                     "RFMScorer: %s values %s span several scores; tied customers were split "
                     "by customer id",
                     role,
-                    list(spread.index[spread > 1][:5]),
+                    list(np.unique(-split if role == "recency" else split)),
                 )
         self.segment_grid_ = grid
         if grid is None:
@@ -534,8 +537,12 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         out["f_score"] = scores[:, 1]
         if self.monetary is not None:
             out["m_score"] = scores[:, 2]
-        sep = "" if self.bins <= 9 else "-"
-        out["rfm_code"] = [sep.join(map(str, row)) for row in scores.tolist()]
+        if self.bins <= 9:
+            code = scores @ (10 ** np.arange(scores.shape[1] - 1, -1, -1))
+            out["rfm_code"] = code.astype(str).astype(object)
+        else:
+            text = [pd.Series(scores[:, k]).astype(str) for k in range(scores.shape[1])]
+            out["rfm_code"] = text[0].str.cat(text[1:], sep="-").to_numpy()
         out["rfm_score"] = total
         if self.segment_grid_ is not None:
             grid = self.segment_grid_.to_numpy()  # rows: r = bins..1, cols: f = 1..bins
