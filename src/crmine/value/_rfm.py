@@ -498,7 +498,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                     "RFMScorer: %s values %s span several scores; tied customers were split "
                     "by customer id",
                     role,
-                    list(np.unique(-split if role == "recency" else split)),
+                    np.unique(-split if role == "recency" else split).tolist(),
                 )
         self.segment_grid_ = grid
         if grid is None:
