@@ -417,3 +417,27 @@ def test_scores_equal_pandas_qcut_rank_first_recipe(data, bins):
     expected = pandas_recipe(X, bins)
     for col in ("r_score", "f_score", "m_score"):
         np.testing.assert_array_equal(out[col].to_numpy(), expected[col].to_numpy(), err_msg=col)
+
+
+def test_all_equal_frequency_warns_and_splits_evenly_by_id():
+    X = table(list(range(10)), [1] * 10, [float(v) for v in range(10)], ids=list("jihgfedcba"))
+    with pytest.warns(DataWarning, match="frequency column 'frequency' is constant"):
+        out = RFMScorer().fit_transform(X)
+    # ids a..j in id order take positions 0..9 -> scores 1,1,2,2,3,3,4,4,5,5
+    assert out["f_score"].sort_index().tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+
+
+def test_segment_migration_between_periods():
+    from crmine.value import tier_migration
+
+    X1 = table([1, 2, 300, 400], [9, 8, 1, 2], [900.0, 800.0, 10.0, 20.0], ids=list("abcd"))
+    X2 = table([350, 2, 3], [9, 8, 1], [900.0, 800.0, 10.0], ids=list("abe"))
+    scorer = RFMScorer(bins=2, segment_map={"active": ((2, 2), (1, 2)), "idle": ((1, 1), (1, 2))})
+    s1 = scorer.fit_transform(X1)["segment"]
+    s2 = scorer.transform(X2)["segment"]
+    m = tier_migration(s1, s2)
+    assert not m.ordered and m.levels == ["active", "idle"]
+    assert m.moves.loc["a", "change"] == "changed"  # active -> idle (recency 350 days)
+    assert m.moves.loc["b", "change"] == "stayed"
+    assert set(m.moves.index[m.moves["change"] == "lost"]) == {"c", "d"}
+    assert m.moves.loc["e", "change"] == "new"

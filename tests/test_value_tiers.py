@@ -315,3 +315,15 @@ def test_migration_bad_input():
         tier_migration(pd.Series(["VIP", "VIP"], index=["a", "a"]), s)
     with pytest.raises(SchemaError, match="not in order"):
         tier_migration(s, pd.Series({"a": "gold"}), order=["VIP", "small"])
+
+
+def test_any_value_column_by_name():
+    X = pd.DataFrame(
+        {"monetary_total": [1.0, 2.0, 3.0, 4.0], "margin": [40.0, 30.0, 20.0, -10.0]},
+        index=list("abcd"),
+    )
+    clf = ValueTierClassifier(value="margin", shares=(0.25, 0.25, 0.25, 0.25)).fit(X)
+    assert clf.predict(X).tolist() == ["VIP", "major", "ordinary", "small"]
+    assert clf.summary_.loc["small", "loss_making"] == 1
+    with pytest.raises(SchemaError, match="'clv' not found"):
+        ValueTierClassifier(value="clv").fit(X)
