@@ -207,7 +207,7 @@ def test_same_seed_same_bytes_from_the_command_line(tmp_path, capsys):
         "--seed",
         "3",
         "--sections",
-        "data-quality,overview,segments",
+        "data-quality,overview,pyramid",
         "-q",
     ]
     assert main([*args, "-o", str(a)]) == 0

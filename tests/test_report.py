@@ -97,10 +97,14 @@ def test_does_not_change_matplotlib_state():
     import matplotlib
 
     backend = matplotlib.get_backend()
-    rc = dict(matplotlib.rcParams)
-    build_report(n_customers=120, sections=["overview"])
+    reference = build_report(n_customers=120, sections=["overview"]).html
+    with matplotlib.rc_context({"lines.linewidth": 7.0, "axes.facecolor": "black"}):
+        rc = dict(matplotlib.rcParams)
+        styled = build_report(n_customers=120, sections=["overview"]).html
+        assert dict(matplotlib.rcParams) == rc
     assert matplotlib.get_backend() == backend
-    assert dict(matplotlib.rcParams) == rc
+    # the caller's style does not leak into the page
+    assert styled == reference
     assert (
         "matplotlib.pyplot" not in sys.modules
         or len(sys.modules["matplotlib.pyplot"].get_fignums()) == 0

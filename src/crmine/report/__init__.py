@@ -186,6 +186,7 @@ def build_report(
     >>> report.skipped  # doctest: +SKIP
     {}
     """
+    import matplotlib.style
     from threadpoolctl import threadpool_limits
 
     from crmine import __version__
@@ -266,7 +267,9 @@ def build_report(
     # The sections run many small model fits: OpenMP thread start-up then costs more than
     # it saves, and on a busy machine it costs a lot, so OpenMP runs on one thread here
     # (restored on exit).
-    with threadpool_limits(limits=1, user_api="openmp"):
+    # Figures use matplotlib's default style whatever the caller's rcParams say (the page is
+    # then the same in every session); the caller's settings are restored on exit.
+    with threadpool_limits(limits=1, user_api="openmp"), matplotlib.style.context("default"):
         for i, (key, title, func, _) in enumerate(chosen, start=4):
             say(f"[{i}/{n_steps}] {title}")
             sec = _run_section(ctx, key, title, func)

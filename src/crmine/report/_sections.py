@@ -684,6 +684,16 @@ def lifetime(ctx: ReportContext, sec: Section) -> None:
             f"{pct(ordered[:k].sum() / total if total else float('nan'))} of it."
         )
     )
+    if gg.frequency_spend_corr_ > 0.3:
+        sec.blocks.append(
+            Text(
+                f"The correlation between purchase frequency and spend per purchase is "
+                f"{gg.frequency_spend_corr_:.2f}; Gamma-Gamma assumes the two are independent, "
+                "so the spend part of the lifetime value is only approximate.",
+                "note",
+            )
+        )
+    _clv_holdout(ctx, sec)
     params = pd.concat(
         [
             bg.params_.rename("estimate").to_frame().assign(model="BG/NBD"),
@@ -714,6 +724,38 @@ def lifetime(ctx: ReportContext, sec: Section) -> None:
     ax.set_ylabel("customers (log scale)")
     ax.set_title("Distribution of customer lifetime value")
     sec.blocks.append(Figure(figure_png(fig), "Histogram of customer lifetime value"))
+
+
+def _clv_holdout(ctx: ReportContext, sec: Section) -> None:
+    """Refit BG/NBD without the last 90 days and compare its forecast with them."""
+    from crmine.lifetime import BetaGeoModel, calibration_holdout_split, holdout_report
+
+    h = CHURN_HORIZON_DAYS
+    observation_end = (ctx.end - pd.Timedelta(days=1)).normalize()
+    calibration_end = observation_end - pd.Timedelta(days=h)
+    if (calibration_end - ctx.start.normalize()).days < h:
+        sec.blocks.append(
+            Text(
+                f"No holdout check: the log is too short to keep its last {h} days aside "
+                f"with {h} days of history before them.",
+                "note",
+            )
+        )
+        return
+    cal = calibration_holdout_split(ctx.clean, calibration_end, observation_end)
+    if int((cal["repeat_frequency"] > 0).sum()) < 10:
+        sec.blocks.append(Text("No holdout check: too few repeat buyers before it.", "note"))
+        return
+    rep = holdout_report(BetaGeoModel(penalizer=0.001).fit(cal), cal)
+    sec.blocks.append(
+        Text(
+            f"Holdout check: fitted on the data up to {calibration_end.date()}, the model "
+            f"forecasts {rep['predicted_total']:,.0f} purchase days in the last {h} days of the "
+            f"log against {rep['actual_total']:,.0f} observed ({rep['total_error_pct']:+.1f}%); "
+            f"customer-level correlation {rep['correlation']:.2f}, mean absolute error "
+            f"{rep['mae']:.2f} (forecasting zero for everyone: {rep['mae_zero_forecast']:.2f})."
+        )
+    )
 
 
 # ----------------------------------------------------------------------------- 9 campaign
