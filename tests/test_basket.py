@@ -203,6 +203,15 @@ def test_bad_input(data, kw, exc, match):
         Apriori(**kw).fit(data)
 
 
+def test_sparse_input_not_mutated():
+    m = sp.csr_matrix((np.array([2, 3, 1]), np.array([0, 0, 1]), np.array([0, 2, 3])), shape=(2, 2))
+    before = (m.data.copy(), m.indices.copy(), m.indptr.copy())
+    b = as_baskets(m)
+    assert b.matrix.toarray().tolist() == [[True, False], [False, True]]
+    for x, y in zip(before, (m.data, m.indices, m.indptr)):
+        np.testing.assert_array_equal(x, y)
+
+
 def test_returns_in_log_warn():
     from crmine.exceptions import DataWarning
 

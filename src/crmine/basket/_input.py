@@ -171,11 +171,15 @@ def _from_one_hot(df: pd.DataFrame) -> Baskets:
 
 
 def _from_sparse(mat: Any, items: Sequence[Any] | None, orders: Any = None) -> Baskets:
-    mat = sp.csr_matrix(mat)
-    mat.sum_duplicates()
-    _check_presence_values(mat.data, "the sparse basket matrix")
-    mat.eliminate_zeros()
-    mat = mat.astype(bool)
+    if not (mat.format == "csr" and mat.dtype == bool and mat.has_canonical_format):
+        mat = sp.csr_matrix(mat, copy=True)  # never modify the caller's matrix
+        mat.sum_duplicates()
+        _check_presence_values(mat.data, "the sparse basket matrix")
+        mat.eliminate_zeros()
+        mat = mat.astype(bool)
+    elif not mat.data.all():
+        mat = mat.copy()
+        mat.eliminate_zeros()
     n, m = mat.shape
     item_index = pd.Index(range(m)) if items is None else pd.Index(items)
     if len(item_index) != m:
@@ -279,6 +283,13 @@ def as_baskets(
     >>> list(b.orders), list(b.items)
     ([1, 2], ['beer', 'diapers'])
     """
+    if isinstance(data, Baskets) and isinstance(data.items, pd.Index):
+        if data.matrix.shape[1] != len(data.items):
+            raise SchemaError(
+                f"the Baskets bundle has {data.matrix.shape[1]} columns but "
+                f"{len(data.items)} item labels; pass one label per column."
+            )
+        return _from_sparse(data.matrix, data.items, data.orders)
     if isinstance(data, Baskets) or (
         hasattr(data, "matrix") and hasattr(data, "items") and sp.issparse(data.matrix)
     ):

@@ -226,6 +226,9 @@ def _candidates(
 def _pair_codes(indptr: np.ndarray, indices: np.ndarray, f: int) -> np.ndarray:
     """Upper-triangle codes of all item pairs a < b inside each row of a canonical CSR."""
     lengths = np.diff(indptr)
+    # index of (a, b), a < b, in the row-major upper triangle = offset[a] + b
+    items = np.arange(f, dtype=np.int64)
+    offset = items * (2 * f - items - 3) // 2 - 1
     parts = []
     for length in np.unique(lengths):
         if length < 2:
@@ -233,9 +236,9 @@ def _pair_codes(indptr: np.ndarray, indices: np.ndarray, f: int) -> np.ndarray:
         starts = indptr[:-1][lengths == length]
         rows = indices[starts[:, None] + np.arange(length)]
         iu0, iu1 = np.triu_indices(int(length), 1)
-        a, b = rows[:, iu0], rows[:, iu1]
-        # index of (a, b), a < b, in the row-major upper triangle
-        parts.append((a * (2 * f - a - 3) // 2 + b - 1).ravel())
+        codes = offset[rows][:, iu0]
+        codes += rows[:, iu1]
+        parts.append(codes.ravel())
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
@@ -378,11 +381,13 @@ def mine_levels(
             if len(cand) == 0:
                 break
             active = np.unique(cand)
-            n_rows = x.shape[0]
-            x = _select_columns(x, np.searchsorted(x_cols, active), k)
-            x_cols = active
-            if bits is None or x.shape[0] < 0.75 * n_rows:
-                bits, bits_cols = _bitsets(x.tocsc()), x_cols
+            if bits is None or len(active) < 0.7 * len(x_cols):
+                # drop items no candidate uses and baskets too short to hold one
+                n_rows = x.shape[0]
+                x = _select_columns(x, np.searchsorted(x_cols, active), k)
+                x_cols = active
+                if bits is None or x.shape[0] < 0.75 * n_rows:
+                    bits, bits_cols = _bitsets(x.tocsc()), x_cols
             # re-index candidates to the columns of the bitsets
             cand_local = np.searchsorted(bits_cols, cand).astype(np.int32)
             counts = _count_bitsets(cand_local, bits)
@@ -407,7 +412,9 @@ def _itemsets_frame(
         len_parts.append(np.full(len(counts), rows.shape[1], dtype=np.int64))
     count = np.concatenate(count_parts) if count_parts else np.empty(0, np.int64)
     length = np.concatenate(len_parts) if len_parts else np.empty(0, np.int64)
-    itemset_col = pd.Series(sets, dtype=object)
+    itemset_arr = np.empty(len(sets), dtype=object)
+    itemset_arr[:] = sets
+    itemset_col = pd.Series(itemset_arr, dtype=object, copy=False)
     df = pd.DataFrame(
         {
             "itemset": itemset_col,
