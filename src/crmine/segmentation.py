@@ -362,7 +362,8 @@ class CustomerSegmenter(
     # ------------------------------------------------------------------ input
     def _select(self, X: Any, *, fitting: bool) -> Any:
         """Pick the feature columns of a DataFrame (checked), pass arrays through."""
-        if not isinstance(X, pd.DataFrame):
+        if not isinstance(X, pd.DataFrame) or (not fitting and self._columns is None):
+            # arrays, and any input of a segmenter fitted on an array: by position
             if self.features is not None and fitting:
                 raise SchemaError(
                     f"features={list(self.features)!r} names columns, but X is a "
@@ -372,13 +373,13 @@ class CustomerSegmenter(
             return X
         if fitting:
             if self.features is not None:
-                features = [str(f) for f in self.features]
+                features = list(self.features)
             elif all(c in X.columns for c in DEFAULT_FEATURES):
                 features = list(DEFAULT_FEATURES)
             else:
                 features = list(X.columns)
         else:
-            features = self.features_
+            features = list(self._columns)
         if not features:
             raise SchemaError("features is empty: name at least one numeric column of X.")
         missing = [c for c in features if c not in X.columns]
@@ -394,7 +395,7 @@ class CustomerSegmenter(
         sub = X[features]
         for col in features:
             series = sub[col]
-            if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+            if not pd.api.types.is_numeric_dtype(series):
                 bad = series.head(3).tolist()
                 raise SchemaError(
                     f"column {col!r} has dtype {series.dtype} (e.g. {bad!r}); clustering needs "
@@ -414,11 +415,16 @@ class CustomerSegmenter(
     def _check_X(self, X: Any, *, fitting: bool) -> np.ndarray:
         sub = self._select(X, fitting=fitting)
         if fitting:
+            self._columns = list(sub.columns) if isinstance(sub, pd.DataFrame) else None
             self.features_ = (
                 [str(c) for c in sub.columns]
                 if isinstance(sub, pd.DataFrame)
                 else None  # filled in after validation
             )
+        if isinstance(sub, pd.DataFrame) and any(
+            pd.api.types.is_bool_dtype(sub[c]) for c in sub.columns
+        ):
+            sub = sub.astype(float)
         arr = _sk_validate_data(
             self,
             sub,
@@ -693,7 +699,7 @@ class CustomerSegmenter(
     # --------------------------------------------------------------- profiles
     def _describe(self, X: Any, Xarr: np.ndarray) -> None:
         if isinstance(X, pd.DataFrame):
-            cols = list(self.features_)
+            cols = list(self._columns)
             for c in _ROLE_COLUMNS:
                 if (
                     c not in cols
@@ -703,7 +709,8 @@ class CustomerSegmenter(
                 ):
                     cols.append(c)
             data = pd.DataFrame(
-                {c: X[c].to_numpy(dtype=float, na_value=np.nan) for c in cols}, index=X.index
+                {str(c): X[c].to_numpy(dtype=float, na_value=np.nan) for c in cols},
+                index=X.index,
             )
         else:
             data = pd.DataFrame(Xarr, columns=self.features_)
