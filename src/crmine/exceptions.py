@@ -7,6 +7,8 @@ catch the built-in keep working.
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
 __all__ = [
     "CrmineError",
     "SchemaError",
@@ -29,12 +31,12 @@ class SchemaError(CrmineError, ValueError):
     """
 
 
-class NotFittedError(CrmineError, ValueError, AttributeError):
+class NotFittedError(CrmineError, _SklearnNotFittedError):
     """An estimator was used before ``fit``.
 
-    Subclasses scikit-learn's convention (``ValueError`` and
-    ``AttributeError``) so ``sklearn.utils.validation.check_is_fitted``
-    users catch it too.
+    Subclasses ``sklearn.exceptions.NotFittedError`` (itself a ``ValueError``
+    and an ``AttributeError``), so code that catches scikit-learn's error,
+    including scikit-learn's own estimator checks, catches crmine's too.
     """
 
 
