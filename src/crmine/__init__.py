@@ -27,6 +27,29 @@ _LAZY: dict[str, str] = {
     "BasketMatrix": "crmine.features",
     # data
     "make_retail": "crmine.datasets",
+    # value
+    "RFMScorer": "crmine.value",
+    "ValueTierClassifier": "crmine.value",
+    "score_rfm": "crmine.value",
+    "segment_summary": "crmine.value",
+    "value_tiers": "crmine.value",
+    "tier_migration": "crmine.value",
+    "top_share": "crmine.value",
+    "gini": "crmine.value",
+    "lorenz_curve": "crmine.value",
+    "pareto_table": "crmine.value",
+    # campaign
+    "response_summary": "crmine.campaign",
+    "sample_ratio_mismatch": "crmine.campaign",
+    "TwoModelUplift": "crmine.campaign",
+    "ClassTransformationUplift": "crmine.campaign",
+    "qini_curve": "crmine.campaign",
+    "uplift_curve": "crmine.campaign",
+    "qini_auc_score": "crmine.campaign",
+    "uplift_auc_score": "crmine.campaign",
+    "uplift_at_k": "crmine.campaign",
+    "uplift_by_percentile": "crmine.campaign",
+    "campaign_profit": "crmine.campaign",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
