@@ -514,3 +514,18 @@ def test_nullable_and_categorical_dtypes():
     )
     with pytest.raises(SchemaError, match="'tenure' was numeric in fit"):
         clf.predict(Xn.assign(tenure=Xn["tenure"].astype(object).where(X.index > 0, "n/a")))
+
+
+def test_churn_labels_timezone_aware_single_customer_and_duplicates():
+    aware = TINY.assign(timestamp=TINY["timestamp"].dt.tz_localize("Europe/London"))
+    X1, y1, _ = churn_labels(TINY, "2024-02-01", 33, end="2024-04-01")
+    X2, y2, _ = churn_labels(aware, "2024-02-01", 33, end="2024-04-01")  # naive cutoff localised
+    pd.testing.assert_series_equal(y1, y2)
+    pd.testing.assert_frame_equal(X1, X2)
+    one = TINY[TINY["customer_id"] == "a"]
+    _, y, _ = churn_labels(one, "2024-02-01", 30, end="2024-04-01")
+    assert y.to_dict() == {"a": 0}
+    doubled = pd.concat([TINY, TINY], ignore_index=True)
+    X3, y3, _ = churn_labels(doubled, "2024-02-01", 33, end="2024-04-01")
+    pd.testing.assert_series_equal(y1, y3)
+    assert X3["frequency"].equals(X1["frequency"])  # distinct orders
