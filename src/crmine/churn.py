@@ -455,6 +455,9 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         input column (only when ``importance_holdout`` is not ``None``).
     feature_importances_std_ : pandas.Series
         Standard deviation of the drop over the ``n_repeats`` permutations.
+    importance_baseline_auc_ : float
+        ROC AUC on the held-out rows before any permutation (not set when the
+        data are too small to hold rows out; the importances are then ``nan``).
     single_feature_auc_ : pandas.Series
         ROC AUC of each column alone (>= 0.5) used by the leakage check
         (only when ``leakage_threshold`` is not ``None``).
@@ -884,13 +887,19 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                     DataWarning,
                     stacklevel=2,
                 )
+        elif hasattr(self, "single_feature_auc_"):
+            del self.single_feature_auc_
 
         # permutation importances on held-out rows
+        for stale in (
+            "feature_importances_",
+            "feature_importances_std_",
+            "importance_baseline_auc_",
+        ):
+            if hasattr(self, stale):
+                delattr(self, stale)
         if self.importance_holdout is not None:
             self._fit_importances(df, y_arr, y01, sample_weight, groups, rng)
-        elif hasattr(self, "feature_importances_"):
-            del self.feature_importances_
-            del self.feature_importances_std_
 
         self.preprocessor_, self.estimator_, _ = self._fit_pipeline(df, y_arr, sample_weight)
         return self
