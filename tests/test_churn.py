@@ -529,3 +529,42 @@ def test_churn_labels_timezone_aware_single_customer_and_duplicates():
     X3, y3, _ = churn_labels(doubled, "2024-02-01", 33, end="2024-04-01")
     pd.testing.assert_series_equal(y1, y3)
     assert X3["frequency"].equals(X1["frequency"])  # distinct orders
+
+
+@pytest.mark.public_data
+@pytest.mark.slow
+def test_online_retail_churn_runs_and_ranks():
+    from sklearn.model_selection import train_test_split
+
+    from crmine.datasets import load_online_retail
+    from crmine.schema import clean_transactions
+
+    path = shared_dataset("online_retail") / "online_retail.parquet"
+    pytest.importorskip("pyarrow")
+    log, _ = clean_transactions(load_online_retail(path))
+    X, y, groups = churn_labels(log, "2011-09-01", 90)
+    cut = pd.Timestamp("2011-09-01")
+    t = log["timestamp"]
+    before = set(log.loc[t < cut, "customer_id"])
+    after = set(log.loc[(t >= cut) & (t < cut + pd.Timedelta(days=90)), "customer_id"])
+    assert set(groups) == before and len(X) == len(before)
+    assert y.sum() == len(before - after)  # churners counted directly with pandas
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    clf = ChurnClassifier(random_state=0, importance_holdout=None).fit(Xtr, ytr)
+    rep = churn_report(yte, clf.predict_proba(Xte)[:, 1])
+    assert 0.70 <= rep["roc_auc"] < 0.80  # measured 0.74 under 5-fold CV
+
+
+def test_plot_importances_of_fitted_classifier():
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmine.plotting import plot_feature_importances
+
+    X, y = _mixed(n=400)
+    clf = ChurnClassifier(random_state=0).fit(X, y)
+    ax = plot_feature_importances(clf, top=3)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[-1] == clf.feature_importances_.abs().idxmax() and len(labels) == 3
+    plt.close(ax.figure)
