@@ -344,3 +344,16 @@ def test_order_id_shared_by_two_customers_counts_per_customer():
     t = TransactionFeatures(include=("rfm",)).fit_transform(log)
     assert t["frequency"].tolist() == [2, 1]
     assert t["monetary_total"].tolist() == [5.0, 2.0]
+
+
+def test_only_returns_before_cutoff_gives_an_empty_table():
+    log = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "order_id": ["C1", "2"],
+            "timestamp": ["2024-01-01", "2024-03-01"],
+            "amount": [-5.0, 8.0],
+        }
+    )
+    t = TransactionFeatures(cutoff="2024-02-01").fit_transform(log)
+    assert len(t) == 0 and "recency_days" in t.columns

@@ -38,6 +38,18 @@ _LAZY: dict[str, str] = {
     "gini": "crmine.value",
     "lorenz_curve": "crmine.value",
     "pareto_table": "crmine.value",
+    # churn and evaluation
+    "ChurnClassifier": "crmine.churn",
+    "churn_labels": "crmine.churn",
+    "make_churn_dataset": "crmine.churn",
+    "gains_table": "crmine.evaluation",
+    "cumulative_gains_curve": "crmine.evaluation",
+    "lift_curve": "crmine.evaluation",
+    "ks_statistic": "crmine.evaluation",
+    "profit_curve": "crmine.evaluation",
+    "best_contact_depth": "crmine.evaluation",
+    "top_decile_lift": "crmine.evaluation",
+    "churn_report": "crmine.evaluation",
     # campaign
     "response_summary": "crmine.campaign",
     "sample_ratio_mismatch": "crmine.campaign",

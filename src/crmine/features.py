@@ -217,6 +217,12 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         -------
         self : TransactionFeatures
         """
+        from crmine.spark._detect import is_spark_dataframe
+
+        if is_spark_dataframe(X):
+            from crmine.spark._features import fit_spark
+
+            return fit_spark(self, X)
         self._validate_params()
         schema = resolve_schema(self.schema)
         return self._fit(prepare_log(X, schema), schema)
@@ -236,6 +242,12 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         pandas.DataFrame
             The customer table, as :meth:`transform` returns it.
         """
+        from crmine.spark._detect import is_spark_dataframe
+
+        if is_spark_dataframe(X):
+            from crmine.spark._features import fit_transform_spark
+
+            return fit_transform_spark(self, X)
         self._validate_params()
         schema = resolve_schema(self.schema)
         log = prepare_log(X, schema)
@@ -336,6 +348,12 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
             cutoff, indexed by customer id (sorted), columns
             ``get_feature_names_out()``.
         """
+        from crmine.spark._detect import is_spark_dataframe
+
+        if is_spark_dataframe(X):
+            from crmine.spark._features import transform_spark
+
+            return transform_spark(self, X)
         check_is_fitted(self, "cutoff_")
         schema = resolve_schema(self.schema)
         log = prepare_log(X, schema)
@@ -379,6 +397,9 @@ def _compute(
 
     is_return = amount_all < 0
     purchase = ~is_return
+    if not purchase.any():
+        logger.info("no purchase lines before the cutoff: the customer table is empty")
+        return pd.DataFrame(columns=names, index=pd.Index([], name=index_name))
     codes, uniques = pd.factorize(cust_col, sort=True)
     if (codes < 0).any():
         raise SchemaError(
@@ -568,6 +589,14 @@ def rfm_table(
     1                       1          2            30.0
     2                      38          1            99.0
     """
+    from crmine.spark._detect import is_spark_dataframe
+
+    if is_spark_dataframe(log):
+        from crmine.spark._features import rfm_table_spark
+
+        return rfm_table_spark(
+            log, schema=schema, cutoff=cutoff, frequency=frequency, monetary=monetary
+        )
     est = TransactionFeatures(
         schema=schema, cutoff=cutoff, frequency=frequency, monetary=monetary, include=("rfm",)
     )
