@@ -61,6 +61,16 @@ def test_no_section_is_skipped_on_builtin_data_when_its_module_exists(full_repor
             assert sec.status == "ok", (sec.title, sec.reason)
 
 
+def test_key_findings_summarise_the_sections(full_report):
+    html_text = full_report.html
+    box = html_text[html_text.index('id="key-findings"') : html_text.index('id="data-quality"')]
+    assert box.count("<li>") == sum(
+        s.status == "ok" and bool(s.highlight) for s in full_report.sections
+    )
+    assert "diapers" in box and "beer" in box  # the planted association is the strongest
+    assert "top 20% of customers" in box
+
+
 def test_page_is_self_contained(full_report):
     html = full_report.html
     assert html.startswith("<!DOCTYPE html>")

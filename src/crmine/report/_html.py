@@ -71,6 +71,7 @@ class Section:
     reason: str = ""
     blocks: list[Any] = field(default_factory=list)
     seconds: float = 0.0
+    highlight: str = ""  # one sentence for the "Key findings" box at the top
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -222,6 +223,10 @@ def render_page(
         for s in sections
     )
     body = []
+    findings = [s.highlight for s in sections if s.status == "ok" and s.highlight]
+    if findings:
+        items = "".join(f"<li>{esc(f)}</li>" for f in findings)
+        body.append(f'<section id="key-findings"><h2>Key findings</h2><ul>{items}</ul></section>')
     for s in sections:
         badge = '<span class="badge skipped">skipped</span>' if s.status != "ok" else ""
         inner = [f'<section id="{esc(s.key)}"><h2>{esc(s.title)}{badge}</h2>']

@@ -128,6 +128,11 @@ def data_quality(ctx: ReportContext, sec: Section) -> None:
         )
     )
     reasons = rep.reasons.copy()
+    sec.highlight = (
+        f"{rep.rows_out:,} of {rep.rows_in:,} rows kept after cleaning "
+        f"({pct(rep.rows_out / rep.rows_in)}): {rep.customers_out:,} customers, "
+        f"{rep.orders_out:,} orders, {money(rep.value_out)} of revenue."
+    )
     reasons["share_of_rows"] = reasons["rows"] / max(rep.rows_in, 1)
     sec.blocks.append(
         Table(
@@ -216,6 +221,10 @@ def overview(ctx: ReportContext, sec: Section) -> None:
             "the same, 1 = one customer spends everything)."
         )
     )
+    sec.highlight = (
+        f"The top 20% of customers bring {pct(top20)} of the revenue (Gini {g:.2f}); "
+        f"{pct(float((c['frequency'] == 1).mean()))} of the customers bought only once."
+    )
     shown = table.copy()
     shown.index = [pct(t) for t in shown.index]
     shown.index.name = "top customers"
@@ -251,6 +260,11 @@ def rfm(ctx: ReportContext, sec: Section) -> None:
     summary = scorer.segment_summary(c)
     summary = summary.loc[summary["customers"] > 0]
     ctx.extras["rfm"] = scorer.transform(c)
+    best = summary["revenue_share"].idxmax()
+    sec.highlight = (
+        f"RFM: the {pct(summary.loc[best, 'customer_share'])} of customers in the segment "
+        f"'{best}' bring {pct(summary.loc[best, 'revenue_share'])} of the revenue."
+    )
     sec.blocks.append(
         Text(
             "Recency, frequency and monetary value are each scored 1-5 by quintile (5 = best; "
@@ -309,6 +323,12 @@ def pyramid(ctx: ReportContext, sec: Section) -> None:
             "15% ordinary and the remaining 80% small (ties at a boundary go to the higher "
             "tier). Each tier gets its own treatment."
         )
+    )
+    top2 = summary.iloc[:2]
+    sec.highlight = (
+        f"Value pyramid: the {' and '.join(str(t) for t in top2.index)} tiers "
+        f"({pct(top2['customer_share'].sum())} of customers) hold "
+        f"{pct(top2['value_share'].sum())} of the value."
     )
     cols = [
         col
@@ -377,6 +397,11 @@ def segments(ctx: ReportContext, sec: Section) -> None:
     prof = seg.profiles_
     reason = seg.selection_reason_.strip()
     reason = reason if reason.endswith(".") else reason + "."
+    largest = prof["share"].idxmax()
+    sec.highlight = (
+        f"{seg.n_clusters_} k-means segments; the largest is '{seg.names_.loc[largest]}' "
+        f"({pct(prof.loc[largest, 'share'])} of customers)."
+    )
     sec.blocks.append(
         Text(
             "Customers are clustered with k-means on log-transformed, standardised recency, "
@@ -462,6 +487,12 @@ def baskets(ctx: ReportContext, sec: Section) -> None:
         # A -> B and B -> A have the same lift: show each itemset once, best direction first
         itemsets = [a | c for a, c in zip(ranked["antecedents"], ranked["consequents"])]
         top = ranked.loc[~pd.Series(itemsets, index=ranked.index).duplicated()].head(15)
+        r0 = top.iloc[0]
+        sec.highlight = (
+            f"Strongest association: baskets with {ctx.itemset(r0['antecedents'])} also hold "
+            f"{ctx.itemset(r0['consequents'])} in {pct(r0['confidence'])} of cases "
+            f"(lift {r0['lift']:.1f})."
+        )
         shown = pd.DataFrame(
             {
                 "if the basket has": [ctx.itemset(a) for a in top["antecedents"]],
@@ -605,6 +636,11 @@ def churn(ctx: ReportContext, sec: Section) -> None:
     ax.legend(loc="lower right")
     sec.blocks.append(Figure(figure_png(fig), "Cumulative gains curve of the churn model"))
 
+    sec.highlight = (
+        f"Churn: {pct(y.mean())} of the customers who had bought before {cutoff.date()} "
+        f"did not buy in the following {h} days; the churn model ranks them with ROC AUC "
+        f"{rep['roc_auc']:.2f} on held-out customers."
+    )
     final = ChurnClassifier(
         random_state=ctx.random_state, importance_holdout=None, leakage_threshold=None
     ).fit(X, y)
@@ -694,6 +730,10 @@ def lifetime(ctx: ReportContext, sec: Section) -> None:
             )
         )
     _clv_holdout(ctx, sec)
+    sec.highlight = (
+        f"Expected value of the next 12 months: {money(total)}; the top 10% of customers hold "
+        f"{pct(ordered[:k].sum() / total if total else float('nan'))} of it."
+    )
     params = pd.concat(
         [
             bg.params_.rename("estimate").to_frame().assign(model="BG/NBD"),
@@ -823,6 +863,14 @@ def campaign(ctx: ReportContext, sec: Section) -> None:
             },
         )
     )
+    if len(tab) == 2:
+        treated = tab.iloc[1]
+        control = tab.iloc[0]
+        sec.highlight = (
+            f"Campaign: response {pct(treated['response_rate'])} treated against "
+            f"{pct(control['response_rate'])} in the control group (difference "
+            f"{100 * treated['lift_abs']:+.1f} points, p = {treated['p_value']:.2g})."
+        )
     if summ.srm is not None and summ.srm.mismatch:
         sec.blocks.append(
             Text(
