@@ -59,8 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
             "default names and the UCI Online Retail layout; name others with the flags below."
         ),
     )
-    rep.add_argument("log", nargs="?", default=None, help="transaction log file (optional)")
-    rep.add_argument("--out", "-o", default="report.html", help="output HTML file")
+    rep.add_argument(
+        "log", nargs="?", default=None, metavar="LOG", help="transaction log file (optional)"
+    )
+    rep.add_argument("--out", "-o", default="report.html", metavar="FILE", help="output HTML file")
     cols = rep.add_argument_group("column names")
     for role, text in _ROLE_HELP.items():
         cols.add_argument(f"--{role}", metavar="COL", default=None, help=text)
@@ -71,11 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="campaign file: one row per customer with customer id, treatment (0/1) and "
         "response (0/1), optionally revenue",
     )
-    rep.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    rep.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     rep.add_argument(
         "--n-customers",
         type=int,
         default=2000,
+        metavar="N",
         help="number of customers of the built-in log (only without LOG; default 2000)",
     )
     rep.add_argument(
