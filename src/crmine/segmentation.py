@@ -223,8 +223,10 @@ class CustomerSegmenter(
         k-means refitted on bootstrap samples (NaN when ``n_bootstrap=0``).
         1 means the same partition every time; values near 0 (it can be
         slightly negative) mean the segments are no better than chance.
-    stability_scores_ : ndarray of shape (n_bootstrap,)
-        The individual adjusted Rand indices.
+    stability_scores_ : ndarray of shape (n_rounds,)
+        The individual adjusted Rand indices (a round whose bootstrap sample
+        has fewer distinct customers than ``n_clusters_`` is skipped, so
+        ``n_rounds <= n_bootstrap``).
     inertia_ : float
         Sum of squared distances to the closest centroid, in the scaled space.
     n_iter_ : int
@@ -279,10 +281,11 @@ class CustomerSegmenter(
       ``" (1)"``, ``" (2)"``... in label order.
 
     **Stability.**  For each of ``n_bootstrap`` rounds, ``min(n, sample_size)``
-    customers are drawn with replacement, k-means (same k, same settings) is
-    refitted on them and every customer is assigned to the nearest refitted
-    centroid; ``stability_`` is the mean adjusted Rand index of these
-    assignments against ``labels_`` (1 = identical partition, about 0 = chance).
+    customers are drawn with replacement, k-means (same k, same settings and
+    algorithm as the main fit) is refitted on them and every customer is
+    assigned to the nearest refitted centroid; ``stability_`` is the mean
+    adjusted Rand index of these assignments against ``labels_`` (1 = identical
+    partition, about 0 = chance).
 
     Examples
     --------
@@ -691,7 +694,7 @@ class CustomerSegmenter(
             seed = int(rng.randint(np.iinfo(np.int32).max))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                km = self._make_kmeans(self.n_clusters_, seed, len(sub)).fit(sub)
+                km = self._make_kmeans(self.n_clusters_, seed, n).fit(sub)
             scores.append(adjusted_rand_score(self.labels_, km.predict(Z)))
         self.stability_scores_ = np.asarray(scores, dtype=float)
         self.stability_ = float(np.mean(scores)) if scores else float("nan")
