@@ -201,6 +201,9 @@ def spawn(args: list[str], timeout: float) -> dict:
     return json.loads(lines[-1])
 
 
+CAP_GIB = 6.0
+
+
 def describe(res: dict) -> tuple[str, str, str, str]:
     status = res.get("status", "")
     if status == "ok":
@@ -212,7 +215,7 @@ def describe(res: dict) -> tuple[str, str, str, str]:
             "",
         )
     m = re.search(r"allocate ([\d.]+ [KMGT]iB)", status)
-    note = f"skipped: needs {m.group(1)}" if m else status
+    note = f"skipped: needs {m.group(1)} (one array; cap {CAP_GIB:g} GiB)" if m else status
     return ("-", "-", "-", note)
 
 
@@ -223,6 +226,8 @@ def main() -> None:
     parser.add_argument("--mem-limit-gib", type=float, default=6.0, help="address-space cap")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global CAP_GIB
+    CAP_GIB = args.mem_limit_gib
     if args.worker:
         kind, *rest = args.worker
         if kind == "mine":

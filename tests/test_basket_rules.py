@@ -220,7 +220,7 @@ baskets_st = st.lists(st.sets(st.integers(0, 7), max_size=6), min_size=1, max_si
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(baskets_st, st.integers(1, 4))
 def test_property_metrics_match_mlxtend(baskets, min_count):
     mlx = pytest.importorskip("mlxtend.frequent_patterns")

@@ -9,6 +9,7 @@ sparse matrix, or a ``(matrix, orders, items)`` bundle such as
 
 from __future__ import annotations
 
+import array
 import warnings
 from collections.abc import Iterable, Sequence
 from itertools import chain
@@ -210,8 +211,11 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
     total = int(lengths.sum())
     flat = list(chain.from_iterable(baskets))
     values: np.ndarray | None = None
-    if total and type(flat[0]) is int and set(map(type, flat)) == {int}:
-        values = np.fromiter(flat, dtype=np.int64, count=total)
+    if total and isinstance(flat[0], (int, np.integer)) and not isinstance(flat[0], bool):
+        try:  # strict: array('q') rejects str and float items (np.fromiter would cast them)
+            values = np.frombuffer(array.array("q", flat), dtype=np.int64)
+        except (TypeError, OverflowError):
+            values = None
     if values is None:
         values = np.empty(total, dtype=object)
         values[:] = flat
