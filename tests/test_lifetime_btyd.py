@@ -569,3 +569,68 @@ def test_calibration_split_bad_dates():
         calibration_holdout_split(log, "2023-01-10", "2024-01-05")
     with pytest.raises(ValueError, match="time_unit"):
         calibration_holdout_split(log, "2024-01-10", "2024-03-05", time_unit="M")
+
+
+@pytest.mark.public_data
+def test_online_retail_boundary_fit_warns():
+    from crmine import TransactionFeatures
+    from crmine.datasets import load_online_retail
+
+    path = shared_dataset("online_retail") / "online_retail.parquet"
+    if not path.exists():
+        pytest.skip("online_retail.parquet absent")
+    pytest.importorskip("pyarrow")
+    log = load_online_retail(path)
+    log = log[log["customer_id"].notna()]
+    table = TransactionFeatures(include=("btyd",), time_unit="W").fit_transform(log)
+    table = table[table["btyd_T"] > 0]
+    # the dropout process is not identified on this wholesale-heavy year of data
+    with pytest.warns(ConvergenceWarning, match="mean dropout rate s/beta"):
+        pn = ParetoNBDModel().fit(table)
+    assert pn.params_["s"] / pn.params_["beta"] * table["btyd_T"].max() < 1e-3
+    with pytest.warns(ConvergenceWarning, match="mean dropout probability"):
+        BetaGeoModel().fit(table)
+
+
+def _tiny_log(tz=None):
+    ts = pd.to_datetime(
+        [
+            "2024-01-01 10:00",
+            "2024-01-01 18:00",
+            "2024-01-08 09:00",
+            "2024-01-20 09:00",
+            "2024-01-05 09:00",
+            "2024-01-09 09:00",
+            "2024-01-25 09:00",
+        ]
+    )
+    if tz is not None:
+        ts = ts.tz_localize(tz)
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 1, 2, 3, 2],
+            "order_id": [1, 2, 3, 4, 5, 6, 7],
+            "timestamp": ts,
+            "amount": [10.0, 5.0, 20.0, 15.0, 7.0, 3.0, -7.0],
+        }
+    )
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Paris"])
+def test_calibration_split_by_hand(tz):
+    log = _tiny_log(tz)
+    before = log.copy()
+    with pytest.warns(Warning, match="first purchase on calibration_end"):
+        s = calibration_holdout_split(log, "2024-01-09", "2024-01-31")
+    pd.testing.assert_frame_equal(log, before)
+    # customer 1: days 01-01 (two orders merged) and 01-08 in calibration; 01-20 in holdout
+    assert s.loc[1, "repeat_frequency"] == 1
+    assert s.loc[1, "btyd_recency"] == 7.0 and s.loc[1, "btyd_T"] == 8.0
+    assert s.loc[1, "btyd_monetary_mean"] == 20.0
+    assert s.loc[1, "holdout_frequency"] == 1 and s.loc[1, "holdout_monetary"] == 15.0
+    # customer 2: one purchase; the holdout line is a return, not a purchase
+    assert s.loc[2, "repeat_frequency"] == 0 and s.loc[2, "btyd_T"] == 4.0
+    assert s.loc[2, "holdout_frequency"] == 0
+    # customer 3 first bought on calibration_end (T = 0): dropped, counted
+    assert 3 not in s.index and s.attrs["n_dropped_T0"] == 1
+    assert (s["holdout_duration"] == 22.0).all()

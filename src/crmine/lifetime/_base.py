@@ -113,19 +113,30 @@ class BTYDTransactionModel(BaseEstimator):
             return float(val), np.where(np.isfinite(out), out, 0.0)
 
         x0 = np.log(self._initial_params(ux, utx, uT, w))
+        t_max = float(uT.max())
         res = fit_log_params(
             negll,
             x0,
             fun_and_grad=fun_and_grad if self._has_gradient else None,
             max_iter=int(self.max_iter),
+            stop=None if self._stop_early is None else (lambda z: self._stop_early(z, t_max)),
         )
         params = np.exp(res.x)
         self._set_params_from_vector(params)
         self.log_likelihood_ = float(np.dot(w, self._loglik_terms(params, *data)))
         self.n_customers_ = int(round(total_w))
         self.n_iter_ = int(res.get("nit", res.get("nfev", 0)))
-        warn_boundary(self._model_name, self._param_names, params, res)
+        warn_boundary(
+            self._model_name, self._param_names, params, res, self._degenerate(params, t_max)
+        )
         return self
+
+    _stop_early = None
+
+    @staticmethod
+    def _degenerate(params: np.ndarray, t_max: float) -> list[str]:
+        """Model-specific signs of a degenerate fit (subclasses override)."""
+        return []
 
     @staticmethod
     def _prepare(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:

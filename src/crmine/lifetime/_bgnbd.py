@@ -73,6 +73,14 @@ class BetaGeoModel(BTYDTransactionModel):
 
     # ------------------------------------------------------------------ likelihood
     @staticmethod
+    def _degenerate(params: np.ndarray, t_max: float) -> list[str]:
+        r, alpha, a, b = params
+        mean_p = a / (a + b)
+        if mean_p < 1e-3:
+            return [f"mean dropout probability a/(a+b)={mean_p:.2g} is driven to 0"]
+        return []
+
+    @staticmethod
     def _prepare(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
         xi = np.round(x).astype(np.int64)
         return x, t_x, T, (xi, unique_inverse(T), unique_inverse(t_x))

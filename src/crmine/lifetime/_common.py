@@ -210,19 +210,39 @@ def fit_log_params(
     fun_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
     max_iter: int = 2000,
     tol: float = 1e-10,
+    stop: Callable[[np.ndarray], bool] | None = None,
 ) -> optimize.OptimizeResult:
     """Minimise ``negll`` over log-parameters (box [-30, 30]) and polish the optimum.
 
     BLAS is limited to one thread: the optimiser's tiny linear algebra only
-    suffers from thread start-up and contention.
+    suffers from thread start-up and contention.  ``stop(z)`` ends the search
+    early once the iterate has reached a degenerate region (e.g. a dropout
+    parameter below 1e-5, where the likelihood is flat and slow to evaluate);
+    the result then has ``stopped_early = True``.
     """
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit_log_params(negll, x0, fun_and_grad, max_iter, tol)
+        if stop is None:
+            return _fit_log_params(negll, x0, fun_and_grad, max_iter, tol, None)
+        last: dict[str, Any] = {}
+
+        def callback(intermediate_result: optimize.OptimizeResult) -> None:
+            last["res"] = intermediate_result
+            if stop(np.asarray(intermediate_result.x)):
+                raise StopIteration
+
+        try:
+            res = _fit_log_params(negll, x0, fun_and_grad, max_iter, tol, callback)
+        except StopIteration:  # scipy < 1.11 does not catch it
+            res = optimize.OptimizeResult(x=last["res"].x, fun=last["res"].fun, nit=0)
+        if stop(np.asarray(res.x)):
+            res.success = True
+            res.stopped_early = True
+        return res
 
 
-def _fit_log_params(negll, x0, fun_and_grad, max_iter, tol):
+def _fit_log_params(negll, x0, fun_and_grad, max_iter, tol, callback):
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
     if fun_and_grad is not None:
         res = optimize.minimize(
@@ -232,7 +252,23 @@ def _fit_log_params(negll, x0, fun_and_grad, max_iter, tol):
             method="L-BFGS-B",
             bounds=bounds,
             options={"maxiter": max_iter, "ftol": 1e-15, "gtol": tol},
+            callback=callback,
         )
+        if not res.success and np.isfinite(res.fun):
+            # line-search stalls ("ABNORMAL") happen at the optimum when the tolerance is
+            # below floating-point precision: accept a vanishing gradient
+            if np.max(np.abs(res.jac)) < 1e-6:
+                res.success = True
+            else:
+                polish = optimize.minimize(
+                    negll,
+                    res.x,
+                    method="Nelder-Mead",
+                    bounds=bounds,
+                    options={"maxiter": max_iter, "xatol": 1e-8, "fatol": 1e-13, "adaptive": True},
+                )
+                if polish.fun <= res.fun:
+                    res = polish
     else:
         # quasi-Newton on central differences; Nelder-Mead polish only if that fails
         res = optimize.minimize(
@@ -242,8 +278,9 @@ def _fit_log_params(negll, x0, fun_and_grad, max_iter, tol):
             method="L-BFGS-B",
             bounds=bounds,
             options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-9},
+            callback=callback,
         )
-        if res.success and np.isfinite(res.fun):
+        if (res.success and np.isfinite(res.fun)) or (callback and "callback" in res.message):
             return res
         simplex = np.vstack([res.x, res.x + 1e-3 * np.eye(len(x0))])
         res2 = optimize.minimize(
@@ -267,10 +304,14 @@ def _fit_log_params(negll, x0, fun_and_grad, max_iter, tol):
 
 
 def warn_boundary(
-    model: str, names: tuple[str, ...], params: np.ndarray, res: optimize.OptimizeResult
+    model: str,
+    names: tuple[str, ...],
+    params: np.ndarray,
+    res: optimize.OptimizeResult,
+    extra: list[str] | None = None,
 ) -> None:
     """Emit a ConvergenceWarning for a failed optimisation or a parameter at a boundary."""
-    problems = []
+    problems = list(extra or [])
     for name, value in zip(names, params):
         # shape parameters above 1e3 mean the heterogeneity has collapsed to a point mass
         high = _BOUNDARY_HIGH if name in _SCALE_PARAMS else _SHAPE_HIGH

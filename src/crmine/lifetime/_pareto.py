@@ -146,6 +146,24 @@ class ParetoNBDModel(BTYDTransactionModel):
     _has_gradient = False
 
     @staticmethod
+    def _stop_early(z: np.ndarray, t_max: float) -> bool:
+        # mean dropout rate s/beta so small that < 0.1 % of customers would drop out within
+        # the longest window: the likelihood is flat there and the hypergeometric functions
+        # (argument -> 1) get slow, so stop and report a boundary fit
+        return bool(np.exp(z[2] - z[3]) * t_max < 1e-3)
+
+    @staticmethod
+    def _degenerate(params: np.ndarray, t_max: float) -> list[str]:
+        r, alpha, s, beta = params
+        rate = s / beta
+        if rate * t_max < 1e-3:
+            return [
+                f"mean dropout rate s/beta={rate:.2g} per time unit is driven to 0 "
+                f"(s={s:.3g}, beta={beta:.3g})"
+            ]
+        return []
+
+    @staticmethod
     def _prepare(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple:
         return x, t_x, T, _prepare_pareto(x, t_x, T)
 
