@@ -525,6 +525,15 @@ def clean_transactions(
     {'missing_customer': 1, 'outside_date_range': 0, 'cancellation_or_return': 1,
      'non_positive_quantity': 0, 'non_positive_price': 1, 'exact_duplicate': 0}
     """
+    from crmine.spark._detect import is_spark_dataframe
+
+    if is_spark_dataframe(log):
+        from crmine.spark._clean import clean_transactions_spark
+
+        return clean_transactions_spark(
+            log, schema, returns=returns, cancellation_prefix=cancellation_prefix,
+            start=start, end=end, duplicates=duplicates,
+        )
     if returns not in ("drop", "keep"):
         raise ValueError(f"returns must be 'drop' or 'keep', got {returns!r}.")
     if duplicates not in ("drop", "keep"):
