@@ -561,3 +561,44 @@ def test_plots_draw_and_return_axes():
         plt.close("all")
     with pytest.raises(AttributeError, match="not fitted"):
         plotting.plot_snake(CustomerSegmenter())
+
+
+# ------------------------------------------------------ other transform options
+def test_raw_centres_are_group_means():
+    """skew=None, scaling=None: plain k-means, centres are the arithmetic group means."""
+    X = pd.DataFrame({"a": [0.0, 1, 2, 100, 101, 102, 103], "b": [0.0, 0, 3, 50, 50, 52, 52]})
+    seg = CustomerSegmenter(skew=None, scaling=None, n_clusters=2, n_bootstrap=0, random_state=0)
+    seg.fit(X)
+    np.testing.assert_array_equal(seg.labels_, [1, 1, 1, 0, 0, 0, 0])
+    np.testing.assert_allclose(seg.cluster_centers_, [[101.5, 51.0], [1.0, 1.0]])
+    assert seg.inertia_ == pytest.approx((2 + 6) + (2 * 1.5**2 + 2 * 0.5**2) + 4 * 1.0)
+    new = pd.DataFrame({"a": [1.0], "b": [1.0]})
+    np.testing.assert_allclose(seg.transform(new), [[np.hypot(100.5, 50), 0.0]])
+
+
+@pytest.mark.parametrize("skew", ["yeo-johnson", None])
+@pytest.mark.parametrize("scaling", ["robust", "standard"])
+def test_other_transforms_match_sklearn_pipeline(skew, scaling):
+    from sklearn.preprocessing import PowerTransformer, RobustScaler, StandardScaler
+
+    X, y = rfm_blobs(600, 3, random_state=5)
+    seg = CustomerSegmenter(
+        skew=skew, scaling=scaling, n_clusters=3, n_bootstrap=0, random_state=0
+    ).fit(X)
+    Z = X[RFM].to_numpy(dtype=float)
+    if skew == "yeo-johnson":
+        Z = PowerTransformer(standardize=False).fit_transform(Z)
+    Z = (RobustScaler() if scaling == "robust" else StandardScaler()).fit_transform(Z)
+    km = KMeans(n_clusters=3, n_init=10, random_state=0).fit(Z)
+    assert adjusted_rand_score(km.labels_, seg.labels_) == 1.0
+    # transform() is the distance in that same space
+    np.testing.assert_allclose(
+        np.sort(seg.transform(X), axis=1), np.sort(km.transform(Z), axis=1), rtol=1e-6, atol=1e-8
+    )
+    # centres map back into the range of the data
+    lo, hi = X[RFM].min().to_numpy(), X[RFM].max().to_numpy()
+    assert ((seg.cluster_centers_ >= lo) & (seg.cluster_centers_ <= hi)).all()
+    if skew is None:
+        assert adjusted_rand_score(y, seg.labels_) >= 0.5
+    else:
+        assert adjusted_rand_score(y, seg.labels_) >= 0.95
