@@ -38,6 +38,9 @@ _LAZY: dict[str, str] = {
     "gini": "crmine.value",
     "lorenz_curve": "crmine.value",
     "pareto_table": "crmine.value",
+    # segmentation
+    "CustomerSegmenter": "crmine.segmentation",
+    "segment_customers": "crmine.segmentation",
     # churn and evaluation
     "ChurnClassifier": "crmine.churn",
     "churn_labels": "crmine.churn",
