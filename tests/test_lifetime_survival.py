@@ -217,7 +217,7 @@ def test_bad_inputs():
         SurvivalCLV().fit(df.assign(tenure=np.nan), "tenure", "churned")
     with pytest.raises(SchemaError, match="empty"):
         SurvivalCLV().fit(df.iloc[:0], "tenure", "churned")
-    with pytest.raises(ValueError, match="model must be"):
+    with pytest.raises(ValueError, match="'model' parameter"):
         SurvivalCLV(model="gompertz").fit(df, "tenure", "churned")
     with pytest.raises(ValueError, match="needs covariates"):
         SurvivalCLV(model="cox").fit(df, "tenure", "churned")

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
 
 from crmine.exceptions import SchemaError
 from crmine.lifetime._common import (
@@ -41,14 +42,13 @@ class BTYDTransactionModel(BaseEstimator):
         self.max_iter = max_iter
 
     # ------------------------------------------------------------------ fitting
+    _parameter_constraints: dict = {
+        "penalizer": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
     def _validate_hyper(self) -> None:
-        check_nonneg_float(self.penalizer, "penalizer")
-        if (
-            not isinstance(self.max_iter, numbers.Integral)
-            or isinstance(self.max_iter, bool)
-            or self.max_iter < 1
-        ):
-            raise ValueError(f"max_iter must be an integer >= 1, got {self.max_iter!r}.")
+        self._validate_params()
 
     def fit(self, frequency: Any, recency: Any = None, T: Any = None, *, weights: Any = None):
         """Estimate the parameters by maximum likelihood.

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
 
 from crmine.exceptions import DataWarning, SchemaError
 from crmine.lifetime._common import (
@@ -18,7 +19,6 @@ from crmine.lifetime._common import (
     _as_float_array,
     _check_finite,
     check_fitted,
-    check_nonneg_float,
     compress,
     fit_log_params,
     warn_boundary,
@@ -107,6 +107,10 @@ class GammaGammaModel(BaseEstimator):
     """
 
     _param_names = ("p", "q", "gamma")
+    _parameter_constraints: dict = {
+        "penalizer": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
 
     def __init__(self, *, penalizer: float = 0.0, max_iter: int = 2000) -> None:
         self.penalizer = penalizer
@@ -186,9 +190,7 @@ class GammaGammaModel(BaseEstimator):
         self
             The fitted model.
         """
-        check_nonneg_float(self.penalizer, "penalizer")
-        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
-            raise ValueError(f"max_iter must be an integer >= 1, got {self.max_iter!r}.")
+        self._validate_params()
         x, z, _ = self._arrays(frequency, monetary_value)
         mask = x > 0
         if mask.sum() < 2:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.integrate import trapezoid
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from crmine.exceptions import DataWarning, SchemaError
 from crmine.lifetime._common import check_fitted, check_nonneg_float
@@ -167,6 +169,11 @@ class SurvivalCLV(BaseEstimator):
     (3,)
     """
 
+    _parameter_constraints: dict = {
+        "model": [StrOptions(set(_MODELS))],
+        "penalizer": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(self, *, model: str = "weibull", penalizer: float = 0.0) -> None:
         self.model = model
         self.penalizer = penalizer
@@ -240,9 +247,8 @@ class SurvivalCLV(BaseEstimator):
         """
         import lifelines
 
-        if self.model not in _MODELS:
-            raise ValueError(f"model must be one of {_MODELS}, got {self.model!r}.")
-        pen = check_nonneg_float(self.penalizer, "penalizer")
+        self._validate_params()
+        pen = float(self.penalizer)
         if not isinstance(customers, pd.DataFrame):
             raise TypeError(
                 f"customers must be a pandas DataFrame, got {type(customers).__name__}."
