@@ -634,3 +634,22 @@ def test_calibration_split_by_hand(tz):
     # customer 3 first bought on calibration_end (T = 0): dropped, counted
     assert 3 not in s.index and s.attrs["n_dropped_T0"] == 1
     assert (s["holdout_duration"] == 22.0).all()
+
+
+def test_generated_transaction_log_recovers_published_params():
+    # a transaction log drawn from the published CDNOW BG/NBD population (time in days:
+    # alpha * 7), summarised by TransactionFeatures in weeks: the published values come back
+    from crmine import TransactionFeatures, make_retail
+
+    data = make_retail(
+        6000,
+        population="bgnbd",
+        bgnbd_params=dict(BG_PUBLISHED, alpha=BG_PUBLISHED["alpha"] * 7),
+        random_state=1,
+    )
+    table = TransactionFeatures(cutoff=data.end, time_unit="W", include=("btyd",)).fit_transform(
+        data.transactions
+    )
+    m = BetaGeoModel().fit(table)
+    for k, tol in {"r": 0.15, "alpha": 0.15, "a": 0.25, "b": 0.25}.items():
+        assert m.params_[k] == pytest.approx(BG_PUBLISHED[k], rel=tol), k
