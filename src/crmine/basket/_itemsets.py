@@ -307,15 +307,24 @@ def _select_columns(x: sp.csr_matrix, cols: np.ndarray, min_len: int) -> sp.csr_
 
 
 def _count_bitsets(cand: np.ndarray, bits: np.ndarray) -> np.ndarray:
-    """Counts of candidates = popcount of the AND of their items' bitsets."""
+    """Counts of candidates = popcount of the AND of their items' bitsets.
+
+    Candidates come sorted, so those sharing their first k-1 items are
+    contiguous: the AND of the shared prefix is computed once per group.
+    """
     n_c, k = cand.shape
     out = np.empty(n_c, dtype=np.int64)
     chunk = max(1, _BLOCK_WORDS // bits.shape[1])
     for s in range(0, n_c, chunk):
         c = cand[s : s + chunk]
-        acc = bits[c[:, 0]] & bits[c[:, 1]]
-        for j in range(2, k):
-            np.bitwise_and(acc, bits[c[:, j]], out=acc)
+        new = np.r_[True, np.any(c[1:, :-1] != c[:-1, :-1], axis=1)]
+        starts = np.flatnonzero(new)
+        prefix = bits[c[starts, 0]]
+        for j in range(1, k - 1):
+            np.bitwise_and(prefix, bits[c[starts, j]], out=prefix)
+        group = np.cumsum(new) - 1
+        acc = bits[c[:, -1]]
+        np.bitwise_and(acc, prefix[group], out=acc)
         out[s : s + chunk] = _popcount_rows(acc)
     return out
 
@@ -407,7 +416,7 @@ def _itemsets_frame(
     sets: list[frozenset] = []
     count_parts, len_parts = [], []
     for rows, counts in levels:
-        sets.extend(frozenset(r) for r in labels[rows].tolist())
+        sets.extend(map(frozenset, labels[rows].tolist()))
         count_parts.append(counts)
         len_parts.append(np.full(len(counts), rows.shape[1], dtype=np.int64))
     count = np.concatenate(count_parts) if count_parts else np.empty(0, np.int64)
