@@ -71,6 +71,16 @@ class BTYDTransactionModel(BaseEstimator):
         -------
         self
             The fitted model.
+
+        Examples
+        --------
+        >>> from crmine.lifetime import BetaGeoModel, simulate_btyd
+        >>> table = simulate_btyd(500, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
+        ...                       random_state=0)
+        >>> m = BetaGeoModel().fit(table["repeat_frequency"], table["btyd_recency"],
+        ...                        table["btyd_T"])
+        >>> m.n_customers_
+        500
         """
         self._validate_hyper()
         x, t_x, t_cal, _ = check_rft(frequency, recency, T)
@@ -162,6 +172,15 @@ class BTYDTransactionModel(BaseEstimator):
         -------
         numpy.ndarray or pandas.Series
             One log-likelihood per customer (a Series for customer-table input).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmine.lifetime import BetaGeoModel
+        >>> m = BetaGeoModel()
+        >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> m.score_samples([0, 2], [0.0, 30.0], [39.0, 39.0]).round(3)
+        array([-0.555, -9.456])
         """
         self._check_fitted()
         x, t_x, t_cal, index = check_rft(frequency, recency, T)
@@ -180,6 +199,15 @@ class BTYDTransactionModel(BaseEstimator):
         -------
         numpy.ndarray or pandas.Series
             P(alive | x, t_x, T) in [0, 1] per customer.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmine.lifetime import BetaGeoModel
+        >>> m = BetaGeoModel()
+        >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> m.predict_proba_alive([0, 2, 2], [0.0, 30.0, 5.0], [39.0, 39.0, 39.0]).round(3)
+        array([1.   , 0.72 , 0.123])
         """
         self._check_fitted()
         x, t_x, t_cal, index = check_rft(frequency, recency, T)
@@ -201,6 +229,15 @@ class BTYDTransactionModel(BaseEstimator):
         -------
         numpy.ndarray or pandas.Series
             Expected purchases per customer.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmine.lifetime import BetaGeoModel
+        >>> m = BetaGeoModel()
+        >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> m.predict_purchases([0, 2], [0.0, 30.0], [39.0, 39.0], t=39.0).round(3)
+        array([0.195, 1.211])
         """
         self._check_fitted()
         t = check_nonneg_float(t, "t")
@@ -251,6 +288,16 @@ class BTYDTransactionModel(BaseEstimator):
         -------
         numpy.ndarray or pandas.Series
             Discounted CLV per customer.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmine.lifetime import BetaGeoModel
+        >>> m = BetaGeoModel()
+        >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> m.predict_clv([2], [30.0], [39.0], monetary_value=25.0, horizon=52.0,
+        ...               period_length=4.0, discount_rate=0.01).round(2)
+        array([36.09])
         """
         self._check_fitted()
         x, t_x, t_cal, index = check_rft(frequency, recency, T)
@@ -289,6 +336,16 @@ class BTYDTransactionModel(BaseEstimator):
         -------
         pandas.DataFrame
             One row per parameter with its estimate.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmine.lifetime import BetaGeoModel
+        >>> m = BetaGeoModel()
+        >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> m.log_likelihood_ = -9582.4
+        >>> m.summary().loc["alpha", "estimate"]
+        np.float64(4.414)
         """
         self._check_fitted()
         out = self.params_.to_frame("estimate")

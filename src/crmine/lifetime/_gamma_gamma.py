@@ -189,6 +189,13 @@ class GammaGammaModel(BaseEstimator):
         -------
         self
             The fitted model.
+
+        Examples
+        --------
+        >>> from crmine.lifetime import GammaGammaModel
+        >>> gg = GammaGammaModel().fit([1, 2, 3, 1, 4, 2], [20.0, 35.0, 18.0, 50.0, 22.0, 41.0])
+        >>> gg.n_customers_
+        6
         """
         self._validate_params()
         x, z, _ = self._arrays(frequency, monetary_value)
