@@ -525,6 +525,17 @@ def test_bad_hyperparameters():
         m.predict_clv(df, monetary_value=1.0, horizon=0.0)
 
 
+def test_gamma_gamma_falls_back_to_monetary_mean_with_warning():
+    from crmine.exceptions import DataWarning
+
+    table = pd.DataFrame(
+        {"repeat_frequency": [1, 2, 3, 1, 4, 2], "monetary_mean": [20.0, 35, 18, 50, 22, 41]}
+    )
+    with pytest.warns(DataWarning, match="per repeat purchase"):
+        gg = GammaGammaModel().fit(table)
+    assert gg.n_customers_ == 6
+
+
 def test_gamma_gamma_bad_input():
     with pytest.raises(SchemaError, match="> 0"):
         GammaGammaModel().fit([1, 2, 3], [10.0, 0.0, 5.0])

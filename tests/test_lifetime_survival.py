@@ -191,6 +191,14 @@ def test_clone_pickle_not_fitted_and_no_mutation():
     assert isinstance(m.summary_, pd.DataFrame) and len(m.summary_) > 0
 
 
+@pytest.mark.filterwarnings("ignore:An ill-conditioned matrix")
+def test_collinear_covariates_give_a_clear_error():
+    df = _two_plan_frame(300)
+    df["plan_copy"] = df["plan"]
+    with pytest.raises(SchemaError, match="drop one of them or set penalizer"):
+        SurvivalCLV(model="cox").fit(df, "tenure", "churned", ["plan", "plan_copy"])
+
+
 def test_zero_durations_warn_for_parametric():
     df = _two_plan_frame(300)
     df.loc[df.index[:3], "tenure"] = 0.0

@@ -325,7 +325,15 @@ class SurvivalCLV(BaseEstimator):
                 "loglogistic": lifelines.LogLogisticAFTFitter,
                 "cox": lifelines.CoxPHFitter,
             }[self.model]
-            fitter = cls(penalizer=pen).fit(data, duration_col="_duration", event_col="_event")
+            try:
+                fitter = cls(penalizer=pen).fit(data, duration_col="_duration", event_col="_event")
+            except lifelines.exceptions.ConvergenceError as exc:
+                raise SchemaError(
+                    f"lifelines could not fit model={self.model!r} on covariates "
+                    f"{self.feature_names_}: {str(exc).splitlines()[0][:200]} Usually two "
+                    "covariates carry the same information (e.g. a 'No internet service' level "
+                    "in several columns); drop one of them or set penalizer > 0."
+                ) from exc
             summary = fitter.summary
         self.fitter_ = fitter
         self.summary_ = summary
