@@ -27,6 +27,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from crmine.datasets import load_cdnow
 from crmine.lifetime import (
@@ -47,6 +48,7 @@ PUBLISHED = {
 LIFETIMES_SCRIPT = r"""
 import json, sys, time, warnings
 import numpy as np
+import pandas as pd
 warnings.filterwarnings("ignore")
 import lifetimes
 d = np.load(sys.argv[1])
@@ -171,6 +173,12 @@ def main() -> None:
             )
             if peer is not None:
                 p = peer[name]
+                if name != "Gamma-Gamma":
+                    # lifetimes rescales time internally, so its stored objective is not the
+                    # log-likelihood: evaluate crmine's likelihood at lifetimes' estimates
+                    ref = type(o["model"])()
+                    ref.params_ = pd.Series(p["params"])
+                    p["ll"] = float(ref.score_samples(table).sum())
                 print(
                     f"{'':<12} {'lifetimes':<10} {p['time']:>8.3f} {p['ll']:>12.2f}  "
                     f"{_fmt_params(p['params'])}"
