@@ -664,3 +664,53 @@ def test_generated_transaction_log_recovers_published_params():
     m = BetaGeoModel().fit(table)
     for k, tol in {"r": 0.15, "alpha": 0.15, "a": 0.25, "b": 0.25}.items():
         assert m.params_[k] == pytest.approx(BG_PUBLISHED[k], rel=tol), k
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 60), st.floats(0.0, 100.0)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_calibration_split_properties(rows):
+    start = pd.Timestamp("2024-01-01")
+    log = pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "order_id": np.arange(len(rows)),
+            "timestamp": [start + pd.Timedelta(days=r[1], hours=7) for r in rows],
+            "amount": [r[2] for r in rows],
+        }
+    )
+    cal_end = start + pd.Timedelta(days=29)
+    first_days = log.groupby("customer_id")["timestamp"].min().dt.normalize()
+    cohort = first_days[first_days <= cal_end]
+    if cohort.empty:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = calibration_holdout_split(log, cal_end, start + pd.Timedelta(days=59))
+    kept = cohort[cohort < cal_end]
+    assert set(s.index) == set(kept.index)
+    day = log["timestamp"].dt.normalize()
+    days = log.assign(day=day)[["customer_id", "day"]].drop_duplicates()
+    days = days[days["customer_id"].isin(kept.index)]
+    n_days = days[days["day"] <= cal_end]["customer_id"].value_counts()
+    assert (s["repeat_frequency"] == n_days.loc[s.index] - 1).all()
+    assert ((s["btyd_recency"] >= 0) & (s["btyd_recency"] <= s["btyd_T"])).all()
+    obs_end = start + pd.Timedelta(days=59)
+    in_hold = (days["day"] > cal_end) & (days["day"] <= obs_end)
+    assert s["holdout_frequency"].sum() == int(in_hold.sum())
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=st.integers(0, 30), frac=st.floats(0.0, 1.0), t1=st.floats(0.0, 100), t2=st.floats(0, 100))
+def test_expected_purchases_grow_with_horizon(x, frac, t1, t2):
+    lo, hi = sorted((t1, t2))
+    tx = frac * 39.0 if x > 0 else 0.0
+    for m in (_fitted(BetaGeoModel, BG_PUBLISHED), _fitted(ParetoNBDModel, PNBD_PUBLISHED)):
+        a = m.predict_purchases([x], [tx], [39.0], t=lo)[0]
+        b = m.predict_purchases([x], [tx], [39.0], t=hi)[0]
+        assert 0 <= a <= b + 1e-12
