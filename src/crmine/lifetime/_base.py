@@ -50,7 +50,9 @@ class BTYDTransactionModel(BaseEstimator):
     def _validate_hyper(self) -> None:
         self._validate_params()
 
-    def fit(self, frequency: Any, recency: Any = None, T: Any = None, *, weights: Any = None):
+    def fit(
+        self, frequency: Any, recency: Any = None, T: Any = None, *, weights: Any = None
+    ) -> BTYDTransactionModel:
         """Estimate the parameters by maximum likelihood.
 
         Parameters
@@ -160,7 +162,9 @@ class BTYDTransactionModel(BaseEstimator):
         check_fitted(self)
 
     # ------------------------------------------------------------------ public predictions
-    def score_samples(self, frequency: Any, recency: Any = None, T: Any = None):
+    def score_samples(
+        self, frequency: Any, recency: Any = None, T: Any = None
+    ) -> np.ndarray | pd.Series:
         """Log-likelihood of each customer's (frequency, recency, T) under the fitted model.
 
         Parameters
@@ -187,7 +191,9 @@ class BTYDTransactionModel(BaseEstimator):
         ll = self._loglik_terms(self.params_.to_numpy(), x, t_x, t_cal)
         return wrap(ll, index, "log_likelihood")
 
-    def predict_proba_alive(self, frequency: Any, recency: Any = None, T: Any = None):
+    def predict_proba_alive(
+        self, frequency: Any, recency: Any = None, T: Any = None
+    ) -> np.ndarray | pd.Series:
         """Probability that each customer is still alive at the end of calibration.
 
         Parameters
@@ -213,7 +219,9 @@ class BTYDTransactionModel(BaseEstimator):
         x, t_x, t_cal, index = check_rft(frequency, recency, T)
         return wrap(np.clip(self._proba_alive(x, t_x, t_cal), 0.0, 1.0), index, "proba_alive")
 
-    def predict_purchases(self, frequency: Any, recency: Any = None, T: Any = None, *, t: float):
+    def predict_purchases(
+        self, frequency: Any, recency: Any = None, T: Any = None, *, t: float
+    ) -> np.ndarray | pd.Series:
         r"""Expected number of purchases in the next ``t`` time units, per customer.
 
         Conditional expectation :math:`E[Y(t) \mid x, t_x, T]`.
@@ -256,7 +264,7 @@ class BTYDTransactionModel(BaseEstimator):
         period_length: float = 1.0,
         discount_rate: float = 0.0,
         margin: float = 1.0,
-    ):
+    ) -> np.ndarray | pd.Series:
         """Discounted customer lifetime value over a horizon.
 
         ``CLV = margin * spend * sum_k (E[Y(k L)] - E[Y((k-1) L)]) / (1 + d)^k`` for

@@ -174,7 +174,7 @@ class GammaGammaModel(BaseEstimator):
             )
         return x, z, index
 
-    def fit(self, frequency: Any, monetary_value: Any = None):
+    def fit(self, frequency: Any, monetary_value: Any = None) -> GammaGammaModel:
         """Estimate ``p``, ``q``, ``gamma`` by maximum likelihood.
 
         Parameters
@@ -246,7 +246,7 @@ class GammaGammaModel(BaseEstimator):
             )
         return self
 
-    def predict_spend(self, frequency: Any, monetary_value: Any = None):
+    def predict_spend(self, frequency: Any, monetary_value: Any = None) -> np.ndarray | pd.Series:
         r"""Expected spend per future transaction, conditional on the customer's history.
 
         :math:`E[Z \mid x, \bar z] = \frac{p(\gamma + x\bar z)}{px + q - 1}`, a weighted
