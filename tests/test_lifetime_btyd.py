@@ -242,6 +242,15 @@ def test_cdnow_holdout_report_and_table(cdnow_raw):
     assert rep["actual_total"] == 1882
     assert rep["correlation"] > 0.5
     assert rep["rmse"] < 2.0
+    # spend: expected purchases x Gamma-Gamma spend against the holdout dollars ($70,976)
+    gg = GammaGammaModel().fit(cdnow_raw)
+    rep = holdout_report(m, cdnow_raw, spend_model=gg)
+    assert rep["actual_spend_total"] == pytest.approx(70976.39)
+    assert rep["predicted_spend_total"] == pytest.approx(
+        float((m.predict_purchases(cdnow_raw, t=39.0) * gg.predict_spend(cdnow_raw)).sum())
+    )
+    assert rep["predicted_spend_total"] == pytest.approx(70976.39, rel=0.25)
+    assert rep["spend_correlation"] > 0.4
     table = holdout_frequency_table(m, cdnow_raw)
     assert table["n_customers"].sum() == 2357
     # FHL Figure 4: conditional expectations track the actual means per frequency

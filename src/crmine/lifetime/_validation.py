@@ -189,7 +189,7 @@ def _holdout_inputs(model: Any, data: pd.DataFrame) -> tuple[np.ndarray, np.ndar
     return actual, pred
 
 
-def holdout_report(model: Any, data: pd.DataFrame) -> pd.Series:
+def holdout_report(model: Any, data: pd.DataFrame, *, spend_model: Any = None) -> pd.Series:
     """Compare a fitted transaction model's holdout forecast with what happened.
 
     Parameters
@@ -198,6 +198,10 @@ def holdout_report(model: Any, data: pd.DataFrame) -> pd.Series:
         Fitted on the calibration columns of ``data``.
     data : pandas.DataFrame
         Output of :func:`calibration_holdout_split`.
+    spend_model : GammaGammaModel, optional
+        Fitted spend model; adds ``actual_spend_total``, ``predicted_spend_total``
+        and ``spend_correlation`` (expected purchases x expected spend vs
+        ``holdout_monetary``).
 
     Returns
     -------
@@ -230,6 +234,21 @@ def holdout_report(model: Any, data: pd.DataFrame) -> pd.Series:
         corr = float("nan")
     total_a = float(actual.sum())
     total_p = float(pred.sum())
+    extra: dict[str, float] = {}
+    if spend_model is not None:
+        if "holdout_monetary" not in data.columns:
+            raise SchemaError(
+                "data has no column 'holdout_monetary'; use calibration_holdout_split."
+            )
+        spend_pred = pred * np.asarray(spend_model.predict_spend(data), dtype=float)
+        spend_act = data["holdout_monetary"].to_numpy(dtype=float)
+        extra = {
+            "actual_spend_total": float(spend_act.sum()),
+            "predicted_spend_total": float(spend_pred.sum()),
+            "spend_correlation": float(np.corrcoef(spend_act, spend_pred)[0, 1])
+            if spend_act.size > 1 and np.std(spend_act) > 0 and np.std(spend_pred) > 0
+            else float("nan"),
+        }
     return pd.Series(
         {
             "n_customers": float(actual.size),
@@ -240,6 +259,7 @@ def holdout_report(model: Any, data: pd.DataFrame) -> pd.Series:
             "mae": float(np.mean(np.abs(err))),
             "correlation": corr,
             "mae_zero_forecast": float(np.mean(np.abs(actual))),
+            **extra,
         },
         name="holdout",
     )
