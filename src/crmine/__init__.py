@@ -53,6 +53,13 @@ _LAZY: dict[str, str] = {
     "best_contact_depth": "crmine.evaluation",
     "top_decile_lift": "crmine.evaluation",
     "churn_report": "crmine.evaluation",
+    # lifetime value
+    "BetaGeoModel": "crmine.lifetime",
+    "ParetoNBDModel": "crmine.lifetime",
+    "GammaGammaModel": "crmine.lifetime",
+    "SurvivalCLV": "crmine.lifetime",
+    "calibration_holdout_split": "crmine.lifetime",
+    "holdout_report": "crmine.lifetime",
     # campaign
     "response_summary": "crmine.campaign",
     "sample_ratio_mismatch": "crmine.campaign",
