@@ -545,7 +545,9 @@ class Apriori(BaseEstimator):
         self.n_baskets_ = n
         self.items_ = baskets.items
         self.item_counts_ = pd.Series(
-            np.diff(sp.csc_matrix(baskets.matrix).indptr), index=baskets.items, name="count"
+            np.bincount(baskets.matrix.indices, minlength=baskets.matrix.shape[1]),
+            index=baskets.items,
+            name="count",
         )
         self.frequent_itemsets_ = _itemsets_frame(levels, baskets.items, n, self.min_count_)
         return self
