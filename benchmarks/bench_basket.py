@@ -133,10 +133,10 @@ def worker(tool: str, dataset: str, support: float, mem_gib: float) -> dict:
         # Use the exact count so that every tool applies the same threshold.
         from crmine.basket import min_count_for
 
-        count = min_count_for(support, n)
+        threshold = min_count_for(support, n)
 
         def run():
-            return len(algo(baskets, supp=-count, zmin=1))
+            return len(algo(baskets, supp=-threshold, zmin=1))
 
     else:
         import pandas as pd
