@@ -38,6 +38,11 @@ _LAZY: dict[str, str] = {
     "gini": "crmine.value",
     "lorenz_curve": "crmine.value",
     "pareto_table": "crmine.value",
+    # basket analysis
+    "Apriori": "crmine.basket",
+    "apriori": "crmine.basket",
+    "association_rules": "crmine.basket",
+    "BasketRecommender": "crmine.basket",
     # segmentation
     "CustomerSegmenter": "crmine.segmentation",
     "segment_customers": "crmine.segmentation",

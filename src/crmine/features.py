@@ -286,7 +286,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         self.include_ = tuple(g for g in FEATURE_GROUPS if g in include)
         if "category" in self.include_:
             codes, uniques = pd.factorize(log[schema.category], use_na_sentinel=True)
-            seen = np.unique(codes[before & (codes >= 0)])
+            seen = np.flatnonzero(np.bincount(codes[before & (codes >= 0)], minlength=len(uniques)))
             self.categories_ = sorted(uniques[seen], key=str)
         else:
             self.categories_ = []
@@ -485,11 +485,11 @@ def _compute(
                 n_orders
             )
             icodes, _ = pd.factorize(log[schema.item].to_numpy()[purchase])
-            ikey = pc.astype(np.int64) * (int(icodes.max(initial=0)) + 2) + (icodes + 1)
-            upairs = pd.unique(ikey)
-            cols["distinct_items"] = np.bincount(
-                upairs // (int(icodes.max(initial=0)) + 2), minlength=n_cust_all
-            )
+            width = int(icodes.max(initial=0)) + 2
+            ikey = np.sort(pc.astype(np.int64) * width + (icodes + 1))
+            first = np.ones(len(ikey), dtype=bool)
+            first[1:] = ikey[1:] != ikey[:-1]
+            cols["distinct_items"] = np.bincount(ikey[first] // width, minlength=n_cust_all)
         if "windows" in inc:
             for w in est.windows:
                 inw = ord_time >= cutoff_ns - int(w) * _NS_PER_DAY
