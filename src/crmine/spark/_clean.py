@@ -23,7 +23,7 @@ from crmine.spark._common import (
 __all__ = ["clean_transactions_spark"]
 
 _REASON = "__crmine_reason"
-_RN = "__crmine_rn"
+_N = "__crmine_n"
 
 
 def clean_transactions_spark(
@@ -43,7 +43,7 @@ def clean_transactions_spark(
     precision in another order, so equal up to rounding).  The report is
     computed in one Spark aggregation; the clean log stays a lazy Spark
     DataFrame (row order is not kept: Spark frames have none).  Exact
-    duplicates are found with a window over all columns of the log.
+    duplicates are counted by a hash aggregation over all columns of the log.
 
     Parameters
     ----------
@@ -70,7 +70,6 @@ def clean_transactions_spark(
     19234
     """
     F = require_pyspark()
-    from pyspark.sql import Window
 
     if returns not in ("drop", "keep"):
         raise ValueError(f"returns must be 'drop' or 'keep', got {returns!r}.")
@@ -81,7 +80,11 @@ def clean_transactions_spark(
     amount, _source = value_expr(log, schema)
     original = list(log.columns)
     time_raw = F.col(schema.time)
-    df = log.withColumn(AMT, amount).withColumn(TIME, time_expr(log, schema.time))
+    # identical rows share every reason, so the report is computed on the groups of
+    # identical rows (a hash aggregation) weighted by their size: a group of g rows
+    # without an earlier reason holds g - 1 exact duplicates
+    grouped = log.groupBy(*original).agg(F.count(F.lit(1)).alias(_N))
+    df = grouped.withColumn(AMT, amount).withColumn(TIME, time_expr(log, schema.time))
     t = F.col(TIME)
     amt = F.col(AMT)
 
@@ -104,41 +107,47 @@ def clean_transactions_spark(
         .when(non_q, 3)
         .when(price <= 0, 4)
     )
-    win = Window.partitionBy(*[F.col(c) for c in original]).orderBy(F.lit(1))
-    df = df.withColumn(_RN, F.row_number().over(win))
-    df = df.withColumn(_REASON, F.coalesce(reason, F.when(F.col(_RN) > 1, F.lit(5))).cast("int"))
+    df = df.withColumn(_REASON, reason.cast("int"))
     r = F.col(_REASON)
+    g = F.col(_N)
     drop_codes = [0, 1, 3, 4]
     if returns == "drop":
         drop_codes.append(2)
     if duplicates == "drop":
         drop_codes.append(5)
-    keep = r.isNull() | ~r.isin(drop_codes)
+    # rows kept per group: all of a kept reason; of the unassigned, one or all
+    keep_n = (
+        F.when(r.isNull(), F.lit(1) if duplicates == "drop" else g)
+        .when(~r.isin(drop_codes), g)
+        .otherwise(0)
+    )
+    keep = keep_n > 0
 
     value_cols = [c for c in (schema.amount, schema.quantity, schema.price) if c in original]
     aggs = [
-        F.count(F.lit(1)).alias("rows_in"),
-        F.sum(amt).alias("value_in"),
+        F.sum(g).alias("rows_in"),
+        F.sum(amt * g).alias("value_in"),
         F.countDistinct(F.col(schema.customer)).alias("customers_in"),
         F.countDistinct(F.col(schema.order)).alias("orders_in"),
-        F.sum(keep.cast("long")).alias("rows_out"),
-        F.sum(F.when(keep, amt)).alias("value_out"),
+        F.sum(keep_n).alias("rows_out"),
+        F.sum(amt * keep_n).alias("value_out"),
         F.countDistinct(F.when(keep, F.col(schema.customer))).alias("customers_out"),
         F.countDistinct(F.when(keep, F.col(schema.order))).alias("orders_out"),
-        F.sum(t.isNull().cast("long")).alias("bad_time"),
-        F.sum((t.isNull() & time_raw.isNotNull()).cast("long")).alias("unparsed_time"),
-        F.sum(F.col(schema.order).isNull().cast("long")).alias("bad_order"),
+        F.sum(F.when(t.isNull(), g)).alias("bad_time"),
+        F.sum(F.when(t.isNull() & time_raw.isNotNull(), g)).alias("unparsed_time"),
+        F.sum(F.when(F.col(schema.order).isNull(), g)).alias("bad_order"),
     ]
     for c in value_cols:
         v = F.col(c).cast("double")
-        aggs.append(F.sum((v.isNull() | F.isnan(v)).cast("long")).alias(f"nan:{c}"))
-        aggs.append(F.sum((F.abs(v) == float("inf")).cast("long")).alias(f"inf:{c}"))
+        aggs.append(F.sum(F.when(v.isNull() | F.isnan(v), g)).alias(f"nan:{c}"))
+        aggs.append(F.sum(F.when(F.abs(v) == float("inf"), g)).alias(f"inf:{c}"))
     for i in range(len(REASONS)):
-        aggs.append(F.sum((r == i).cast("long")).alias(f"rows{i}"))
-        aggs.append(F.sum(F.when(r == i, amt)).alias(f"value{i}"))
+        n_i = F.when(r.isNull(), g - 1) if i == 5 else F.when(r == i, g)
+        aggs.append(F.sum(n_i).alias(f"rows{i}"))
+        aggs.append(F.sum(amt * n_i).alias(f"value{i}"))
     row = df.agg(*aggs).collect()[0].asDict()
 
-    if row["rows_in"] == 0:
+    if not row["rows_in"]:
         raise SchemaError(
             "the transaction log is empty (0 rows). Fix: check the file or the filter "
             "that produced it."
@@ -189,8 +198,17 @@ def clean_transactions_spark(
         orders_out=int(row["orders_out"]),
         reasons=reasons,
     )
-    clean = df.filter(keep).withColumn(schema.time, t)
+    lines = log.withColumn(AMT, amount).withColumn(TIME, time_expr(log, schema.time))
+    lines = lines.withColumn(_REASON, reason.cast("int"))
+    kept_reason = r.isNotNull() & ~r.isin(drop_codes)
+    if duplicates == "drop":
+        clean = (
+            lines.filter(r.isNull()).dropDuplicates(original).unionByName(lines.filter(kept_reason))
+        )
+    else:
+        clean = lines.filter(r.isNull() | kept_reason)
+    clean = clean.withColumn(schema.time, t)
     if not has(log, schema, "amount"):
         clean = clean.withColumn("amount", amt)
-    clean = clean.drop(AMT, TIME, _RN, _REASON)
+    clean = clean.drop(AMT, TIME, _REASON)
     return clean, report
