@@ -251,10 +251,13 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         self._validate_params()
         schema = resolve_schema(self.schema)
         log = prepare_log(X, schema)
-        self._fit(log, schema)
-        return _compute(log, schema, self)
+        cache: dict[str, Any] = {}
+        self._fit(log, schema, cache)
+        return _compute(log, schema, self, cache)
 
-    def _fit(self, log: pd.DataFrame, schema: TransactionSchema) -> TransactionFeatures:
+    def _fit(
+        self, log: pd.DataFrame, schema: TransactionSchema, cache: dict[str, Any] | None = None
+    ) -> TransactionFeatures:
         times = log[schema.time]
         tz = getattr(times.dt, "tz", None)
         if self.cutoff is None:
@@ -286,6 +289,8 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         self.include_ = tuple(g for g in FEATURE_GROUPS if g in include)
         if "category" in self.include_:
             codes, uniques = pd.factorize(log[schema.category], use_na_sentinel=True)
+            if cache is not None:  # fit_transform: reuse the codes in _compute
+                cache["category"] = (codes, uniques)
             seen = np.flatnonzero(np.bincount(codes[before & (codes >= 0)], minlength=len(uniques)))
             self.categories_ = sorted(uniques[seen], key=str)
         else:
@@ -372,7 +377,10 @@ def _localize(ts: pd.Timestamp, tz: Any, name: str) -> pd.Timestamp:
 
 
 def _compute(
-    log: pd.DataFrame, schema: TransactionSchema, est: TransactionFeatures
+    log: pd.DataFrame,
+    schema: TransactionSchema,
+    est: TransactionFeatures,
+    cache: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     inc = est.include_
     names = list(est.feature_names_out_)
@@ -385,6 +393,10 @@ def _compute(
     )
     keep = t_ns < cutoff_ns
     amount_all = transaction_amount(log, schema)
+    cat_codes = cat_uniques = None
+    if cache and "category" in cache and "category" in inc:
+        cat_codes, cat_uniques = cache["category"]
+        cat_codes = cat_codes[keep]
     if not keep.all():
         log = log.loc[keep]
         t_ns = t_ns[keep]
@@ -484,7 +496,16 @@ def _compute(
             cols["items_per_order"] = np.bincount(pc, weights=units, minlength=n_cust_all) / (
                 n_orders
             )
-            icodes, _ = pd.factorize(log[schema.item].to_numpy()[purchase])
+            item_values = log[schema.item].to_numpy()
+            if (
+                item_values.dtype.kind in "iu"
+                and len(item_values)
+                and 0 <= item_values.min()
+                and item_values.max() < 2**31
+            ):
+                icodes = item_values[purchase].astype(np.int64)  # small ints are their own codes
+            else:
+                icodes, _ = pd.factorize(item_values[purchase])
             width = int(icodes.max(initial=0)) + 2
             ikey = np.sort(pc.astype(np.int64) * width + (icodes + 1))
             first = np.ones(len(ikey), dtype=bool)
@@ -510,9 +531,10 @@ def _compute(
             cols["return_rate"] = np.where(gross > 0, ret_val / np.where(gross > 0, gross, 1), 0.0)
         if "category" in inc:
             vocab = pd.Index(est.categories_)
-            raw_codes, raw_uniques = pd.factorize(log[schema.category].to_numpy()[purchase])
-            lookup = np.append(vocab.get_indexer(raw_uniques), -1)  # code -1 (NaN) -> -1
-            ccodes = lookup[raw_codes]
+            if cat_codes is None:
+                cat_codes, cat_uniques = pd.factorize(log[schema.category])
+            lookup = np.append(vocab.get_indexer(cat_uniques), -1)  # code -1 (NaN) -> -1
+            ccodes = lookup[cat_codes[purchase]]
             known = ccodes >= 0
             k = len(vocab)
             if k:
