@@ -72,8 +72,8 @@ class ValueTierClassifier(BaseEstimator):
     ``predict`` places any customer - of this or another period - in the
     highest tier whose threshold its value reaches.
 
-    Methods
-    -------
+    Three grading methods are available:
+
     - ``"pyramid"`` (default): tiers by *customer* shares, top first.  With
       ``n`` customers ranked by value (ties by customer id), tier ``k`` ends at
       rank ``round(n * (s_1 + ... + s_k))``.  Default ``"1-4-15-80"``; preset
