@@ -357,3 +357,14 @@ def test_only_returns_before_cutoff_gives_an_empty_table():
     )
     t = TransactionFeatures(cutoff="2024-02-01").fit_transform(log)
     assert len(t) == 0 and "recency_days" in t.columns
+
+
+def test_money_columns_are_float_even_when_empty():
+    log = hand_log()
+    log = log[log["quantity"] > 0]  # no returns at all
+    t = TransactionFeatures(
+        cutoff="2024-02-01", windows=(1,), include=("rfm", "windows", "returns")
+    ).fit_transform(log)
+    for col in ("monetary_total", "spend_1d", "return_value", "return_rate"):
+        assert t[col].dtype == np.float64, col
+    assert (t["return_value"] == 0).all() and (t["spend_1d"] == 0).all()

@@ -91,6 +91,14 @@ def _from_wall_ns(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
     return out.tz_localize(tz) if tz is not None else out
 
 
+def _bincount(
+    codes: np.ndarray, weights: np.ndarray | None = None, minlength: int = 0
+) -> np.ndarray:
+    """``np.bincount`` whose weighted result is float even for empty input."""
+    out = np.bincount(codes, weights=weights, minlength=minlength)
+    return out.astype(float) if weights is not None else out
+
+
 def _group_min(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(out, codes, values)
@@ -291,7 +299,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
             codes, uniques = pd.factorize(log[schema.category], use_na_sentinel=True)
             if cache is not None:  # fit_transform: reuse the codes in _compute
                 cache["category"] = (codes, uniques)
-            seen = np.flatnonzero(np.bincount(codes[before & (codes >= 0)], minlength=len(uniques)))
+            seen = np.flatnonzero(_bincount(codes[before & (codes >= 0)], minlength=len(uniques)))
             self.categories_ = sorted(uniques[seen], key=str)
         else:
             self.categories_ = []
@@ -437,18 +445,18 @@ def _compute(
         ord_cust = np.empty(n_ord, dtype=np.int64)
         ord_cust[ord_idx] = pc
     ord_time = _group_min(ord_idx, pt, n_ord)
-    ord_amt = np.bincount(ord_idx, weights=pa, minlength=n_ord)
+    ord_amt = _bincount(ord_idx, weights=pa, minlength=n_ord)
 
     # customers with at least one purchase
-    n_orders = np.bincount(ord_cust, minlength=n_cust_all)
+    n_orders = _bincount(ord_cust, minlength=n_cust_all)
     has_purchase = n_orders > 0
     if not has_purchase.all():
         logger.info(
             "%d customer(s) have only return lines before the cutoff and are not in the table",
             int((~has_purchase).sum()),
         )
-    gross = np.bincount(ord_cust, weights=ord_amt, minlength=n_cust_all)
-    ret_val = np.bincount(codes[is_return], weights=-amount_all[is_return], minlength=n_cust_all)
+    gross = _bincount(ord_cust, weights=ord_amt, minlength=n_cust_all)
+    ret_val = _bincount(codes[is_return], weights=-amount_all[is_return], minlength=n_cust_all)
     first_ns = _group_min(ord_cust, ord_time, n_cust_all)
     last_ns = _group_max(ord_cust, ord_time, n_cust_all)
     first_day = first_ns // _NS_PER_DAY
@@ -462,7 +470,7 @@ def _compute(
     ukey, day_idx = np.unique(dkey, return_inverse=True)
     day_cust = ukey // span
     day_num = ukey % span + min_day
-    n_days = np.bincount(day_cust, minlength=n_cust_all)
+    n_days = _bincount(day_cust, minlength=n_cust_all)
 
     cols: dict[str, np.ndarray] = {}
     freq = n_orders if est.frequency == "orders" else n_days
@@ -479,11 +487,11 @@ def _compute(
             same = day_cust[1:] == day_cust[:-1]
             gaps = np.diff(day_num)[same].astype(float)
             gcust = day_cust[1:][same]
-            n_gaps = np.bincount(gcust, minlength=n_cust_all)
-            s1 = np.bincount(gcust, weights=gaps, minlength=n_cust_all)
+            n_gaps = _bincount(gcust, minlength=n_cust_all)
+            s1 = _bincount(gcust, weights=gaps, minlength=n_cust_all)
             mean = np.where(n_gaps > 0, s1 / n_gaps, np.nan)
             dev = gaps - mean[gcust]
-            s2 = np.bincount(gcust, weights=dev * dev, minlength=n_cust_all)
+            s2 = _bincount(gcust, weights=dev * dev, minlength=n_cust_all)
             cols["interpurchase_mean_days"] = mean
             cols["interpurchase_std_days"] = np.where(
                 n_gaps > 1, np.sqrt(s2 / np.maximum(n_gaps - 1, 1)), np.nan
@@ -493,7 +501,7 @@ def _compute(
                 units = log[schema.quantity].to_numpy(dtype=float)[purchase]
             else:
                 units = np.ones(len(pc))
-            cols["items_per_order"] = np.bincount(pc, weights=units, minlength=n_cust_all) / (
+            cols["items_per_order"] = _bincount(pc, weights=units, minlength=n_cust_all) / (
                 n_orders
             )
             item_values = log[schema.item].to_numpy()
@@ -510,20 +518,20 @@ def _compute(
             ikey = np.sort(pc.astype(np.int64) * width + (icodes + 1))
             first = np.ones(len(ikey), dtype=bool)
             first[1:] = ikey[1:] != ikey[:-1]
-            cols["distinct_items"] = np.bincount(ikey[first] // width, minlength=n_cust_all)
+            cols["distinct_items"] = _bincount(ikey[first] // width, minlength=n_cust_all)
         if "windows" in inc:
             for w in est.windows:
                 inw = ord_time >= cutoff_ns - int(w) * _NS_PER_DAY
-                cols[f"orders_{w}d"] = np.bincount(ord_cust[inw], minlength=n_cust_all)
-                cols[f"spend_{w}d"] = np.bincount(
+                cols[f"orders_{w}d"] = _bincount(ord_cust[inw], minlength=n_cust_all)
+                cols[f"spend_{w}d"] = _bincount(
                     ord_cust[inw], weights=ord_amt[inw], minlength=n_cust_all
                 )
         if "trend" in inc:
             tw = int(est.trend_window) * _NS_PER_DAY
             recent = ord_time >= cutoff_ns - tw
             prior = (ord_time >= cutoff_ns - 2 * tw) & ~recent
-            s1 = np.bincount(ord_cust[recent], weights=ord_amt[recent], minlength=n_cust_all)
-            s0 = np.bincount(ord_cust[prior], weights=ord_amt[prior], minlength=n_cust_all)
+            s1 = _bincount(ord_cust[recent], weights=ord_amt[recent], minlength=n_cust_all)
+            s0 = _bincount(ord_cust[prior], weights=ord_amt[prior], minlength=n_cust_all)
             tot = s1 + s0
             cols["spend_trend"] = np.where(tot > 0, (s1 - s0) / np.where(tot > 0, tot, 1), 0.0)
         if "returns" in inc:
@@ -538,7 +546,7 @@ def _compute(
             known = ccodes >= 0
             k = len(vocab)
             if k:
-                flat = np.bincount(
+                flat = _bincount(
                     pc[known] * k + ccodes[known], weights=pa[known], minlength=n_cust_all * k
                 ).reshape(n_cust_all, k)
                 shares = flat / np.where(gross > 0, gross, 1)[:, None]
@@ -550,8 +558,8 @@ def _compute(
             cols["repeat_frequency"] = rep
             cols["btyd_recency"] = (last_day - first_day) / unit
             cols["btyd_T"] = (cutoff_day - first_day) / unit
-            day_amt = np.bincount(day_idx, weights=ord_amt, minlength=len(ukey))
-            first_day_amt = np.bincount(
+            day_amt = _bincount(day_idx, weights=ord_amt, minlength=len(ukey))
+            first_day_amt = _bincount(
                 day_cust, weights=np.where(day_num == first_day[day_cust], day_amt, 0.0),
                 minlength=n_cust_all,
             )
