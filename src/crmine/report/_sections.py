@@ -123,7 +123,10 @@ def data_quality(ctx: ReportContext, sec: Section) -> None:
                 ("Rows dropped", f"{rep.rows_dropped:,} ({pct(rep.rows_dropped / rep.rows_in)})"),
                 ("Customers in / kept", f"{rep.customers_in:,} / {rep.customers_out:,}"),
                 ("Orders in / kept", f"{rep.orders_in:,} / {rep.orders_out:,}"),
-                ("Value in / kept", f"{money(rep.value_in)} / {money(rep.value_out)}"),
+                (
+                    "Value in (returns count negative) / kept",
+                    f"{money(rep.value_in)} / {money(rep.value_out)}",
+                ),
             ]
         )
     )
