@@ -12,15 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmine.plotting._common import get_axes
+
 __all__ = ["plot_rules_scatter", "plot_top_rules", "plot_item_cooccurrence"]
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6.5, 4.5)) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return get_axes(ax, figsize)
 
 
 def _rule_label(antecedents: frozenset, consequents: frozenset) -> str:

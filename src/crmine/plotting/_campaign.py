@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from crmine.plotting._common import get_axes
+
 __all__ = [
     "plot_arm_comparison",
     "plot_campaign_profit",
@@ -17,11 +19,7 @@ __all__ = [
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6.0, 4.5)) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return get_axes(ax, figsize)
 
 
 def plot_arm_comparison(summary: Any, *, metric: str = "response_rate", ax: Any = None) -> Any:

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmine.plotting._common import get_axes
+
 __all__ = [
     "plot_roc_curve",
     "plot_cumulative_gains",
@@ -17,11 +19,7 @@ __all__ = [
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6.0, 5.0)) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return get_axes(ax, figsize)
 
 
 def plot_roc_curve(y_true: Any, score: Any, *, ax: Any = None, label: str | None = None) -> Any:

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmine.plotting._common import get_axes
+
 __all__ = [
     "plot_survival_by_segment",
     "plot_probability_alive_matrix",
@@ -16,11 +18,7 @@ __all__ = [
 
 
 def _axes(ax: Any) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6, 4))
-    return ax
+    return get_axes(ax, (6.0, 4.0))
 
 
 def plot_survival_by_segment(

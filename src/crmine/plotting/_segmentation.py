@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from crmine.plotting._common import get_axes
+
 __all__ = [
     "plot_selection_curves",
     "plot_snake",
@@ -28,11 +30,7 @@ _METRICS = {
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6.5, 4.5)) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return get_axes(ax, figsize)
 
 
 def _fitted(segmenter: Any) -> Any:

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmine.plotting._common import get_axes
+
 __all__ = [
     "plot_customer_pyramid",
     "plot_lorenz_curve",
@@ -16,11 +18,7 @@ __all__ = [
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6.0, 5.0)) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return get_axes(ax, figsize)
 
 
 def _annotate_grid(ax: Any, im: Any, data: np.ndarray, fmt: str) -> None:
