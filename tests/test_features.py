@@ -368,3 +368,20 @@ def test_money_columns_are_float_even_when_empty():
     for col in ("monetary_total", "spend_1d", "return_value", "return_rate"):
         assert t[col].dtype == np.float64, col
     assert (t["return_value"] == 0).all() and (t["spend_1d"] == 0).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    log_rows,
+    st.lists(st.integers(-3, 0), min_size=1, max_size=5),
+)
+def test_monetary_totals_add_up_property(rows, negative_qty):
+    log = _frame(rows)
+    # plant some returns and zero lines that cleaning must remove and count
+    bad = log.iloc[: len(negative_qty)].copy()
+    bad["quantity"] = negative_qty[: len(bad)]
+    log = pd.concat([log, bad], ignore_index=True)
+    clean, rep = clean_transactions(log)
+    t = TransactionFeatures(include=("rfm",)).fit_transform(clean)
+    assert t["monetary_total"].sum() == pytest.approx(rep.value_out)
+    assert t["frequency"].sum() == clean["order_id"].nunique()
