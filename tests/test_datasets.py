@@ -202,3 +202,17 @@ def test_shipped_sample_matches_the_generator():
                           dtype={"order_id": str})
     fresh = make_retail(100, random_state=0).transactions
     pd.testing.assert_frame_equal(shipped, fresh, check_dtype=False)
+
+
+@pytest.mark.public_data
+def test_online_retail_csv_and_parquet_copies_agree():
+    from crmine.datasets import load_online_retail
+
+    folder = shared_dataset("online_retail")
+    pq = load_online_retail(folder / "online_retail.parquet")
+    csv = load_online_retail(folder / "online_retail.csv.gz")
+    assert len(pq) == len(csv) == 541_909
+    for col in ("order_id", "item", "quantity", "timestamp", "price", "customer_id", "country"):
+        pd.testing.assert_series_equal(pq[col], csv[col], check_dtype=False, check_names=False)
+    # the parquet copy's "Unknown" descriptions are put back to missing, as in the original
+    assert pq["description"].isna().sum() == csv["description"].isna().sum() == 1_454
