@@ -396,9 +396,7 @@ def _compute(
     tz = getattr(times.dt, "tz", None)
     cutoff = _localize(est.cutoff_, tz, "cutoff")
     t_ns, _ = _wall_ns(times)
-    cutoff_ns = int(pd.Timestamp(cutoff).tz_localize(None).value) if tz is not None else int(
-        cutoff.value
-    )
+    cutoff_ns = int((cutoff.tz_localize(None) if tz is not None else cutoff).value)
     keep = t_ns < cutoff_ns
     amount_all = transaction_amount(log, schema)
     cat_codes = cat_uniques = None
@@ -411,13 +409,9 @@ def _compute(
         amount_all = amount_all[keep]
     cust_col = log[schema.customer]
     index_name = schema.customer
-    if len(log) == 0:
-        empty = pd.DataFrame(columns=names, index=pd.Index([], name=index_name))
-        return empty
-
     is_return = amount_all < 0
     purchase = ~is_return
-    if not purchase.any():
+    if not purchase.any():  # also an empty log before the cutoff
         logger.info("no purchase lines before the cutoff: the customer table is empty")
         return pd.DataFrame(columns=names, index=pd.Index([], name=index_name))
     codes, uniques = pd.factorize(cust_col, sort=True)
