@@ -332,8 +332,25 @@ def validate_transactions(
     ...
     crmine.exceptions.SchemaError: column 'amount' must be numeric, ...
     """
+    _validate(
+        log,
+        resolve_schema(schema),
+        require_value=require_value,
+        require_item=require_item,
+        allow_missing_customers=allow_missing_customers,
+    )
+
+
+def _validate(
+    log: pd.DataFrame,
+    schema: TransactionSchema,
+    *,
+    require_value: bool = True,
+    require_item: bool = False,
+    allow_missing_customers: bool = False,
+) -> pd.Series:
+    """Body of :func:`validate_transactions`; returns the parsed timestamps."""
     _check_frame(log)
-    schema = resolve_schema(schema)
     if len(log) == 0:
         raise SchemaError(
             "the transaction log is empty (0 rows). Fix: check the file or the filter "
@@ -351,9 +368,10 @@ def validate_transactions(
                    if c is not None and c in log.columns]
     for col in numeric:
         _check_numeric(log, col)
-    parse_times(log[schema.time], schema.time)
+    times = parse_times(log[schema.time], schema.time)
     _check_ids(log, schema.customer, allow_missing=allow_missing_customers)
     _check_ids(log, schema.order, allow_missing=False)
+    return times
 
 
 def prepare_log(
@@ -363,10 +381,10 @@ def prepare_log(
 ) -> pd.DataFrame:
     """Validate and return a shallow copy with parsed timestamps (internal helper)."""
     schema = resolve_schema(schema)
-    validate_transactions(log, schema, **validate_kwargs)
+    times = _validate(log, schema, **validate_kwargs)  # timestamps are parsed once, here
     out = log.copy(deep=False)
-    if not (pd.api.types.is_datetime64_any_dtype(out[schema.time])):
-        out[schema.time] = parse_times(out[schema.time], schema.time)
+    if not pd.api.types.is_datetime64_any_dtype(log[schema.time]):
+        out[schema.time] = times
     return out
 
 
