@@ -225,12 +225,11 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         -------
         self : TransactionFeatures
         """
-        from crmine.spark._detect import is_spark_dataframe
+        from crmine.utils._engines import find_engine
 
-        if is_spark_dataframe(X):
-            from crmine.spark._features import fit_spark
-
-            return fit_spark(self, X)
+        engine = find_engine(X)
+        if engine is not None:
+            return engine.fit(self, X)
         self._validate_params()
         schema = resolve_schema(self.schema)
         return self._fit(prepare_log(X, schema), schema)
@@ -250,12 +249,11 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         pandas.DataFrame
             The customer table, as :meth:`transform` returns it.
         """
-        from crmine.spark._detect import is_spark_dataframe
+        from crmine.utils._engines import find_engine
 
-        if is_spark_dataframe(X):
-            from crmine.spark._features import fit_transform_spark
-
-            return fit_transform_spark(self, X)
+        engine = find_engine(X)
+        if engine is not None:
+            return engine.fit_transform(self, X)
         self._validate_params()
         schema = resolve_schema(self.schema)
         log = prepare_log(X, schema)
@@ -361,12 +359,11 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
             cutoff, indexed by customer id (sorted), columns
             ``get_feature_names_out()``.
         """
-        from crmine.spark._detect import is_spark_dataframe
+        from crmine.utils._engines import find_engine
 
-        if is_spark_dataframe(X):
-            from crmine.spark._features import transform_spark
-
-            return transform_spark(self, X)
+        engine = find_engine(X)
+        if engine is not None:
+            return engine.transform(self, X)
         check_is_fitted(self, "cutoff_")
         schema = resolve_schema(self.schema)
         log = prepare_log(X, schema)
@@ -613,12 +610,11 @@ def rfm_table(
     1                       1          2            30.0
     2                      38          1            99.0
     """
-    from crmine.spark._detect import is_spark_dataframe
+    from crmine.utils._engines import find_engine
 
-    if is_spark_dataframe(log):
-        from crmine.spark._features import rfm_table_spark
-
-        return rfm_table_spark(
+    engine = find_engine(log)
+    if engine is not None:
+        return engine.rfm_table(
             log, schema=schema, cutoff=cutoff, frequency=frequency, monetary=monetary
         )
     est = TransactionFeatures(

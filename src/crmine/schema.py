@@ -543,12 +543,11 @@ def clean_transactions(
     {'missing_customer': 1, 'outside_date_range': 0, 'cancellation_or_return': 1,
      'non_positive_quantity': 0, 'non_positive_price': 1, 'exact_duplicate': 0}
     """
-    from crmine.spark._detect import is_spark_dataframe
+    from crmine.utils._engines import find_engine
 
-    if is_spark_dataframe(log):
-        from crmine.spark._clean import clean_transactions_spark
-
-        return clean_transactions_spark(
+    engine = find_engine(log)
+    if engine is not None:
+        return engine.clean_transactions(
             log, schema, returns=returns, cancellation_prefix=cancellation_prefix,
             start=start, end=end, duplicates=duplicates,
         )

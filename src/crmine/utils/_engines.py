@@ -1,0 +1,99 @@
+"""Engine adapters: row-level steps executed where the rows live.
+
+The core modules never import an engine by name.  An engine adapter
+registers a *detector* (a cheap function that recognises its table type
+without importing the engine) and the dotted path of the module that
+implements the row-level steps.  :func:`find_engine` returns that module for
+an input, or ``None`` for pandas input (the core's own path).
+
+An adapter module implements any of these functions (the ones it lacks fall
+back to converting the input to pandas):
+
+``clean_transactions(log, **kwargs)``, ``fit(features, log)``,
+``transform(features, log)``, ``fit_transform(features, log)``,
+``rfm_table(log, **kwargs)``, ``basket_matrix(log, **kwargs)``,
+``churn_labels(log, **kwargs)``, ``calibration_holdout_split(log, **kwargs)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from types import ModuleType
+
+__all__ = ["find_engine", "register_engine", "registered_engines"]
+
+# name -> (detector, module path); detectors must not import the engine
+_REGISTRY: dict[str, tuple[Callable[[object], bool], str]] = {}
+
+
+def register_engine(name: str, detect: Callable[[object], bool], module: str) -> None:
+    """Register an engine adapter.
+
+    Parameters
+    ----------
+    name : str
+        Engine name (``"spark"``, ``"duckdb"``, ...).
+    detect : callable
+        ``detect(obj) -> bool``; must be cheap and must not import the engine.
+    module : str
+        Dotted path of the adapter module, imported on first use.
+
+    Examples
+    --------
+    >>> register_engine("toy", lambda obj: False, "crmine.utils._engines")
+    >>> "toy" in registered_engines()
+    True
+    >>> _ = _REGISTRY.pop("toy")
+    """
+    _REGISTRY[name] = (detect, module)
+
+
+def registered_engines() -> list[str]:
+    """Names of the registered engine adapters.
+
+    Examples
+    --------
+    >>> "spark" in registered_engines()
+    True
+    """
+    return list(_REGISTRY)
+
+
+def find_engine(obj: object) -> ModuleType | None:
+    """The adapter module for ``obj``, or ``None`` when no adapter claims it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> find_engine(pd.DataFrame()) is None
+    True
+    """
+    for detect, module in _REGISTRY.values():
+        if detect(obj):
+            return importlib.import_module(module)
+    return None
+
+
+def _module_startswith(obj: object, prefix: str) -> bool:
+    return any(
+        (getattr(cls, "__module__", "") or "").startswith(prefix) for cls in type(obj).__mro__
+    )
+
+
+def _is_spark(obj: object) -> bool:
+    if "pyspark" not in sys.modules:
+        return False
+    for cls in type(obj).__mro__:
+        module = getattr(cls, "__module__", "") or ""
+        if (
+            cls.__name__ == "DataFrame"
+            and module.startswith("pyspark.sql")
+            and not module.startswith("pyspark.sql.pandas")
+        ):
+            return True
+    return False
+
+
+register_engine("spark", _is_spark, "crmine.spark._adapter")

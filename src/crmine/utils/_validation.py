@@ -1,0 +1,494 @@
+"""The one input reader and the shared checks of crmine.
+
+Every public entry point reads its input through these functions, so that the
+same mistake gets the same error everywhere: the message names the column or
+parameter, the offending value and the fix.
+
+* :func:`to_pandas` converts polars, pyarrow and other dataframe-interchange
+  tables to pandas (never positionally);
+* :func:`read_customer_table` reads the columns of a customer table by role;
+* :func:`check_binary`, :func:`check_treatment`, :func:`check_money`,
+  :func:`check_rate` check labels, treatment flags and money parameters;
+* :func:`purchase_mask` and :func:`default_cutoff` are the one definition of a
+  purchase line and of the default snapshot time;
+* :func:`validate_data` and :func:`check_is_fitted` are scikit-learn's (the
+  supported floor, scikit-learn 1.6, has both), re-exported so that modules
+  import them from one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from crmine.exceptions import SchemaError
+
+__all__ = [
+    "check_binary",
+    "check_is_fitted",
+    "check_money",
+    "check_rate",
+    "check_treatment",
+    "default_cutoff",
+    "is_dataframe_like",
+    "purchase_mask",
+    "read_customer_table",
+    "show_values",
+    "to_pandas",
+    "validate_data",
+]
+
+_N_SHOW = 5
+
+
+def show_values(values: Sequence[Any] | np.ndarray | pd.Index, limit: int = _N_SHOW) -> str:
+    """Format a few offending values for an error message.
+
+    Examples
+    --------
+    >>> show_values([1, "1", 2.5, None, "x", "y"], limit=3)
+    "1, '1', 2.5, ... (6 in total)"
+    """
+    values = list(values)
+    shown = ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in values[:limit])
+    if len(values) > limit:
+        shown += f", ... ({len(values)} in total)"
+    return shown
+
+
+def _module_of(obj: object) -> str:
+    return type(obj).__module__ or ""
+
+
+def is_dataframe_like(obj: object) -> bool:
+    """Whether ``obj`` is a named table that :func:`to_pandas` can convert.
+
+    True for pandas, polars (eager) and pyarrow tables and for any object that
+    implements the dataframe interchange or Arrow C stream protocol.  The
+    check imports neither polars nor pyarrow.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> is_dataframe_like(pd.DataFrame({"a": [1]})), is_dataframe_like([[1, 2]])
+    (True, False)
+    """
+    if isinstance(obj, pd.DataFrame):
+        return True
+    module = _module_of(obj)
+    if module.startswith(("polars", "pyarrow")) and type(obj).__name__ in {
+        "DataFrame",
+        "Table",
+        "RecordBatch",
+    }:
+        return True
+    return hasattr(obj, "__arrow_c_stream__") or hasattr(obj, "__dataframe__")
+
+
+def to_pandas(data: Any, *, name: str = "data", allow_arrays: bool = True) -> Any:
+    """Return ``data`` as a pandas object when it is a named table.
+
+    pandas objects are returned as they are (no copy).  polars and pyarrow
+    tables (and objects with the Arrow C stream protocol) are converted with
+    their column names, so nothing is ever read by position from a named
+    table.  A polars ``LazyFrame`` is refused with the fix (``.collect()``);
+    arrays, lists and other inputs are returned unchanged when
+    ``allow_arrays`` is true and refused with a ``TypeError`` otherwise.
+
+    Parameters
+    ----------
+    data : object
+        The input.
+    name : str, default="data"
+        The argument's name, used in error messages.
+    allow_arrays : bool, default=True
+        Whether non-table input passes through.
+
+    Returns
+    -------
+    pandas.DataFrame or the input unchanged
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> to_pandas(pa.table({"customer_id": [1, 2]})).columns.tolist()
+    ['customer_id']
+    """
+    if isinstance(data, (pd.DataFrame, pd.Series)):
+        return data
+    module = _module_of(data)
+    cls = type(data).__name__
+    if module.startswith("polars"):
+        if cls == "LazyFrame":
+            raise TypeError(
+                f"{name} is a polars LazyFrame; crmine reads eager tables here. "
+                f"Fix: pass {name}.collect()."
+            )
+        if cls in {"DataFrame", "Series"}:
+            return data.to_pandas()
+    if module.startswith("pyarrow"):
+        if cls in {"Table", "RecordBatch"}:
+            return data.to_pandas()
+        if cls in {"ChunkedArray", "Array"} or cls.endswith("Array"):
+            return pd.Series(data.to_pandas() if hasattr(data, "to_pandas") else list(data))
+    if module.startswith("narwhals"):
+        return to_pandas(data.to_native(), name=name, allow_arrays=allow_arrays)
+    if hasattr(data, "__arrow_c_stream__") and not isinstance(data, np.ndarray):
+        import pyarrow as pa
+
+        return pa.table(data).to_pandas()
+    if hasattr(data, "__dataframe__") and not isinstance(data, np.ndarray):
+        return pd.api.interchange.from_dataframe(data)
+    if not allow_arrays:
+        raise TypeError(
+            f"{name} must be a table with named columns (pandas, polars or pyarrow), got "
+            f"{cls}. Fix: pd.DataFrame({name}, columns=[...])."
+        )
+    return data
+
+
+def _numeric_values(series: pd.Series, label: Any, role: str, what: str) -> np.ndarray:
+    """A numeric column as float64, with the fix when it is text or has NaN/inf."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=np.float64)
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        coerced = pd.to_numeric(series, errors="coerce")
+        bad = coerced.isna() & series.notna()
+        examples = show_values(pd.unique(series[bad].astype(object))) if bad.any() else ""
+        hint = (
+            f"; text such as {examples} is not a number"
+            f" (decimal comma? use pd.read_csv(..., decimal=',') or pd.to_numeric)"
+            if examples
+            else "; convert it with pd.to_numeric"
+        )
+        raise SchemaError(
+            f"{what}: {role} column {label!r} has dtype {series.dtype}, not numeric{hint}."
+        )
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return values
+
+
+def read_customer_table(
+    X: Any,
+    columns: Mapping[str, Any],
+    *,
+    estimator: Any = None,
+    reset: bool = True,
+    allow_nan: bool = False,
+    allow_arrays: bool = False,
+    what: str | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read the columns of a customer table by role.
+
+    The one reader of customer-level input.  Tables (pandas, polars, pyarrow)
+    are read **by column name only**; a bare numeric array is accepted only
+    when ``allow_arrays`` is true (scikit-learn's estimator checks), and then
+    by the order of ``columns``.
+
+    Parameters
+    ----------
+    X : DataFrame, polars/pyarrow table or array-like
+        One row per customer, the customer id as index (pandas) or, for
+        tables without an index, as ordinary rows (then the ids are 0..n-1).
+    columns : mapping
+        Role -> column name, e.g. ``{"recency": "recency_days"}``.  The role
+        is used in messages (``recency column 'recency_days' not found``).
+    estimator : estimator, optional
+        When given and ``reset`` is true, ``n_features_in_`` and
+        ``feature_names_in_`` are set on it (scikit-learn's convention).
+    reset : bool, default=True
+        ``True`` in ``fit``; ``False`` in ``predict``/``transform``.
+    allow_nan : bool, default=False
+        Whether missing values are allowed in the selected columns (infinite
+        values never are).
+    allow_arrays : bool, default=False
+        Whether a numeric 2-D array is accepted (read by position, in the
+        order of ``columns``).
+    what : str, optional
+        Who reads (for messages); the estimator's class name by default.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        The selected columns as float64, indexed by customer id, in the order
+        of ``columns`` (column labels are the roles).
+    values : numpy.ndarray of shape (n_customers, len(columns))
+        The same values as one float matrix.
+
+    Raises
+    ------
+    SchemaError
+        Empty table, missing column (all missing ones at once), non-numeric
+        column, NaN/inf values, duplicated customer ids.
+    TypeError
+        Input that is neither a table nor (when allowed) an array.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> customers = pd.DataFrame(
+    ...     {"recency_days": [3, 40], "frequency": [5, 1]}, index=pd.Index(["a", "b"], name="id")
+    ... )
+    >>> table, values = read_customer_table(customers, {"recency": "recency_days"})
+    >>> table["recency"].tolist(), values.shape
+    ([3.0, 40.0], (2, 1))
+    """
+    who = what or (type(estimator).__name__ if estimator is not None else "crmine")
+    X = to_pandas(X, name="X", allow_arrays=True)
+    if isinstance(X, pd.Series):
+        X = X.to_frame()
+    if not isinstance(X, pd.DataFrame):
+        if not allow_arrays:
+            raise TypeError(
+                f"{who} reads a customer table by column name and got {type(X).__name__}. "
+                "Fix: pass a pandas/polars/pyarrow table with the columns "
+                f"{show_values(list(columns.values()), 12)} (crmine.TransactionFeatures "
+                "builds one from a transaction log)."
+            )
+        if estimator is not None:
+            arr = validate_data(estimator, X, reset=reset, dtype=np.float64)
+        else:
+            arr = np.asarray(X, dtype=np.float64)
+            if arr.ndim != 2:
+                raise ValueError(f"{who}: expected a 2-D array, got shape {arr.shape}.")
+        if arr.shape[1] < len(columns):
+            raise ValueError(
+                f"{who}: X has {arr.shape[1]} column(s) but {len(columns)} are needed "
+                f"({', '.join(columns)}). Pass a customer table DataFrame (read by name)."
+            )
+        arr = arr[:, : len(columns)]
+        return pd.DataFrame(arr, columns=list(columns)), arr
+    if isinstance(X.columns, pd.MultiIndex):
+        raise SchemaError(
+            f"{who}: the customer table has MultiIndex columns; flatten them first "
+            "(X.columns = ['_'.join(map(str, c)) for c in X.columns])."
+        )
+    if estimator is not None and reset:
+        estimator.n_features_in_ = X.shape[1]
+        if all(isinstance(c, str) for c in X.columns):
+            estimator.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    missing = [(role, col) for role, col in columns.items() if col not in X.columns]
+    if missing:
+        names = ", ".join(f"{role} column {col!r}" for role, col in missing)
+        fixes = ", ".join(f"{role}_col=<column name>" for role, _ in missing)
+        raise SchemaError(
+            f"{who}: {names} not found in the customer table (columns: "
+            f"{show_values(list(X.columns), 12)}). Fix: pass {fixes}, or build the table with "
+            "crmine.TransactionFeatures."
+        )
+    if X.shape[0] == 0:
+        raise SchemaError(
+            f"{who} got an empty customer table (0 rows); pass at least one customer "
+            "(one row per customer, index = customer id)."
+        )
+    if X.index.has_duplicates:
+        dup = X.index[X.index.duplicated()].unique()
+        raise SchemaError(
+            f"{who}: the customer id (the table's index) has duplicated values "
+            f"{show_values(dup)}; a customer table has one row per customer. Fix: aggregate "
+            "per customer (crmine.TransactionFeatures) or drop them "
+            "(X[~X.index.duplicated()])."
+        )
+    out = {}
+    for role, col in columns.items():
+        values = _numeric_values(X[col], col, role, who)
+        bad = np.isinf(values) if allow_nan else ~np.isfinite(values)
+        if bad.any():
+            kind = "infinite" if allow_nan else "missing or infinite"
+            raise SchemaError(
+                f"{who}: {role} column {col!r} has {int(bad.sum())} {kind} value(s) "
+                f"(customers {show_values(X.index[bad].tolist())}, values "
+                f"{show_values(values[bad])}). Fix: fill them (X.fillna({{{col!r}: 0}})) or "
+                "drop those customers explicitly."
+            )
+        out[role] = values
+    table = pd.DataFrame(out, index=X.index)
+    return table, table.to_numpy(dtype=np.float64)
+
+
+def check_binary(values: Any, *, name: str = "y_true", allow_nan: bool = False) -> np.ndarray:
+    """Check a binary outcome and return it as an int8 array of 0 and 1.
+
+    Accepts booleans, 0/1 numbers (int or float) and pandas nullable types
+    without missing values.  Anything else (other numbers, text labels,
+    missing values) is refused with the offending values and the fix.
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        The labels.
+    name : str, default="y_true"
+        The argument's name, used in messages.
+    allow_nan : bool, default=False
+        Return a float array with NaN kept instead of refusing missing values.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> check_binary([True, False, True]).tolist()
+    [1, 0, 1]
+    >>> check_binary([0, 2])
+    Traceback (most recent call last):
+    ...
+    crmine.exceptions.SchemaError: y_true must be binary (0/1 or True/False), got values 0, 2. ...
+    """
+    values = to_pandas(values, name=name)
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise SchemaError(
+                f"{name} must be one column, got a table with {values.shape[1]} columns "
+                f"{show_values(list(values.columns))}. Fix: pass {name}=df['<column>']."
+            )
+        values = values.iloc[:, 0]
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if s.ndim != 1:
+        raise SchemaError(f"{name} must be one-dimensional, got shape {np.shape(values)}.")
+    missing = s.isna().to_numpy()
+    if missing.any() and not allow_nan:
+        raise SchemaError(
+            f"{name} has {int(missing.sum())} missing value(s) (positions "
+            f"{show_values(np.flatnonzero(missing))}); a binary outcome must be 0/1 for every "
+            "row. Fix: fill or drop those rows."
+        )
+    present = s[~missing]
+    if pd.api.types.is_bool_dtype(present.dtype) or (
+        present.dtype == object and all(isinstance(v, (bool, np.bool_)) for v in present.iloc[:100])
+    ):
+        try:
+            arr = present.astype(bool).to_numpy().astype(np.int8)
+        except (TypeError, ValueError):  # pragma: no cover - mixed objects
+            arr = None
+    elif pd.api.types.is_numeric_dtype(present.dtype):
+        f = present.to_numpy(dtype=np.float64)
+        ok = (f == 0) | (f == 1)
+        arr = f.astype(np.int8) if ok.all() else None
+    else:
+        arr = None
+    if arr is None:
+        uniq = pd.unique(present.astype(object))
+        raise SchemaError(
+            f"{name} must be binary (0/1 or True/False), got values {show_values(uniq)}. "
+            f"Fix: encode it, e.g. {name} = (labels == <positive label>).astype(int)."
+        )
+    if allow_nan and missing.any():
+        full = np.full(len(s), np.nan)
+        full[~missing] = arr
+        return full
+    return arr
+
+
+def check_treatment(values: Any, *, name: str = "treatment", n: int | None = None) -> np.ndarray:
+    """Check a treatment flag (1 = treated, 0 = control); both groups must be present.
+
+    Examples
+    --------
+    >>> check_treatment([1, 0, 1]).tolist()
+    [1, 0, 1]
+    """
+    arr = check_binary(values, name=name)
+    if n is not None and len(arr) != n:
+        raise SchemaError(
+            f"{name} has {len(arr)} values but there are {n} customers; pass one flag per "
+            "customer, in the same order."
+        )
+    groups = set(np.unique(arr).tolist())
+    if groups != {0, 1}:
+        only = "treated" if groups == {1} else "control"
+        raise SchemaError(
+            f"{name} has only {only} customers; uplift needs both a treated (1) and a control "
+            "(0) group. Fix: include the control group of the campaign."
+        )
+    return arr
+
+
+def check_money(
+    value: Any, *, name: str, allow_negative: bool = False, allow_zero: bool = True
+) -> float:
+    """Check a money parameter (``cost_per_contact``, ``value_per_response``, ...).
+
+    Examples
+    --------
+    >>> check_money(2.5, name="cost_per_contact")
+    2.5
+    >>> check_money(-1, name="cost_per_contact")
+    Traceback (most recent call last):
+    ...
+    crmine.exceptions.SchemaError: cost_per_contact must be a finite amount >= 0, got -1. ...
+    """
+    bound = "any finite amount" if allow_negative else ("a finite amount " + (
+        ">= 0" if allow_zero else "> 0"))
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise SchemaError(f"{name} must be {bound}, got {value!r}. Fix: pass a number.")
+    f = float(value)
+    ok = np.isfinite(f) and (allow_negative or f > 0 or (allow_zero and f == 0))
+    if not ok:
+        raise SchemaError(f"{name} must be {bound}, got {value!r}. Fix: pass such a number.")
+    return f
+
+
+def check_rate(value: Any, *, name: str) -> float:
+    """Check a rate in [0, 1] (``margin``, ``discount_rate``, ...).
+
+    Examples
+    --------
+    >>> check_rate(0.3, name="margin")
+    0.3
+    >>> check_rate(30, name="margin")
+    Traceback (most recent call last):
+    ...
+    crmine.exceptions.SchemaError: margin is a rate in [0, 1], got 30 (a percentage? pass 0.3). ...
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise SchemaError(f"{name} is a rate in [0, 1], got {value!r}. Fix: pass a number.")
+    f = float(value)
+    if not (np.isfinite(f) and 0.0 <= f <= 1.0):
+        hint = f" (a percentage? pass {f / 100:g})" if 1 < f <= 100 else ""
+        raise SchemaError(f"{name} is a rate in [0, 1], got {value!r}{hint}. Fix: pass a rate.")
+    return f
+
+
+def purchase_mask(amount: Any) -> np.ndarray:
+    """The one definition of a purchase line: its value is >= 0.
+
+    Negative lines are returns or cancellations; zero-value lines (free
+    items) count as purchases.  Missing values are not purchases.
+
+    Examples
+    --------
+    >>> purchase_mask([3.0, 0.0, -2.0, float("nan")]).tolist()
+    [True, True, False, False]
+    """
+    a = np.asarray(amount, dtype=np.float64)
+    return a >= 0
+
+
+def default_cutoff(times: Any) -> pd.Timestamp:
+    """The default snapshot time: midnight after the last timestamp.
+
+    Keeps the time zone of the data.  An empty input is refused.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> default_cutoff(pd.Series(pd.to_datetime(["2024-01-01 10:00", "2024-03-05 23:59"])))
+    Timestamp('2024-03-06 00:00:00')
+    """
+    s = times if isinstance(times, (pd.Series, pd.Index)) else pd.Series(times)
+    if len(s) == 0:
+        raise SchemaError(
+            "no timestamps to take a default cutoff from (empty log); pass cutoff= explicitly "
+            "or a non-empty log."
+        )
+    last = s.max()
+    if pd.isna(last):
+        raise SchemaError("every timestamp is missing; pass cutoff= or fix the time column.")
+    return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
