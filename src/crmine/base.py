@@ -28,18 +28,9 @@ import pandas as pd
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
-__all__ = [
-    "CustomerEstimatorMixin",
-    "HasMethods",
-    "Integral",
-    "Interval",
-    "Options",
-    "Real",
-    "Result",
-    "StrOptions",
-    "_fit_context",
-    "on_customers",
-]
+__all__ = ["CustomerEstimatorMixin", "Result", "on_customers"]
+# also importable from here, for declared parameter constraints:
+# HasMethods, Integral, Interval, Options, Real, StrOptions, _fit_context
 
 
 def on_customers(values: Any, index: pd.Index | None, name: str | None = None) -> Any:
