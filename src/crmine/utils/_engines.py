@@ -13,11 +13,18 @@ back to converting the input to pandas):
 ``transform(features, log)``, ``fit_transform(features, log)``,
 ``rfm_table(log, **kwargs)``, ``basket_matrix(log, **kwargs)``,
 ``churn_labels(log, **kwargs)``, ``calibration_holdout_split(log, **kwargs)``.
+
+Registered here: ``spark`` (:mod:`crmine.spark`) and the local engines
+``polars``, ``arrow``, ``duckdb`` and ``parquet`` (:mod:`crmine.engines`),
+which all execute on polars' lazy engine.  Detectors look at
+``sys.modules`` and at the class of the object, so a pandas-only install never
+imports any of them.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from types import ModuleType
@@ -96,4 +103,43 @@ def _is_spark(obj: object) -> bool:
     return False
 
 
+def _is_polars(obj: object) -> bool:
+    if "polars" not in sys.modules:
+        return False
+    return type(obj).__name__ in ("DataFrame", "LazyFrame") and _module_startswith(obj, "polars")
+
+
+def _is_arrow(obj: object) -> bool:
+    if "pyarrow" not in sys.modules:
+        return False
+    return type(obj).__name__ in ("Table", "RecordBatch") and _module_startswith(obj, "pyarrow")
+
+
+def _is_duckdb(obj: object) -> bool:
+    if "duckdb" not in sys.modules:
+        return False
+    return type(obj).__name__ == "DuckDBPyRelation" and _module_startswith(obj, "duckdb")
+
+
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+
+
+def _is_parquet_path(obj: object) -> bool:
+    """A path, glob or directory of Parquet files (never opened here)."""
+    if not isinstance(obj, (str, os.PathLike)):
+        return False
+    text = os.fspath(obj)
+    if not isinstance(text, str):
+        return False
+    if text.lower().endswith(_PARQUET_SUFFIXES):
+        return True
+    return os.path.isdir(text)
+
+
 register_engine("spark", _is_spark, "crmine.spark._adapter")
+# polars is the single executor of the local engines: polars frames, Arrow tables,
+# DuckDB relations (streamed into polars) and Parquet paths (scanned lazily)
+register_engine("polars", _is_polars, "crmine.engines._adapter")
+register_engine("arrow", _is_arrow, "crmine.engines._adapter")
+register_engine("duckdb", _is_duckdb, "crmine.engines._adapter")
+register_engine("parquet", _is_parquet_path, "crmine.engines._adapter")

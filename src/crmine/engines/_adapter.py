@@ -1,0 +1,29 @@
+"""The local engine adapter (polars, Arrow, DuckDB, Parquet), reached through
+:func:`crmine.utils._engines.find_engine`; the core never imports it by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crmine.engines._features import fit, fit_transform, rfm_table, transform
+
+__all__ = [
+    "basket_matrix",
+    "clean_transactions",
+    "fit",
+    "fit_transform",
+    "rfm_table",
+    "transform",
+]
+
+
+def clean_transactions(log: Any, schema: Any = None, **kwargs: Any) -> Any:
+    from crmine.engines._clean import clean_transactions_lazy
+
+    return clean_transactions_lazy(log, schema, **kwargs)
+
+
+def basket_matrix(log: Any, **kwargs: Any) -> Any:
+    from crmine.engines._basket import basket_matrix_lazy
+
+    return basket_matrix_lazy(log, **kwargs)

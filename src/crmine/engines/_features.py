@@ -1,0 +1,303 @@
+"""Customer features on polars, with the exact definitions of the pandas path.
+
+Every definition follows :mod:`crmine.features`: only rows whose wall-clock
+time is before the cutoff are used; purchase lines have a non-negative value,
+return lines a negative one; an order counts when it has a purchase line
+(orders are keyed by ``(customer, order)``); an order's time is its first
+purchase line; recency, tenure and the buy-till-you-die summary count calendar
+days between wall-clock dates (so DST changes never move a purchase to another
+day).
+
+The work is three group-bys over the lines in one streaming pass
+(``(customer, order)``, ``(customer, item)`` for distinct items, and the
+validation/fit aggregates in ``fit``) and small group-bys over the orders and
+the ``(customer, day)`` pairs; only the per-customer table comes back as pandas.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmine.exceptions import SchemaError
+from crmine.engines._frame import (
+    NS_PER_DAY,
+    A,
+    C,
+    I,
+    K,
+    Lines,
+    O,
+    T,
+    U,
+    W,
+    as_timestamp,
+    collect,
+    lines_of,
+    localize,
+    raise_checks,
+    require_polars,
+    wall_ns,
+)
+from crmine.schema import TransactionSchema, resolve_schema
+
+__all__ = ["fit", "fit_transform", "rfm_table", "transform"]
+
+logger = logging.getLogger(__name__)
+
+_TIME_UNITS = {"D": 1.0, "W": 7.0}
+_GROUPS = ("rfm", "tenure", "interpurchase", "basket", "windows", "trend", "returns",
+           "category", "btyd")
+
+
+def _fit_lines(est: Any, lines: Lines, schema: TransactionSchema) -> None:
+    """Learn cutoff_, include_, categories_ in one pass (with the data checks)."""
+    pl = require_polars()
+    user_cutoff = None
+    if est.cutoff is not None:
+        user_cutoff = localize(as_timestamp(est.cutoff, "cutoff"), lines.tz, "cutoff")
+    aggs = [expr.alias(name) for name, expr in lines.checks.items()]
+    aggs.append(pl.col(T).max().alias("max_t"))
+    if user_cutoff is not None:
+        before = pl.col(T) < pl.lit(user_cutoff.to_pydatetime()).cast(
+            pl.Datetime("ns", lines.tz)
+        )
+    else:  # the default cutoff is after every row
+        before = pl.lit(True)
+    aggs.append((before & (pl.col(A) < 0)).sum().alias("n_returns"))
+    if lines.has_category:
+        aggs.append(pl.col(K).filter(before & pl.col(K).is_not_null()).unique().implode()
+                    .alias("cats"))
+    row = collect(lines.frame.select(aggs)).row(0, named=True)
+    raise_checks(row, schema)
+    if user_cutoff is None:
+        last = pd.Timestamp(row["max_t"])
+        if lines.tz is not None and last.tzinfo is None:
+            last = last.tz_localize("UTC").tz_convert(lines.tz)
+        cutoff = last.normalize() + pd.Timedelta(days=1)
+    else:
+        cutoff = user_cutoff
+    est.cutoff_ = cutoff
+    include = list(est.include) if est.include is not None else list(_GROUPS)
+    if "basket" in include and not lines.has_item and est.include is None:
+        include.remove("basket")
+    if "category" in include and not lines.has_category:
+        if est.include is not None:
+            raise SchemaError(
+                f"include asks for 'category' features but the log has no category column "
+                f"({schema.category!r}). Fix: set TransactionSchema(category=...) or drop "
+                "'category' from include."
+            )
+        include.remove("category")
+    if "basket" in include and not lines.has_item:
+        raise SchemaError(
+            f"include asks for 'basket' features but the log has no item column "
+            f"({schema.item!r}). Fix: set TransactionSchema(item=...) or drop 'basket'."
+        )
+    if "returns" in include and est.include is None and est.monetary == "gross":
+        if not row["n_returns"]:
+            include.remove("returns")
+    est.include_ = tuple(g for g in _GROUPS if g in include)
+    if "category" in est.include_:
+        est.categories_ = sorted(row["cats"], key=str)
+    else:
+        est.categories_ = []
+    est.feature_names_out_ = np.asarray(est._names(), dtype=object)
+    est.n_features_out_ = len(est.feature_names_out_)
+
+
+def fit(est: Any, log: Any) -> Any:
+    """``TransactionFeatures.fit`` on a polars/Arrow/DuckDB/Parquet log."""
+    est._validate_params()
+    schema = resolve_schema(est.schema)
+    _fit_lines(est, lines_of(log, schema), schema)
+    return est
+
+
+def fit_transform(est: Any, log: Any) -> pd.DataFrame:
+    """``TransactionFeatures.fit_transform`` on a local engine (two passes)."""
+    est._validate_params()
+    schema = resolve_schema(est.schema)
+    lines = lines_of(log, schema)
+    _fit_lines(est, lines, schema)
+    return _compute(est, lines, schema)
+
+
+def transform(est: Any, log: Any) -> pd.DataFrame:
+    """``TransactionFeatures.transform`` on a local engine."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est, "cutoff_")
+    schema = resolve_schema(est.schema)
+    lines = lines_of(log, schema)
+    return _compute(est, lines, schema, check=True)
+
+
+def rfm_table(
+    log: Any,
+    *,
+    schema: TransactionSchema | None = None,
+    cutoff: Any = None,
+    frequency: str = "orders",
+    monetary: str = "gross",
+) -> pd.DataFrame:
+    """:func:`crmine.rfm_table` on a local engine."""
+    from crmine.features import TransactionFeatures
+
+    est = TransactionFeatures(
+        schema=schema, cutoff=cutoff, frequency=frequency, monetary=monetary, include=("rfm",)
+    )
+    return fit_transform(est, log)[["recency_days", "frequency", "monetary_total"]]
+
+
+def _from_wall_ns(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
+    out = pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).astype("datetime64[ns]"))
+    return out.tz_localize(tz) if tz is not None else out
+
+
+def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = False) -> Any:
+    pl = require_polars()
+    inc = est.include_
+    names = list(est.feature_names_out_)
+    cutoff = localize(pd.Timestamp(est.cutoff_), lines.tz, "cutoff")
+    cutoff_ns = wall_ns(cutoff)
+    cutoff_day = cutoff_ns // NS_PER_DAY
+    need_items = "basket" in inc
+    cats = list(est.categories_) if "category" in inc else []
+    w, a = pl.col(W), pl.col(A)
+    purchase = a >= 0
+
+    lf = lines.frame
+    if check:  # transform: the data checks ride along with the first pass
+        row = collect(lf.select([e.alias(n) for n, e in lines.checks.items()])).row(
+            0, named=True
+        )
+        raise_checks(row, schema)
+    lf = lf.filter(w < cutoff_ns)
+    # ---- lines -> (customer, order): one group-by, purchase and return parts
+    order_aggs = [
+        purchase.sum().alias("n_p"),
+        pl.when(purchase).then(w).min().alias("ot"),
+        pl.when(purchase).then(a).otherwise(0.0).sum().alias("oa"),
+        pl.when(~purchase).then(-a).otherwise(0.0).sum().alias("rv"),
+    ]
+    if need_items:
+        order_aggs.append(pl.when(purchase).then(pl.col(U)).otherwise(0.0).sum().alias("ou"))
+    for j, c in enumerate(cats):
+        order_aggs.append(
+            pl.when(purchase & (pl.col(K) == c)).then(a).otherwise(0.0).sum().alias(f"k{j}")
+        )
+    plans = [lf.group_by(C, O).agg(order_aggs)]
+    if need_items:
+        plans.append(lf.filter(purchase).group_by(C).agg(pl.col(I).n_unique().alias("n_items")))
+    results = pl.collect_all(plans, engine="streaming")
+    orders = results[0].lazy()
+
+    ret = orders.group_by(C).agg(pl.col("rv").sum().alias("ret_val"))
+    po = orders.filter(pl.col("n_p") > 0).with_columns((pl.col("ot") // NS_PER_DAY).alias("d"))
+    ot, oa = pl.col("ot"), pl.col("oa")
+    cust_aggs = [
+        pl.len().alias("n_orders"),
+        oa.sum().alias("gross"),
+        ot.min().alias("first_ns"),
+        ot.max().alias("last_ns"),
+    ]
+    if need_items:
+        cust_aggs.append(pl.col("ou").sum().alias("units"))
+    windows = [int(x) for x in est.windows] if "windows" in inc else []
+    for x in windows:
+        inw = ot >= cutoff_ns - x * NS_PER_DAY
+        cust_aggs.append(inw.sum().alias(f"ow{x}"))
+        cust_aggs.append(pl.when(inw).then(oa).otherwise(0.0).sum().alias(f"sw{x}"))
+    if "trend" in inc:
+        tw = int(est.trend_window) * NS_PER_DAY
+        recent = ot >= cutoff_ns - tw
+        prior = (ot >= cutoff_ns - 2 * tw) & ~recent
+        cust_aggs.append(pl.when(recent).then(oa).otherwise(0.0).sum().alias("s1"))
+        cust_aggs.append(pl.when(prior).then(oa).otherwise(0.0).sum().alias("s0"))
+    for j in range(len(cats)):
+        cust_aggs.append(pl.col(f"k{j}").sum().alias(f"k{j}"))
+    table = po.group_by(C).agg(cust_aggs)
+
+    days = po.group_by(C, "d").agg(oa.sum().alias("da"))
+    d = pl.col("d")
+    n_gaps = pl.len() - 1
+    mean_gap = (d.max() - d.min()) / n_gaps
+    day_aggs = [
+        pl.len().alias("n_days"),
+        d.min().alias("first_day"),
+        d.max().alias("last_day"),
+        pl.col("da").filter(d == d.min()).first().alias("first_day_amt"),
+    ]
+    if "interpurchase" in inc:
+        gaps = d.sort().diff().drop_nulls().cast(pl.Float64)
+        day_aggs.append(((gaps - mean_gap) ** 2).sum().alias("gap_ss"))
+    table = table.join(days.group_by(C).agg(day_aggs), on=C, how="left")
+    table = table.join(ret, on=C, how="left")
+    if need_items:
+        table = table.join(results[1].lazy(), on=C, how="left")
+    cust = collect(table.sort(C))
+    if cust.height == 0:
+        logger.info("no purchase lines before the cutoff: the customer table is empty")
+        return pd.DataFrame(columns=names, index=pd.Index([], name=schema.customer))
+
+    col = {c: cust.get_column(c).to_numpy() for c in cust.columns if c != C}
+    n_orders = col["n_orders"].astype(np.int64)
+    n_days = col["n_days"].astype(np.int64)
+    gross = col["gross"].astype(float)
+    ret_val = col["ret_val"].astype(float)
+    first_day = col["first_day"].astype(np.int64)
+    last_day = col["last_day"].astype(np.int64)
+    freq = n_orders if est.frequency == "orders" else n_days
+    monetary = gross if est.monetary == "gross" else gross - ret_val
+    out: dict[str, Any] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if "rfm" in inc:
+            out["recency_days"] = cutoff_day - last_day
+            out["frequency"] = freq
+            out["monetary_total"] = monetary
+            out["monetary_mean"] = monetary / freq
+        if "tenure" in inc:
+            out["tenure_days"] = cutoff_day - first_day
+            out["first_purchase"] = _from_wall_ns(col["first_ns"], lines.tz)
+            out["last_purchase"] = _from_wall_ns(col["last_ns"], lines.tz)
+        if "interpurchase" in inc:
+            g = n_days - 1
+            out["interpurchase_mean_days"] = np.where(
+                g > 0, (last_day - first_day) / np.maximum(g, 1), np.nan
+            )
+            out["interpurchase_std_days"] = np.where(
+                g > 1, np.sqrt(col["gap_ss"].astype(float) / np.maximum(g - 1, 1)), np.nan
+            )
+        if "basket" in inc:
+            out["items_per_order"] = col["units"].astype(float) / n_orders
+            out["distinct_items"] = col["n_items"].astype(np.int64)
+        for x in windows:
+            out[f"orders_{x}d"] = col[f"ow{x}"].astype(np.int64)
+            out[f"spend_{x}d"] = col[f"sw{x}"].astype(float)
+        if "trend" in inc:
+            s1, s0 = col["s1"].astype(float), col["s0"].astype(float)
+            tot = s1 + s0
+            out["spend_trend"] = np.where(tot > 0, (s1 - s0) / np.where(tot > 0, tot, 1), 0.0)
+        if "returns" in inc:
+            out["return_value"] = ret_val
+            out["return_rate"] = np.where(gross > 0, ret_val / np.where(gross > 0, gross, 1), 0.0)
+        safe = np.where(gross > 0, gross, 1)
+        for j, c in enumerate(cats):
+            out[f"share_{c}"] = col[f"k{j}"].astype(float) / safe
+        if "btyd" in inc:
+            unit = _TIME_UNITS[est.time_unit]
+            rep = n_days - 1
+            out["repeat_frequency"] = rep
+            out["btyd_recency"] = (last_day - first_day) / unit
+            out["btyd_T"] = (cutoff_day - first_day) / unit
+            out["btyd_monetary_mean"] = np.where(
+                rep > 0, (gross - col["first_day_amt"].astype(float)) / np.maximum(rep, 1),
+                np.nan,
+            )
+    index = pd.Index(cust.get_column(C).to_pandas(), name=schema.customer)
+    frame = pd.DataFrame({n: out[n] for n in names}, index=index, columns=names)
+    return frame.sort_index()
