@@ -27,6 +27,9 @@ _LAZY: dict[str, str] = {
     "BasketMatrix": "crmine.features",
     # data
     "make_retail": "crmine.datasets",
+    # customer dynamics
+    "cohort_table": "crmine.cohorts",
+    "customer_cohorts": "crmine.cohorts",
     # value
     "RFMScorer": "crmine.value",
     "ValueTierClassifier": "crmine.value",

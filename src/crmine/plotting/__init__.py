@@ -4,7 +4,7 @@ Every function takes an optional ``ax=`` (a new figure is made when it is
 ``None``) and returns the ``Axes`` it drew on.  matplotlib is imported only
 when this package is used.  The functions live in one private submodule per
 analysis (``_value``, ``_segmentation``, ``_basket``, ``_evaluation``,
-``_lifetime``, ``_campaign``) and are all reachable from here.
+``_lifetime``, ``_campaign``, ``_dynamics``) and are all reachable from here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("_value", "_segmentation", "_basket", "_evaluation", "_lifetime", "_campaign")
+_SUBMODULES = ("_value", "_segmentation", "_basket", "_evaluation", "_lifetime", "_campaign",
+               "_dynamics")
 
 
 def _public_names() -> dict[str, str]:
