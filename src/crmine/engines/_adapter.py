@@ -1,5 +1,8 @@
-"""The local engine adapter (polars, Arrow, DuckDB, Parquet), reached through
-:func:`crmine.utils._engines.find_engine`; the core never imports it by name."""
+"""The local engine adapter (polars, Arrow, DuckDB, Parquet).
+
+The core reaches it through :func:`crmine.utils._engines.find_engine` and never
+imports it by name.
+"""
 
 from __future__ import annotations
 

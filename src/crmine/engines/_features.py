@@ -22,15 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmine.exceptions import SchemaError
 from crmine.engines._frame import (
+    ITEM,
     NS_PER_DAY,
+    ORD,
     A,
     C,
-    I,
     K,
     Lines,
-    O,
     T,
     U,
     W,
@@ -42,6 +41,7 @@ from crmine.engines._frame import (
     require_polars,
     wall_ns,
 )
+from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema, resolve_schema
 
 __all__ = ["fit", "fit_transform", "rfm_table", "transform"]
@@ -190,9 +190,9 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
         order_aggs.append(
             pl.when(purchase & (pl.col(K) == c)).then(a).otherwise(0.0).sum().alias(f"k{j}")
         )
-    plans = [lf.group_by(C, O).agg(order_aggs)]
+    plans = [lf.group_by(C, ORD).agg(order_aggs)]
     if need_items:
-        plans.append(lf.filter(purchase).group_by(C).agg(pl.col(I).n_unique().alias("n_items")))
+        plans.append(lf.filter(purchase).group_by(C).agg(pl.col(ITEM).n_unique().alias("n_items")))
     results = pl.collect_all(plans, engine="streaming")
     orders = results[0].lazy()
 

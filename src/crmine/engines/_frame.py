@@ -23,7 +23,7 @@ __all__ = ["Lines", "as_lazy", "lines_of", "require_polars"]
 NS_PER_DAY = 86_400 * 10**9
 
 # private column names of the prepared lines
-C, O, T, W, A, U, I, K = ("__c", "__o", "__t", "__w", "__a", "__u", "__i", "__k")
+C, ORD, T, W, A, U, ITEM, K = ("__c", "__o", "__t", "__w", "__a", "__u", "__i", "__k")
 
 
 def require_polars() -> Any:
@@ -88,7 +88,7 @@ def as_lazy(obj: Any) -> Any:
 class Lines:
     """The prepared lines (private column names) and what the log offers."""
 
-    frame: Any  # polars.LazyFrame with C, O, T, W, A, U and optionally I, K
+    frame: Any  # polars.LazyFrame with C, ORD, T, W, A, U and optionally ITEM, K
     has_quantity: bool
     has_price: bool
     has_amount: bool
@@ -114,13 +114,15 @@ def lines_of(
     *,
     require_value: bool = True,
     require_item: bool = False,
+    keep_all: bool = False,
 ) -> Lines:
     """Prepare the lines of a log: private columns, parsed time, line value.
 
     Structural problems (missing columns, non-numeric value columns, a time
     column that is not a time) are raised here from the schema alone; the data
     checks are expressions in ``Lines.checks`` evaluated with the first pass
-    over the data (:func:`raise_checks`).
+    over the data (:func:`raise_checks`).  ``keep_all`` keeps the log's own
+    columns beside the private ones (cleaning returns them).
     """
     pl = require_polars()
     lf = as_lazy(obj)
@@ -188,21 +190,21 @@ def lines_of(
     units = pl.col(schema.quantity).cast(pl.Float64) if has["quantity"] else pl.lit(1.0)
     cols = [
         pl.col(schema.customer).alias(C),
-        pl.col(schema.order).alias(O),
+        pl.col(schema.order).alias(ORD),
         t.alias(T),
         wall.dt.cast_time_unit("ns").to_physical().alias(W),
         amount.alias(A),
         units.alias(U),
     ]
     if has["item"]:
-        cols.append(pl.col(schema.item).alias(I))
+        cols.append(pl.col(schema.item).alias(ITEM))
     if has["category"]:
         cols.append(pl.col(schema.category).alias(K))
     cols.append(raw_t.is_null().alias("__tnull"))
     checks: dict[str, Any] = {
         "n": pl.len(),
         "null_customer": pl.col(C).null_count(),
-        "null_order": pl.col(O).null_count(),
+        "null_order": pl.col(ORD).null_count(),
         "null_time": pl.col("__tnull").sum(),
         "bad_time": (pl.col(T).is_null() & ~pl.col("__tnull")).sum(),
     }
@@ -211,8 +213,14 @@ def lines_of(
         v = pl.col(f"__v{j}")
         checks[f"nan:{col}"] = (v.is_null() | v.is_nan()).sum()
         checks[f"inf:{col}"] = v.is_infinite().sum()
+    if keep_all:
+        cols.append(pl.col(schema.price).cast(pl.Float64).alias("__p") if has["price"]
+                    else amount.alias("__p"))
+        frame = lf.select(pl.all(), *cols)
+    else:
+        frame = lf.select(cols)
     return Lines(
-        frame=lf.select(cols),
+        frame=frame,
         has_quantity=has["quantity"],
         has_price=has["price"],
         has_amount=has["amount"],
