@@ -25,6 +25,22 @@ from crmine.lifetime._common import (
 
 __all__ = ["BTYDTransactionModel"]
 
+#: Below this many customers a population model is not identified (warned in fit).
+_MIN_CUSTOMERS = 10
+
+
+def _check_horizons(t: Any, n: int) -> float | np.ndarray:
+    """A horizon ``t`` >= 0: one number, or one per customer."""
+    if np.ndim(t) == 0:
+        return check_nonneg_float(t, "t")
+    arr = _as_float_array(t, "t")
+    if arr.shape != (n,) or not np.isfinite(arr).all() or (arr < 0).any():
+        raise SchemaError(
+            f"t must be one horizon >= 0 or one finite horizon >= 0 per customer ({n}); got "
+            f"shape {arr.shape}. Fix: pass t=<number> or an array of {n} values."
+        )
+    return arr
+
 
 class BTYDTransactionModel(BaseEstimator):
     """Base class: fit by maximum likelihood on compressed (x, t_x, T) rows.
@@ -138,9 +154,13 @@ class BTYDTransactionModel(BaseEstimator):
         self.log_likelihood_ = float(np.dot(w, self._loglik_terms(params, *data)))
         self.n_customers_ = int(round(total_w))
         self.n_iter_ = int(res.get("nit", res.get("nfev", 0)))
-        warn_boundary(
-            self._model_name, self._param_names, params, res, self._degenerate(params, t_max)
-        )
+        extra = self._degenerate(params, t_max)
+        if total_w < _MIN_CUSTOMERS:
+            extra.append(
+                f"only {total_w:g} customer(s): a {len(params)}-parameter population model is "
+                "not identified from so few; fit on the whole customer base"
+            )
+        warn_boundary(self._model_name, self._param_names, params, res, extra)
         return self
 
     _stop_early = None
@@ -230,8 +250,9 @@ class BTYDTransactionModel(BaseEstimator):
         ----------
         frequency, recency, T : array-like or customer table
             As in :meth:`fit`.
-        t : float
-            Length of the forecast horizon, in the model's time unit.
+        t : float or array-like
+            Length of the forecast horizon, in the model's time unit; one value
+            per customer when their horizons differ (e.g. holdout periods).
 
         Returns
         -------
@@ -248,8 +269,8 @@ class BTYDTransactionModel(BaseEstimator):
         array([0.195, 1.211])
         """
         self._check_fitted()
-        t = check_nonneg_float(t, "t")
         x, t_x, t_cal, index = check_rft(frequency, recency, T)
+        t = _check_horizons(t, x.shape[0])
         out = self._conditional_expected(t, x, t_x, t_cal)
         return wrap(out, index, "expected_purchases")
 

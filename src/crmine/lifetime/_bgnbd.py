@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,107 @@ from scipy.special import hyp2f1
 from crmine.lifetime._base import BTYDTransactionModel
 from crmine.lifetime._common import rising_sums, unique_inverse
 
-__all__ = ["BetaGeoModel"]
+__all__ = ["BetaGeoModel", "bgnbd_expected", "bgnbd_proba_alive"]
+
+#: From this a + b on, scipy's hypergeometric function loses accuracy; the dropout
+#: probability is then integrated out numerically (the Beta is nearly a point mass).
+_POINT_MASS_AB = 1e4
+
+
+def bgnbd_proba_alive(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray):
+    """P(alive | x, t_x, T) of BG/NBD (1 for customers without repeat purchases)."""
+    r, alpha, a, b = params
+    pos = x > 0
+    xm1 = np.where(pos, b + x - 1.0, 1.0)
+    log_odds = np.log(a) - np.log(xm1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    return np.where(pos, np.exp(-np.logaddexp(0.0, log_odds)), 1.0)
+
+
+_GL_U, _GL_W = np.polynomial.legendre.leggauss(48)
+_GL_U, _GL_W = (_GL_U + 1.0) / 2.0, _GL_W / 2.0
+
+
+@lru_cache(maxsize=512)
+def _beta_nodes(a: float, b: float) -> np.ndarray:
+    """Beta(a, b) quantiles at the Gauss-Legendre nodes (cached: CLV sums call this often)."""
+    from scipy.stats import beta as beta_dist
+
+    nodes = beta_dist.ppf(_GL_U, a, b)
+    nodes.setflags(write=False)
+    return nodes
+
+
+def _expected_by_quadrature(r, alpha, a, b, t, x, T):
+    """Expected purchases of an alive customer, p ~ Beta(a, b + x) integrated numerically."""
+    out = np.empty_like(t)
+    ux, inv = np.unique(x, return_inverse=True)
+    for k, xv in enumerate(ux):
+        sel = inv.ravel() == k
+        p = _beta_nodes(float(a), float(b + xv))[None, :]
+        rate = (r + xv) / (alpha + T[sel])[:, None]
+        u = p * t[sel][:, None] / (alpha + T[sel])[:, None]
+        with np.errstate(all="ignore"):
+            g = -np.expm1(-(r + xv) * np.log1p(u)) / p
+        g = np.where((u < 1e-12) | ~np.isfinite(g), rate * t[sel][:, None], g)
+        out[sel] = g @ _GL_W
+    return out
+
+
+def bgnbd_expected(
+    params: np.ndarray, t: float | np.ndarray, x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    r"""Expected purchases in ``(T, T + t]`` of a customer **alive** at ``T`` after ``x`` repeats.
+
+    Multiply by :func:`bgnbd_proba_alive` for the conditional expectation
+    :math:`E[Y(t) \mid x, t_x, T]`; ``x = T = 0`` gives the unconditional
+    :math:`E[X(t)]`.  Three regimes, each finite:
+
+    * general: Euler's transformation of FHL (2005, eq. 10),
+      :math:`\frac{a+b+x-1}{a-1}[1-(1-z)^{a-1}{}_2F_1(a+b-1-r, a-1; a+b+x-1; z)]`,
+      :math:`z = t/(\alpha+T+t)`, bounded for any ``x``;
+    * ``a + b + x - 1 -> 0`` (customers without repeat purchases when
+      ``a + b = 1``): the limit :math:`r z (1-z)^{a-1} {}_2F_1(1-r, a; 2; z)`;
+    * ``a + b -> inf`` (the no-dropout-heterogeneity boundary, dropout
+      probability a point mass at :math:`p = a/(a+b)`) or a hypergeometric
+      value that is not finite: :math:`[1 - ((\alpha+T)/(\alpha+T+pt))^{r+x}]/p`,
+      whose ``p -> 0`` limit is the NBD's :math:`(r+x)t/(\alpha+T)`.
+    """
+    r, alpha, a, b = (float(v) for v in params)
+    x = np.asarray(x, dtype=float)
+    T = np.asarray(T, dtype=float)
+    t = np.broadcast_to(np.asarray(t, dtype=float), np.broadcast_shapes(np.shape(t), x.shape))
+    x, T = np.broadcast_arrays(x, T)
+    t, x, T = np.broadcast_arrays(t, x, T)
+    out = np.zeros(x.shape, dtype=float)
+    live = t > 0
+    if not live.any():
+        return out
+    tt, xx, TT = t[live], x[live], T[live]
+    z = tt / (alpha + TT + tt)
+    res = np.full(tt.shape, np.nan)
+    if a + b < _POINT_MASS_AB:
+        a_eff = a if abs(a - 1.0) > 1e-7 else 1.0 + 1e-7  # a == 1: removable singularity
+        c = a_eff + b + xx - 1.0
+        small = np.abs(c) < 1e-8
+        with np.errstate(all="ignore"):
+            cc = np.where(small, 1.0, c)
+            h = hyp2f1(a_eff + b - 1.0 - r, a_eff - 1.0, cc, z)
+            bracket = -np.expm1((a_eff - 1.0) * np.log1p(-z)) - np.exp(
+                (a_eff - 1.0) * np.log1p(-z)
+            ) * (h - 1.0)
+            res = cc / (a_eff - 1.0) * bracket
+            if small.any():
+                zs = z[small]
+                lim = r * zs * np.exp((a_eff - 1.0) * np.log1p(-zs)) * hyp2f1(
+                    1.0 - r, a_eff, 2.0, zs
+                )
+                res[small] = lim
+    bad = ~np.isfinite(res) | (res < 0)
+    if bad.any():
+        res[bad] = _expected_by_quadrature(r, alpha, a, b, tt[bad], xx[bad], TT[bad])
+    out[live] = res
+    return out
+
 
 
 class BetaGeoModel(BTYDTransactionModel):
@@ -132,28 +233,13 @@ class BetaGeoModel(BTYDTransactionModel):
 
     # ------------------------------------------------------------------ predictions
     def _conditional_expected(
-        self, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+        self, t: float | np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
     ) -> np.ndarray:
-        r, alpha, a, b = self.params_.to_numpy()
-        t = float(t)
-        if t == 0:
-            return np.zeros_like(x, dtype=float)
-        z = t / (alpha + T + t)
-        # Euler transform: ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)
-        #   = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z): bounded for any x
-        # a == 1 is a removable singularity: evaluate just beside it
-        a_eff = a if abs(a - 1.0) > 1e-7 else 1.0 + 1e-7
-        h = hyp2f1(a_eff + b - 1.0 - r, a_eff - 1.0, a_eff + b + x - 1.0, z)
-        bracket = 1.0 - np.exp((a_eff - 1.0) * np.log1p(-z)) * h
-        factor = (a_eff + b + x - 1.0) / (a_eff - 1.0)
-        return factor * bracket * self._proba_alive(x, t_x, T)
+        params = self.params_.to_numpy()
+        return bgnbd_expected(params, t, x, T) * bgnbd_proba_alive(params, x, t_x, T)
 
     def _proba_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        r, alpha, a, b = self.params_.to_numpy()
-        pos = x > 0
-        xm1 = np.where(pos, b + x - 1.0, 1.0)
-        log_odds = np.log(a) - np.log(xm1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
-        return np.where(pos, np.exp(-np.logaddexp(0.0, log_odds)), 1.0)
+        return bgnbd_proba_alive(self.params_.to_numpy(), x, t_x, T)
 
     def expected_purchases(self, t: float | np.ndarray) -> np.ndarray:
         r"""Expected number of purchases of a new customer in ``(0, t]``, :math:`E[X(t)]`.
@@ -180,5 +266,5 @@ class BetaGeoModel(BTYDTransactionModel):
         """
         self._check_fitted()
         t = np.atleast_1d(np.asarray(t, dtype=float))
-        zero = np.zeros(1)
-        return np.array([self._conditional_expected(ti, zero, zero, zero)[0] for ti in t])
+        zero = np.zeros_like(t)
+        return bgnbd_expected(self.params_.to_numpy(), t, zero, zero)

@@ -85,6 +85,11 @@ class GammaGammaModel(BaseEstimator):
         Number of customers with ``x > 0`` used in the fit.
     frequency_spend_corr_ : float
         Pearson correlation of ``x`` and mean spend among those customers.
+    mean_spend_finite_ : bool
+        Whether the population mean spend :math:`p\\gamma/(q-1)` is finite
+        (``q > 1``).  When it is not, a :class:`~crmine.exceptions.DataWarning`
+        is raised by ``fit`` and ``predict_spend`` returns ``inf`` (never a
+        negative number) for customers with :math:`px + q \\le 1`.
 
     References
     ----------
@@ -237,10 +242,15 @@ class GammaGammaModel(BaseEstimator):
             float(np.corrcoef(x[mask], z[mask])[0, 1]) if np.ptp(x[mask]) > 0 else float("nan")
         )
         warn_boundary("GammaGammaModel", self._param_names, params, res)
-        if params[1] <= 1:
+        self.mean_spend_finite_ = bool(params[1] > 1)
+        if not self.mean_spend_finite_:
             warnings.warn(
                 f"GammaGammaModel: q={params[1]:.3g} <= 1, so the population mean spend "
-                "p*gamma/(q-1) is infinite; spend predictions for new customers are undefined.",
+                "p*gamma/(q-1) is infinite (a heavy tail of big spenders): the expected spend "
+                "of customers with few repeat purchases (p*x + q <= 1, all one-time buyers) is "
+                "infinite and predict_spend returns inf for them. Check the spend data for "
+                "outliers (wholesale orders, cancellations not netted) or fit with "
+                "penalizer > 0; mean_spend_finite_ is False.",
                 DataWarning,
                 stacklevel=2,
             )
@@ -278,7 +288,18 @@ class GammaGammaModel(BaseEstimator):
         x, z, index = self._arrays(frequency, monetary_value, allow_zero_spend=True)
         p, q, gamma = self.params_.to_numpy()
         z = np.where(x > 0, z, 0.0)
-        out = p * (gamma + x * z) / (p * x + q - 1.0)
+        den = p * x + q - 1.0
+        with np.errstate(divide="ignore"):
+            out = np.where(den > 0, p * (gamma + x * z) / np.where(den > 0, den, 1.0), np.inf)
+        n_inf = int(np.isinf(out).sum())
+        if n_inf:
+            warnings.warn(
+                f"GammaGammaModel: q={q:.3g} <= 1 (infinite population mean spend): the "
+                f"expected spend of {n_inf} customer(s) with p*x + q <= 1 is infinite (inf). "
+                "Do not feed it into a CLV total; see mean_spend_finite_.",
+                DataWarning,
+                stacklevel=2,
+            )
         return wrap(out, index, "expected_spend")
 
     def mean_spend(self) -> float:

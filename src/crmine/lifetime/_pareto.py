@@ -46,6 +46,51 @@ def _log_f(
     return (1.0 - r - x) * np.log(alpha + t) - (s + 1.0) * np.log(beta + t) + np.log(h)
 
 
+_GL_U, _GL_W = np.polynomial.legendre.leggauss(8)
+_GL_U, _GL_W = (_GL_U + 1.0) / 2.0, _GL_W / 2.0
+_N_PANELS = 40
+#: From this s on the hypergeometric route is replaced by quadrature (scipy's 2F1 loses
+#: accuracy and overflows for large s and beta).
+_QUAD_S = 50.0
+
+
+def _log_dead_over_alive(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    r"""``log`` of the ratio of the 'dead' to the 'alive' likelihood term, by quadrature.
+
+    ``ratio = s * int_{t_x}^T ((a+T)/(a+u))^{r+x} ((b+T)/(b+u))^s / (b+u) du`` (a = alpha,
+    b = beta): the dropout-time integral of the Pareto/NBD likelihood divided by its
+    alive term, written so that every factor is bounded.  The integrand is log-convex
+    and largest at ``t_x``; composite Gauss-Legendre on geometrically growing panels
+    from ``t_x`` resolves its decay scale whatever the parameters.  Used where the
+    hypergeometric route fails (large ``s`` and ``beta``).
+    """
+    r, alpha, s, beta = (float(v) for v in params)
+    (ux, utx, uT), _, inv = compress(x, t_x, T)
+    length = uT - utx
+    out = np.full(ux.shape, -np.inf)
+    pos = length > 0
+    if pos.any():
+        xv, tx, TT, L = ux[pos], utx[pos], uT[pos], length[pos]
+        slope = (r + xv) / (alpha + tx) + (s + 1.0) / (beta + tx)
+        lo = np.clip(0.01 / (slope * L), 1e-14, 1.0)
+        frac = lo[:, None] ** np.linspace(1.0, 0.0, _N_PANELS)[None, :]
+        edges = np.concatenate([np.zeros((len(L), 1)), frac], axis=1) * L[:, None]
+        left, width = edges[:, :-1], np.diff(edges, axis=1)
+        u = tx[:, None, None] + left[:, :, None] + width[:, :, None] * _GL_U[None, None, :]
+        g = (
+            (r + xv)[:, None, None] * (np.log(alpha + TT)[:, None, None] - np.log(alpha + u))
+            + s * (np.log(beta + TT)[:, None, None] - np.log(beta + u))
+            - np.log(beta + u)
+        )
+        logw = np.log(width)[:, :, None] + np.log(_GL_W)[None, None, :]
+        terms = (g + logw).reshape(len(L), -1)
+        mx = terms.max(axis=1)
+        out[pos] = np.log(s) + mx + np.log(np.exp(terms - mx[:, None]).sum(axis=1))
+    return out[inv]
+
+
 def _unique_pairs(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     (ux, ut), _, inv = compress(x, t)
     return ux, ut, inv
@@ -81,6 +126,12 @@ def _pareto_parts(
         log_a0 = lf_tx + np.log(-np.expm1(diff))
         log_alive = -(r + x) * np.log(alpha + uT)[iT] - s * np.log(beta + uT)[iT]
         log_dead = np.log(s) - np.log(r + s + x_grid)[xi] + log_a0
+        if s >= _QUAD_S or not np.isfinite(log_dead).all():
+            bad = np.ones(x.shape, bool) if s >= _QUAD_S else ~np.isfinite(log_dead)
+            log_dead = np.array(log_dead, dtype=float, copy=True)
+            log_dead[bad] = log_alive[bad] + _log_dead_over_alive(
+                params, x[bad], t_x[bad], T[bad]
+            )
         head = rising_sums(r, xi)[0] + r * np.log(alpha) + s * np.log(beta)
         ll = head + np.logaddexp(log_alive, log_dead)
     return ll, log_alive, log_dead
@@ -191,9 +242,7 @@ class ParetoNBDModel(BTYDTransactionModel):
         self, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
     ) -> np.ndarray:
         r, alpha, s, beta = self.params_.to_numpy()
-        t = float(t)
-        if t == 0:
-            return np.zeros_like(x, dtype=float)
+        t = np.asarray(t, dtype=float)
         log_ratio = np.log1p(t / (beta + T))  # log((beta+T+t)/(beta+T))
         if abs(s - 1.0) < 1e-10:
             shape = log_ratio

@@ -428,6 +428,9 @@ class SurvivalCLV(BaseEstimator):
                 fitter.predict_survival_function(Z, times=u, conditional_after=t0), dtype=float
             ).T
             return np.clip(np.nan_to_num(s, nan=0.0), 0.0, 1.0)
+        # a customer at tenure 0 has not yet had the chance to churn: condition on S(0-) = 1,
+        # not on S(0), which Kaplan-Meier puts below 1 when churn events sit at duration 0
+        s0 = np.where(t0 > 0, s0, 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(s0[:, None] > 0, s / s0[:, None], 0.0)
         return np.clip(out, 0.0, 1.0)

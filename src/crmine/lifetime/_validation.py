@@ -175,16 +175,11 @@ def _holdout_inputs(model: Any, data: pd.DataFrame) -> tuple[np.ndarray, np.ndar
                 "crmine.lifetime.calibration_holdout_split(log, calibration_end, observation_end)."
             )
     durations = data["holdout_duration"].to_numpy(dtype=float)
-    if durations.size and not np.allclose(durations, durations[0]):
-        pred = np.array(
-            [
-                float(np.asarray(model.predict_purchases(data.iloc[[i]], t=d))[0])
-                for i, d in enumerate(durations)
-            ]
-        )
+    if durations.size and np.allclose(durations, durations[0]):
+        t: Any = float(durations[0])
     else:
-        t = float(durations[0]) if durations.size else 0.0
-        pred = np.asarray(model.predict_purchases(data, t=t), dtype=float)
+        t = durations  # one horizon per customer, evaluated in one vectorised call
+    pred = np.asarray(model.predict_purchases(data, t=t), dtype=float)
     actual = data["holdout_frequency"].to_numpy(dtype=float)
     return actual, pred
 
