@@ -73,8 +73,10 @@ def as_lazy(obj: Any) -> Any:
         if os.path.isdir(path):
             path = os.path.join(path, "**", "*.parquet")
         try:
-            return pl.scan_parquet(path)
-        except FileNotFoundError as exc:
+            lf = pl.scan_parquet(path)
+            lf.collect_schema()  # reads the footer of the first file only
+            return lf
+        except (FileNotFoundError, pl.exceptions.ComputeError) as exc:
             raise SchemaError(
                 f"no Parquet file matches {os.fspath(obj)!r}. Fix: check the path or glob "
                 "(e.g. 'logs/*.parquet')."
