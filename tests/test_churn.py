@@ -88,7 +88,7 @@ def _mixed(n=400, seed=0):
 
 
 def test_churn_labels_hand_computed():
-    X, y, groups = churn_labels(TINY, cutoff="2024-02-01", horizon_days=33, end="2024-04-01")
+    X, y, groups = churn_labels(TINY, cutoff="2024-02-01", horizon=33, end="2024-04-01")
     # customers with a purchase strictly before the cutoff: a, b, c (d starts at the cutoff)
     assert y.index.tolist() == ["a", "b", "c"]
     # window [2024-02-01, 2024-03-05): a buys o3; b's o5 is at the window end (excluded);
@@ -147,10 +147,14 @@ def test_churn_labels_bad_input():
         churn_labels(TINY, "2024-03-10", 30)
     with pytest.raises(SchemaError, match="no customer has a purchase before"):
         churn_labels(TINY, "2023-06-01", 30)
-    with pytest.raises(ValueError, match="horizon_days"):
+    with pytest.raises(ValueError, match="horizon"):
         churn_labels(TINY, "2024-02-01", 0)
-    with pytest.raises(TypeError, match="horizon_days"):
+    with pytest.raises(TypeError, match="horizon"):
         churn_labels(TINY, "2024-02-01", 30.5)
+    with pytest.raises(ValueError, match="whole number of days"):
+        churn_labels(TINY, "2024-02-01", "36h")
+    with pytest.raises(TypeError, match="horizon is required"):
+        churn_labels(TINY, "2024-02-01")
     with pytest.raises(ValueError, match="active_days"):
         churn_labels(TINY, "2024-02-01", 30, active_days=-1)
     with pytest.raises(SchemaError):
@@ -164,7 +168,7 @@ def test_churn_labels_bad_input():
 
 def test_make_churn_dataset_groups_and_index():
     X, y, groups = make_churn_dataset(
-        TINY, ["2024-01-15", "2024-02-01"], horizon_days=30, end="2024-04-01"
+        TINY, ["2024-01-15", "2024-02-01"], horizon=30, end="2024-04-01"
     )
     assert X.index.names == ["cutoff", "customer_id"]
     assert y.index.equals(X.index)
@@ -175,9 +179,9 @@ def test_make_churn_dataset_groups_and_index():
     for tr, te in GroupKFold(n_splits=2).split(X, y, groups):
         assert not set(groups[tr]) & set(groups[te])
     with pytest.raises(ValueError, match="distinct"):
-        make_churn_dataset(TINY, ["2024-02-01", "2024-02-01"], horizon_days=30)
+        make_churn_dataset(TINY, ["2024-02-01", "2024-02-01"], horizon=30)
     with pytest.raises(ValueError, match="non-empty"):
-        make_churn_dataset(TINY, "2024-02-01", horizon_days=30)
+        make_churn_dataset(TINY, "2024-02-01", horizon=30)
 
 
 @settings(max_examples=25, deadline=None)
@@ -263,7 +267,7 @@ def test_string_labels_positive_class_is_larger_label():
 
 def test_permutation_importances_find_planted_signal():
     X, y = _mixed(n=1500, seed=1)
-    clf = ChurnClassifier(random_state=0).fit(X, y)
+    clf = ChurnClassifier(random_state=0, importance_holdout=0.25).fit(X, y)
     imp = clf.feature_importances_
     assert list(imp.index) == list(X.columns)
     assert imp["tenure"] == imp.max()
@@ -271,7 +275,7 @@ def test_permutation_importances_find_planted_signal():
     assert abs(imp["noise"]) < 0.02
     assert (clf.feature_importances_std_ >= 0).all()
     # same seed -> same importances
-    imp2 = ChurnClassifier(random_state=0).fit(X, y).feature_importances_
+    imp2 = ChurnClassifier(random_state=0, importance_holdout=0.25).fit(X, y).feature_importances_
     pd.testing.assert_series_equal(imp, imp2)
 
 
@@ -287,11 +291,11 @@ def test_leakage_warning():
     leaky_cat = X.assign(status=np.where(y == 1, "closed", "open"))
     with pytest.warns(DataWarning, match="status"):
         ChurnClassifier(importance_holdout=None).fit(leaky_cat, y)
-    # identifiers are flagged as such, not as leakage
+    # identifiers are flagged as such (and dropped), not as leakage
     ids = X.assign(customer=[f"id{i}" for i in range(len(X))])
     with pytest.warns(DataWarning, match="identifier"):
         clf = ChurnClassifier(importance_holdout=None).fit(ids, y)
-    assert clf.single_feature_auc_["customer"] < 0.7
+    assert clf.dropped_features_ == ["customer"] and "customer" not in clf.single_feature_auc_
 
 
 def test_unseen_categories_and_missing_at_predict():
@@ -326,9 +330,9 @@ def test_bad_input():
     with pytest.raises(ValueError, match="'calibration' parameter"):
         ChurnClassifier(calibration="platt").fit(X, y)
     clf = ChurnClassifier(importance_holdout=None).fit(X, y)
-    with pytest.raises(SchemaError, match="feature names"):
+    with pytest.raises(ValueError, match="feature names"):
         clf.predict(X.rename(columns={"tenure": "months"}))
-    with pytest.raises(ValueError, match="features"):
+    with pytest.raises(ValueError, match="missing:\n- noise"):
         clf.predict(X.drop(columns=["noise"]))
     with pytest.raises(ValueError, match="0 sample"):
         clf.predict(X.iloc[:0])
@@ -342,7 +346,7 @@ def test_all_nan_column_warns_and_fits():
     X, y = _mixed(n=200)
     X = X.assign(empty=np.nan, empty_cat=pd.Series([None] * len(X), dtype=object))
     with pytest.warns(DataWarning, match="entirely missing"):
-        clf = ChurnClassifier(random_state=0).fit(X, y)
+        clf = ChurnClassifier(random_state=0, importance_holdout=0.25).fit(X, y)
     assert clf.feature_importances_["empty"] == 0.0
     assert np.all(np.isfinite(clf.predict_proba(X)))
 
@@ -395,7 +399,7 @@ def test_calibration_option():
 def test_pickle_clone_and_groups():
     X, y = _mixed(n=300)
     groups = np.arange(len(X)) // 3
-    clf = ChurnClassifier(random_state=0).fit(X, y, groups=groups)
+    clf = ChurnClassifier(random_state=0, importance_holdout=0.25).fit(X, y, groups=groups)
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X))
     c2 = clone(clf)
@@ -456,7 +460,7 @@ def test_make_retail_planted_dropouts_ranked_high():
     # look like slow (occasional) buyers.  Out-of-fold churn scores at the cutoff must
     # rank the customers who truly dropped out before it (planted truth, not the label).
     cut = retail.start + pd.Timedelta(days=365)
-    X, y, _ = churn_labels(retail.transactions, cut, horizon_days=180)
+    X, y, _ = churn_labels(retail.transactions, cut, horizon=180)
     p = cross_val_predict(
         ChurnClassifier(random_state=0, importance_holdout=None),
         X,
@@ -493,7 +497,8 @@ def test_telco_target():
     assert mean["pr_auc"] >= 0.64
     assert mean["top_decile_lift"] >= 2.75
     assert mean["roc_auc"] < 0.87  # above this would signal leakage on this data
-    assert clf.feature_importances_.idxmax() in {"tenure", "Contract"}
+    imp = clf.permutation_importance(X.iloc[te], y[te], random_state=0)
+    assert imp.table.index[0] in {"tenure", "Contract"}
 
 
 def test_nullable_and_categorical_dtypes():
@@ -563,7 +568,7 @@ def test_plot_importances_of_fitted_classifier():
     from crmine.plotting import plot_feature_importances
 
     X, y = _mixed(n=400)
-    clf = ChurnClassifier(random_state=0).fit(X, y)
+    clf = ChurnClassifier(random_state=0, importance_holdout=0.25).fit(X, y)
     ax = plot_feature_importances(clf, top=3)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[-1] == clf.feature_importances_.abs().idxmax() and len(labels) == 3
