@@ -80,6 +80,8 @@ _LAZY: dict[str, str] = {
     "uplift_at_k": "crmine.campaign",
     "uplift_by_percentile": "crmine.campaign",
     "campaign_profit": "crmine.campaign",
+    "MultiArmUplift": "crmine.campaign",
+    "multiarm_uplift": "crmine.campaign",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

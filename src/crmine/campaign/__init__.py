@@ -19,6 +19,14 @@ After a campaign, marketing asks three questions, and this package answers each:
 
 from __future__ import annotations
 
+from crmine.campaign._multiarm import (
+    ArmAllocation,
+    MultiArmUplift,
+    allocate_arms,
+    arm_policy_value,
+    multiarm_uplift,
+    qini_by_arm,
+)
 from crmine.campaign._response import (
     ResponseSummary,
     SampleRatioMismatch,
@@ -45,6 +53,12 @@ from crmine.campaign._uplift_metrics import (
 from crmine.campaign._uplift_models import ClassTransformationUplift, TwoModelUplift
 
 __all__ = [
+    "ArmAllocation",
+    "MultiArmUplift",
+    "allocate_arms",
+    "arm_policy_value",
+    "multiarm_uplift",
+    "qini_by_arm",
     "CampaignProfit",
     "campaign_profit",
     "incremental_profit",

@@ -1,0 +1,628 @@
+"""Several treatment arms against one control: per-arm uplift, best arm, Qini per arm, budget.
+
+A campaign with arms ``a = 1..m`` (e.g. a men's and a women's e-mail) and one
+control group is evaluated arm by arm against the *same* control:
+
+* :class:`MultiArmUplift` fits one :class:`~crmine.campaign.TwoModelUplift`
+  per arm on the customers of that arm and of the control; ``predict`` gives
+  a customer x arm matrix of predicted uplift, :meth:`MultiArmUplift.best_arm`
+  the arm with the largest uplift (the control when none is above
+  ``min_uplift``);
+* :func:`qini_by_arm` evaluates the uplift of each arm on that arm's
+  customers plus the control (the numbers are exactly the single-arm
+  :func:`~crmine.campaign.qini_auc_score` and
+  :func:`~crmine.campaign.uplift_auc_score` on that subset);
+* :func:`arm_policy_value` estimates the response rate of a targeting policy
+  (each customer gets the recommended arm) from the randomised data;
+* :func:`allocate_arms` assigns at most one arm per customer to maximise the
+  expected profit under a budget;
+* :func:`multiarm_uplift` is the one-liner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils._param_validation import HasMethods
+
+from crmine.base import Result, _fit_context
+from crmine.campaign._uplift_metrics import qini_auc_score, uplift_auc_score
+from crmine.campaign._uplift_models import TwoModelUplift
+from crmine.exceptions import SchemaError
+from crmine.utils._validation import check_binary, check_is_fitted, check_money, show_values
+
+__all__ = [
+    "ArmAllocation",
+    "MultiArmUplift",
+    "allocate_arms",
+    "arm_policy_value",
+    "multiarm_uplift",
+    "qini_by_arm",
+]
+
+
+def _arms(arm: Any, control: Any, n: int | None = None, name: str = "arm") -> np.ndarray:
+    a = np.asarray(arm.to_numpy() if isinstance(arm, pd.Series) else arm, dtype=object).ravel()
+    if n is not None and a.size != n:
+        raise SchemaError(f"{name} has {a.size} entries but there are {n} customers.")
+    if a.size == 0:
+        raise SchemaError(f"{name} is empty; pass one arm label per customer.")
+    missing = pd.isna(a)
+    if missing.any():
+        raise SchemaError(
+            f"{name} has {int(missing.sum())} missing label(s) (positions "
+            f"{show_values(np.flatnonzero(missing))}). Fix: drop those customers or label them."
+        )
+    labels = pd.unique(a)
+    if control not in set(labels.tolist()):
+        raise SchemaError(
+            f"control={control!r} is not among the arms {show_values(labels)}. Fix: pass the "
+            "label of the control (hold-out) group as control=."
+        )
+    if len(labels) < 2:
+        raise SchemaError(
+            f"{name} has only the control group {control!r}; pass customers of at least one "
+            "treated arm."
+        )
+    return a
+
+
+def _treated_arms(a: np.ndarray, control: Any) -> list[Any]:
+    labels = [x for x in pd.unique(a).tolist() if x != control]
+    return sorted(labels, key=lambda v: (str(type(v)), v))
+
+
+def _frame_index(X: Any) -> pd.Index | None:
+    return X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
+
+
+class MultiArmUplift(MetaEstimatorMixin, BaseEstimator):
+    """Per-arm two-model uplift for several treatment arms against one control.
+
+    For every treated arm ``a`` a :class:`~crmine.campaign.TwoModelUplift`
+    is fitted on the customers of arm ``a`` (treated) and of the control;
+    its prediction is the uplift of ``a`` over no contact.
+
+    Parameters
+    ----------
+    estimator : estimator, default LogisticRegression()
+        Outcome model, cloned for every arm and for the control.
+    control : object, default 0
+        Label of the control arm in ``arm``.
+
+    Attributes
+    ----------
+    arms_ : list
+        Treated arm labels (sorted).
+    models_ : dict
+        Arm label -> fitted :class:`~crmine.campaign.TwoModelUplift`.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(3000, 1))
+    >>> arm = rng.choice(["none", "mail", "sms"], 3000)
+    >>> p = 0.1 + 0.3 * ((arm == "mail") & (X[:, 0] > 0)) + 0.3 * ((arm == "sms") & (X[:, 0] < 0))
+    >>> y = (rng.random(3000) < p).astype(int)
+    >>> model = MultiArmUplift(control="none").fit(X, y, arm)
+    >>> model.arms_
+    ['mail', 'sms']
+    >>> model.best_arm(np.array([[2.0], [-2.0]])).tolist()
+    ['mail', 'sms']
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "control": "no_validation",
+    }
+
+    def __init__(self, estimator: Any = None, *, control: Any = 0) -> None:
+        self.estimator = estimator
+        self.control = control
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: Any, y: Any, arm: Any) -> MultiArmUplift:
+        """Fit one two-model uplift estimator per treated arm.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_customers, n_features)
+            Numeric customer features.
+        y : array-like of shape (n_customers,)
+            Outcome (0/1 for a classifier).
+        arm : array-like of shape (n_customers,)
+            Arm label of each customer (``control`` for the hold-out group).
+
+        Returns
+        -------
+        self : MultiArmUplift
+        """
+        n = len(X)
+        a = _arms(arm, self.control, n)
+        Xv = X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
+        yv = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y).ravel()
+        self.arms_ = _treated_arms(a, self.control)
+        self.models_ = {}
+        is_control = a == self.control
+        for label in self.arms_:
+            rows = is_control | (a == label)
+            model = TwoModelUplift(clone(self.estimator) if self.estimator is not None else None)
+            self.models_[label] = model.fit(Xv[rows], yv[rows], (a[rows] == label).astype(int))
+        first = self.models_[self.arms_[0]]
+        self.n_features_in_ = first.n_features_in_
+        if hasattr(first, "feature_names_in_"):
+            self.feature_names_in_ = first.feature_names_in_
+        if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def predict(self, X: Any) -> pd.DataFrame:
+        """Predicted uplift of every arm over the control.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_customers, n_features)
+            Customer features (same columns as in ``fit``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per treated arm, indexed by customer id (``X``'s index,
+            or 0..n-1 for arrays).
+        """
+        check_is_fitted(self, "models_")
+        Xv = X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
+        out = {label: self.models_[label].predict(Xv) for label in self.arms_}
+        frame = pd.DataFrame(out, columns=self.arms_)
+        index = _frame_index(X)
+        if index is not None:
+            frame.index = index
+        frame.columns.name = "arm"
+        return frame
+
+    def best_arm(self, X: Any, *, min_uplift: float = 0.0) -> pd.Series:
+        """The arm with the largest predicted uplift per customer.
+
+        Customers whose best uplift is not above ``min_uplift`` get the
+        control label (do not contact).  Ties go to the first arm in
+        ``arms_``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Customer features.
+        min_uplift : float, default 0.0
+            Minimum uplift worth a contact.
+
+        Returns
+        -------
+        pandas.Series
+            Arm label per customer, named ``best_arm``.
+        """
+        u = self.predict(X)
+        return _best(u, self.control, min_uplift)
+
+
+def _best(u: pd.DataFrame, control: Any, min_uplift: float) -> pd.Series:
+    values = u.to_numpy(dtype=float)
+    pick = np.argmax(values, axis=1)
+    top = values[np.arange(len(values)), pick]
+    labels = np.asarray(list(u.columns), dtype=object)[pick]
+    labels = np.where(top > min_uplift, labels, np.asarray([control], dtype=object))
+    return pd.Series(labels, index=u.index, name="best_arm", dtype=object)
+
+
+def _uplift_frame(uplift: Any, arms: list[Any], n: int) -> pd.DataFrame:
+    if not isinstance(uplift, pd.DataFrame):
+        raise TypeError(
+            "uplift must be a DataFrame with one column per treated arm (as returned by "
+            f"MultiArmUplift.predict), got {type(uplift).__name__}."
+        )
+    missing = [a for a in arms if a not in uplift.columns]
+    if missing:
+        raise SchemaError(
+            f"uplift has no column for arm(s) {show_values(missing)} (columns "
+            f"{show_values(list(uplift.columns))}). Fix: predict with a model fitted on these arms."
+        )
+    if len(uplift) != n:
+        raise SchemaError(f"uplift has {len(uplift)} rows but there are {n} customers.")
+    bad = ~np.isfinite(uplift[arms].to_numpy(dtype=float))
+    if bad.any():
+        raise SchemaError(
+            f"uplift has {int(bad.sum())} missing or infinite value(s); predict every customer."
+        )
+    return uplift
+
+
+def qini_by_arm(y_true: Any, uplift: pd.DataFrame, arm: Any, *, control: Any = 0) -> pd.DataFrame:
+    """Response, observed uplift and Qini / uplift-curve areas of every arm against the control.
+
+    Each arm is evaluated on its own customers plus the control group with
+    that arm's column of ``uplift``; the areas are those of
+    :func:`~crmine.campaign.qini_auc_score` and
+    :func:`~crmine.campaign.uplift_auc_score` on that subset.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed 0/1 outcome.
+    uplift : pandas.DataFrame of shape (n, n_arms)
+        Predicted uplift per arm (columns = arm labels), in the order of ``y_true``.
+    arm : array-like of shape (n,)
+        Arm label of each customer.
+    control : object, default 0
+        Label of the control arm.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by arm: ``customers``, ``control_customers``,
+        ``response_rate``, ``control_response_rate``, ``uplift`` (observed
+        difference of the two rates), ``qini_auc`` and ``uplift_auc``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> y = [1, 0, 1, 0, 0, 1]
+    >>> arm = ["a", "a", "b", "b", "c", "c"]
+    >>> u = pd.DataFrame({"a": [.4, .1, 0, 0, .2, .3], "b": [0, 0, .3, .1, .2, .1]})
+    >>> qini_by_arm(y, u, arm, control="c")[["customers", "uplift", "qini_auc"]].round(3)
+         customers  uplift  qini_auc
+    arm
+    a            2     0.0     0.500
+    b            2     0.0     0.833
+    """
+    y = check_binary(y_true, name="y_true")
+    a = _arms(arm, control, y.size)
+    arms = _treated_arms(a, control)
+    u = _uplift_frame(uplift, arms, y.size)
+    is_c = a == control
+    rows = []
+    for label in arms:
+        sel = is_c | (a == label)
+        t = (a[sel] == label).astype(int)
+        score = u[label].to_numpy(dtype=float)[sel]
+        rt, rc = float(y[sel][t == 1].mean()), float(y[sel][t == 0].mean())
+        rows.append(
+            {
+                "arm": label,
+                "customers": int(t.sum()),
+                "control_customers": int((t == 0).sum()),
+                "response_rate": rt,
+                "control_response_rate": rc,
+                "uplift": rt - rc,
+                "qini_auc": float(qini_auc_score(y[sel], score, t)),
+                "uplift_auc": float(uplift_auc_score(y[sel], score, t)),
+            }
+        )
+    return pd.DataFrame(rows).set_index("arm")
+
+
+def arm_policy_value(
+    y_true: Any, recommended: Any, arm: Any, *, control: Any = 0
+) -> pd.DataFrame:
+    r"""Estimated response rate of a targeting policy, from randomised data.
+
+    In a randomised campaign the customers whose assigned arm equals the
+    recommended one are a random sample of the policy's customers within
+    each recommended arm, so the policy's response rate is estimated by
+
+    .. math::
+
+        \hat V(\pi) = \sum_a \frac{|\pi = a|}{n} \,
+        \overline{y}_{\{i:\, \pi_i = a,\ A_i = a\}}
+
+    (the stratified estimator; NaN when some recommended arm has no matching
+    customer).  Returned beside the baselines "everybody gets arm ``a``"
+    (the observed rate of each arm).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed 0/1 outcome.
+    recommended : array-like of shape (n,)
+        Recommended arm per customer (``control`` = do not contact), e.g.
+        :meth:`MultiArmUplift.best_arm` on held-out customers.
+    arm : array-like of shape (n,)
+        Randomly assigned arm of each customer.
+    control : object, default 0
+        Label of the control arm.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by policy (``"policy"``, then ``"all <arm>"`` for every arm):
+        ``response_rate``, ``uplift_vs_control`` and ``share_contacted``.
+
+    Examples
+    --------
+    >>> y = [1, 0, 1, 1, 0, 0, 1, 0]
+    >>> arm = ["a", "a", "b", "b", "c", "c", "a", "b"]
+    >>> rec = ["a", "b", "b", "a", "c", "a", "a", "c"]
+    >>> arm_policy_value(y, rec, arm, control="c")["response_rate"].round(3).tolist()
+    [0.75, 0.0, 0.667, 0.667]
+    """
+    y = check_binary(y_true, name="y_true")
+    a = _arms(arm, control, y.size)
+    r = np.asarray(recommended, dtype=object).ravel()
+    if r.size != y.size:
+        raise SchemaError(f"recommended has {r.size} entries but there are {y.size} customers.")
+    known = set(pd.unique(a).tolist())
+    unknown = [v for v in pd.unique(r).tolist() if v not in known]
+    if unknown:
+        raise SchemaError(
+            f"recommended has arm(s) {show_values(unknown)} that are not in arm "
+            f"{show_values(sorted(known, key=str))}. Fix: recommend only tested arms."
+        )
+    value = 0.0
+    for label in pd.unique(r).tolist():
+        rec = r == label
+        match = rec & (a == label)
+        value += rec.mean() * (y[match].mean() if match.any() else np.nan)
+    labels = [control, *_treated_arms(a, control)]
+    rates = {lab: float(y[a == lab].mean()) for lab in labels}
+    base = rates[control]
+    rows = [("policy", value, value - base, float((r != control).mean()))]
+    rows += [(f"all {lab}", rates[lab], rates[lab] - base, float(lab != control)) for lab in labels]
+    out = pd.DataFrame(rows, columns=["policy", "response_rate", "uplift_vs_control",
+                                      "share_contacted"])
+    return out.set_index("policy")
+
+
+@dataclass(frozen=True, repr=False)
+class ArmAllocation(Result):
+    """Assignment of at most one arm per customer (result of :func:`allocate_arms`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Indexed by customer id: ``arm`` (the ``control`` label = not
+        contacted), ``expected_uplift``, ``cost`` and ``expected_profit``.
+    contacted : int
+        Customers given an arm.
+    cost, expected_responders, expected_profit : float
+        Totals of the assignment (expected incremental responders).
+    budget : float or None
+        The budget (None = unlimited).
+    """
+
+    contacted: int = 0
+    cost: float = 0.0
+    expected_responders: float = 0.0
+    expected_profit: float = 0.0
+    budget: float | None = None
+
+    def per_arm(self) -> pd.DataFrame:
+        """Customers, cost, expected responders and profit per arm."""
+        g = self.table.groupby("arm", sort=True)
+        return pd.DataFrame(
+            {
+                "customers": g.size(),
+                "cost": g["cost"].sum(),
+                "expected_responders": g["expected_uplift"].sum(),
+                "expected_profit": g["expected_profit"].sum(),
+            }
+        )
+
+
+def _arm_costs(cost_per_contact: Any, arms: list[Any]) -> np.ndarray:
+    if isinstance(cost_per_contact, dict):
+        missing = [a for a in arms if a not in cost_per_contact]
+        if missing:
+            raise SchemaError(
+                f"cost_per_contact has no cost for arm(s) {show_values(missing)}. Fix: "
+                "pass a cost for every arm or one number for all."
+            )
+        return np.array(
+            [check_money(cost_per_contact[a], name=f"cost_per_contact[{a!r}]") for a in arms]
+        )
+    return np.full(len(arms), check_money(cost_per_contact, name="cost_per_contact"))
+
+
+def _fill(
+    pick: np.ndarray, on: np.ndarray, profit: np.ndarray, c: np.ndarray, budget: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy use of the budget left by the Lagrangian step (one customer change at a time)."""
+    pick, on = pick.copy(), on.copy()
+    rows = np.arange(len(pick))
+    for _ in range(len(pick) * profit.shape[1]):
+        cur_p = np.where(on, profit[rows, pick], 0.0)
+        cur_c = np.where(on, c[pick], 0.0)
+        left = budget - cur_c.sum()
+        gain = profit - cur_p[:, None]
+        extra = c[None, :] - cur_c[:, None]
+        gain[(extra > left + 1e-9) | (gain <= 1e-12)] = -np.inf
+        i, a = np.unravel_index(np.argmax(gain), gain.shape)
+        if not np.isfinite(gain[i, a]):
+            break
+        pick[i], on[i] = a, True
+    return pick, on
+
+
+def allocate_arms(
+    uplift: pd.DataFrame,
+    cost_per_contact: float | dict[Any, float],
+    value_per_response: float,
+    budget: float | None = None,
+    *,
+    control: Any = 0,
+) -> ArmAllocation:
+    r"""Give each customer at most one arm to maximise the expected profit within a budget.
+
+    The expected profit of giving arm ``a`` to customer ``i`` is
+    :math:`v\,u_{ia} - c_a` (``v = value_per_response``, ``c_a`` the arm's
+    ``cost_per_contact``, :math:`u_{ia}` the predicted uplift).  Without a
+    budget every customer gets the arm of the largest positive profit (the
+    exact optimum).  With a budget the Lagrangian relaxation is solved by
+    bisection: each customer takes the arm maximising
+    :math:`v\,u_{ia} - (1 + \lambda) c_a` (nobody when negative), with the
+    smallest :math:`\lambda \ge 0` whose total cost fits; that assignment is
+    optimal among all assignments that cost at most what it costs.  The rest
+    of the budget is then filled greedily: while some change of one
+    customer's arm (or a first contact) raises the profit and fits in the
+    remaining budget, the one with the largest profit gain is made.  The
+    problem is a multiple-choice knapsack (NP-hard in general); the
+    relaxation's gap is at most the profit of the customers at the
+    breakpoint, negligible for large lists.
+
+    Parameters
+    ----------
+    uplift : pandas.DataFrame
+        Predicted uplift, one column per arm (e.g. :meth:`MultiArmUplift.predict`),
+        indexed by customer id.
+    cost_per_contact : float or dict
+        Cost of one contact, the same for all arms or per arm.
+    value_per_response : float
+        Margin of one incremental response.
+    budget : float, optional
+        Maximum total contact cost; ``None`` means no limit.
+    control : object, default 0
+        Label written for customers who get no arm.
+
+    Returns
+    -------
+    ArmAllocation
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> u = pd.DataFrame({"mail": [0.10, 0.02, 0.05], "sms": [0.04, 0.08, 0.01]},
+    ...                  index=pd.Index([1, 2, 3], name="customer_id"))
+    >>> res = allocate_arms(u, {"mail": 1.0, "sms": 0.5}, 20.0, control="none")
+    >>> res.table["arm"].tolist()
+    ['mail', 'sms', 'none']
+    >>> res = allocate_arms(u, {"mail": 1.0, "sms": 0.5}, 20.0, budget=1.0, control="none")
+    >>> res.table["arm"].tolist(), round(res.expected_profit, 2)
+    (['sms', 'sms', 'none'], 1.4)
+    """
+    if not isinstance(uplift, pd.DataFrame) or uplift.shape[1] == 0 or len(uplift) == 0:
+        raise SchemaError(
+            "uplift must be a non-empty DataFrame with one column per arm (customers as rows)."
+        )
+    arms = list(uplift.columns)
+    u = uplift.to_numpy(dtype=float)
+    if not np.isfinite(u).all():
+        raise SchemaError(
+            f"uplift has {int((~np.isfinite(u)).sum())} missing or infinite value(s); "
+            "predict every customer."
+        )
+    c = _arm_costs(cost_per_contact, arms)
+    v = check_money(value_per_response, name="value_per_response")
+    if budget is not None:
+        if isinstance(budget, bool) or not isinstance(budget, Real):
+            raise SchemaError(f"budget must be a number >= 0 or None, got {budget!r}.")
+        budget = check_money(budget, name="budget")
+
+    def choose(lam: float) -> tuple[np.ndarray, np.ndarray]:
+        score = v * u - (1.0 + lam) * c
+        pick = np.argmax(score, axis=1)
+        best = score[np.arange(len(u)), pick]
+        return pick, best > 0
+
+    pick, on = choose(0.0)
+    if budget is not None and c[pick[on]].sum() > budget + 1e-9:
+        lo, hi = 0.0, 1.0
+        while c[choose(hi)[0][choose(hi)[1]]].sum() > budget + 1e-9 and hi < 1e12:
+            hi *= 2.0
+        for _ in range(100):
+            mid = 0.5 * (lo + hi)
+            p, o = choose(mid)
+            if c[p[o]].sum() > budget + 1e-9:
+                lo = mid
+            else:
+                hi = mid
+        pick, on = choose(hi)
+        pick, on = _fill(pick, on, v * u - c, c, budget)
+    labels = np.asarray(arms, dtype=object)[pick]
+    chosen_u = np.where(on, u[np.arange(len(u)), pick], 0.0)
+    cost = np.where(on, c[pick], 0.0)
+    table = pd.DataFrame(
+        {
+            "arm": np.where(on, labels, np.asarray([control], dtype=object)),
+            "expected_uplift": chosen_u,
+            "cost": cost,
+            "expected_profit": v * chosen_u - cost,
+        },
+        index=uplift.index,
+    )
+    return ArmAllocation(
+        table=table,
+        contacted=int(on.sum()),
+        cost=float(cost.sum()),
+        expected_responders=float(chosen_u.sum()),
+        expected_profit=float((v * chosen_u - cost).sum()),
+        budget=budget,
+    )
+
+
+def multiarm_uplift(
+    data: Any,
+    features: list[str],
+    *,
+    arm_col: str = "arm",
+    response_col: str = "response",
+    control: Any = 0,
+    estimator: Any = None,
+) -> pd.DataFrame:
+    """Fit :class:`MultiArmUplift` on a customer table and score it (one-liner).
+
+    The scores are in-sample; evaluate on held-out customers with
+    :class:`MultiArmUplift` and :func:`qini_by_arm`.
+
+    Parameters
+    ----------
+    data : DataFrame (pandas, polars or pyarrow)
+        One row per customer, indexed by customer id.
+    features : list of str
+        Numeric feature columns.
+    arm_col, response_col : str
+        Arm label and 0/1 response columns.
+    control : object, default 0
+        Label of the control arm.
+    estimator : estimator, optional
+        Outcome model (default logistic regression).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer id: ``uplift_<arm>`` per treated arm and ``best_arm``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"x": rng.normal(size=600),
+    ...                    "arm": rng.choice(["a", "b", "none"], 600)})
+    >>> df["response"] = (rng.random(600) < 0.1 + 0.4 * (df["arm"] == "a")).astype(int)
+    >>> out = multiarm_uplift(df, ["x"], control="none")
+    >>> list(out.columns), out["best_arm"].value_counts().index[0]
+    (['uplift_a', 'uplift_b', 'best_arm'], 'a')
+    """
+    from crmine.utils._validation import read_customer_table, to_pandas
+
+    df = to_pandas(data, name="data", allow_arrays=False)
+    if not isinstance(features, (list, tuple)) or not features:
+        raise TypeError("features must be a non-empty list of column names.")
+    for col, role in ((arm_col, "arm_col"), (response_col, "response_col")):
+        if col not in df.columns:
+            raise SchemaError(
+                f"{role} column {col!r} not found in the customer table (columns "
+                f"{show_values(list(df.columns), 12)}). Fix: pass {role}=<column name>."
+            )
+    table, X = read_customer_table(df, {f: f for f in features}, what="multiarm_uplift")
+    y = check_binary(df[response_col], name=response_col)
+    model = MultiArmUplift(estimator, control=control).fit(X, y, df[arm_col])
+    u = model.predict(X)
+    u.index = table.index
+    out = u.add_prefix("uplift_")
+    out.columns.name = None
+    out["best_arm"] = _best(u, control, 0.0)
+    return out
