@@ -82,9 +82,16 @@ def plot_rules_scatter(
                 xytext=(4, 4),
                 textcoords="offset points",
             )
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+    for axis, name in ((ax.xaxis, x), (ax.yaxis, y)):
+        # few ticks, shares as percentages: readable at any figure width
+        axis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
+        if name in ("support", "confidence", "antecedent_support", "consequent_support"):
+            axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.set_title(f"{len(rules)} rules: {y} vs {x}, coloured by {color}")
+    ax.set_title(f"{len(rules):,} rules: {y} vs {x}, coloured by {color}")
     return ax
 
 

@@ -132,11 +132,16 @@ def plot_customer_pyramid(
     *,
     ax: Any = None,
     colors: list[str] | None = None,
+    to_scale: bool = True,
 ) -> Any:
     """Draw the customer pyramid: one band per tier, top tier at the apex.
 
-    Each band is labelled with its customer share and value share, the
-    contrast the pyramid is meant to show (1% of customers, a third of value).
+    With ``to_scale=True`` (the default) the area of each band is its share
+    of customers (a band that holds 1% of the customers covers 1% of the
+    triangle), so small top tiers look small; each band is labelled with its
+    customer share and value share, the contrast the pyramid is meant to show
+    (1% of customers, a third of value).  ``to_scale=False`` draws bands of
+    equal height and says "not to scale" in the title.
 
     Parameters
     ----------
@@ -147,6 +152,8 @@ def plot_customer_pyramid(
         Axes to draw on; a new figure is made when ``None``.
     colors : list of str or None
         One colour per tier, top first.
+    to_scale : bool, default=True
+        Band areas proportional to the customer shares.
 
     Returns
     -------
@@ -155,8 +162,14 @@ def plot_customer_pyramid(
 
     Examples
     --------
+    >>> import pandas as pd
     >>> from crmine.plotting import plot_customer_pyramid
-    >>> ax = plot_customer_pyramid(ValueTierClassifier().fit(customers))  # doctest: +SKIP
+    >>> summary = pd.DataFrame({"customer_share": [0.01, 0.04, 0.15, 0.8],
+    ...                         "value_share": [0.3, 0.2, 0.3, 0.2]},
+    ...                        index=["VIP", "major", "ordinary", "small"])
+    >>> ax = plot_customer_pyramid(summary)
+    >>> len(ax.patches)
+    4
     """
     from matplotlib.patches import Polygon
 
@@ -168,17 +181,22 @@ def plot_customer_pyramid(
                 f"plot_customer_pyramid: column {col!r} not found; pass "
                 "ValueTierClassifier.summary_."
             )
-    ax = _axes(ax, (6.0, 5.0))
+    ax = _axes(ax, (7.0, 4.0))
     k = len(summary)
     if colors is None:
         import matplotlib
 
         cmap = matplotlib.colormaps["YlOrBr_r"]
         colors = [cmap(0.15 + 0.6 * i / max(k - 1, 1)) for i in range(k)]
-    height = 1.0 / k
+    shares = np.clip(summary["customer_share"].to_numpy(dtype=float), 0, None)
+    if to_scale and shares.sum() > 0:
+        # area of the triangle above depth d (apex at depth 0) is d**2: depth = sqrt(cum. share)
+        depth = np.sqrt(np.concatenate([[0.0], np.cumsum(shares) / shares.sum()]))
+    else:
+        depth = np.linspace(0.0, 1.0, k + 1)
+    label_y: list[float] = []
     for i, (label, row) in enumerate(summary.iterrows()):
-        top = 1.0 - i * height
-        bottom = top - height
+        top, bottom = 1.0 - depth[i], 1.0 - depth[i + 1]
         # half-width of the triangle at height y (apex at y = 1) is (1 - y) / 2
         poly = [
             (0.5 - (1 - top) / 2, top),
@@ -186,22 +204,32 @@ def plot_customer_pyramid(
             (0.5 + (1 - bottom) / 2, bottom),
             (0.5 - (1 - bottom) / 2, bottom),
         ]
-        ax.add_patch(Polygon(poly, closed=True, facecolor=colors[i], edgecolor="white", lw=2))
+        ax.add_patch(Polygon(poly, closed=True, facecolor=colors[i], edgecolor="white", lw=1))
         text = (
             f"{label}\n{row['customer_share']:.1%} of customers, {row['value_share']:.1%} of value"
         )
-        ax.text(
-            1.02 if i == 0 else 0.5,
-            (top + bottom) / 2,
+        # labels right of the triangle, spaced so that thin bands do not overlap
+        y = (top + bottom) / 2
+        if label_y:
+            y = min(y, label_y[-1] - 0.13)
+        label_y.append(y)
+        ax.annotate(
             text,
-            ha="left" if i == 0 else "center",
+            xy=(0.5 + (1 - (top + bottom) / 2) / 2, (top + bottom) / 2),
+            xytext=(1.08, y),
+            ha="left",
             va="center",
             fontsize=8,
+            arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6},
         )
-    ax.set_xlim(0, 1.5)
-    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, 1.75)
+    ax.set_ylim(min(0.0, min(label_y) - 0.07), 1.02)
     ax.set_axis_off()
-    ax.set_title("Customer pyramid")
+    ax.set_title(
+        "Customer pyramid (band area = share of customers)"
+        if to_scale
+        else "Customer pyramid (bands not to scale)"
+    )
     return ax
 
 

@@ -4,9 +4,10 @@
 runs one section per analysis: data quality, customer overview and
 concentration, RFM segments, the value pyramid, k-means segments, association
 rules and cross-sell, churn risk, lifetime value and (with a campaign file)
-campaign response and uplift.  A section whose analysis module is not
-installed, or whose preconditions do not hold (e.g. a history too short for
-churn), is shown as "skipped" with the reason; every other error propagates.
+campaign response and uplift.  A section whose preconditions do not hold
+(e.g. a history too short for churn, a log without money) or that needs an
+optional extra that is not installed (``crmine[survival]``) is shown as
+"skipped" with the reason; every other error propagates.
 :func:`write_report` writes the page; the ``crmine report`` command
 (:mod:`crmine.cli`) wraps both.
 
@@ -27,14 +28,16 @@ from typing import Any
 import pandas as pd
 
 from crmine.exceptions import SchemaError
-from crmine.report._html import Section, Text, render_page
+from crmine.report._html import REPORT_STYLE, Section, Text, render_page
 from crmine.report._io import (
-    InputFileError,
+    has_money,
+    missing_columns,
     normalise_log,
     read_campaign,
-    read_table,
     recognise_layout,
 )
+from crmine.report._prepare import PreparedLog, load_log, prepare_log
+from crmine.report._read import InputFileError, ReadOptions, read_table
 from crmine.report._sections import SECTIONS, ReportContext, SectionSkipped
 
 __all__ = [
@@ -46,20 +49,26 @@ __all__ = [
     "build_report",
     "write_report",
     "read_table",
+    "ReadOptions",
     "recognise_layout",
     "normalise_log",
+    "missing_columns",
+    "has_money",
     "read_campaign",
+    "PreparedLog",
+    "load_log",
+    "prepare_log",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Title of every section, in page order.
-SECTION_TITLES: tuple[str, ...] = tuple(title for _, title, _, _ in SECTIONS)
+SECTION_TITLES: tuple[str, ...] = tuple(title for _, title, _ in SECTIONS)
 #: Key of every section (its HTML anchor), in page order.
-SECTION_KEYS: tuple[str, ...] = tuple(key for key, _, _, _ in SECTIONS)
+SECTION_KEYS: tuple[str, ...] = tuple(key for key, _, _ in SECTIONS)
 
-#: Optional third-party packages whose absence skips a section instead of failing.
-_OPTIONAL_DEPENDENCIES = ("lifelines", "matplotlib")
+#: Optional third-party packages whose absence skips a section, with the extra that installs them.
+_OPTIONAL_EXTRAS = {"lifelines": "survival"}
 
 
 @dataclass
@@ -88,12 +97,6 @@ class Report:
         return {s.title: s.reason for s in self.sections if s.status != "ok"}
 
 
-def _is_missing_module(exc: ImportError) -> bool:
-    """Whether an ImportError means "analysis module or optional package not installed"."""
-    name = getattr(exc, "name", None) or ""
-    return name.startswith("crmine.") or name.split(".")[0] in _OPTIONAL_DEPENDENCIES
-
-
 def _run_section(
     ctx: ReportContext, key: str, title: str, func: Callable[[ReportContext, Section], None]
 ) -> Section:
@@ -107,10 +110,14 @@ def _run_section(
         except SchemaError as exc:  # crmine's documented precondition errors
             sec.status, sec.reason, sec.blocks = "skipped", str(exc), []
         except ImportError as exc:
-            if not _is_missing_module(exc):
+            package = (getattr(exc, "name", None) or "").split(".")[0]
+            if package not in _OPTIONAL_EXTRAS:
                 raise
             sec.status, sec.blocks = "skipped", []
-            sec.reason = f"the module {exc.name} is not available in this installation"
+            sec.reason = (
+                f"needs the optional package {package}: pip install "
+                f"'crmine[{_OPTIONAL_EXTRAS[package]}]'"
+            )
     notes: list[str] = []
     for w in caught:
         if issubclass(w.category, UserWarning):
@@ -135,18 +142,21 @@ def build_report(
     sections: Sequence[str] | None = None,
     progress: Callable[[str], None] | None = None,
     stamp: bool = False,
+    read_options: ReadOptions | None = None,
 ) -> Report:
     """Analyse a transaction log and build the HTML report.
 
     Parameters
     ----------
     log : str, Path, DataFrame or None
-        A CSV, Parquet, Excel or CDNOW text file, or a DataFrame.  ``None``
-        uses :func:`crmine.datasets.make_retail` (with its campaign).
+        A file or database URL (see :func:`read_table`), a DataFrame (polars
+        and pyarrow tables are converted), or ``None`` for
+        :func:`crmine.datasets.make_retail` (with its campaign).
     columns : mapping, optional
         Role -> column name (roles: ``customer``, ``order``, ``time``,
         ``item``, ``quantity``, ``price``, ``amount``, ``category``); overrides
-        the recognised layout.
+        the recognised layout.  One column may fill two roles; ``time`` may
+        join columns (``"Date,Time"``).
     campaign : str, Path, DataFrame or None
         Campaign table: one row per customer with arm and response (see
         :func:`read_campaign`).  Without it the campaign section is skipped,
@@ -156,14 +166,14 @@ def build_report(
     n_customers : int, default 2000
         Size of the built-in log (used only when ``log`` is None).
     sections : sequence of str, optional
-        Keys of the sections to include (default: all of :data:`SECTION_KEYS`:
-        ``data-quality``, ``overview``, ``rfm``, ``pyramid``, ``segments``,
-        ``basket``, ``churn``, ``lifetime``, ``campaign``).
+        Keys of the sections to include (default: all of :data:`SECTION_KEYS`).
     progress : callable, optional
         Called with a short message before and after each step.
     stamp : bool, default False
         Write the generation time in the footer (makes the page
         non-reproducible).
+    read_options : ReadOptions, optional
+        Separator, encoding, decimal mark or table of the log file.
 
     Returns
     -------
@@ -177,7 +187,8 @@ def build_report(
     InputFileError
         A file cannot be read.
     crmine.exceptions.SchemaError
-        The log lacks a required column or holds invalid values.
+        The log lacks required columns (all listed at once) or holds invalid
+        values.
 
     Examples
     --------
@@ -190,11 +201,8 @@ def build_report(
     from threadpoolctl import threadpool_limits
 
     from crmine import __version__
-    from crmine.features import TransactionFeatures
-    from crmine.schema import clean_transactions
 
     say = progress or (lambda msg: None)
-    timings: dict[str, float] = {}
     if sections is None:
         chosen = list(SECTIONS)
     else:
@@ -206,71 +214,56 @@ def build_report(
 
     say(f"[1/{n_steps}] reading the log")
     t0 = time.perf_counter()
+    raw, source, builtin = load_log(
+        log, options=read_options, n_customers=n_customers, random_state=random_state
+    )
     campaign_df = None
     campaign_source = ""
-    if log is None:
-        from crmine.datasets import make_retail
-
-        data = make_retail(n_customers, random_state=random_state)
-        raw = data.transactions
-        source = f"built-in make_retail(n_customers={n_customers}, random_state={random_state})"
-        if campaign is None:
-            campaign_df = read_campaign(
-                data.campaign[["customer_id", "treatment", "response", "revenue"]]
-            )
-            campaign_source = "the randomised campaign of the built-in data set"
-    elif isinstance(log, pd.DataFrame):
-        raw, source = log, "DataFrame"
-    else:
-        raw, source = read_table(log), Path(log).name
     if campaign is not None:
         campaign_df = read_campaign(campaign, customer=(columns or {}).get("customer"))
         campaign_source = "DataFrame" if isinstance(campaign, pd.DataFrame) else Path(campaign).name
-    layout, mapping = recognise_layout(raw.columns, columns)
-    if layout == "crmine" and raw.attrs.get("crmine_layout"):
-        layout = raw.attrs["crmine_layout"]
-    normal, item_labels = normalise_log(raw, mapping)
-    timings["read"] = time.perf_counter() - t0
-
-    say(f"[2/{n_steps}] cleaning {len(normal):,} rows")
-    t0 = time.perf_counter()
-    clean, cleaning = clean_transactions(normal)
-    if len(clean) == 0:
-        raise SchemaError(
-            f"no row is left after cleaning ({cleaning.rows_in:,} rows in): "
-            + "; ".join(f"{r}: {int(n):,}" for r, n in cleaning.reasons["rows"].items() if n)
-            + ". Fix: check the customer, quantity and price columns."
+    elif builtin is not None:
+        campaign_df = read_campaign(
+            builtin.campaign[["customer_id", "treatment", "response", "revenue"]]
         )
-    timings["clean"] = time.perf_counter() - t0
+        campaign_source = "the randomised campaign of the built-in data set"
+    read_seconds = time.perf_counter() - t0
 
-    say(f"[3/{n_steps}] building the customer table")
-    t0 = time.perf_counter()
-    features = TransactionFeatures()
-    customers = features.fit_transform(clean)
-    timings["features"] = time.perf_counter() - t0
+    counter = iter(range(2, 4))
+    prep = prepare_log(
+        raw,
+        columns=columns,
+        source=source,
+        progress=lambda msg: say(f"[{next(counter, 3)}/{n_steps}] {msg}"),
+    )
+    timings: dict[str, float] = {"read": read_seconds + prep.timings.pop("map"), **prep.timings}
 
     ctx = ReportContext(
-        log=normal,
+        log=prep.log,
         source=source,
-        layout=layout,
+        layout=prep.layout,
         random_state=random_state,
         campaign=campaign_df,
         campaign_source=campaign_source,
-        item_labels=item_labels,
-        clean=clean,
-        cleaning=cleaning,
-        customers=customers,
-        start=clean["timestamp"].min(),
-        end=features.cutoff_,
+        item_labels=prep.item_labels,
+        clean=prep.clean,
+        cleaning=prep.cleaning,
+        customers=prep.customers,
+        start=prep.start,
+        end=prep.end,
+        has_money=prep.has_money,
     )
     done: list[Section] = []
     # The sections run many small model fits: OpenMP thread start-up then costs more than
     # it saves, and on a busy machine it costs a lot, so OpenMP runs on one thread here
     # (restored on exit).
-    # Figures use matplotlib's default style whatever the caller's rcParams say (the page is
+    # Figures use crmine's report style whatever the caller's rcParams say (the page is
     # then the same in every session); the caller's settings are restored on exit.
-    with threadpool_limits(limits=1, user_api="openmp"), matplotlib.style.context("default"):
-        for i, (key, title, func, _) in enumerate(chosen, start=4):
+    with (
+        threadpool_limits(limits=1, user_api="openmp"),
+        matplotlib.style.context(["default", REPORT_STYLE]),
+    ):
+        for i, (key, title, func) in enumerate(chosen, start=4):
             say(f"[{i}/{n_steps}] {title}")
             sec = _run_section(ctx, key, title, func)
             timings[key] = sec.seconds
@@ -281,12 +274,13 @@ def build_report(
     footer = f"Generated by crmine {__version__} (random_state={random_state})."
     if stamp:
         footer += f" {time.strftime('%Y-%m-%d %H:%M:%S %Z')}."
+    last = prep.clean["timestamp"].max()
     html = render_page(
         done,
         title=f"crmine report: {source}",
         subtitle=(
-            f"{cleaning.rows_in:,} rows, {len(customers):,} customers, "
-            f"{ctx.start.date()} to {clean['timestamp'].max().date()}"
+            f"{prep.cleaning.rows_in:,} rows, {len(prep.customers):,} customers, "
+            f"{prep.start.date()} to {last.date()}"
         ),
         footer=footer,
     )

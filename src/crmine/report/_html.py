@@ -20,7 +20,106 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Section", "Table", "Figure", "Text", "KeyValues", "render_page", "new_figure"]
+__all__ = [
+    "Section",
+    "Table",
+    "Figure",
+    "Text",
+    "KeyValues",
+    "render_page",
+    "new_figure",
+    "figure_block",
+    "human",
+    "REPORT_STYLE",
+]
+
+#: matplotlib settings of every report figure: readable at 100% zoom, no offset notation.
+REPORT_STYLE: dict[str, Any] = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "axes.formatter.useoffset": False,
+    "axes.formatter.limits": (-6, 9),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+#: Readable headers for the column names the analyses produce.
+_HEADERS: dict[str, str] = {
+    "customers": "Customers",
+    "customer_share": "% of customers",
+    "revenue": "Revenue",
+    "revenue_share": "% of revenue",
+    "value": "Value",
+    "value_share": "% of value",
+    "value_mean": "Mean value",
+    "recency_mean": "Mean days since last purchase",
+    "frequency_mean": "Mean orders",
+    "monetary_mean": "Mean spend",
+    "recency_days": "Days since last purchase",
+    "frequency": "Orders",
+    "monetary_total": "Total spend",
+    "threshold": "Spend to enter",
+    "loss_making": "Loss-making",
+    "action": "Action",
+    "rows": "Rows",
+    "share_of_rows": "% of rows",
+    "share": "% of customers",
+    "churn_risk": "Churn risk",
+    "revenue_at_risk": "Revenue at risk",
+    "spend_365d": "Spend, last 365 days",
+    "clv_12m": "Value, next 12 months",
+    "p_alive": "P(alive)",
+    "expected_purchases_12m": "Expected purchase days, next 12 months",
+    "expected_spend_per_purchase": "Expected spend per purchase",
+    "past_spend": "Past spend",
+    "purchase_days": "Purchase days",
+    "positives": "Churners",
+    "rate": "Churn rate",
+    "cum_capture": "Cumulative % of churners",
+    "lift": "Lift",
+    "cum_lift": "Cumulative lift",
+    "responders": "Responders",
+    "response_rate": "Response rate",
+    "response_rate_low": "Rate, 95% low",
+    "response_rate_high": "Rate, 95% high",
+    "lift_abs": "Lift (points)",
+    "lift_abs_low": "Lift, 95% low",
+    "lift_abs_high": "Lift, 95% high",
+    "p_value": "p-value",
+    "significant": "Significant",
+    "incremental_responders": "Incremental responders",
+    "revenue_per_customer": "Revenue per customer",
+    "incremental_revenue": "Incremental revenue",
+    "response_rate_treatment": "Response rate, treated",
+    "response_rate_control": "Response rate, control",
+    "uplift": "Uplift",
+    "n_treatment": "Treated",
+    "n_control": "Control",
+    "estimate": "Estimate",
+    "model": "Model",
+}
+
+
+def human(name: Any) -> str:
+    """A readable header for a column name (``"revenue_share"`` -> ``"% of revenue"``).
+
+    Examples
+    --------
+    >>> from crmine.report._html import human
+    >>> human("revenue_share"), human("median_order_value")
+    ('% of revenue', 'Median order value')
+    """
+    text = str(name)
+    if text in _HEADERS:
+        return _HEADERS[text]
+    if text and text == text.lower() and "_" in text or text.islower():
+        text = text.replace("_", " ")
+        return text[:1].upper() + text[1:]
+    return text
 
 
 def esc(value: Any) -> str:
@@ -59,6 +158,8 @@ class Figure:
 
     png: bytes
     alt: str
+    width: int = 0  # CSS pixels at 100% zoom (0: natural size)
+    height: int = 0
 
 
 @dataclass
@@ -128,21 +229,79 @@ def money(value: Any) -> str:
     return "" if math.isnan(v) else f"{v:,.2f}"
 
 
+def column_format(values: pd.Series) -> Callable[[Any], str]:
+    """One number format for a whole column: same decimals in every cell.
+
+    Whole numbers get thousands separators and no decimals; other numbers get
+    two decimals (three when every value is below 1 in size).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.report._html import column_format
+    >>> f = column_format(pd.Series([4.0, 372.25, 1234.5]))
+    >>> [f(v) for v in (4.0, 372.25, 1234.5)]
+    ['4.00', '372.25', '1,234.50']
+    """
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return fmt_value
+    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    finite = arr[np.isfinite(arr)]
+    if finite.size == 0 or np.all(finite == np.round(finite)):
+        decimals = 0
+    elif np.nanmax(np.abs(finite)) < 1:
+        decimals = 3
+    else:
+        decimals = 2
+
+    def fmt(v: Any) -> str:
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            return fmt_value(v)
+        if math.isnan(x):
+            return ""
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return f"{x:,.{decimals}f}"
+
+    return fmt
+
+
+def _sort_key(v: Any) -> str:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return ""
+    return "" if math.isnan(x) else repr(x)
+
+
 def _table_html(t: Table) -> str:
     df = t.frame
-    parts = ['<div class="tw"><table>']
+    parts = ['<div class="tw"><table class="sortable">']
     if t.caption:
         parts.append(f"<caption>{esc(t.caption)}</caption>")
-    head = ([esc(df.index.name or "")] if t.index else []) + [esc(c) for c in df.columns]
-    parts.append("<thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>")
-    fmts = [t.formats.get(str(c), fmt_value) for c in df.columns]
+    head = ([human(df.index.name or "")] if t.index else []) + [human(c) for c in df.columns]
+    nums = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    kinds = (["txt"] if t.index else []) + ["num" if n else "txt" for n in nums]
+    parts.append(
+        "<thead><tr>"
+        + "".join(
+            f'<th scope="col" data-kind="{k}" title="sort">{esc(h)}</th>'
+            for h, k in zip(head, kinds)
+        )
+        + "</tr></thead><tbody>"
+    )
+    fmts = [t.formats.get(str(c)) or column_format(df[c]) for c in df.columns]
     for idx, row in zip(df.index, df.itertuples(index=False, name=None)):
         label = fmt_value(idx) if isinstance(idx, (float, pd.Timestamp)) else str(idx)
         cells = [f'<th scope="row">{esc(label)}</th>'] if t.index else []
-        for f, v in zip(fmts, row):
+        for f, v, num in zip(fmts, row, nums):
             text = f(v)
-            cls = ' class="num"' if isinstance(v, (int, float, np.number)) else ""
-            cells.append(f"<td{cls}>{esc(text)}</td>")
+            if num or isinstance(v, (int, float, np.number)):
+                cells.append(f'<td class="num" data-v="{esc(_sort_key(v))}">{esc(text)}</td>')
+            else:
+                cells.append(f"<td>{esc(text)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table></div>")
     return "".join(parts)
@@ -161,38 +320,91 @@ def _block_html(block: Any) -> str:
         return _table_html(block)
     if isinstance(block, Figure):
         data = base64.b64encode(block.png).decode("ascii")
-        return f'<figure><img alt="{esc(block.alt)}" src="data:image/png;base64,{data}"></figure>'
+        size = ""
+        if block.width:
+            # drawn at 2x for sharp screens; shown at its design size (or narrower)
+            size = f' width="{block.width}" height="{block.height}"'
+        return (
+            f'<figure><img alt="{esc(block.alt)}"{size} '
+            f'src="data:image/png;base64,{data}"></figure>'
+        )
     raise TypeError(f"unknown report block {type(block).__name__}")
 
 
 _CSS = """
+*{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2933;
-background:#f5f7fa}
+background:#f5f7fa;line-height:1.45}
 header{background:#243b53;color:#fff;padding:1.2em 2em}
-header h1{margin:0 0 .2em 0;font-size:1.6em}
+header h1{margin:0 0 .2em 0;font-size:1.6em;overflow-wrap:anywhere}
 header p{margin:0;opacity:.85}
-nav{padding:.8em 2em;background:#fff;border-bottom:1px solid #d9e2ec}
-nav a{margin-right:1.2em;color:#334e68;text-decoration:none;font-size:.92em}
+.layout{display:flex;align-items:flex-start;max-width:1240px;margin:0 auto}
+nav{position:sticky;top:0;flex:0 0 210px;max-height:100vh;overflow-y:auto;padding:1em .8em}
+nav a{display:block;padding:.3em .6em;color:#334e68;text-decoration:none;font-size:.9em;
+border-left:3px solid transparent}
 nav a.skipped{color:#9fb3c8}
-main{padding:1em 2em;max-width:1100px}
+nav a.active{border-left-color:#2f6690;background:#e3f8ff;font-weight:600}
+main{flex:1 1 auto;min-width:0;padding:1em 1.5em 1em .5em;max-width:1000px}
 section{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:1em 1.4em;
-margin:1em 0}
+margin:1em 0;scroll-margin-top:.5em}
 section h2{margin-top:0;font-size:1.25em}
 .badge{font-size:.7em;padding:.15em .5em;border-radius:3px;margin-left:.6em;
 vertical-align:middle;background:#e3f8ff;color:#035388}
 .badge.skipped{background:#fff3c4;color:#8d2b0b}
 p.note{background:#fffbea;border-left:4px solid #f0b429;padding:.4em .8em}
 p.skip{background:#fff3c4;border-left:4px solid #de911d;padding:.4em .8em}
-.tw{overflow-x:auto}
+.tw{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
 caption{text-align:left;font-weight:600;padding:.3em 0}
-th,td{border-bottom:1px solid #e4e7eb;padding:.25em .6em;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-thead th{background:#f0f4f8}
+th,td{border-bottom:1px solid #e4e7eb;padding:.25em .6em;text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+thead th{background:#f0f4f8;cursor:pointer;user-select:none;white-space:normal}
+thead th[aria-sort=ascending]::after{content:" \\25B2";font-size:.7em}
+thead th[aria-sort=descending]::after{content:" \\25BC";font-size:.7em}
 table.kv th{font-weight:500;color:#486581}
-figure{margin:.6em 0}
-figure img{max-width:100%}
+figure{margin:.8em 0}
+figure img{max-width:100%;height:auto;display:block}
 footer{padding:1em 2em;color:#829ab1;font-size:.85em}
+@media (max-width:800px){.layout{display:block}nav{position:static;max-height:none}
+nav a{display:inline-block}}
+"""
+
+# Sortable tables (click a header) and a table of contents that follows the reader.
+_JS = """
+document.querySelectorAll("table.sortable thead th").forEach(function(th, col){
+  th.addEventListener("click", function(){
+    var table = th.closest("table"), body = table.tBodies[0];
+    var asc = th.getAttribute("aria-sort") !== "ascending";
+    table.querySelectorAll("thead th").forEach(function(h){h.removeAttribute("aria-sort");});
+    th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+    var num = th.dataset.kind === "num";
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function(a, b){
+      var x = a.cells[col], y = b.cells[col], r;
+      if (num) {
+        var u = parseFloat(x.dataset.v), v = parseFloat(y.dataset.v);
+        if (isNaN(u)) return 1; if (isNaN(v)) return -1; r = u - v;
+      } else { r = x.textContent.localeCompare(y.textContent); }
+      return asc ? r : -r;
+    });
+    rows.forEach(function(r){body.appendChild(r);});
+  });
+});
+(function(){
+  var links = {};
+  document.querySelectorAll("nav a").forEach(function(a){links[a.hash.slice(1)] = a;});
+  if (!("IntersectionObserver" in window)) return;
+  var obs = new IntersectionObserver(function(entries){
+    entries.forEach(function(e){
+      if (e.isIntersecting && links[e.target.id]) {
+        Object.keys(links).forEach(function(k){links[k].classList.remove("active");});
+        links[e.target.id].classList.add("active");
+      }
+    });
+  }, {rootMargin: "0px 0px -70% 0px"});
+  document.querySelectorAll("main section[id]").forEach(function(s){obs.observe(s);});
+})();
 """
 
 
@@ -217,16 +429,16 @@ def render_page(
     str
         A complete, self-contained HTML document.
     """
-    nav = "".join(
-        f'<a href="#{esc(s.key)}" class="{"skipped" if s.status != "ok" else ""}">'
-        f"{esc(s.title)}</a>"
-        for s in sections
-    )
     body = []
+    links = []
     findings = [s.highlight for s in sections if s.status == "ok" and s.highlight]
     if findings:
         items = "".join(f"<li>{esc(f)}</li>" for f in findings)
         body.append(f'<section id="key-findings"><h2>Key findings</h2><ul>{items}</ul></section>')
+        links.append('<a href="#key-findings">Key findings</a>')
+    for s in sections:
+        cls = ' class="skipped"' if s.status != "ok" else ""
+        links.append(f'<a href="#{esc(s.key)}"{cls}>{esc(s.title)}</a>')
     for s in sections:
         badge = '<span class="badge skipped">skipped</span>' if s.status != "ok" else ""
         inner = [f'<section id="{esc(s.key)}"><h2>{esc(s.title)}{badge}</h2>']
@@ -241,26 +453,48 @@ def render_page(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>\n"
         f"<header><h1>{esc(title)}</h1><p>{esc(subtitle)}</p></header>\n"
-        f"<nav>{nav}</nav>\n<main>\n" + "\n".join(body) + "\n</main>\n"
-        f"<footer>{esc(footer)}</footer>\n</body></html>\n"
+        '<div class="layout">\n'
+        f'<nav aria-label="Contents">{"".join(links)}</nav>\n<main>\n'
+        + "\n".join(body)
+        + "\n</main>\n</div>\n"
+        f"<footer>{esc(footer)}</footer>\n<script>{_JS}</script>\n</body></html>\n"
     )
 
 
 # ----------------------------------------------------------------------------- figures
 
+#: Width of the page's content column in CSS pixels; figures are designed for it.
+PAGE_WIDTH_PX = 900
+_DPI = 100
 
-def new_figure(width: float = 7.0, height: float = 3.6) -> Any:
-    """A fresh matplotlib ``Figure`` attached to an Agg canvas (no pyplot)."""
+
+def new_figure(width: float = 9.0, height: float = 4.0) -> Any:
+    """A fresh matplotlib ``Figure`` attached to an Agg canvas (no pyplot).
+
+    Sizes are in inches at 100 pixels per inch: ``width=9`` fills the
+    page's content column at 100% zoom.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
 
-    fig = MplFigure(figsize=(width, height), dpi=80, layout="constrained")
+    fig = MplFigure(figsize=(width, height), dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
-def figure_png(fig: Any) -> bytes:
+def figure_png(fig: Any, scale: float = 2.0) -> bytes:
     """Render a figure to PNG bytes without metadata (deterministic output)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=_DPI * scale, metadata={"Software": None})
     return buf.getvalue()
+
+
+def figure_block(fig: Any, alt: str) -> Figure:
+    """A report :class:`Figure` from a matplotlib figure, shown at its design size.
+
+    The figure is rendered at twice its pixel size (sharp on high-density
+    screens) and displayed at ``width x height`` CSS pixels, never wider than
+    the page.
+    """
+    w, h = fig.get_size_inches()
+    return Figure(figure_png(fig), alt, width=int(round(w * _DPI)), height=int(round(h * _DPI)))

@@ -9,21 +9,24 @@ column names so that every analysis can use the default schema.
 
 from __future__ import annotations
 
-import re
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from crmine.exceptions import CrmineError, SchemaError
+from crmine.exceptions import SchemaError
+from crmine.report._read import InputFileError, ReadOptions, read_table
 
 __all__ = [
     "ROLES",
     "InputFileError",
+    "ReadOptions",
     "read_table",
     "recognise_layout",
     "normalise_log",
+    "missing_columns",
+    "has_money",
     "read_campaign",
 ]
 
@@ -73,108 +76,6 @@ LAYOUTS: dict[str, dict[str, str]] = {
 }
 
 _LABEL_COLUMNS = ("Description", "description")
-
-
-class InputFileError(CrmineError, ValueError):
-    """A file cannot be read as a table (unknown format, corrupt or wrong content)."""
-
-
-def _suffixes(path: Path) -> str:
-    name = path.name.lower()
-    for comp in (".gz", ".bz2", ".zip", ".xz", ".zst"):
-        if name.endswith(comp):
-            name = name[: -len(comp)]
-    return Path(name).suffix
-
-
-def _looks_like_cdnow(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            first = fh.readline(4096).decode("ascii", errors="strict").split()
-            if first[:1] == ["customer_id"]:  # copies with a header line
-                first = fh.readline(4096).decode("ascii", errors="strict").split()
-    except (OSError, UnicodeDecodeError):
-        return False
-    return len(first) in (4, 5) and all(re.fullmatch(r"[0-9.]+", tok) for tok in first)
-
-
-def read_table(path: str | Path, *, what: str = "transaction log") -> pd.DataFrame:
-    """Read a CSV, Parquet, Excel or CDNOW text file into a DataFrame.
-
-    Parameters
-    ----------
-    path : str or Path
-        ``.csv`` (also ``.csv.gz`` and other pandas compressions), ``.tsv``,
-        ``.parquet``/``.pq``, ``.xlsx``/``.xls``, or a CDNOW ``.txt`` file
-        (whitespace separated, no header, 4 or 5 numeric columns).
-    what : str, default "transaction log"
-        Name of the file's role, used in error messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The table as read (CDNOW files come back with crmine's column names).
-
-    Raises
-    ------
-    FileNotFoundError
-        The file does not exist.
-    InputFileError
-        Unknown extension, or the file cannot be parsed in its format.
-
-    Examples
-    --------
-    >>> import pandas as pd, tempfile, pathlib
-    >>> from crmine.report import read_table
-    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
-    >>> pd.DataFrame({"customer_id": [1], "order_id": ["A"]}).to_csv(tmp, index=False)
-    >>> read_table(tmp).columns.tolist()
-    ['customer_id', 'order_id']
-    """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{what} file not found: {str(p)!r}. Fix: check the path.")
-    if p.is_dir():
-        raise InputFileError(f"{what} path {str(p)!r} is a directory, not a file.")
-    ext = _suffixes(p)
-    try:
-        if ext in (".csv", ".tsv"):
-            sep = "\t" if ext == ".tsv" else ","
-            df = pd.read_csv(p, sep=sep, encoding_errors="replace", low_memory=False)
-        elif ext in (".parquet", ".pq"):
-            df = pd.read_parquet(p)
-        elif ext in (".xlsx", ".xlsm", ".xls"):
-            df = pd.read_excel(p)
-        elif ext in (".txt", ".dat") and _looks_like_cdnow(p):
-            from crmine.datasets import load_cdnow
-
-            df = load_cdnow(p)
-            df.attrs["crmine_layout"] = "cdnow"
-        else:
-            raise InputFileError(
-                f"cannot read {what} {str(p)!r}: unknown file type {ext or '(none)'!r}. "
-                "Fix: give a .csv, .csv.gz, .parquet or .xlsx file (or CDNOW's .txt)."
-            )
-    except InputFileError:
-        raise
-    except ImportError as exc:
-        raise InputFileError(
-            f"cannot read {what} {str(p)!r}: the reader for {ext!r} files needs an optional "
-            f"package ({exc}). Fix: pip install 'crmine[parquet]' or 'crmine[excel]'."
-        ) from exc
-    except (ValueError, OSError, UnicodeError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
-        # pyarrow's ArrowInvalid and pandas' EmptyDataError are ValueErrors
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputFileError(
-            f"cannot read {what} {str(p)!r} as a {ext.lstrip('.').upper()} file: {msg}. "
-            "Fix: check that the file is not corrupt and that its extension matches its content."
-        ) from exc
-    if df.shape[1] == 0 or len(df) == 0:
-        raise InputFileError(
-            f"{what} {str(p)!r} has no data ({len(df)} rows, {df.shape[1]} columns). "
-            "Fix: check the file."
-        )
-    return df
 
 
 def recognise_layout(
@@ -235,13 +136,80 @@ def recognise_layout(
     return layout, {r: base[r] for r in ROLES if r in base}
 
 
+def _as_labels(s: pd.Series) -> pd.Series:
+    """Ids as text, converted once per distinct value (no Python call per row)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    labels = np.asarray([str(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(labels[codes], index=s.index, name=s.name)
+
+
+def _time_column(raw: pd.DataFrame, spec: str) -> pd.Series:
+    """The time column, or several columns (``"Date,Time"``) joined by a space."""
+    parts = [c.strip() for c in spec.split(",")]
+    if len(parts) == 1:
+        return raw[parts[0]]
+    out = raw[parts[0]].astype("string")
+    for col in parts[1:]:
+        out = out + " " + raw[col].astype("string")
+    return out.rename(spec)
+
+
+def missing_columns(raw_columns: pd.Index | list[str], mapping: Mapping[str, str]) -> list[str]:
+    """Every problem with a role mapping, all at once (empty list: the mapping is usable).
+
+    Parameters
+    ----------
+    raw_columns : sequence of str
+        Column names of the log.
+    mapping : mapping
+        Role -> column (a time role may join columns: ``"Date,Time"``).
+
+    Returns
+    -------
+    list of str
+        One sentence per missing role or absent column, each naming the flag
+        that fixes it.
+
+    Examples
+    --------
+    >>> from crmine.report import missing_columns
+    >>> for problem in missing_columns(["cust", "day"], {"customer": "cust", "time": "Day"}):
+    ...     print(problem)
+    column 'Day' (time role) is not in the log: pass --time with one of ['cust', 'day']
+    """
+    cols = [str(c) for c in raw_columns]
+    present = set(cols)
+    shown = cols[:12]
+    problems = []
+    for role in ("customer", "time"):
+        if role not in mapping:
+            problems.append(
+                f"no {role} column (none of the known layouts matches): pass --{role} COLUMN "
+                f"with one of {shown} (or rename a column to {DEFAULT_COLUMNS[role]!r})"
+            )
+    for role, spec in mapping.items():
+        for col in [c.strip() for c in str(spec).split(",")] if role == "time" else [spec]:
+            if col not in present:
+                problems.append(
+                    f"column {col!r} ({role} role) is not in the log: pass --{role} with one "
+                    f"of {shown}"
+                )
+    return problems
+
+
 def normalise_log(
     raw: pd.DataFrame, mapping: Mapping[str, str]
 ) -> tuple[pd.DataFrame, pd.Series | None]:
-    """Rename the mapped columns to crmine's default names.
+    """Give the mapped columns crmine's default names.
 
-    Required roles missing from ``raw`` raise a :class:`SchemaError` naming
-    the column and the command-line flag that sets it.  Unmapped columns that
+    One column may fill two roles (``customer`` and ``order`` both
+    ``"Transaction"`` for a log of anonymous baskets); a log without an
+    order column gets one order per customer and time; the time role may
+    join several columns (``"Date,Time"``).  Every missing role or absent
+    column is reported at once in one :class:`SchemaError`, naming the
+    command-line flag that fixes it.  A log without money columns (no
+    ``amount``, nor ``quantity`` and ``price``) is returned without them:
+    the caller decides which analyses still apply.  Unmapped columns that
     would collide with a default name are renamed ``<name>_original``.  The
     input is not modified.
 
@@ -264,43 +232,43 @@ def normalise_log(
     --------
     >>> import pandas as pd
     >>> from crmine.report import normalise_log
-    >>> raw = pd.DataFrame({"cust": [1], "inv": ["A"], "day": ["2024-01-01"], "sales": [9.5]})
-    >>> log, _ = normalise_log(raw, {"customer": "cust", "order": "inv", "time": "day",
-    ...                              "amount": "sales"})
+    >>> raw = pd.DataFrame({"Transaction": [1, 1], "Date": ["2024-01-01"] * 2,
+    ...                     "Time": ["09:58", "09:58"], "Item": ["Bread", "Tea"]})
+    >>> log, _ = normalise_log(raw, {"customer": "Transaction", "order": "Transaction",
+    ...                              "time": "Date,Time", "item": "Item"})
     >>> log.columns.tolist()
-    ['customer_id', 'order_id', 'timestamp', 'amount']
+    ['customer_id', 'order_id', 'timestamp', 'item']
+    >>> str(log["timestamp"].iloc[0])
+    '2024-01-01 09:58'
     """
-    required = ("customer", "order", "time")
-    for role in required:
-        if role not in mapping:
-            raise SchemaError(
-                f"the log has no {role} column: none of the known layouts matches its columns "
-                f"{[str(c) for c in raw.columns[:12]]}. Fix: name it with --{role} COLUMN "
-                f"(or rename the column to {DEFAULT_COLUMNS[role]!r})."
-            )
-    for role, col in mapping.items():
-        if col not in raw.columns:
-            raise SchemaError(
-                f"column {col!r} (given for the {role} role) is not in the log; columns "
-                f"present: {[str(c) for c in raw.columns[:12]]}. Fix: pass --{role} with one "
-                "of them."
-            )
-    if "amount" not in mapping and not ("quantity" in mapping and "price" in mapping):
+    problems = missing_columns(raw.columns, mapping)
+    if problems:
         raise SchemaError(
-            "the log has no amount column and not both quantity and price columns; columns "
-            f"present: {[str(c) for c in raw.columns[:12]]}. Fix: pass --amount COLUMN, or "
-            "--quantity COLUMN and --price COLUMN."
+            f"the log cannot be read as a transaction log ({len(problems)} problem"
+            f"{'s' if len(problems) > 1 else ''}): " + "; ".join(problems) + "."
         )
-    rename = {col: DEFAULT_COLUMNS[role] for role, col in mapping.items()}
-    targets = set(rename.values())
-    clash = {c: f"{c}_original" for c in raw.columns if c in targets and c not in rename}
-    log = raw.rename(columns={**clash, **rename})
+    columns: dict[str, pd.Series] = {}
+    for role in ROLES:
+        if role in mapping:
+            col = _time_column(raw, mapping[role]) if role == "time" else raw[mapping[role]]
+            columns[DEFAULT_COLUMNS[role]] = col
+    used = {c.strip() for role, spec in mapping.items() for c in str(spec).split(",")}
+    for col in raw.columns:
+        if col in used:
+            continue
+        name = f"{col}_original" if col in columns else col
+        columns[name] = raw[col]
+    log = pd.DataFrame(columns, index=raw.index)
+    if "order" not in mapping:
+        # one order per customer and timestamp (logs such as CLVTools' apparel data)
+        keys = pd.MultiIndex.from_arrays([log["customer_id"], log["timestamp"]])
+        log.insert(1, "order_id", pd.factorize(keys)[0] + 1)
     item_labels = None
     if "item" in mapping:
         label_col = next((c for c in _LABEL_COLUMNS if c in raw.columns), None)
         if label_col is not None and label_col != mapping["item"]:
             pairs = pd.DataFrame(
-                {"item": raw[mapping["item"]].astype(str), "label": raw[label_col]}
+                {"item": _as_labels(raw[mapping["item"]]), "label": raw[label_col]}
             ).dropna()
             if len(pairs):
                 counts = pairs.groupby(["item", "label"], sort=True).size().reset_index(name="n")
@@ -309,21 +277,22 @@ def normalise_log(
                 item_labels = item_labels.astype(str).str.strip()
     # ids are labels: Excel and CSV readers mix numbers and text in one column
     # (Online Retail's invoice 536365 next to C536379), which would count 1 and "1" apart
-    for col in ("order_id", "item", "customer_id"):
-        if col in log.columns and not (
-            pd.api.types.is_numeric_dtype(log[col])
-            or pd.api.types.is_string_dtype(log[col])
-            and not pd.api.types.is_object_dtype(log[col])
-        ):
-            log[col] = log[col].map(lambda v: v if pd.isna(v) else str(v))
+    for col in ("order_id", "customer_id"):
+        if col in log.columns and pd.api.types.is_object_dtype(log[col]):
+            log[col] = _as_labels(log[col])
     if "item" in log.columns:
-        log["item"] = log["item"].astype(str)
+        log["item"] = _as_labels(log["item"]).fillna("")
     if "customer_id" in log.columns and pd.api.types.is_float_dtype(log["customer_id"]):
         ids = log["customer_id"]
         whole = ids.dropna()
         if len(whole) and bool((whole == whole.round()).all()):
             log["customer_id"] = pd.array(ids.round(), dtype="Int64")
     return log, item_labels
+
+
+def has_money(log: pd.DataFrame) -> bool:
+    """Whether a normalised log has line values (``amount`` or ``quantity`` and ``price``)."""
+    return "amount" in log.columns or {"quantity", "price"} <= set(log.columns)
 
 
 _ARM_NAMES = ("treatment", "treated", "group", "arm", "variant")
