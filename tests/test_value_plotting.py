@@ -46,7 +46,7 @@ def test_rfm_heatmap_counts_customers(customers):
     assert data[0, 4] == expected
     texts = {t.get_text() for t in ax.texts}
     assert "Champions" in texts and "Hibernating" in texts
-    ax2 = plotting.plot_rfm_heatmap(scored, value="monetary_total", show_segments=False)
+    ax2 = plotting.plot_rfm_heatmap(scored, value_col="monetary_total", show_segments=False)
     assert ax2.images[0].get_array().shape == (5, 5)
 
 

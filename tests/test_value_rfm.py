@@ -11,8 +11,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
-from crmine.exceptions import DataWarning, NotFittedError, SchemaError
+from crmine.exceptions import DataWarning, SchemaError
 from crmine.value import DEFAULT_SEGMENT_MAP, RFMScorer, score_rfm, segment_grid, segment_summary
 
 
@@ -132,25 +133,27 @@ def test_fit_transform_equals_fit_then_transform_with_ties():
 
 def test_rf_only_and_array_output():
     X = table([1, 5, 9], [3, 2, 1], [0.0, 0.0, 0.0])
-    out = RFMScorer(monetary=None, bins=3, segment_map=None).fit_transform(X)
+    out = RFMScorer(monetary_col=None, n_bins=3, segment_map=None).fit_transform(X)
     assert "m_score" not in out and "segment" not in out
     assert out["rfm_code"].tolist() == ["33", "22", "11"]
-    arr = RFMScorer(bins=3, segment_map=None).fit_transform(X.to_numpy())
+    arr = RFMScorer(n_bins=3, segment_map=None).fit_transform(X.to_numpy())
     assert arr.shape == (3, 4)
     assert arr[:, 0].tolist() == [3.0, 2.0, 1.0]
     assert arr[:, 3].tolist() == [3.0 + 3 + 1, 2 + 2 + 2, 1 + 1 + 3]
 
 
-def test_columns_by_name_and_position():
+def test_columns_by_name_only():
     X = table([1, 9], [4, 1], [100.0, 5.0]).rename(columns={"frequency": "n_orders"})
-    by_name = RFMScorer(frequency="n_orders", bins=2, segment_map=None).fit_transform(X)
-    by_pos = RFMScorer(frequency=1, bins=2, segment_map=None).fit_transform(X)
-    pd.testing.assert_frame_equal(by_name, by_pos)
+    by_name = RFMScorer(frequency_col="n_orders", n_bins=2, segment_map=None).fit_transform(X)
+    assert by_name["f_score"].tolist() == [2, 1]
+    # a position is not a column name: declared parameter validation refuses it
+    with pytest.raises(ValueError, match="frequency_col"):
+        RFMScorer(frequency_col=1).fit(X)
 
 
 def test_rfm_code_with_many_bins():
     X = table(list(range(12)), list(range(12)), list(range(12)))
-    out = RFMScorer(bins=12, segment_map=None).fit_transform(X)
+    out = RFMScorer(n_bins=12, segment_map=None).fit_transform(X)
     assert out["rfm_code"].iloc[0] == "12-1-1"
 
 
@@ -222,16 +225,16 @@ def test_grid_dataframe_map():
     names = np.array([["top"] * 3, ["mid"] * 3, ["low", "low", None]], dtype=object)
     grid = pd.DataFrame(names, index=[3, 2, 1], columns=[1, 2, 3])
     with pytest.raises(SchemaError, match=r"uncovered cells \(R, F\): \(1, 3\)"):
-        segment_grid(grid, r_bins=3, f_bins=3)
+        segment_grid(grid, n_bins=3)
     grid.loc[1, 3] = "low"
-    assert segment_grid(grid, r_bins=3, f_bins=3).loc[1, 3] == "low"
+    assert segment_grid(grid, n_bins=3).loc[1, 3] == "low"
 
 
 def test_default_map_needs_five_bins():
     X = table([1, 2, 3], [1, 2, 3], [1.0, 2.0, 3.0])
     with pytest.raises(SchemaError, match="5 x 5"):
-        RFMScorer(bins=3).fit(X)
-    assert "segment" not in RFMScorer(bins=3, segment_map=None).fit_transform(X)
+        RFMScorer(n_bins=3).fit(X)
+    assert "segment" not in RFMScorer(n_bins=3, segment_map=None).fit_transform(X)
 
 
 # ----------------------------------------------------------------------------- summary
@@ -269,14 +272,14 @@ def test_scorer_segment_summary_covers_all_segments():
 
 def test_score_rfm_one_liner():
     X = table([1, 50], [4, 1], [400.0, 100.0])
-    out = score_rfm(X, bins=2, segment_map=None)
-    pd.testing.assert_frame_equal(out, RFMScorer(bins=2, segment_map=None).fit_transform(X))
+    out = score_rfm(X, n_bins=2, segment_map=None)
+    pd.testing.assert_frame_equal(out, RFMScorer(n_bins=2, segment_map=None).fit_transform(X))
 
 
 # ----------------------------------------------------------------------------- sklearn API
 def test_clone_pickle_not_fitted():
     X = table(list(range(10)), list(range(10)), list(range(10)))
-    scorer = RFMScorer(bins=5)
+    scorer = RFMScorer(n_bins=5)
     with pytest.raises(NotFittedError):
         scorer.transform(X)
     fitted = clone(scorer).fit(X)
@@ -329,7 +332,7 @@ def test_negative_monetary_is_allowed_and_ranked_lowest():
 def test_bad_params():
     X = table([1, 2], [1, 2], [1.0, 2.0])
     with pytest.raises(ValueError, match="bins"):
-        RFMScorer(bins=1).fit(X)
+        RFMScorer(n_bins=1).fit(X)
     with pytest.raises(SchemaError, match="strictly increasing"):
         RFMScorer(edges={"frequency": [3, 2, 1, 0]}).fit(X)
     with pytest.raises(SchemaError, match="use 'recency'"):
@@ -361,7 +364,7 @@ def test_properties(data, bins):
     X = table(rec, freq, mon)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        scorer = RFMScorer(bins=bins, segment_map=None)
+        scorer = RFMScorer(n_bins=bins, segment_map=None)
         out = scorer.fit_transform(X)
     n = len(X)
     for col in ("r_score", "f_score", "m_score"):
@@ -380,7 +383,7 @@ def test_properties(data, bins):
     rnd.shuffle(perm)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        again = RFMScorer(bins=bins, segment_map=None).fit_transform(X.iloc[perm])
+        again = RFMScorer(n_bins=bins, segment_map=None).fit_transform(X.iloc[perm])
     pd.testing.assert_frame_equal(again.loc[out.index], out)
     # the fitted scorer applied to the same customers reproduces fit_transform
     pd.testing.assert_frame_equal(scorer.transform(X.iloc[perm]).loc[out.index], out)
@@ -413,7 +416,7 @@ def test_scores_equal_pandas_qcut_rank_first_recipe(data, bins):
     X = table(rec, freq, mon, ids=ids)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        out = RFMScorer(bins=bins, segment_map=None).fit_transform(X)
+        out = RFMScorer(n_bins=bins, segment_map=None).fit_transform(X)
     expected = pandas_recipe(X, bins)
     for col in ("r_score", "f_score", "m_score"):
         np.testing.assert_array_equal(out[col].to_numpy(), expected[col].to_numpy(), err_msg=col)
@@ -432,7 +435,7 @@ def test_segment_migration_between_periods():
 
     X1 = table([1, 2, 300, 400], [9, 8, 1, 2], [900.0, 800.0, 10.0, 20.0], ids=list("abcd"))
     X2 = table([350, 2, 3], [9, 8, 1], [900.0, 800.0, 10.0], ids=list("abe"))
-    scorer = RFMScorer(bins=2, segment_map={"active": ((2, 2), (1, 2)), "idle": ((1, 1), (1, 2))})
+    scorer = RFMScorer(n_bins=2, segment_map={"active": ((2, 2), (1, 2)), "idle": ((1, 1), (1, 2))})
     s1 = scorer.fit_transform(X1)["segment"]
     s2 = scorer.transform(X2)["segment"]
     m = tier_migration(s1, s2)

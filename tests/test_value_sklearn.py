@@ -2,16 +2,16 @@
 
 Four instances are checked:
 
-- ``RFMScorer(monetary=None)`` (R and F, read by position 0 and 1) and
+- ``RFMScorer(monetary_col=None)`` (R and F, arrays read in the documented order) and
   ``ValueTierClassifier(labels=(4, 3, 2, 1))`` (numeric tier labels) pass every
   check.
 - The defaults are checked too.  Their known failures are listed below with the
   reason; none of them is an API defect:
 
-  * the default ``RFMScorer`` reads three columns (R, F, M by position 0, 1, 2
-    for arrays), while several checks fit on two-feature data (``make_blobs``);
-    it raises an informative ``ValueError`` ("X has 2 feature(s) but 3 are read
-    by position") instead of fitting;
+  * the default ``RFMScorer`` reads three columns (R, F, M: for arrays the
+    documented order 0, 1, 2), while several checks fit on two-feature data
+    (``make_blobs``); it raises an informative ``ValueError`` ("X has 2
+    column(s) but 3 are needed") instead of fitting;
   * the default ``ValueTierClassifier.predict`` returns *string* tier labels
     ("VIP", ...), and some checks compare predictions with ``assert_allclose``,
     which only works on numbers.
@@ -48,7 +48,7 @@ EXPECTED_FAILURES = {
 
 
 def expected_failed_checks(estimator):
-    if isinstance(estimator, RFMScorer) and estimator.monetary is not None:
+    if isinstance(estimator, RFMScorer) and estimator.monetary_col is not None:
         return EXPECTED_FAILURES["RFMScorer(default)"]
     if isinstance(estimator, ValueTierClassifier) and estimator.labels == "vip":
         return EXPECTED_FAILURES["ValueTierClassifier(default)"]
@@ -57,7 +57,7 @@ def expected_failed_checks(estimator):
 
 @parametrize_with_checks(
     [
-        RFMScorer(monetary=None),
+        RFMScorer(monetary_col=None),
         RFMScorer(),
         ValueTierClassifier(labels=(4, 3, 2, 1)),
         ValueTierClassifier(),

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
-from crmine.exceptions import DataWarning, NotFittedError, SchemaError
+from crmine.exceptions import DataWarning, SchemaError
 from crmine.value import (
     TIER_ACTIONS,
     TierMigration,
@@ -59,7 +60,7 @@ def test_preset_1_19_30_50_and_metal_labels():
     assert clf.summary_["customers"].tolist() == [1, 19, 30, 50]
     # actions follow the tier position
     assert clf.actions_["platinum"] == TIER_ACTIONS["VIP"]
-    assert clf.actions_["lead"] == TIER_ACTIONS["small"]
+    assert clf.actions_["lead"].startswith("Costs unknown")
 
 
 def test_actions_text():
@@ -68,8 +69,10 @@ def test_actions_text():
     assert "business, finances and staff" in a["VIP"]
     assert "loyalty" in a["major"] and "contribute more" in a["major"]
     assert "move up a tier" in a["ordinary"]
-    assert "profitable" in a["small"] and "loss-makers" in a["small"]
+    assert "Costs unknown" in a["small"] and "cost_col" in a["small"]
     assert clf.summary_["action"].tolist() == a.tolist()
+    with_costs = ValueTierClassifier(cost_col="c").fit(spend(range(1, 101)).assign(c=1.0))
+    assert "profitable" in with_costs.actions_["small"]
     custom = ValueTierClassifier(actions=["w", "x", "y", "z"]).fit(spend(range(1, 101)))
     assert custom.actions_.tolist() == ["w", "x", "y", "z"]
 
@@ -108,7 +111,9 @@ def test_explicit_thresholds_lower_bound_inclusive():
     clf = ValueTierClassifier(method="thresholds", thresholds=(10000, 2000, 500)).fit(X)
     assert clf.predict(X).tolist() == ["VIP", "major", "major", "ordinary", "small", "small"]
     assert clf.thresholds_.tolist() == [10000.0, 2000.0, 500.0]
-    assert value_tiers(X, method="thresholds", thresholds=(10000, 2000, 500)).equals(clf.predict(X))
+    one = value_tiers(X, method="thresholds", thresholds=(10000, 2000, 500))
+    pd.testing.assert_series_equal(one["tier"], clf.predict(X))
+    pd.testing.assert_frame_equal(one, clf.tier_table(X))
 
 
 # ----------------------------------------------------------------------------- other periods
@@ -125,7 +130,7 @@ def test_thresholds_learned_in_fit_apply_to_another_period():
         "small",
     ]
     table = clf.tier_table(new)
-    assert table["loss_making"].tolist() == [False] * 6 + [True]
+    assert table["loss_making"].isna().all()  # no cost data: unknown, not "False"
     assert table.loc["a", "action"] == TIER_ACTIONS["VIP"]
 
 
@@ -138,19 +143,40 @@ def test_predicted_tiers_are_ordered_categoricals():
     assert tiers.max() == "VIP"
 
 
-def test_array_input_reads_position():
-    X = np.column_stack([np.zeros(100), np.arange(100, 0, -1)])
-    labels = ValueTierClassifier(value=1).fit_predict(X)
+def test_array_input_reads_documented_column_order():
+    # arrays (scikit-learn's checks) are read by the documented order: value first
+    X = np.column_stack([np.arange(100, 0, -1), np.zeros(100)])
+    labels = ValueTierClassifier().fit_predict(X)
     assert isinstance(labels, np.ndarray)
     assert labels[0] == "VIP" and (labels == "small").sum() == 80
-    assert ValueTierClassifier().fit_predict(X[:, 1:])[0] == "VIP"
 
 
-def test_loss_making_flag_in_summary():
+def test_without_costs_loss_making_is_unknown_and_nobody_is_cut():
+    # issue 14: the tiers advised "let go of the loss-makers" with loss_making always 0
     X = spend([100, 50, 0, -5, 10, 3, 2, 1, 0.5, -1])
     clf = ValueTierClassifier(shares=(0.1, 0.2, 0.3, 0.4)).fit(X)
-    assert clf.summary_["loss_making"].tolist() == [0, 0, 0, 3]
-    assert clf.tier_table(X)["loss_making"].sum() == 3
+    assert clf.summary_["loss_making"].isna().all()
+    assert clf.tier_table(X)["loss_making"].isna().all()
+    small = clf.actions_["small"]
+    assert "Costs unknown" in small and "let go" not in small
+    assert "let go" not in " ".join(clf.summary_["action"])
+
+
+def test_with_costs_loss_makers_are_counted_and_the_cut_is_advised():
+    X = spend([100, 50, 20, 10, 10, 3, 2, 1, 0.5, 0]).assign(
+        cost=[10.0, 10, 10, 12, 1, 1, 5, 1, 1, 2]
+    )
+    clf = ValueTierClassifier(cost_col="cost", shares=(0.1, 0.2, 0.3, 0.4)).fit(X)
+    # loss-makers: value below cost -> customers 3 (10 < 12), 6 (2 < 5), 8 (0.5 < 1), 9 (0 < 2)
+    assert clf.summary_["loss_making"].tolist() == [0, 0, 1, 3]
+    assert clf.summary_["profit"].tolist() == [90.0, 50.0, 9.0, -5.5]
+    table = clf.tier_table(X)
+    assert table["loss_making"].sum() == 4 and table["loss_making"].dtype == "boolean"
+    assert clf.actions_["small"] == TIER_ACTIONS["small"]
+    with pytest.raises(SchemaError, match="cost column 'cost' has 1 negative"):
+        ValueTierClassifier(cost_col="cost").fit(X.assign(cost=[-1.0] + [1.0] * 9))
+    with pytest.raises(SchemaError, match="cost column 'c' not found"):
+        ValueTierClassifier(cost_col="c").fit(X)
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -273,10 +299,10 @@ def test_migration_counts_and_identities():
     after = pd.Series({"a": "VIP", "b": "major", "c": "VIP", "d": "small", "g": "major"})
     m = tier_migration(before, after, order=order)
     assert isinstance(m, TierMigration) and m.ordered
-    assert m.matrix.loc["VIP", "VIP"] == 1 and m.matrix.loc["VIP", "major"] == 1
-    assert m.matrix.loc["major", "VIP"] == 1 and m.matrix.loc["ordinary", "small"] == 1
-    assert m.matrix.loc["small", "lost"] == 2 and m.matrix.loc["new", "major"] == 1
-    assert m.matrix.to_numpy().sum() == 7
+    assert m.table.loc["VIP", "VIP"] == 1 and m.table.loc["VIP", "major"] == 1
+    assert m.table.loc["major", "VIP"] == 1 and m.table.loc["ordinary", "small"] == 1
+    assert m.table.loc["small", "lost"] == 2 and m.table.loc["new", "major"] == 1
+    assert m.table.to_numpy().sum() == 7
     s = m.summary
     assert (s["stayed"], s["upgraded"], s["downgraded"]) == (1, 1, 2)
     assert (s["lost"], s["new"]) == (2, 1)
@@ -322,8 +348,7 @@ def test_any_value_column_by_name():
         {"monetary_total": [1.0, 2.0, 3.0, 4.0], "margin": [40.0, 30.0, 20.0, -10.0]},
         index=list("abcd"),
     )
-    clf = ValueTierClassifier(value="margin", shares=(0.25, 0.25, 0.25, 0.25)).fit(X)
+    clf = ValueTierClassifier(value_col="margin", shares=(0.25, 0.25, 0.25, 0.25)).fit(X)
     assert clf.predict(X).tolist() == ["VIP", "major", "ordinary", "small"]
-    assert clf.summary_.loc["small", "loss_making"] == 1
     with pytest.raises(SchemaError, match="'clv' not found"):
-        ValueTierClassifier(value="clv").fit(X)
+        ValueTierClassifier(value_col="clv").fit(X)

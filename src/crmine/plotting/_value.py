@@ -35,7 +35,7 @@ def _annotate_grid(ax: Any, im: Any, data: np.ndarray, fmt: str) -> None:
 def plot_rfm_heatmap(
     scored: pd.DataFrame,
     *,
-    value: str | None = None,
+    value_col: str | None = None,
     agg: str = "mean",
     ax: Any = None,
     annotate: bool = True,
@@ -49,10 +49,10 @@ def plot_rfm_heatmap(
     scored : DataFrame
         Output of :meth:`crmine.value.RFMScorer.transform` (needs ``r_score``
         and ``f_score``; ``segment`` for the segment outlines).
-    value : str or None, default=None
+    value_col : str or None, default=None
         Column to aggregate per cell; ``None`` counts customers.
     agg : str, default="mean"
-        Aggregation of ``value`` (any pandas groupby aggregation name).
+        Aggregation of ``value_col`` (any pandas groupby aggregation name).
     ax : matplotlib Axes or None
         Axes to draw on; a new figure is made when ``None``.
     annotate : bool, default=True
@@ -72,11 +72,16 @@ def plot_rfm_heatmap(
     >>> from crmine.plotting import plot_rfm_heatmap
     >>> ax = plot_rfm_heatmap(RFMScorer().fit_transform(customers))  # doctest: +SKIP
     """
-    for col in ("r_score", "f_score"):
+    from crmine.exceptions import SchemaError
+    from crmine.utils._validation import to_pandas
+
+    scored = to_pandas(scored, name="scored", allow_arrays=False)
+    for col in ("r_score", "f_score", *([value_col] if value_col is not None else [])):
         if col not in scored.columns:
-            raise ValueError(
-                f"plot_rfm_heatmap: column {col!r} not found; pass the output of "
-                "RFMScorer.transform."
+            raise SchemaError(
+                f"plot_rfm_heatmap: column {col!r} not found (columns: "
+                f"{list(scored.columns)[:12]}); pass the output of RFMScorer.transform"
+                + (" and an existing value_col." if value_col is not None else ".")
             )
     ax = _axes(ax)
     r_max = int(scored["r_score"].max()) if len(scored) else 5
@@ -85,19 +90,19 @@ def plot_rfm_heatmap(
     rows = list(range(bins, 0, -1))
     cols = list(range(1, bins + 1))
     groups = scored.groupby(["r_score", "f_score"])
-    cells = groups.size() if value is None else groups[value].agg(agg)
+    cells = groups.size() if value_col is None else groups[value_col].agg(agg)
     grid = cells.unstack("f_score").reindex(index=rows, columns=cols)
     data = grid.to_numpy(dtype=float)
-    if value is None:
+    if value_col is None:
         data = np.nan_to_num(data, nan=0.0)
     im = ax.imshow(data, cmap=cmap, aspect="auto")
-    ax.figure.colorbar(im, ax=ax, label="customers" if value is None else f"{agg} {value}")
+    ax.figure.colorbar(im, ax=ax, label="customers" if value_col is None else f"{agg} {value_col}")
     ax.set_xticks(range(len(cols)), [str(c) for c in cols])
     ax.set_yticks(range(len(rows)), [str(r) for r in rows])
     ax.set_xlabel("frequency score (F)")
     ax.set_ylabel("recency score (R)")
     if annotate:
-        _annotate_grid(ax, im, data, ".0f" if value is None else ".3g")
+        _annotate_grid(ax, im, data, ".0f" if value_col is None else ".3g")
     if show_segments and "segment" in scored.columns:
         seg = scored.groupby(["r_score", "f_score"], observed=True)["segment"].agg(
             lambda s: s.astype(object).mode().iloc[0]
@@ -123,7 +128,8 @@ def plot_rfm_heatmap(
                 color="white",
                 fontweight="bold",
             )
-    ax.set_title("Customers on the R x F grid" if value is None else f"{agg} {value} by R x F")
+    title = f"{agg} {value_col} by R x F" if value_col is not None else None
+    ax.set_title(title or "Customers on the R x F grid")
     return ax
 
 

@@ -1,188 +1,27 @@
-"""RFM scoring and the R x F segment map."""
+"""RFM scoring: recency, frequency and monetary scores and the R x F segment."""
 
 from __future__ import annotations
 
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 
+from crmine.base import CustomerEstimatorMixin, Integral, Interval, StrOptions, _fit_context
 from crmine.exceptions import DataWarning, SchemaError
-from crmine.value._common import check_fitted, customer_order, select_columns
+from crmine.utils._validation import check_is_fitted, is_dataframe_like
+from crmine.value._common import customer_order, read_customers
+from crmine.value._segments import DEFAULT_SEGMENT_MAP, segment_grid, segment_summary
 
-__all__ = [
-    "DEFAULT_SEGMENT_MAP",
-    "RFMScorer",
-    "score_rfm",
-    "segment_grid",
-    "segment_summary",
-]
+__all__ = ["RFMScorer", "score_rfm"]
 
 logger = logging.getLogger(__name__)
 
 _ROLES = ("recency", "frequency", "monetary")
-
-#: The 10-segment map on the 5 x 5 grid of recency score (R) and frequency
-#: score (F).  Each segment is a rectangle ``((r_low, r_high), (f_low, f_high))``
-#: with inclusive bounds; together they cover all 25 cells exactly once.
-DEFAULT_SEGMENT_MAP: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
-    "Champions": ((5, 5), (4, 5)),
-    "Loyal Customers": ((3, 4), (4, 5)),
-    "Potential Loyalists": ((4, 5), (2, 3)),
-    "New Customers": ((5, 5), (1, 1)),
-    "Promising": ((4, 4), (1, 1)),
-    "Need Attention": ((3, 3), (3, 3)),
-    "About to Sleep": ((3, 3), (1, 2)),
-    "At Risk": ((1, 2), (3, 4)),
-    "Can't Lose Them": ((1, 2), (5, 5)),
-    "Hibernating": ((1, 2), (1, 2)),
-}
-
-
-# --------------------------------------------------------------------------- segment map
-def _as_range(spec: Any, bins: int, segment: str, axis: str) -> tuple[int, int]:
-    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
-        lo = hi = int(spec)
-    else:
-        try:
-            lo, hi = (int(v) for v in spec)
-        except (TypeError, ValueError):
-            raise SchemaError(
-                f"segment map: segment {segment!r} has {axis} range {spec!r}; give an integer "
-                f"score or an inclusive pair (low, high), e.g. (4, 5)."
-            ) from None
-    if not 1 <= lo <= hi <= bins:
-        raise SchemaError(
-            f"segment map: segment {segment!r} has {axis} range ({lo}, {hi}); scores run "
-            f"from 1 to {bins}, so use 1 <= low <= high <= {bins}."
-        )
-    return lo, hi
-
-
-def _rectangles(spec: Any) -> list[Any]:
-    """Return the rectangles of a segment: one tuple, or a list of them."""
-    if isinstance(spec, list):
-        return spec
-    return [spec]
-
-
-def segment_grid(
-    segment_map: Mapping[str, Any] | pd.DataFrame | None = None,
-    *,
-    r_bins: int = 5,
-    f_bins: int = 5,
-) -> pd.DataFrame:
-    """Validate a segment map as a partition of the R x F grid and return the grid.
-
-    Parameters
-    ----------
-    segment_map : dict, DataFrame or None
-        ``None`` means :data:`DEFAULT_SEGMENT_MAP`.  A dict maps each segment
-        name to a rectangle, a tuple ``((r_low, r_high), (f_low, f_high))`` of
-        inclusive score bounds (an integer stands for a single score), or to a
-        *list* of such tuples when the segment is not one rectangle.  A
-        DataFrame is taken as the grid itself: index = R scores, columns = F
-        scores, cells = segment names.
-    r_bins, f_bins : int, default=5
-        Number of recency and frequency scores.
-
-    Returns
-    -------
-    DataFrame
-        Index ``r_score`` from ``r_bins`` down to 1, columns ``f_score`` from 1
-        to ``f_bins``, each cell the name of its segment.
-
-    Raises
-    ------
-    SchemaError
-        If a cell is not covered by any segment, or by more than one; the
-        message lists the uncovered and the overlapping cells.
-
-    Examples
-    --------
-    >>> grid = segment_grid()
-    >>> grid.loc[5, 5], grid.loc[1, 1]
-    ('Champions', 'Hibernating')
-    >>> segment_grid({"all": ((1, 5), (1, 4))})
-    Traceback (most recent call last):
-    ...
-    crmine.exceptions.SchemaError: segment map is not a partition ... (R, F): (1, 5), ...
-    """
-    if segment_map is None:
-        segment_map = DEFAULT_SEGMENT_MAP
-    r_scores = list(range(r_bins, 0, -1))
-    f_scores = list(range(1, f_bins + 1))
-    if isinstance(segment_map, pd.DataFrame):
-        grid = segment_map.copy()
-        expected_r, expected_f = set(range(1, r_bins + 1)), set(f_scores)
-        if set(grid.index) != expected_r or set(grid.columns) != expected_f:
-            raise SchemaError(
-                "segment map grid must have index = R scores 1.."
-                f"{r_bins} and columns = F scores 1..{f_bins}; got index {list(grid.index)} "
-                f"and columns {list(grid.columns)}."
-            )
-        grid = grid.loc[r_scores, f_scores]
-        missing = [(r, f) for r in r_scores for f in f_scores if pd.isna(grid.loc[r, f])]
-        if missing:
-            cells = ", ".join(f"({r}, {f})" for r, f in missing)
-            raise SchemaError(
-                f"segment map is not a partition of the {r_bins} x {f_bins} grid: "
-                f"uncovered cells (R, F): {cells}. Give every cell a segment name."
-            )
-    else:
-        if not isinstance(segment_map, Mapping) or len(segment_map) == 0:
-            raise SchemaError(
-                "segment map must be a non-empty dict {name: ((r_low, r_high), (f_low, f_high))} "
-                f"or a grid DataFrame; got {type(segment_map).__name__}."
-            )
-        owners: dict[tuple[int, int], list[str]] = {(r, f): [] for r in r_scores for f in f_scores}
-        for name, spec in segment_map.items():
-            for rect in _rectangles(spec):
-                try:
-                    r_spec, f_spec = rect
-                except (TypeError, ValueError):
-                    raise SchemaError(
-                        f"segment map: segment {name!r} must be ((r_low, r_high), "
-                        f"(f_low, f_high)) or a list of such rectangles; got {rect!r}."
-                    ) from None
-                r_lo, r_hi = _as_range(r_spec, r_bins, name, "R")
-                f_lo, f_hi = _as_range(f_spec, f_bins, name, "F")
-                for r in range(r_lo, r_hi + 1):
-                    for f in range(f_lo, f_hi + 1):
-                        if name not in owners[(r, f)]:
-                            owners[(r, f)].append(name)
-        uncovered = [cell for cell, o in owners.items() if not o]
-        overlapping = {cell: o for cell, o in owners.items() if len(o) > 1}
-        if uncovered or overlapping:
-            parts = []
-            if uncovered:
-                cells = ", ".join(f"({r}, {f})" for r, f in sorted(uncovered))
-                parts.append(f"uncovered cells (R, F): {cells}")
-            if overlapping:
-                cells = ", ".join(
-                    f"({r}, {f}) in {' and '.join(map(repr, o))}"
-                    for (r, f), o in sorted(overlapping.items())
-                )
-                parts.append(f"overlapping cells: {cells}")
-            raise SchemaError(
-                f"segment map is not a partition of the {r_bins} x {f_bins} R x F grid: "
-                + "; ".join(parts)
-                + ". Every cell must belong to exactly one segment."
-            )
-        grid = pd.DataFrame(
-            [[owners[(r, f)][0] for f in f_scores] for r in r_scores],
-            index=r_scores,
-            columns=f_scores,
-        )
-    grid.index.name = "r_score"
-    grid.columns.name = "f_score"
-    return grid
 
 
 # --------------------------------------------------------------------------- scoring helpers
@@ -245,27 +84,30 @@ def _edge_scores(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def _check_edges(role: str, edges: Any, bins: int) -> np.ndarray:
-    arr = np.asarray(edges, dtype=np.float64).ravel()
+    try:
+        arr = np.asarray(edges, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        arr = np.array([np.nan])
     if arr.size != bins - 1 or not np.all(np.isfinite(arr)) or np.any(np.diff(arr) <= 0):
         raise SchemaError(
-            f"RFMScorer: edges[{role!r}] = {list(np.asarray(edges).ravel())} must be "
-            f"{bins - 1} strictly increasing finite values (the inner bin edges for "
-            f"bins={bins}), e.g. edges={{{role!r}: {list(range(1, bins))}}}."
+            f"RFMScorer: edges[{role!r}] = {edges!r} must be {bins - 1} strictly increasing "
+            f"finite numbers (the inner bin edges for n_bins={bins}), e.g. "
+            f"edges={{{role!r}: {list(range(1, bins))}}}."
         )
     return arr
 
 
 # --------------------------------------------------------------------------- estimator
-class RFMScorer(TransformerMixin, BaseEstimator):
+class RFMScorer(CustomerEstimatorMixin, TransformerMixin, BaseEstimator):
     """Score customers on recency, frequency and monetary value and name their segment.
 
-    Each of R, F and M is cut into ``bins`` scores (1 = worst, ``bins`` =
+    Each of R, F and M is cut into ``n_bins`` scores (1 = worst, ``n_bins`` =
     best; for recency, *recent* is best).  By default the cuts are quantiles
     learned in :meth:`fit`: customers are ranked with ties broken by
     customer id (``rank(method="first")`` after sorting by id), and the ranks
-    are cut into ``bins`` groups of equal size (sizes differ by at most one)
-    exactly as ``pd.qcut(ranks, bins)`` does: the customer with 1-based rank
-    ``r`` among ``n`` scores ``max(1, ceil((r - 1) * bins / (n - 1)))``.
+    are cut into ``n_bins`` groups of equal size (sizes differ by at most one)
+    exactly as ``pd.qcut(ranks, n_bins)`` does: the customer with 1-based
+    rank ``r`` among ``n`` scores ``max(1, ceil((r - 1) * n_bins / (n - 1)))``.
     Heavy ties - e.g. most customers bought once - therefore never fail and
     are split deterministically.  Fixed value edges can be given instead.
 
@@ -274,34 +116,33 @@ class RFMScorer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    recency, frequency, monetary : str or int
+    recency_col, frequency_col, monetary_col : str
         Columns of the customer table holding days since last purchase, number
         of purchases and money spent (defaults ``"recency_days"``,
-        ``"frequency"``, ``"monetary_total"``).  A string selects a DataFrame
-        column by name, an integer by position.  For a NumPy array, integers
-        are positions and string names fall back to positions 0, 1 and 2.
-        ``monetary=None`` scores R and F only (no ``m_score``; ``rfm_code`` has
-        two digits).
-    bins : int, default=5
+        ``"frequency"``, ``"monetary_total"``, the names
+        :class:`~crmine.features.TransactionFeatures` writes).  Columns are
+        read by name only.  ``monetary_col=None`` scores R and F only (no
+        ``m_score``; ``rfm_code`` has two digits).
+    n_bins : int, default=5
         Number of scores per dimension.
     edges : dict or None, default=None
         Fixed inner edges per dimension, e.g. ``{"frequency": [1, 2, 4, 8]}``
-        (``bins - 1`` increasing values; bins are right-closed, so frequency 1
-        is score 1 and frequency 2 is score 2).  Recency edges are in days and
-        are reversed: recency at or below the first edge gets the top score.
-        Dimensions not in the dict use learned quantiles.
+        (``n_bins - 1`` increasing values; bins are right-closed, so frequency
+        1 is score 1 and frequency 2 is score 2).  Recency edges are in days
+        and are reversed: recency at or below the first edge gets the top
+        score.  Dimensions not in the dict use learned quantiles.
     segment_map : "default", dict, DataFrame or None, default="default"
-        ``"default"`` is :data:`DEFAULT_SEGMENT_MAP` (needs ``bins=5``); a dict
-        or grid DataFrame is validated with :func:`segment_grid`; ``None``
-        leaves the ``segment`` column out.
+        ``"default"`` is :data:`DEFAULT_SEGMENT_MAP` (needs ``n_bins=5``); a
+        dict or grid DataFrame is validated with :func:`segment_grid`;
+        ``None`` leaves the ``segment`` column out.
 
     Attributes
     ----------
     edges_ : dict of str to ndarray
-        Inner value edges per dimension (``bins - 1`` values, ascending).  For
-        quantile scoring these are the largest training value of each score
-        1..bins-1 (for recency: the smallest days of each score below the top
-        one); a value can repeat when ties span several scores.
+        Inner value edges per dimension (``n_bins - 1`` values, ascending).
+        For quantile scoring these are the largest training value of each
+        score 1..n_bins-1 (for recency: the smallest days of each score below
+        the top one); a value can repeat when ties span several scores.
     segment_grid_ : DataFrame or None
         The validated R x F segment grid.
     segments_ : list of str
@@ -309,10 +150,16 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of columns of ``X`` seen in fit.
     feature_names_in_ : ndarray of str
-        Column names of ``X`` seen in fit (DataFrames with string columns only).
+        Column names of ``X`` seen in fit (tables with string columns only).
 
     Notes
     -----
+    **Input.** A customer table: a pandas DataFrame indexed by customer id,
+    or a polars/pyarrow table whose ``customer_id`` column becomes the id.
+    Columns are always read by name.  A bare numeric array (what
+    scikit-learn's estimator checks pass) is read by the documented order:
+    column 0 = recency, 1 = frequency, 2 = monetary.
+
     **Scoring another period.** Quantile scores place each new customer among
     the *training* customers: the score is that of the training position the
     value would take.  A value between two training values gets the score of
@@ -324,16 +171,18 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     reproduces the rank scores exactly, so ``fit_transform(X)`` equals
     ``fit(X).transform(X)``.
 
-    **Output.** For a DataFrame, :meth:`transform` returns a copy with the
-    columns ``r_score``, ``f_score``, ``m_score``, ``rfm_code`` (e.g. ``"545"``,
-    scores joined with ``"-"`` when ``bins > 9``), ``rfm_score`` (R + F + M)
-    and ``segment`` appended.  For an array it returns a float array with the
-    numeric columns ``r_score, f_score, m_score, rfm_score`` (without
-    ``m_score`` when ``monetary=None``).
+    **Output.** For a table, :meth:`transform` returns a pandas copy indexed
+    by customer id with the columns ``r_score``, ``f_score``, ``m_score``,
+    ``rfm_code`` (e.g. ``"545"``, scores joined with ``"-"`` when
+    ``n_bins > 9``), ``rfm_score`` (R + F + M) and ``segment`` appended.  For
+    an array it returns a float array with the numeric columns ``r_score,
+    f_score, m_score, rfm_score`` (without ``m_score`` when
+    ``monetary_col=None``).
 
     Recency and frequency must not be negative (a negative recency means a
     purchase after the cutoff).  Monetary may be negative (net spend after
-    returns) and is ranked like any other value.
+    returns) and is ranked like any other value.  A single customer gets
+    score 1 everywhere (there is nobody to compare with).
 
     Examples
     --------
@@ -356,10 +205,10 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "recency": [str, Interval(Integral, 0, None, closed="left")],
-        "frequency": [str, Interval(Integral, 0, None, closed="left")],
-        "monetary": [str, Interval(Integral, 0, None, closed="left"), None],
-        "bins": [Interval(Integral, 2, None, closed="left")],
+        "recency_col": [str],
+        "frequency_col": [str],
+        "monetary_col": [str, None],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
         "edges": [dict, None],
         "segment_map": [StrOptions({"default"}), dict, pd.DataFrame, None],
     }
@@ -367,35 +216,31 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        recency: str | int = "recency_days",
-        frequency: str | int = "frequency",
-        monetary: str | int | None = "monetary_total",
-        bins: int = 5,
+        recency_col: str = "recency_days",
+        frequency_col: str = "frequency",
+        monetary_col: str | None = "monetary_total",
+        n_bins: int = 5,
         edges: dict[str, Sequence[float]] | None = None,
         segment_map: str | Mapping[str, Any] | pd.DataFrame | None = "default",
     ) -> None:
-        self.recency = recency
-        self.frequency = frequency
-        self.monetary = monetary
-        self.bins = bins
+        self.recency_col = recency_col
+        self.frequency_col = frequency_col
+        self.monetary_col = monetary_col
+        self.n_bins = n_bins
         self.edges = edges
         self.segment_map = segment_map
 
     # -- helpers -----------------------------------------------------------------
-    def _columns(self) -> dict[str, str | int]:
-        cols: dict[str, str | int] = {"recency": self.recency, "frequency": self.frequency}
-        if self.monetary is not None:
-            cols["monetary"] = self.monetary
+    def _columns(self) -> dict[str, str]:
+        cols = {"recency": self.recency_col, "frequency": self.frequency_col}
+        if self.monetary_col is not None:
+            cols["monetary"] = self.monetary_col
         return cols
 
-    def _read(self, X: Any, *, reset: bool) -> tuple[np.ndarray, pd.Index | None]:
-        values, ids = select_columns(
-            self,
-            X,
-            self._columns(),
-            reset=reset,
-            default_positions={"recency": 0, "frequency": 1, "monetary": 2},
-        )
+    def _read(
+        self, X: Any, *, reset: bool
+    ) -> tuple[pd.DataFrame | None, np.ndarray, pd.Index | None]:
+        frame, values, ids = read_customers(self, X, self._columns(), reset=reset)
         for k, role in enumerate(("recency", "frequency")):
             negative = values[:, k] < 0
             if negative.any():
@@ -412,7 +257,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                     "be negative; a negative recency means a purchase after the cutoff - "
                     "recompute the customer table with transactions strictly before it."
                 )
-        return values, ids
+        return frame, values, ids
 
     def _score(self, values: np.ndarray, ids: pd.Index | None) -> np.ndarray:
         order = customer_order(ids, values.shape[0])
@@ -421,13 +266,26 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             v = values[:, k]
             if role in self._fixed_edges:
                 s = _edge_scores(v, self._fixed_edges[role])
-                scores[:, k] = self.bins + 1 - s if role == "recency" else s
+                scores[:, k] = self.n_bins + 1 - s if role == "recency" else s
             else:
                 key = -v if role == "recency" else v
                 scores[:, k] = _quantile_scores(
-                    key, order, self._reference[role], self._n_train, self.bins
+                    key, order, self._reference[role], self._n_train, self.n_bins
                 )
         return scores
+
+    def _grid(self) -> pd.DataFrame | None:
+        if isinstance(self.segment_map, str):  # "default"
+            if self.n_bins != 5:
+                raise SchemaError(
+                    f"RFMScorer: the default segment map is defined on the 5 x 5 R x F grid, "
+                    f"but n_bins={self.n_bins}. Pass n_bins=5, a segment_map for a "
+                    f"{self.n_bins} x {self.n_bins} grid, or segment_map=None."
+                )
+            return segment_grid(None)
+        if self.segment_map is None:
+            return None
+        return segment_grid(self.segment_map, n_bins=self.n_bins)
 
     # -- API -----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -436,8 +294,8 @@ class RFMScorer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_customers, n_features)
-            Customer table (index = customer id) or numeric array.
+        X : DataFrame, polars/pyarrow table or array-like of shape (n_customers, n_features)
+            Customer table (index = customer id), read by column name.
         y : None
             Ignored.
 
@@ -452,21 +310,9 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                 raise SchemaError(
                     f"RFMScorer: edges has key {role!r}; use 'recency', 'frequency' or 'monetary'."
                 )
-            fixed[role] = _check_edges(role, e, self.bins)
-        if isinstance(self.segment_map, str):  # "default"
-            if self.bins != 5:
-                raise SchemaError(
-                    f"RFMScorer: the default segment map is defined on the 5 x 5 R x F grid, "
-                    f"but bins={self.bins}. Pass bins=5, a segment_map for a {self.bins} x "
-                    f"{self.bins} grid, or segment_map=None."
-                )
-            grid = segment_grid(None)
-        elif self.segment_map is None:
-            grid = None
-        else:
-            grid = segment_grid(self.segment_map, r_bins=self.bins, f_bins=self.bins)
-
-        values, ids = self._read(X, reset=True)
+            fixed[role] = _check_edges(role, e, self.n_bins)
+        grid = self._grid()
+        _, values, _ = self._read(X, reset=True)
         n = values.shape[0]
         self._fixed_edges = fixed
         self._n_train = n
@@ -488,7 +334,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                     stacklevel=3,
                 )
             sorted_key = np.sort(key)
-            last = [k_ * (n - 1) // self.bins for k_ in range(1, self.bins)]
+            last = [k_ * (n - 1) // self.n_bins for k_ in range(1, self.n_bins)]
             edges = sorted_key[last]
             self.edges_[role] = -edges[::-1] if role == "recency" else edges
             nxt = np.minimum(np.add(last, 1), n - 1)
@@ -516,28 +362,29 @@ class RFMScorer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_customers, n_features)
-            Customer table of this or another period, or numeric array.
+        X : DataFrame, polars/pyarrow table or array-like of shape (n_customers, n_features)
+            Customer table of this or another period.
 
         Returns
         -------
         DataFrame or ndarray
-            For a DataFrame: a copy with ``r_score``, ``f_score``, ``m_score``,
-            ``rfm_code``, ``rfm_score`` and ``segment`` added.  For an array:
-            float array of ``r_score, f_score, m_score, rfm_score``.
+            For a table: a pandas copy indexed by customer id with ``r_score``,
+            ``f_score``, ``m_score``, ``rfm_code``, ``rfm_score`` and
+            ``segment`` added.  For an array: float array of ``r_score,
+            f_score, m_score, rfm_score``.
         """
-        check_fitted(self, "edges_")
-        values, ids = self._read(X, reset=False)
+        check_is_fitted(self, "edges_")
+        frame, values, ids = self._read(X, reset=False)
         scores = self._score(values, ids)
         total = scores.sum(axis=1)
-        if not isinstance(X, pd.DataFrame):
+        if frame is None:
             return np.column_stack([scores, total]).astype(np.float64)
-        out = X.copy()
+        out = frame.copy()
         out["r_score"] = scores[:, 0]
         out["f_score"] = scores[:, 1]
-        if self.monetary is not None:
+        if self.monetary_col is not None:
             out["m_score"] = scores[:, 2]
-        if self.bins <= 9:
+        if self.n_bins <= 9:
             code = scores @ (10 ** np.arange(scores.shape[1] - 1, -1, -1))
             out["rfm_code"] = code.astype(str).astype(object)
         else:
@@ -545,17 +392,17 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             out["rfm_code"] = text[0].str.cat(text[1:], sep="-").to_numpy()
         out["rfm_score"] = total
         if self.segment_grid_ is not None:
-            grid = self.segment_grid_.to_numpy()  # rows: r = bins..1, cols: f = 1..bins
-            labels = grid[self.bins - scores[:, 0], scores[:, 1] - 1]
+            grid = self.segment_grid_.to_numpy()  # rows: r = n_bins..1, cols: f = 1..n_bins
+            labels = grid[self.n_bins - scores[:, 0], scores[:, 1] - 1]
             out["segment"] = pd.Categorical(labels, categories=self.segments_)
         return out
 
-    def segment_summary(self, X: pd.DataFrame) -> pd.DataFrame:
+    def segment_summary(self, X: Any) -> pd.DataFrame:
         """Summarise the segments of a customer table (see :func:`segment_summary`).
 
         Parameters
         ----------
-        X : DataFrame
+        X : DataFrame or polars/pyarrow table
             Customer table to score and summarise.
 
         Returns
@@ -568,21 +415,16 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         >>> import pandas as pd
         >>> X = pd.DataFrame({"recency_days": [1, 50], "frequency": [4, 1],
         ...                   "monetary_total": [400.0, 100.0]})
-        >>> RFMScorer(bins=2, segment_map={"best": ((2, 2), (1, 2)),
-        ...                                "rest": ((1, 1), (1, 2))}
+        >>> RFMScorer(n_bins=2, segment_map={"best": ((2, 2), (1, 2)),
+        ...                                  "rest": ((1, 1), (1, 2))}
         ...           ).fit(X).segment_summary(X)["revenue_share"].tolist()
         [0.8, 0.2]
         """
-        check_fitted(self, "edges_")
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(
-                "segment_summary needs a customer table DataFrame (it reports revenue and "
-                f"order values by column); got {type(X).__name__}."
-            )
-        if self.monetary is None:
+        check_is_fitted(self, "edges_")
+        if self.monetary_col is None:
             raise SchemaError(
-                "RFMScorer was fitted with monetary=None; segment_summary reports revenue, so "
-                "pass monetary=<spend column>."
+                "RFMScorer was fitted with monetary_col=None; segment_summary reports revenue, "
+                "so pass monetary_col=<spend column>."
             )
         if self.segment_grid_ is None:
             raise SchemaError(
@@ -590,11 +432,16 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                 "summarise; pass segment_map='default' or a map."
             )
         scored = self.transform(X)
+        if not isinstance(scored, pd.DataFrame):
+            raise TypeError(
+                "segment_summary needs a customer table (pandas, polars or pyarrow) - it "
+                f"reports revenue and order values by column; got {type(X).__name__}."
+            )
         return segment_summary(
             scored,
-            recency=_col_label(X, self.recency),
-            frequency=_col_label(X, self.frequency),
-            monetary=_col_label(X, self.monetary),
+            recency_col=self.recency_col,
+            frequency_col=self.frequency_col,
+            monetary_col=self.monetary_col,
         )
 
     def __sklearn_tags__(self):
@@ -602,108 +449,36 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         tags.input_tags.positive_only = True
         return tags
 
-    def _more_tags(self) -> dict[str, bool]:  # scikit-learn < 1.6
-        return {"requires_positive_X": True}
 
-
-def _col_label(X: pd.DataFrame, col: str | int) -> Any:
-    if isinstance(col, (int, np.integer)) and not isinstance(col, bool):
-        return X.columns[int(col)]
-    return col
-
-
-# --------------------------------------------------------------------------- summary
-def segment_summary(
-    scored: pd.DataFrame,
-    *,
-    segment: str = "segment",
-    recency: str = "recency_days",
-    frequency: str = "frequency",
-    monetary: str = "monetary_total",
-) -> pd.DataFrame:
-    """Summarise each segment: customers, shares, mean R/F/M, average order value.
-
-    Parameters
-    ----------
-    scored : DataFrame
-        Output of :meth:`RFMScorer.transform` (any table with a segment column
-        and the three R/F/M columns).
-    segment, recency, frequency, monetary : str
-        Column names.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by segment (categorical order kept; empty segments shown with
-        zero customers) with columns ``customers``, ``customer_share``,
-        ``revenue``, ``revenue_share``, ``recency_mean``, ``frequency_mean``,
-        ``monetary_mean`` and ``avg_order_value`` (segment revenue / segment
-        orders), plus ``r_score_mean``, ``f_score_mean``, ``m_score_mean`` when
-        the scores are present.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> scored = pd.DataFrame({"segment": ["A", "A", "B"], "recency_days": [1, 3, 9],
-    ...                        "frequency": [2, 2, 1], "monetary_total": [50.0, 30.0, 20.0]})
-    >>> segment_summary(scored)[["customers", "revenue_share", "avg_order_value"]]
-             customers  revenue_share  avg_order_value
-    segment
-    A                2            0.8             20.0
-    B                1            0.2             20.0
-    """
-    missing = [c for c in (segment, recency, frequency, monetary) if c not in scored.columns]
-    if missing:
-        raise SchemaError(
-            f"segment_summary: columns {missing} not found (columns: {list(scored.columns)}); "
-            "pass the output of RFMScorer.transform or name the columns."
-        )
-    seg = scored[segment]
-    if not isinstance(seg.dtype, pd.CategoricalDtype):
-        seg = seg.astype("category")
-    cats = list(seg.cat.categories)
-    groups = scored.groupby(seg, observed=False, sort=True)
-    n = len(scored)
-    total = float(scored[monetary].sum())
-    out = pd.DataFrame(index=pd.Index(cats, name=segment))
-    out["customers"] = groups.size().reindex(cats, fill_value=0).astype("int64")
-    out["customer_share"] = out["customers"] / n if n else np.nan
-    revenue = groups[monetary].sum().reindex(cats, fill_value=0.0).astype(float)
-    orders = groups[frequency].sum().reindex(cats, fill_value=0).astype(float)
-    out["revenue"] = revenue
-    out["revenue_share"] = revenue / total if total != 0 else np.nan
-    out["recency_mean"] = groups[recency].mean().reindex(cats)
-    out["frequency_mean"] = groups[frequency].mean().reindex(cats)
-    out["monetary_mean"] = groups[monetary].mean().reindex(cats)
-    out["avg_order_value"] = (revenue / orders.where(orders > 0)).astype(float)
-    for col in ("r_score", "f_score", "m_score"):
-        if col in scored.columns:
-            out[f"{col}_mean"] = groups[col].mean().reindex(cats)
-    return out
-
-
-def score_rfm(customers: pd.DataFrame, **params: Any) -> pd.DataFrame:
+def score_rfm(customers: Any, **params: Any) -> pd.DataFrame:
     """One-line RFM scoring: ``RFMScorer(**params).fit_transform(customers)``.
 
     Parameters
     ----------
-    customers : DataFrame
-        Customer table (index = customer id) with recency, frequency and
-        monetary columns.
+    customers : DataFrame or polars/pyarrow table
+        Customer table (index or ``customer_id`` column = customer id) with
+        recency, frequency and monetary columns.
     **params
         Parameters of :class:`RFMScorer`.
 
     Returns
     -------
     DataFrame
-        The table with scores, ``rfm_code`` and ``segment`` added.
+        Indexed by customer id: the table with ``r_score``, ``f_score``,
+        ``m_score``, ``rfm_code``, ``rfm_score`` and ``segment`` added.
 
     Examples
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"recency_days": [3, 30], "frequency": [5, 1],
-    ...                   "monetary_total": [250.0, 10.0]})
-    >>> score_rfm(t, bins=2, segment_map=None)["rfm_code"].tolist()
-    ['222', '111']
+    ...                   "monetary_total": [250.0, 10.0]}, index=["a", "b"])
+    >>> score_rfm(t, n_bins=2, segment_map=None)["rfm_code"].to_dict()
+    {'a': '222', 'b': '111'}
     """
+    if not is_dataframe_like(customers):
+        raise TypeError(
+            "score_rfm reads a customer table by column name and got "
+            f"{type(customers).__name__}; pass a pandas/polars/pyarrow table (or use "
+            "RFMScorer for arrays)."
+        )
     return RFMScorer(**params).fit_transform(customers)

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator
 
+from crmine.base import CustomerEstimatorMixin, StrOptions, _fit_context
 from crmine.exceptions import DataWarning, SchemaError
-from crmine.value._common import check_fitted, customer_order, select_columns
+from crmine.utils._validation import check_is_fitted, is_dataframe_like
+from crmine.value._common import customer_order, read_customers
 
-__all__ = [
-    "TIER_ACTIONS",
-    "TierMigration",
-    "ValueTierClassifier",
-    "tier_migration",
-    "value_tiers",
-]
+__all__ = ["TIER_ACTIONS", "ValueTierClassifier", "value_tiers"]
 
 SHARE_PRESETS: dict[str, tuple[float, ...]] = {
     "1-4-15-80": (0.01, 0.04, 0.15, 0.80),
@@ -45,10 +38,19 @@ TIER_ACTIONS: dict[str, str] = {
     "small": "Keep the profitable ones; let go of the loss-makers.",
 }
 
+#: Action of the bottom tier when no cost data was given: nobody can be called
+#: a loss-maker, so crmine does not advise to cut anyone.
+SMALL_TIER_NO_COSTS = (
+    "Costs unknown: serve them at low cost and do not cut anyone yet; pass cost_col= "
+    "(cost to serve per customer) to find the loss-makers."
+)
 
-def _default_actions(labels: Sequence[Any]) -> list[str]:
+
+def _default_actions(labels: Sequence[Any], costs_known: bool) -> list[str]:
     """Actions by position: first = VIP, second = major, last = small, others = ordinary."""
     texts = list(TIER_ACTIONS.values())
+    if not costs_known:
+        texts[3] = SMALL_TIER_NO_COSTS
     k = len(labels)
     out = []
     for i in range(k):
@@ -63,7 +65,7 @@ def _default_actions(labels: Sequence[Any]) -> list[str]:
     return out
 
 
-class ValueTierClassifier(BaseEstimator):
+class ValueTierClassifier(CustomerEstimatorMixin, BaseEstimator):
     """Grade customers into ordered value tiers: VIP > major > ordinary > small.
 
     The customer pyramid ranks customers by a value column (spend, margin,
@@ -86,9 +88,15 @@ class ValueTierClassifier(BaseEstimator):
 
     Parameters
     ----------
-    value : str or int, default="monetary_total"
-        Value column: a DataFrame column name, or a position (for arrays a
-        string falls back to position 0).
+    value_col : str, default="monetary_total"
+        Column of the customer table the tiers rank by (spend, margin,
+        predicted lifetime value), read by name.
+    cost_col : str or None, default=None
+        Column with each customer's cost to serve, in the same money as
+        ``value_col``.  Only with costs can crmine tell loss-makers (value
+        below cost) apart; without them ``loss_making`` is unknown (NaN / NA)
+        and the bottom tier's action says that costs are unknown instead of
+        advising to cut customers.
     method : {"pyramid", "pareto", "thresholds"}, default="pyramid"
         How the tier thresholds are learned.
     shares : str, sequence of float or None, default=None
@@ -105,7 +113,8 @@ class ValueTierClassifier(BaseEstimator):
         customer pyramid), or any distinct labels.
     actions : sequence of str or None, default=None
         Management focus per tier, top first; ``None`` uses
-        :data:`TIER_ACTIONS` by position.
+        :data:`TIER_ACTIONS` by position (the bottom tier's text depends on
+        whether ``cost_col`` is given).
 
     Attributes
     ----------
@@ -115,7 +124,9 @@ class ValueTierClassifier(BaseEstimator):
     summary_ : DataFrame
         Per tier (top first): ``customers``, ``customer_share``, ``value``,
         ``value_share``, ``value_mean``, ``value_min``, ``value_max``,
-        ``loss_making`` (customers with value <= 0), ``threshold`` and ``action``.
+        ``loss_making`` (customers whose value is below their cost; NaN
+        without ``cost_col``), ``threshold`` and ``action``; with
+        ``cost_col`` also ``cost`` and ``profit`` (value - cost).
     actions_ : Series
         Management focus per tier.
     labels_ : list
@@ -131,10 +142,18 @@ class ValueTierClassifier(BaseEstimator):
     the same get the same treatment), so a tier can hold slightly more than
     its share; ``summary_`` reports the actual shares.  New customers above
     the training maximum are placed in the top tier, those below the
-    training minimum in the bottom tier.  Customers with value ``<= 0`` are
-    flagged as loss-making (:meth:`tier_table`, ``summary_["loss_making"]``).
+    training minimum in the bottom tier.  With ``cost_col``, customers whose
+    value is below their cost are flagged as loss-making (:meth:`tier_table`,
+    ``summary_["loss_making"]``).
 
-    For a DataFrame, :meth:`predict` returns a Series indexed by customer id
+    Input: a customer table (pandas DataFrame indexed by customer id, or a
+    polars/pyarrow table whose ``customer_id`` column becomes the id), read
+    by column name.  A bare numeric array (scikit-learn's checks) is read by
+    the documented order: column 0 = value, column 1 = cost (with
+    ``cost_col``).  Value may be negative (net spend) for ``"pyramid"`` and
+    ``"thresholds"``; ``"pareto"`` needs a positive total.
+
+    For a table, :meth:`predict` returns a Series indexed by customer id
     holding an *ordered* categorical (bottom < ... < top, so comparisons such
     as ``tiers >= "major"`` work); for an array it returns an array of labels.
 
@@ -153,14 +172,17 @@ class ValueTierClassifier(BaseEstimator):
     >>> clf.summary_[["customers", "value_share", "loss_making"]]
               customers  value_share  loss_making
     tier
-    VIP               1     0.684...            0
-    major             2     0.232...            0
-    ordinary          3     0.069...            0
-    small             4     0.016...            1
+    VIP               1     0.684...          NaN
+    major             2     0.232...          NaN
+    ordinary          3     0.069...          NaN
+    small             4     0.016...          NaN
+    >>> clf.actions_["small"]
+    'Costs unknown: serve them at low cost and do not cut anyone yet; ...'
     """
 
     _parameter_constraints: dict = {
-        "value": [str, Interval(Integral, 0, None, closed="left")],
+        "value_col": [str],
+        "cost_col": [str, None],
         "method": [StrOptions({"pyramid", "pareto", "thresholds"})],
         "shares": [StrOptions(set(SHARE_PRESETS)), "array-like", None],
         "thresholds": ["array-like", None],
@@ -171,14 +193,16 @@ class ValueTierClassifier(BaseEstimator):
     def __init__(
         self,
         *,
-        value: str | int = "monetary_total",
+        value_col: str = "monetary_total",
+        cost_col: str | None = None,
         method: str = "pyramid",
         shares: str | Sequence[float] | None = None,
         thresholds: Sequence[float] | None = None,
         labels: str | Sequence[Any] = "vip",
         actions: Sequence[str] | None = None,
     ) -> None:
-        self.value = value
+        self.value_col = value_col
+        self.cost_col = cost_col
         self.method = method
         self.shares = shares
         self.thresholds = thresholds
@@ -186,11 +210,23 @@ class ValueTierClassifier(BaseEstimator):
         self.actions = actions
 
     # -- helpers -----------------------------------------------------------------------
-    def _read(self, X: Any, *, reset: bool) -> tuple[np.ndarray, pd.Index | None]:
-        values, ids = select_columns(
-            self, X, {"value": self.value}, reset=reset, default_positions={"value": 0}
-        )
-        return values[:, 0], ids
+    def _read(
+        self, X: Any, *, reset: bool
+    ) -> tuple[np.ndarray, np.ndarray | None, pd.Index | None]:
+        columns = {"value": self.value_col}
+        if self.cost_col is not None:
+            columns["cost"] = self.cost_col
+        _, values, ids = read_customers(self, X, columns, reset=reset)
+        cost = values[:, 1] if self.cost_col is not None else None
+        if cost is not None and (cost < 0).any():
+            bad = np.flatnonzero(cost < 0)
+            where = ids[bad][:5].tolist() if ids is not None else bad[:5].tolist()
+            raise SchemaError(
+                f"ValueTierClassifier: cost column {self.cost_col!r} has {bad.size} negative "
+                f"value(s) (customers {where}, min {cost.min():g}); a cost to serve is >= 0. "
+                "Fix: pass the cost column, not a profit or a refund."
+            )
+        return values[:, 0], cost, ids
 
     def _resolved_labels(self) -> list[Any]:
         labels = LABEL_PRESETS[self.labels] if isinstance(self.labels, str) else self.labels
@@ -234,8 +270,8 @@ class ValueTierClassifier(BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_customers, n_features)
-            Customer table (index = customer id) or numeric array.
+        X : DataFrame, polars/pyarrow table or array-like of shape (n_customers, n_features)
+            Customer table (index = customer id), read by column name.
         y : None
             Ignored.
 
@@ -254,8 +290,8 @@ class ValueTierClassifier(BaseEstimator):
                     "action text per tier, top first."
                 )
         else:
-            actions = _default_actions(labels)
-        values, ids = self._read(X, reset=True)
+            actions = _default_actions(labels, self.cost_col is not None)
+        values, cost, ids = self._read(X, reset=True)
         n = values.size
         order = customer_order(ids, n)
         # rank by value descending, ties by customer id
@@ -285,7 +321,7 @@ class ValueTierClassifier(BaseEstimator):
                 total = positive.sum()
                 if total <= 0:
                     raise SchemaError(
-                        f"ValueTierClassifier: value column {self.value!r} has no positive "
+                        f"ValueTierClassifier: value column {self.value_col!r} has no positive "
                         "values, so value shares are undefined; use method='pyramid' or "
                         "'thresholds'."
                     )
@@ -301,13 +337,13 @@ class ValueTierClassifier(BaseEstimator):
 
         if n > 1 and np.all(values == values[0]):
             warnings.warn(
-                f"ValueTierClassifier: value column {self.value!r} is constant ({values[0]:g}) "
+                f"ValueTierClassifier: value column {self.value_col!r} is constant ({values[0]:g}) "
                 f"for all {n} customers; they tie and all fall into one tier.",
                 DataWarning,
                 stacklevel=3,
             )
         tier = self._tier_index(values)
-        self.summary_ = self._summarise(values, tier)
+        self.summary_ = self._summarise(values, cost, tier)
         empty = [lab for lab, c in self.summary_["customers"].items() if c == 0]
         if empty and self.method != "thresholds":
             warnings.warn(
@@ -319,13 +355,16 @@ class ValueTierClassifier(BaseEstimator):
             )
         return self
 
-    def _summarise(self, values: np.ndarray, tier: np.ndarray) -> pd.DataFrame:
+    def _summarise(
+        self, values: np.ndarray, cost: np.ndarray | None, tier: np.ndarray
+    ) -> pd.DataFrame:
         labels = self.labels_
         k = len(labels)
         total = values.sum()
         rows = []
         for i in range(k):
             v = values[tier == i]
+            c = cost[tier == i] if cost is not None else None
             rows.append(
                 {
                     "customers": int(v.size),
@@ -335,29 +374,37 @@ class ValueTierClassifier(BaseEstimator):
                     "value_mean": float(v.mean()) if v.size else np.nan,
                     "value_min": float(v.min()) if v.size else np.nan,
                     "value_max": float(v.max()) if v.size else np.nan,
-                    "loss_making": int((v <= 0).sum()),
+                    "loss_making": float((v < c).sum()) if c is not None else np.nan,
                     "threshold": float(self.thresholds_.iloc[i]) if i < k - 1 else np.nan,
                     "action": self.actions_.iloc[i],
+                    **(
+                        {"cost": float(c.sum()), "profit": float((v - c).sum())}
+                        if c is not None
+                        else {}
+                    ),
                 }
             )
-        return pd.DataFrame(rows, index=pd.Index(labels, name="tier"))
+        out = pd.DataFrame(rows, index=pd.Index(labels, name="tier"))
+        if cost is not None:
+            out["loss_making"] = out["loss_making"].astype("int64")
+        return out
 
     def predict(self, X: Any) -> pd.Series | np.ndarray:
         """Place customers in tiers with the learned thresholds.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_customers, n_features)
-            Customer table of this or another period, or numeric array.
+        X : DataFrame, polars/pyarrow table or array-like of shape (n_customers, n_features)
+            Customer table of this or another period.
 
         Returns
         -------
         Series or ndarray
-            For a DataFrame: Series ``tier`` indexed by customer id, ordered
+            For a table: Series ``tier`` indexed by customer id, ordered
             categorical (bottom tier lowest).  For an array: array of labels.
         """
-        check_fitted(self, "thresholds_")
-        values, ids = self._read(X, reset=False)
+        check_is_fitted(self, "thresholds_")
+        values, _, ids = self._read(X, reset=False)
         tier = self._tier_index(values)
         labels = self.labels_
         if ids is None:
@@ -384,271 +431,99 @@ class ValueTierClassifier(BaseEstimator):
         """
         return self.fit(X).predict(X)
 
-    def tier_table(self, X: pd.DataFrame) -> pd.DataFrame:
+    def tier_table(self, X: Any) -> pd.DataFrame:
         """Per-customer table: value, tier, loss-making flag and action.
 
         Parameters
         ----------
-        X : DataFrame
+        X : DataFrame or polars/pyarrow table
             Customer table.
 
         Returns
         -------
         DataFrame
             Indexed by customer id with columns ``value``, ``tier``,
-            ``loss_making`` (value <= 0) and ``action``.
+            ``loss_making`` and ``action`` (plus ``cost`` and ``profit`` with
+            ``cost_col``).  ``loss_making`` is a nullable boolean: value below
+            cost with ``cost_col``, ``<NA>`` (unknown) without cost data.
 
         Examples
         --------
         >>> import pandas as pd
-        >>> X = pd.DataFrame({"monetary_total": [100.0, -5.0]}, index=["a", "b"])
-        >>> clf = ValueTierClassifier(shares=(0.5, 0.5), labels=("top", "rest")).fit(X)
-        >>> clf.tier_table(X)[["tier", "loss_making"]]
+        >>> X = pd.DataFrame({"monetary_total": [100.0, 5.0], "cost": [20.0, 9.0]},
+        ...                  index=["a", "b"])
+        >>> clf = ValueTierClassifier(shares=(0.5, 0.5), labels=("top", "rest"))
+        >>> clf.fit(X).tier_table(X)[["tier", "loss_making"]]
           tier  loss_making
-        a  top        False
-        b rest         True
+        a  top         <NA>
+        b rest         <NA>
+        >>> clf.set_params(cost_col="cost").fit(X).tier_table(X)[["profit", "loss_making"]]
+           profit  loss_making
+        a    80.0        False
+        b    -4.0         True
         """
-        check_fitted(self, "thresholds_")
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"tier_table needs a customer table DataFrame; got {type(X).__name__}.")
-        values, ids = self._read(X, reset=False)
-        tiers = self.predict(X)
-        return pd.DataFrame(
+        check_is_fitted(self, "thresholds_")
+        if not is_dataframe_like(X):
+            raise TypeError(
+                "tier_table needs a customer table (pandas, polars or pyarrow) to index the "
+                f"result by customer id; got {type(X).__name__}."
+            )
+        values, cost, ids = self._read(X, reset=False)
+        tier = self._tier_index(values)
+        labels = self.labels_
+        tiers = pd.Categorical.from_codes(
+            len(labels) - 1 - tier, categories=labels[::-1], ordered=True
+        )
+        if cost is None:
+            loss = pd.array([pd.NA] * values.size, dtype="boolean")
+        else:
+            loss = pd.array(values < cost, dtype="boolean")
+        out = pd.DataFrame(
             {
                 "value": values,
-                "tier": tiers.to_numpy(),
-                "loss_making": values <= 0,
-                "action": self.actions_.reindex(tiers.astype(object)).to_numpy(),
+                "tier": tiers,
+                "loss_making": loss,
+                "action": self.actions_.to_numpy()[tier],
             },
             index=ids,
         )
+        if cost is not None:
+            out.insert(1, "cost", cost)
+            out.insert(2, "profit", values - cost)
+        return out
 
 
-def value_tiers(customers: Any, **params: Any) -> pd.Series | np.ndarray:
-    """One-line customer pyramid: ``ValueTierClassifier(**params).fit_predict(customers)``.
+def value_tiers(customers: Any, **params: Any) -> pd.DataFrame:
+    """One-line customer pyramid: the tier of every customer with its action.
+
+    ``ValueTierClassifier(**params).fit(customers).tier_table(customers)``.
 
     Parameters
     ----------
-    customers : DataFrame or array-like
-        Customer table with the value column.
+    customers : DataFrame or polars/pyarrow table
+        Customer table with the value column (index or ``customer_id`` column
+        = customer id).
     **params
         Parameters of :class:`ValueTierClassifier`.
 
     Returns
     -------
-    Series or ndarray
-        Tier per customer.
+    DataFrame
+        Indexed by customer id with ``value``, ``tier``, ``loss_making`` and
+        ``action`` (see :meth:`ValueTierClassifier.tier_table`).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> t = pd.DataFrame({"monetary_total": [10.0, 500.0, 40.0, 2000.0]})
-    >>> value_tiers(t, method="thresholds", thresholds=(1000, 100, 20)).tolist()
+    >>> t = pd.DataFrame({"monetary_total": [10.0, 500.0, 40.0, 2000.0]}, index=list("abcd"))
+    >>> value_tiers(t, method="thresholds", thresholds=(1000, 100, 20))["tier"].tolist()
     ['small', 'major', 'ordinary', 'VIP']
     """
-    return ValueTierClassifier(**params).fit_predict(customers)
-
-
-# ------------------------------------------------------------------------------ migration
-@dataclass(frozen=True)
-class TierMigration:
-    """Result of :func:`tier_migration`.
-
-    Attributes
-    ----------
-    matrix : DataFrame
-        Customer counts; rows = tier before (plus ``"new"``), columns = tier
-        after (plus ``"lost"``).
-    summary : Series
-        ``customers_before``, ``customers_after``, ``stayed``, ``upgraded``,
-        ``downgraded``, ``changed``, ``lost``, ``new`` and ``retention_rate``
-        (share of the customers before that are still present after).
-        ``upgraded``/``downgraded`` are NaN when the levels have no order.
-    moves : DataFrame
-        Per customer: ``before``, ``after`` and ``change`` (``"stayed"``,
-        ``"upgrade"``, ``"downgrade"``, ``"changed"``, ``"lost"``, ``"new"``).
-    levels : list
-        Tier or segment levels, best first when ordered.
-    ordered : bool
-        Whether upgrades and downgrades are defined.
-    """
-
-    matrix: pd.DataFrame
-    summary: pd.Series
-    moves: pd.DataFrame
-    levels: list
-    ordered: bool
-
-    def rates(self) -> pd.DataFrame:
-        """Row-normalised matrix: where the customers of each tier went.
-
-        Returns
-        -------
-        DataFrame
-            ``matrix`` divided by its row sums (rows without customers are NaN).
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> m = tier_migration(pd.Series({"a": "x", "b": "x"}), pd.Series({"a": "x"}))
-        >>> m.rates().loc["x"].tolist()
-        [0.5, 0.5]
-        """
-        sums = self.matrix.sum(axis=1)
-        return self.matrix.div(sums.where(sums > 0), axis=0)
-
-
-def _labels_series(s: Any, name: str) -> pd.Series:
-    if not isinstance(s, pd.Series):
+    if not is_dataframe_like(customers):
         raise TypeError(
-            f"tier_migration: {name} must be a Series of labels indexed by customer id "
-            f"(e.g. ValueTierClassifier.predict(customers)); got {type(s).__name__}."
+            "value_tiers reads a customer table by column name and got "
+            f"{type(customers).__name__}; pass a pandas/polars/pyarrow table (or use "
+            "ValueTierClassifier for arrays)."
         )
-    if s.index.has_duplicates:
-        dup = s.index[s.index.duplicated()].unique()[:5].tolist()
-        raise SchemaError(
-            f"tier_migration: {name} has duplicated customer ids {dup}; pass one label per "
-            "customer."
-        )
-    if s.isna().any():
-        miss = s.index[s.isna()][:5].tolist()
-        raise SchemaError(
-            f"tier_migration: {name} has {int(s.isna().sum())} missing labels (customers "
-            f"{miss}); drop them - customers absent in a period are simply left out and "
-            "counted as lost or new."
-        )
-    return s
-
-
-def tier_migration(
-    before: pd.Series,
-    after: pd.Series,
-    *,
-    order: Sequence[Any] | None = None,
-) -> TierMigration:
-    """Transition matrix of tiers or segments between two periods.
-
-    Parameters
-    ----------
-    before, after : Series
-        Label per customer (index = customer id) in the earlier and the later
-        period, e.g. ``ValueTierClassifier.predict`` of each period's table.
-        Customers only in ``before`` are *lost*, only in ``after`` are *new*.
-    order : sequence or None, default=None
-        Levels from best to worst; defines upgrades and downgrades.  ``None``
-        takes the order of an ordered categorical (its highest category is
-        best); otherwise moves are only "changed".
-
-    Returns
-    -------
-    TierMigration
-        Matrix, summary counts and per-customer moves.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> order = ["VIP", "major", "small"]
-    >>> q1 = pd.Series({"a": "VIP", "b": "major", "c": "small", "d": "small"})
-    >>> q2 = pd.Series({"a": "major", "b": "major", "c": "VIP", "e": "small"})
-    >>> m = tier_migration(q1, q2, order=order)
-    >>> m.matrix
-    after   VIP  major  small  lost
-    before
-    VIP       0      1      0     0
-    major     0      1      0     0
-    small     1      0      0     1
-    new       0      0      1     0
-    >>> m.summary[["stayed", "upgraded", "downgraded", "lost", "new"]].tolist()
-    [1.0, 1.0, 1.0, 1.0, 1.0]
-    """
-    before = _labels_series(before, "before")
-    after = _labels_series(after, "after")
-    if order is not None:
-        levels = list(order)
-        ordered = True
-    else:
-        cats = [s.dtype for s in (before, after) if isinstance(s.dtype, pd.CategoricalDtype)]
-        if (
-            cats
-            and all(c.ordered for c in cats)
-            and len(cats) == 2
-            and list(cats[0].categories) != list(cats[1].categories)
-        ):
-            raise SchemaError(
-                "tier_migration: before and after are ordered categoricals with different "
-                "categories; pass order=[best, ..., worst]."
-            )
-        if len(cats) == 2 and all(c.ordered for c in cats):
-            levels = list(cats[0].categories)[::-1]
-            ordered = True
-        else:
-            seen = list(pd.unique(pd.concat([before.astype(object), after.astype(object)])))
-            levels = list(cats[0].categories) if cats else []
-            levels += [v for v in seen if v not in levels]
-            ordered = False
-    if len(set(levels)) != len(levels) or {"new", "lost"} & set(levels):
-        raise SchemaError(
-            f"tier_migration: order={levels!r} must be distinct levels other than 'new' and "
-            "'lost' (those name the customers entering and leaving)."
-        )
-    for name, s in (("before", before), ("after", after)):
-        unknown = sorted(set(s.astype(object)) - set(levels), key=str)
-        if unknown:
-            raise SchemaError(
-                f"tier_migration: {name} has labels {unknown} that are not in order="
-                f"{levels!r}; add them to order."
-            )
-    rank = {lab: i for i, lab in enumerate(levels)}  # 0 = best
-    ids = before.index.union(after.index, sort=False)
-    b = before.astype(object).reindex(ids)
-    a = after.astype(object).reindex(ids)
-    change = np.full(len(ids), "stayed", dtype=object)
-    in_b, in_a = b.notna().to_numpy(), a.notna().to_numpy()
-    change[in_b & ~in_a] = "lost"
-    change[~in_b & in_a] = "new"
-    both = in_b & in_a
-    rb = np.array([rank.get(v, -1) for v in b.to_numpy()])
-    ra = np.array([rank.get(v, -1) for v in a.to_numpy()])
-    if ordered:
-        change[both & (ra < rb)] = "upgrade"
-        change[both & (ra > rb)] = "downgrade"
-    else:
-        change[both & (ra != rb)] = "changed"
-    moves = pd.DataFrame({"before": b, "after": a, "change": change}, index=ids)
-
-    rows = [*levels, "new"]
-    cols = [*levels, "lost"]
-    matrix = pd.DataFrame(0, index=pd.Index(rows, name="before"), columns=cols, dtype=np.int64)
-    matrix.columns.name = "after"
-    row_lab = b.fillna("new").to_numpy()
-    col_lab = a.fillna("lost").to_numpy()
-    counts = (
-        pd.Series(1, index=pd.MultiIndex.from_arrays([row_lab, col_lab]))
-        .groupby(level=[0, 1])
-        .sum()
-    )
-    for (r, c), cnt in counts.items():
-        matrix.loc[r, c] = int(cnt)
-
-    vc = pd.Series(change).value_counts()
-    n_before, n_after = int(in_b.sum()), int(in_a.sum())
-    summary = pd.Series(
-        {
-            "customers_before": n_before,
-            "customers_after": n_after,
-            "stayed": int(vc.get("stayed", 0)),
-            "upgraded": int(vc.get("upgrade", 0)) if ordered else np.nan,
-            "downgraded": int(vc.get("downgrade", 0)) if ordered else np.nan,
-            "changed": int(vc.get("upgrade", 0) + vc.get("downgrade", 0) + vc.get("changed", 0)),
-            "lost": int(vc.get("lost", 0)),
-            "new": int(vc.get("new", 0)),
-            "retention_rate": (n_before - int(vc.get("lost", 0))) / n_before
-            if n_before
-            else np.nan,
-        },
-        dtype=float,
-        name="migration",
-    )
-    return TierMigration(
-        matrix=matrix, summary=summary, moves=moves, levels=levels, ordered=ordered
-    )
+    clf = ValueTierClassifier(**params).fit(customers)
+    return clf.tier_table(customers)
