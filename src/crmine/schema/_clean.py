@@ -1,0 +1,388 @@
+"""Cleaning a transaction log, with a report of every row: :func:`clean_transactions`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from crmine.schema._report import NET_REASONS, REASONS, CleaningReport
+from crmine.schema._returns import match_returns
+from crmine.schema._schema import TransactionSchema, resolve_schema, transaction_amount
+from crmine.schema._validate import prepare_log
+
+__all__ = ["clean_transactions", "net_returns"]
+
+_RETURNS = ("net", "drop", "keep")
+_DUPLICATES = ("keep", "drop")
+
+
+def _check_option(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
+
+
+def as_bound(value: Any, times: pd.Series, name: str) -> pd.Timestamp:
+    """A ``start``/``end``/``cutoff`` as a Timestamp in the time zone of ``times``."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name}={value!r} is not a timestamp. Fix: '2011-12-10'.") from exc
+    if pd.isna(ts):
+        raise ValueError(
+            f"{name}={value!r} is missing (NaT). Fix: pass a timestamp such as '2011-12-10', "
+            f"or {name}=None for the default."
+        )
+    tz = getattr(times.dt, "tz", None)
+    if tz is not None and ts.tzinfo is None:
+        try:
+            ts = ts.tz_localize(tz)
+        except (ValueError, TypeError) as exc:  # ambiguous or nonexistent local time
+            raise ValueError(
+                f"{name}={value!r} is not a unique local time in {tz} (a daylight-saving "
+                f"change: {exc}). Fix: pass an aware timestamp, e.g. "
+                f"pd.Timestamp({str(value)!r}, tz='UTC')."
+            ) from exc
+    elif tz is None and ts.tzinfo is not None:
+        raise ValueError(
+            f"{name}={value!r} is timezone-aware but the log's timestamps are naive. "
+            "Fix: pass a naive timestamp."
+        )
+    return ts
+
+
+def _distinct(codes: np.ndarray, n: int, mask: np.ndarray | None = None) -> int:
+    c = codes if mask is None else codes[mask]
+    c = c[c >= 0]
+    if n == 0 or len(c) == 0:
+        return 0
+    return int(np.count_nonzero(np.bincount(c, minlength=n)))
+
+
+def _duplicated(log: pd.DataFrame) -> np.ndarray:
+    """Exact duplicate rows (all columns), hashing each row once."""
+    try:
+        h = pd.util.hash_pandas_object(log, index=False).to_numpy()
+    except TypeError:  # unhashable cells (lists): the slow exact path
+        return log.duplicated(keep="first").to_numpy()
+    hs = pd.Series(h)
+    candidates = hs.duplicated(keep=False).to_numpy()
+    if not candidates.any():
+        return candidates
+    # confirm hash collisions exactly on the few candidate rows
+    idx = np.flatnonzero(candidates)
+    exact = log.iloc[idx].duplicated(keep="first").to_numpy()
+    out = np.zeros(len(log), dtype=bool)
+    out[idx[exact]] = True
+    return out
+
+
+def _time_ns(times: pd.Series) -> np.ndarray:
+    """Timestamps as int64 nanoseconds (UTC instants for aware ones), for ordering."""
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def net_returns(
+    customer_codes: np.ndarray,
+    item_values: np.ndarray | None,
+    time_ns: np.ndarray,
+    units: np.ndarray,
+    amount: np.ndarray,
+    is_return: np.ndarray,
+    eligible: np.ndarray,
+) -> pd.DataFrame:
+    """Apply :func:`match_returns` to the groups of a log that hold a return.
+
+    ``eligible`` marks the purchase lines that may be undone; ``is_return``
+    the return lines.  Only the (customer, item) groups with a return line are
+    matched.  Returns the adjustments for the rows involved, indexed by row
+    position.
+    """
+    has_ret = np.zeros(int(customer_codes.max(initial=-1)) + 1, dtype=bool)
+    has_ret[customer_codes[is_return & (customer_codes >= 0)]] = True
+    cand = (eligible | is_return) & (customer_codes >= 0)
+    cand &= has_ret[np.maximum(customer_codes, 0)]
+    pos = np.flatnonzero(cand)
+    item = None
+    icodes = None
+    if item_values is not None:
+        icodes, _ = pd.factorize(item_values[pos])
+        width = int(icodes.max(initial=0)) + 2
+        key = customer_codes[pos].astype(np.int64) * width + icodes + 1
+        in_group = np.isin(key, np.unique(key[is_return[pos]]))
+        pos = pos[in_group]
+        icodes = icodes[in_group]
+        item = "item"
+    frame = pd.DataFrame(
+        {
+            "customer": customer_codes[pos],
+            "time": time_ns[pos],
+            "quantity": units[pos],
+            "amount": amount[pos],
+            "is_return": is_return[pos],
+        }
+    )
+    if icodes is not None:
+        frame["item"] = icodes
+    adj = match_returns(frame, item=item, is_return="is_return")
+    adj.index = pos
+    return adj
+
+
+def clean_transactions(
+    log: pd.DataFrame,
+    schema: TransactionSchema | Mapping[str, Any] | None = None,
+    *,
+    columns: Mapping[str, Any] | None = None,
+    returns: Literal["net", "drop", "keep"] = "net",
+    cancellation_prefix: str | None = "C",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    duplicates: Literal["keep", "drop"] = "keep",
+) -> tuple[pd.DataFrame, CleaningReport]:
+    """Remove the lines a customer analysis should not count, and report them.
+
+    Each row is tested against the reasons below in this order and counted
+    under the first that applies:
+
+    1. ``missing_customer``: no customer id (always dropped).
+    2. ``outside_date_range``: timestamp before ``start`` or at/after ``end``.
+    3. ``cancellation_or_return``: the order id starts with
+       ``cancellation_prefix`` or the quantity (the amount when there is no
+       quantity column) is negative.  Dropped with ``returns="net"`` (after
+       netting) and ``"drop"``; kept with ``returns="keep"``.
+    4. ``non_positive_quantity``: quantity zero (negative ones are returns).
+    5. ``non_positive_price``: price (amount when there is no price column)
+       zero or negative: free lines and accounting adjustments.
+    6. ``exact_duplicate``: a row identical in every column to an earlier one.
+       Kept by default (``duplicates="keep"``; real logs often hold repeated
+       scans of the same item) but always counted.
+    7. With ``returns="net"``: ``returned_purchase``, a purchase line fully
+       undone by later returns (dropped), and ``partly_returned``, a purchase
+       line partly undone (kept with the remaining quantity and value).
+
+    **Netting** (the default) matches every return line to the earlier
+    purchases of the same customer and item it undoes, latest first, by
+    quantity (by value without a quantity column); see
+    :func:`crmine.schema.match_returns`.  A fully cancelled order disappears.
+    Returns without an earlier purchase in the log are dropped and counted as
+    unmatched.  ``returns="drop"`` is the textbook rule (drop the return and
+    cancellation lines, keep the purchases they undo): on Online Retail it
+    gives the widely published 4,338 customers and 8,911,407.90 revenue, but
+    it counts cancelled orders as sales.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame, polars or pyarrow table
+        Transaction log.  Never modified.
+    schema : TransactionSchema or mapping, optional
+        Column roles; the default schema when omitted.
+    columns : mapping, optional
+        The roles as ``{role: column}`` (instead of ``schema``).
+    returns : {"net", "drop", "keep"}, default "net"
+        Match returns to the purchases they undo and net them; drop the
+        return lines only; or keep them (for ``TransactionFeatures``).
+    cancellation_prefix : str or None, default "C"
+        Order ids starting with it are cancellations (Online Retail's
+        convention).  ``None`` relies on negative quantities alone.
+    start, end : str or Timestamp, optional
+        Keep rows with ``start <= timestamp < end``.
+    duplicates : {"keep", "drop"}, default "keep"
+        What to do with exact duplicate rows (counted either way).
+
+    Returns
+    -------
+    clean : pandas.DataFrame
+        The kept rows in their original order, with the timestamp column parsed
+        to datetime, an ``amount`` column added when the log had only
+        quantity and price, and quantity/amount reduced on partly returned
+        purchase lines.
+    report : CleaningReport
+        Rows and value in, out and per reason; matched and unmatched returns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine import clean_transactions
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, None, 2],
+    ...     "order_id": ["A1", "A1", "C2", "A3", "A4"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-02",
+    ...                                  "2024-01-03", "2024-01-04"]),
+    ...     "item": ["x", "y", "x", "z", "x"],
+    ...     "quantity": [2, 1, -1, 1, 3],
+    ...     "price": [5.0, 4.0, 5.0, 9.0, 0.0],
+    ... })
+    >>> clean, report = clean_transactions(log)
+    >>> clean[["order_id", "item", "quantity", "amount"]]
+      order_id item  quantity  amount
+    0       A1    x         1     5.0
+    1       A1    y         1     4.0
+    >>> report.table["rows"].to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'missing_customer': 1, 'outside_date_range': 0, 'cancellation_or_return': 1,
+     'non_positive_quantity': 0, 'non_positive_price': 1, 'exact_duplicate': 0,
+     'returned_purchase': 0, 'partly_returned': 1}
+    >>> textbook, _ = clean_transactions(log, returns="drop")
+    >>> textbook["quantity"].tolist()
+    [2, 1]
+    """
+    from crmine.utils._engines import find_engine
+
+    engine = find_engine(log)
+    if engine is not None:
+        return engine.clean_transactions(
+            log, resolve_schema(schema, columns), returns=returns,
+            cancellation_prefix=cancellation_prefix, start=start, end=end,
+            duplicates=duplicates,
+        )
+    _check_option("returns", returns, _RETURNS)
+    _check_option("duplicates", duplicates, _DUPLICATES)
+    if cancellation_prefix is not None and (
+        not isinstance(cancellation_prefix, str) or not cancellation_prefix
+    ):
+        raise ValueError(
+            f"cancellation_prefix must be a non-empty string or None, got "
+            f"{cancellation_prefix!r}."
+        )
+    schema = resolve_schema(schema, columns)
+    df = prepare_log(log, schema, allow_missing_customers=True)
+    amount = transaction_amount(df, schema)
+    added_amount = not schema.has(df, "amount")
+    n = len(df)
+    time = df[schema.time]
+
+    cust_codes, cust_uniques = pd.factorize(df[schema.customer])
+    order_codes, order_uniques = pd.factorize(df[schema.order])
+    masks: dict[str, np.ndarray] = {}
+    masks["missing_customer"] = cust_codes < 0
+    out_range = np.zeros(n, dtype=bool)
+    if start is not None:
+        out_range |= (time < as_bound(start, time, "start")).to_numpy()
+    if end is not None:
+        out_range |= (time >= as_bound(end, time, "end")).to_numpy()
+    masks["outside_date_range"] = out_range
+    has_q = schema.has(df, "quantity")
+    qty = df[schema.quantity].to_numpy(dtype=np.float64) if has_q else amount
+    ret = qty < 0
+    if cancellation_prefix:
+        # the prefix test runs on the distinct order ids, not on every row
+        prefixed = pd.Index(order_uniques).astype(str).str.startswith(cancellation_prefix)
+        ret |= np.asarray(prefixed, dtype=bool)[order_codes]
+    masks["cancellation_or_return"] = ret
+    masks["non_positive_quantity"] = (qty == 0) if has_q else np.zeros(n, dtype=bool)
+    price = df[schema.price].to_numpy(dtype=np.float64) if schema.has(df, "price") else amount
+    masks["non_positive_price"] = price <= 0
+    masks["exact_duplicate"] = _duplicated(read_original(log, df))
+
+    drop_action = {
+        "missing_customer": True,
+        "outside_date_range": True,
+        "cancellation_or_return": returns != "keep",
+        "non_positive_quantity": True,
+        "non_positive_price": True,
+        "exact_duplicate": duplicates == "drop",
+    }
+    assigned = np.zeros(n, dtype=bool)
+    keep = np.ones(n, dtype=bool)
+    rows, values, actions = [], [], []
+    hits: dict[str, np.ndarray] = {}
+    for reason in REASONS:
+        hit = masks[reason] & ~assigned
+        hits[reason] = hit
+        rows.append(int(hit.sum()))
+        values.append(float(amount[hit].sum()))
+        actions.append("dropped" if drop_action[reason] else "kept")
+        if drop_action[reason]:
+            keep &= ~hit
+        # kept rows are attributed too, so that later reasons do not count them twice
+        assigned |= hit
+
+    stats: dict[str, Any] = {}
+    new_amount = amount
+    new_qty = None
+    if returns == "net":
+        is_ret = hits["cancellation_or_return"]
+        eligible = keep & ~is_ret
+        if is_ret.any():
+            item_values = (df[schema.item].to_numpy() if schema.has(df, "item") else None)
+            adj = net_returns(cust_codes, item_values, _time_ns(time), np.abs(qty), amount,
+                              is_ret, eligible)
+        else:
+            adj = pd.DataFrame(columns=["matched_quantity", "matched_value",
+                                        "unmatched_quantity", "unmatched_value"], dtype=float)
+        pos = adj.index.to_numpy(dtype=np.int64)
+        m_q = adj["matched_quantity"].to_numpy()
+        m_v = adj["matched_value"].to_numpy()
+        r_sub = is_ret[pos]
+        full_units = np.abs(qty[pos])
+        purchase_hit = ~r_sub & (m_q > 0)
+        full = purchase_hit & (m_q >= full_units)
+        part = purchase_hit & ~full
+        gone = pos[full]
+        keep[gone] = False
+        red_pos, red_q, red_v = pos[part], m_q[part], m_v[part]
+        rows += [len(gone), len(red_pos)]
+        values += [float(amount[gone].sum()), float(red_v.sum())]
+        actions += ["dropped", "reduced"]
+        new_amount = amount.copy()
+        new_amount[red_pos] = amount[red_pos] - np.sign(amount[red_pos]) * red_v
+        if has_q:
+            new_qty = qty.copy()
+            new_qty[red_pos] = qty[red_pos] - red_q
+        n_unmatched = int((adj["unmatched_quantity"].to_numpy()[r_sub] > 0).sum())
+        stats = {
+            "returns_matched": int((m_q[r_sub] > 0).sum()),
+            "returns_unmatched": n_unmatched + int(is_ret.sum() - r_sub.sum()),
+            "purchases_undone": int(purchase_hit.sum()),
+            "quantity_matched": float(m_q[~r_sub].sum()),
+            "value_matched": float(m_v[~r_sub].sum()),
+            "quantity_unmatched": float(adj["unmatched_quantity"].sum())
+            + float(np.abs(qty[is_ret]).sum() - np.abs(qty[pos[r_sub]]).sum()),
+            "value_unmatched": float(adj["unmatched_value"].sum())
+            + float(np.abs(amount[is_ret]).sum() - np.abs(amount[pos[r_sub]]).sum()),
+        }
+        index = NET_REASONS
+    else:
+        index = REASONS
+    reasons = pd.DataFrame(
+        {"rows": rows, "value": values, "action": actions},
+        index=pd.Index(index, name="reason"),
+    )
+    clean = df.loc[keep].copy(deep=False)
+    if added_amount:
+        clean = clean.assign(amount=new_amount[keep])
+    elif new_amount is not amount:
+        clean[schema.amount] = _like(new_amount[keep], df[schema.amount])
+    if new_qty is not None:
+        clean[schema.quantity] = _like(new_qty[keep], df[schema.quantity])
+    report = CleaningReport(
+        reasons,
+        returns=returns,
+        rows_in=n,
+        rows_out=int(keep.sum()),
+        value_in=float(amount.sum()),
+        value_out=float(new_amount[keep].sum()),
+        customers_in=len(cust_uniques),
+        customers_out=_distinct(cust_codes, len(cust_uniques), keep),
+        orders_in=len(order_uniques),
+        orders_out=_distinct(order_codes, len(order_uniques), keep),
+        **stats,
+    )
+    return clean, report
+
+
+def read_original(log: Any, df: pd.DataFrame) -> pd.DataFrame:
+    """The caller's columns (before time parsing) for the duplicate test."""
+    return log if isinstance(log, pd.DataFrame) else df
+
+
+def _like(values: np.ndarray, original: pd.Series) -> Any:
+    """New values in the original column's dtype when they fit it exactly."""
+    if pd.api.types.is_integer_dtype(original.dtype) and np.all(values == np.round(values)):
+        return values.astype(original.dtype.numpy_dtype if hasattr(
+            original.dtype, "numpy_dtype") else original.dtype)
+    return values
