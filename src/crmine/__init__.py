@@ -41,6 +41,8 @@ _LAZY: dict[str, str] = {
     "gini": "crmine.value",
     "lorenz_curve": "crmine.value",
     "pareto_table": "crmine.value",
+    # customer scorecard (every score in one table)
+    "customer_scorecard": "crmine.scorecard",
     # basket analysis
     "Apriori": "crmine.basket",
     "apriori": "crmine.basket",
