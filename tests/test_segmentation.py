@@ -171,7 +171,8 @@ def test_extra_columns_ignored_and_profiled():
     X = X.assign(region="north", other=1.0)
     seg = CustomerSegmenter(n_clusters=4, n_bootstrap=0, random_state=0).fit(X)
     assert seg.features_ == RFM
-    assert seg.n_features_in_ == 3
+    # scikit-learn's convention (the shared reader): every column of the table seen in fit
+    assert seg.n_features_in_ == X.shape[1] and list(seg.feature_names_in_) == list(X.columns)
     assert "tenure_days" in seg.profiles_.columns
     assert "other" not in seg.profiles_.columns
     # predict on a table with the columns in another order and extras
@@ -369,15 +370,17 @@ def test_single_customer():
 
 def test_empty_table():
     X, _ = rfm_blobs(30, 3)
-    with pytest.raises(ValueError, match="0 sample"):
+    with pytest.raises(SchemaError, match="empty customer table"):
         CustomerSegmenter(n_clusters=2).fit(X.iloc[:0])
+    with pytest.raises(ValueError, match="0 sample"):
+        CustomerSegmenter(n_clusters=2).fit(X.to_numpy()[:0])
 
 
 def test_nan_and_inf_named():
     X, _ = rfm_blobs(30, 3)
     X = X.copy()
     X.iloc[4, 2] = np.nan
-    with pytest.raises(SchemaError, match=r"'monetary_total' has 1 NaN or inf.*c00004"):
+    with pytest.raises(SchemaError, match=r"'monetary_total' has 1 missing or inf.*c00004"):
         CustomerSegmenter(n_clusters=2).fit(X)
     X.iloc[4, 2] = np.inf
     with pytest.raises(SchemaError, match="monetary_total"):
@@ -386,7 +389,7 @@ def test_nan_and_inf_named():
 
 def test_missing_column_and_wrong_dtype():
     X, _ = rfm_blobs(30, 3)
-    with pytest.raises(SchemaError, match=r"\['tenure_days'\] not found"):
+    with pytest.raises(SchemaError, match=r"tenure_days column 'tenure_days' not found"):
         CustomerSegmenter(features=["recency_days", "tenure_days"]).fit(X)
     bad = X.assign(frequency=X["frequency"].astype(str))
     with pytest.raises(SchemaError, match="column 'frequency' has dtype"):
@@ -427,9 +430,12 @@ def test_unfitted():
         CustomerSegmenter().predict(X)
 
 
-def test_duplicated_rows_are_kept():
+def test_duplicated_rows_are_kept_duplicated_ids_refused():
     X, _ = rfm_blobs(100, 3)
     X2 = pd.concat([X, X.iloc[:10]])
+    with pytest.raises(SchemaError, match="duplicated values 'c00000'"):
+        CustomerSegmenter(n_clusters=3, n_bootstrap=0, random_state=0).fit(X2)
+    X2.index = pd.RangeIndex(110)  # ten customers with identical features: all kept
     seg = CustomerSegmenter(n_clusters=3, n_bootstrap=0, random_state=0).fit(X2)
     assert len(seg.labels_) == 110
     assert seg.profiles_["size"].sum() == 110
