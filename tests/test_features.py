@@ -43,7 +43,9 @@ def hand_log() -> pd.DataFrame:
 
 
 def test_known_answers_by_hand():
-    est = TransactionFeatures(cutoff="2024-02-01", windows=(30, 90), trend_window=15)
+    est = TransactionFeatures(
+        cutoff="2024-02-01", windows=(30, 90), trend_window=15, returns="keep"
+    )
     t = est.fit_transform(hand_log())
     assert list(t.index) == ["a", "b"]
     a, b = t.loc["a"], t.loc["b"]
@@ -72,8 +74,33 @@ def test_known_answers_by_hand():
     assert list(t.columns) == list(est.get_feature_names_out())
 
 
+def test_returns_net_by_default_cancel_the_order_they_undo():
+    # a's C9 returns the z of o3: o3 is no order, its 30.0 no spend
+    est = TransactionFeatures(cutoff="2024-02-01", windows=("30D", "90D"), trend_window="15D")
+    t = est.fit_transform(hand_log())
+    a = t.loc["a"]
+    assert a["frequency"] == 2 and a["monetary_total"] == 25.0
+    assert a["last_purchase"] == pd.Timestamp("2024-01-11 09:00")
+    assert a["distinct_items"] == 2 and a["items_per_order"] == pytest.approx(4 / 2)
+    assert a["orders_30d"] == 1 and a["spend_30d"] == 5.0
+    # the return is still described as logged
+    assert a["return_value"] == 30.0 and a["return_rate"] == pytest.approx(30 / 55)
+    assert a["share_c1"] == pytest.approx(15 / 25)
+    assert a["btyd_monetary_mean"] == 5.0
+    assert "orders_30d" in t.columns  # "30D" is 30 days
+    # a partial return keeps the rest of the line
+    log = hand_log()
+    log.loc[4, "quantity"] = -1
+    log.loc[4, "item"] = "x"  # returns 1 of o2's x (LIFO: the latest x)
+    t2 = TransactionFeatures(cutoff="2024-02-01", include=["rfm", "basket"]).fit_transform(log)
+    assert t2.loc["a", "frequency"] == 2 and t2.loc["a", "monetary_total"] == 50.0
+    assert t2.loc["a", "items_per_order"] == pytest.approx(4 / 2)
+
+
 def test_days_frequency_net_monetary_and_weeks():
-    est = TransactionFeatures(cutoff="2024-02-01", frequency="days", monetary="net", time_unit="W")
+    est = TransactionFeatures(
+        cutoff="2024-02-01", frequency="days", monetary="net", time_unit="W", returns="keep"
+    )
     t = est.fit_transform(hand_log())
     assert t.loc["a", "frequency"] == 2
     assert t.loc["a", "monetary_total"] == 25.0
@@ -144,11 +171,16 @@ def test_sklearn_api_clone_pickle_params():
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"frequency": "visits"}, "frequency must be"),
-        ({"monetary": "profit"}, "monetary must be"),
+        ({"frequency": "visits"}, "'frequency' parameter .* must be"),
+        ({"monetary": "profit"}, "'monetary' parameter .* must be"),
+        ({"returns": "drop"}, "'returns' parameter .* must be"),
         ({"windows": (30, -1)}, "windows must be positive"),
+        ({"windows": ("30D", "1h")}, "not a whole number of days"),
+        ({"windows": (30, "30D")}, "repeated"),
         ({"include": ("rfm", "magic")}, "unknown feature group"),
-        ({"time_unit": "M"}, "time_unit must be"),
+        ({"time_unit": "M"}, "'time_unit' parameter .* must be"),
+        ({"cutoff": pd.NaT}, r"cutoff=NaT is missing \(NaT\)"),
+        ({"cutoff": "NaT"}, r"cutoff='NaT' is missing \(NaT\)"),
     ],
 )
 def test_bad_parameters(params, match):
@@ -382,6 +414,9 @@ def test_monetary_totals_add_up_property(rows, negative_qty):
     bad["quantity"] = negative_qty[: len(bad)]
     log = pd.concat([log, bad], ignore_index=True)
     clean, rep = clean_transactions(log)
+    if clean.empty:  # every purchase was returned
+        assert rep.value_out == 0 and rep.purchases_undone > 0
+        return
     t = TransactionFeatures(include=("rfm",)).fit_transform(clean)
     assert t["monetary_total"].sum() == pytest.approx(rep.value_out)
     assert t["frequency"].sum() == clean["order_id"].nunique()

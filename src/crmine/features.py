@@ -15,15 +15,18 @@ Definitions (all documented parameters, nothing hidden):
   ``timestamp < cutoff`` are used; the default cutoff is midnight of the day
   after the last transaction.
 * A **purchase line** has a non-negative value; a **return line** a negative
-  one (quantity < 0, or amount < 0 when there is no quantity).  An order counts
-  when it has at least one purchase line.
+  one (quantity < 0, or amount < 0 when there is no quantity).  By default
+  (``returns="net"``) each return line first undoes the earlier purchases of
+  the same customer and item, latest first (:func:`crmine.schema.match_returns`):
+  a cancelled order is no order and its value no spend.  An order counts when
+  it has at least one purchase line left.
 * **Recency** is counted in calendar days: ``cutoff date - date of the last
   purchase`` (a purchase on the day before the cutoff has recency 1).  Tenure
   is ``cutoff date - date of the first purchase``.
 * **Frequency** is the number of distinct orders (``frequency="orders"``) or
   of distinct purchase days (``frequency="days"``).
 * **Monetary** value sums purchase lines (``monetary="gross"``) or purchases
-  minus returns (``"net"``).
+  minus the returns left after netting (``"net"``).
 * The buy-till-you-die summary follows Fader, Hardie & Lee (2005): purchases on
   the same day are merged, ``repeat_frequency`` = purchase days - 1,
   ``btyd_recency`` = last - first purchase day, ``btyd_T`` = cutoff date -
@@ -34,16 +37,25 @@ Definitions (all documented parameters, nothing hidden):
 
 from __future__ import annotations
 
+import datetime
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
+from crmine._customer_table import (
+    NS_PER_DAY,
+    TIME_UNITS,
+    bincount,
+    compute,
+    fit_cutoff,
+    wall_ns,
+)
+from crmine.base import Integral, Interval, StrOptions
 from crmine.exceptions import SchemaError
 from crmine.schema import (
     TransactionSchema,
@@ -51,6 +63,7 @@ from crmine.schema import (
     resolve_schema,
     transaction_amount,
 )
+from crmine.utils._validation import check_is_fitted, purchase_mask, to_pandas
 
 __all__ = [
     "FEATURE_GROUPS",
@@ -74,41 +87,22 @@ FEATURE_GROUPS = (
     "category",
     "btyd",
 )
-_NS_PER_DAY = 86_400 * 10**9
-_TIME_UNITS = {"D": 1.0, "W": 7.0}
+_NS_PER_DAY = NS_PER_DAY
+_TIME_UNITS = TIME_UNITS
+_bincount = bincount
+_compute = compute
+_wall_ns = wall_ns
 
 
-def _wall_ns(times: pd.Series) -> tuple[np.ndarray, Any]:
-    """Timestamps as int64 nanoseconds of local wall time, and their timezone."""
-    tz = getattr(times.dt, "tz", None)
-    if tz is not None:
-        times = times.dt.tz_localize(None)
-    return times.to_numpy(dtype="datetime64[ns]").view("int64"), tz
-
-
-def _from_wall_ns(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
-    out = pd.DatetimeIndex(ns.astype("datetime64[ns]"))
-    return out.tz_localize(tz) if tz is not None else out
-
-
-def _bincount(
-    codes: np.ndarray, weights: np.ndarray | None = None, minlength: int = 0
-) -> np.ndarray:
-    """``np.bincount`` whose weighted result is float even for empty input."""
-    out = np.bincount(codes, weights=weights, minlength=minlength)
-    return out.astype(float) if weights is not None else out
-
-
-def _group_min(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(out, codes, values)
-    return out
-
-
-def _group_max(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    out = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(out, codes, values)
-    return out
+def _localize(ts: pd.Timestamp, tz: Any, name: str) -> pd.Timestamp:
+    if tz is not None and ts.tzinfo is None:
+        return ts.tz_localize(tz)
+    if tz is None and ts.tzinfo is not None:
+        raise ValueError(
+            f"{name}={ts!r} is timezone-aware but the log's timestamps are naive. "
+            "Fix: pass a naive timestamp."
+        )
+    return ts
 
 
 def _check_choice(name: str, value: object, choices: Iterable[object]) -> None:
@@ -122,18 +116,31 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    schema : TransactionSchema, optional
+    schema : TransactionSchema or mapping, optional
         Column roles of the log; the default schema when omitted.
+    columns : mapping, optional
+        The same roles as ``{role: column}`` (instead of ``schema``).
     cutoff : str or pandas.Timestamp, optional
         Snapshot time: only rows strictly before it are used.  Default:
-        midnight of the day after the last transaction seen by ``fit``.
+        midnight (local time) of the day after the last transaction seen by
+        ``fit``.  ``NaT`` is refused.
     frequency : {"orders", "days"}, default "orders"
         Count distinct orders or distinct purchase days.
     monetary : {"gross", "net"}, default "gross"
-        Sum purchases only, or purchases minus returns.
-    windows : sequence of int, default (30, 90, 365)
-        Trailing windows in days for ``orders_<w>d`` and ``spend_<w>d``.
-    trend_window : int, default 90
+        Sum purchase lines only, or purchases minus the returns that are left
+        (with ``returns="net"``: the returns without an earlier purchase).
+    returns : {"net", "keep"}, default "net"
+        ``"net"`` matches every return line to the earlier purchases of the
+        same customer and item it undoes (latest first, by quantity; see
+        :func:`crmine.schema.match_returns`) before anything is counted, so a
+        cancelled order is no order and its value no spend.  ``"keep"`` counts
+        purchase and return lines as logged (the behaviour before 0.3).
+        ``return_value`` and ``return_rate`` always describe the returns as
+        logged.
+    windows : sequence of int or str, default (30, 90, 365)
+        Trailing windows for ``orders_<days>d`` and ``spend_<days>d``: whole
+        days (``30``) or a duration with its unit (``"30D"``, ``"12W"``).
+    trend_window : int or str, default 90
         ``spend_trend = (S1 - S0) / (S1 + S0)`` where ``S1`` is the spend in
         the last ``trend_window`` days before the cutoff and ``S0`` the spend
         in the ``trend_window`` days before those; in [-1, 1], 0 when both are 0.
@@ -170,41 +177,77 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
     customer_id
     a                       1          2            40.0            8
     b                       4          1             5.0            4
+
+    A cancelled order is no order (``returns="net"``, the default):
+
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1], "order_id": ["A", "B", "C-A"],
+    ...     "timestamp": ["2024-01-01 10:00", "2024-01-02", "2024-01-01 10:12"],
+    ...     "item": ["x", "y", "x"], "quantity": [80_995, 1, -80_995],
+    ...     "price": [2.08, 3.0, 2.08]})
+    >>> TransactionFeatures(include=["rfm"]).fit_transform(log)[["frequency", "monetary_total"]]
+                 frequency  monetary_total
+    customer_id
+    1                    1             3.0
     """
+
+    _parameter_constraints: dict = {
+        "schema": [TransactionSchema, Mapping, None],
+        "columns": [Mapping, None],
+        "cutoff": [str, pd.Timestamp, datetime.datetime, datetime.date, None],
+        "frequency": [StrOptions({"orders", "days"})],
+        "monetary": [StrOptions({"gross", "net"})],
+        "returns": [StrOptions({"net", "keep"})],
+        "windows": [list, tuple],
+        "trend_window": [Interval(Integral, 1, None, closed="left"), str, pd.Timedelta],
+        "time_unit": [StrOptions(set(_TIME_UNITS))],
+        "include": [list, tuple, None],
+    }
 
     def __init__(
         self,
         *,
-        schema: TransactionSchema | None = None,
+        schema: TransactionSchema | Mapping[str, Any] | None = None,
+        columns: Mapping[str, Any] | None = None,
         cutoff: str | pd.Timestamp | None = None,
         frequency: Literal["orders", "days"] = "orders",
         monetary: Literal["gross", "net"] = "gross",
-        windows: Sequence[int] = (30, 90, 365),
-        trend_window: int = 90,
+        returns: Literal["net", "keep"] = "net",
+        windows: Sequence[int | str] = (30, 90, 365),
+        trend_window: int | str = 90,
         time_unit: Literal["D", "W"] = "D",
         include: Sequence[str] | None = None,
     ) -> None:
         self.schema = schema
+        self.columns = columns
         self.cutoff = cutoff
         self.frequency = frequency
         self.monetary = monetary
+        self.returns = returns
         self.windows = windows
         self.trend_window = trend_window
         self.time_unit = time_unit
         self.include = include
 
     # ------------------------------------------------------------------ fit
+    def _schema(self) -> TransactionSchema:
+        return resolve_schema(self.schema, self.columns)
+
+    def _window_days(self) -> list[int]:
+        return [_days(w, "windows") for w in self.windows]
+
+    def _trend_days(self) -> int:
+        return _days(self.trend_window, "trend_window")
+
     def _validate_params(self) -> None:
-        _check_choice("frequency", self.frequency, ("orders", "days"))
-        _check_choice("monetary", self.monetary, ("gross", "net"))
-        _check_choice("time_unit", self.time_unit, tuple(_TIME_UNITS))
-        for w in self.windows:
-            if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w <= 0:
-                raise ValueError(f"windows must be positive integers (days), got {w!r}.")
-        if isinstance(self.trend_window, bool) or not isinstance(
-            self.trend_window, (int, np.integer)
-        ) or self.trend_window <= 0:
-            raise ValueError(f"trend_window must be a positive integer, got {self.trend_window!r}.")
+        super()._validate_params()
+        days = self._window_days()
+        if len(set(days)) != len(days):
+            raise ValueError(
+                f"windows has repeated durations {list(self.windows)} (as days: {days}). "
+                "Fix: give each window once."
+            )
+        self._trend_days()
         if self.include is not None:
             unknown = [g for g in self.include if g not in FEATURE_GROUPS]
             if unknown:
@@ -217,7 +260,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame, polars or pyarrow table
             Transaction log.
         y : ignored
 
@@ -231,7 +274,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         if engine is not None:
             return engine.fit(self, X)
         self._validate_params()
-        schema = resolve_schema(self.schema)
+        schema = self._schema()
         return self._fit(prepare_log(X, schema), schema)
 
     def fit_transform(self, X: pd.DataFrame, y: object = None, **fit_params: Any) -> pd.DataFrame:
@@ -239,7 +282,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame, polars or pyarrow table
             Transaction log.
         y : ignored
         **fit_params : ignored
@@ -255,7 +298,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         if engine is not None:
             return engine.fit_transform(self, X)
         self._validate_params()
-        schema = resolve_schema(self.schema)
+        schema = self._schema()
         log = prepare_log(X, schema)
         cache: dict[str, Any] = {}
         self._fit(log, schema, cache)
@@ -265,11 +308,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         self, log: pd.DataFrame, schema: TransactionSchema, cache: dict[str, Any] | None = None
     ) -> TransactionFeatures:
         times = log[schema.time]
-        tz = getattr(times.dt, "tz", None)
-        if self.cutoff is None:
-            cutoff = times.max().normalize() + pd.Timedelta(days=1)
-        else:
-            cutoff = _localize(pd.Timestamp(self.cutoff), tz, "cutoff")
+        cutoff = fit_cutoff(self.cutoff, times)
         self.cutoff_ = cutoff
         before = (times < cutoff).to_numpy()
         include = list(self.include) if self.include is not None else list(FEATURE_GROUPS)
@@ -290,7 +329,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
             )
         if "returns" in include and self.include is None and self.monetary == "gross":
             amount = transaction_amount(log, schema)
-            if not (amount[before] < 0).any():
+            if purchase_mask(amount[before]).all():
                 include.remove("returns")
         self.include_ = tuple(g for g in FEATURE_GROUPS if g in include)
         if "category" in self.include_:
@@ -317,8 +356,8 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         if "basket" in inc:
             names += ["items_per_order", "distinct_items"]
         if "windows" in inc:
-            for w in self.windows:
-                names += [f"orders_{w}d", f"spend_{w}d"]
+            for days in self._window_days():
+                names += [f"orders_{days}d", f"spend_{days}d"]
         if "trend" in inc:
             names += ["spend_trend"]
         if "returns" in inc:
@@ -349,7 +388,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame, polars or pyarrow table
             Transaction log (may include rows after the cutoff: they are ignored).
 
         Returns
@@ -365,231 +404,62 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         if engine is not None:
             return engine.transform(self, X)
         check_is_fitted(self, "cutoff_")
-        schema = resolve_schema(self.schema)
+        schema = self._schema()
         log = prepare_log(X, schema)
         return _compute(log, schema, self)
 
 
-def _localize(ts: pd.Timestamp, tz: Any, name: str) -> pd.Timestamp:
-    if tz is not None and ts.tzinfo is None:
-        return ts.tz_localize(tz)
-    if tz is None and ts.tzinfo is not None:
-        raise ValueError(
-            f"{name}={ts!r} is timezone-aware but the log's timestamps are naive. "
-            "Fix: pass a naive timestamp."
-        )
-    return ts
-
-
-def _compute(
-    log: pd.DataFrame,
-    schema: TransactionSchema,
-    est: TransactionFeatures,
-    cache: dict[str, Any] | None = None,
-) -> pd.DataFrame:
-    inc = est.include_
-    names = list(est.feature_names_out_)
-    times = log[schema.time]
-    tz = getattr(times.dt, "tz", None)
-    cutoff = _localize(est.cutoff_, tz, "cutoff")
-    t_ns, _ = _wall_ns(times)
-    cutoff_ns = int((cutoff.tz_localize(None) if tz is not None else cutoff).value)
-    keep = t_ns < cutoff_ns
-    amount_all = transaction_amount(log, schema)
-    cat_codes = cat_uniques = None
-    if cache and "category" in cache and "category" in inc:
-        cat_codes, cat_uniques = cache["category"]
-        cat_codes = cat_codes[keep]
-    if not keep.all():
-        log = log.loc[keep]
-        t_ns = t_ns[keep]
-        amount_all = amount_all[keep]
-    cust_col = log[schema.customer]
-    index_name = schema.customer
-    is_return = amount_all < 0
-    purchase = ~is_return
-    if not purchase.any():  # also an empty log before the cutoff
-        logger.info("no purchase lines before the cutoff: the customer table is empty")
-        return pd.DataFrame(columns=names, index=pd.Index([], name=index_name))
-    codes, uniques = pd.factorize(cust_col, sort=True)
-    if (codes < 0).any():
-        raise SchemaError(
-            f"column {schema.customer!r} has missing customer ids. "
-            "Fix: clean_transactions(...) drops and counts them."
-        )
-    n_cust_all = len(uniques)
-    cutoff_day = cutoff_ns // _NS_PER_DAY
-
-    # ---- purchase lines -> orders
-    pc = codes[purchase]
-    pt = t_ns[purchase]
-    pa = amount_all[purchase]
-    ord_idx, _ = pd.factorize(log[schema.order].to_numpy()[purchase])
-    n_ord = int(ord_idx.max(initial=-1)) + 1
-    ord_cust = np.empty(n_ord, dtype=np.int64)
-    ord_cust[ord_idx] = pc
-    if not np.array_equal(ord_cust[ord_idx], pc):
-        # some order id is shared by several customers: count (customer, order) pairs
-        okey = pc.astype(np.int64) * n_ord + ord_idx
-        ord_idx, _ = pd.factorize(okey)
-        n_ord = int(ord_idx.max(initial=-1)) + 1
-        ord_cust = np.empty(n_ord, dtype=np.int64)
-        ord_cust[ord_idx] = pc
-    ord_time = _group_min(ord_idx, pt, n_ord)
-    ord_amt = _bincount(ord_idx, weights=pa, minlength=n_ord)
-
-    # customers with at least one purchase
-    n_orders = _bincount(ord_cust, minlength=n_cust_all)
-    has_purchase = n_orders > 0
-    if not has_purchase.all():
-        logger.info(
-            "%d customer(s) have only return lines before the cutoff and are not in the table",
-            int((~has_purchase).sum()),
-        )
-    gross = _bincount(ord_cust, weights=ord_amt, minlength=n_cust_all)
-    ret_val = _bincount(codes[is_return], weights=-amount_all[is_return], minlength=n_cust_all)
-    first_ns = _group_min(ord_cust, ord_time, n_cust_all)
-    last_ns = _group_max(ord_cust, ord_time, n_cust_all)
-    first_day = first_ns // _NS_PER_DAY
-    last_day = last_ns // _NS_PER_DAY
-
-    # distinct (customer, day) pairs
-    ord_day = ord_time // _NS_PER_DAY
-    min_day = int(ord_day.min())
-    span = int(ord_day.max()) - min_day + 1
-    dkey = ord_cust * span + (ord_day - min_day)
-    ukey, day_idx = np.unique(dkey, return_inverse=True)
-    day_cust = ukey // span
-    day_num = ukey % span + min_day
-    n_days = _bincount(day_cust, minlength=n_cust_all)
-
-    cols: dict[str, np.ndarray] = {}
-    freq = n_orders if est.frequency == "orders" else n_days
-    monetary = gross if est.monetary == "gross" else gross - ret_val
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if "rfm" in inc:
-            cols["recency_days"] = cutoff_day - last_day
-            cols["frequency"] = freq
-            cols["monetary_total"] = monetary
-            cols["monetary_mean"] = monetary / freq
-        if "tenure" in inc:
-            cols["tenure_days"] = cutoff_day - first_day
-        if "interpurchase" in inc:
-            same = day_cust[1:] == day_cust[:-1]
-            gaps = np.diff(day_num)[same].astype(float)
-            gcust = day_cust[1:][same]
-            n_gaps = _bincount(gcust, minlength=n_cust_all)
-            s1 = _bincount(gcust, weights=gaps, minlength=n_cust_all)
-            mean = np.where(n_gaps > 0, s1 / n_gaps, np.nan)
-            dev = gaps - mean[gcust]
-            s2 = _bincount(gcust, weights=dev * dev, minlength=n_cust_all)
-            cols["interpurchase_mean_days"] = mean
-            cols["interpurchase_std_days"] = np.where(
-                n_gaps > 1, np.sqrt(s2 / np.maximum(n_gaps - 1, 1)), np.nan
+def _days(value: Any, name: str) -> int:
+    """A window as whole days: an int (days) or a duration with a unit ("30D", "12W")."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a positive number of days or a duration, got {value!r}.")
+    if isinstance(value, (int, np.integer)):
+        days = int(value)
+    else:
+        try:
+            delta = pd.Timedelta(value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"{name} must be whole days (30) or a duration with its unit ('30D', '12W'), "
+                f"got {value!r}."
+            ) from exc
+        if pd.isna(delta) or delta % pd.Timedelta(days=1) != pd.Timedelta(0):
+            raise ValueError(
+                f"{name}={value!r} is not a whole number of days. Fix: '30D' or '12W'."
             )
-        if "basket" in inc:
-            if schema.has(log, "quantity"):
-                units = log[schema.quantity].to_numpy(dtype=float)[purchase]
-            else:
-                units = np.ones(len(pc))
-            cols["items_per_order"] = _bincount(pc, weights=units, minlength=n_cust_all) / (
-                n_orders
-            )
-            item_values = log[schema.item].to_numpy()
-            if (
-                item_values.dtype.kind in "iu"
-                and len(item_values)
-                and 0 <= item_values.min()
-                and item_values.max() < 2**31
-            ):
-                icodes = item_values[purchase].astype(np.int64)  # small ints are their own codes
-            else:
-                icodes, _ = pd.factorize(item_values[purchase])
-            width = int(icodes.max(initial=0)) + 2
-            ikey = np.sort(pc.astype(np.int64) * width + (icodes + 1))
-            first = np.ones(len(ikey), dtype=bool)
-            first[1:] = ikey[1:] != ikey[:-1]
-            cols["distinct_items"] = _bincount(ikey[first] // width, minlength=n_cust_all)
-        if "windows" in inc:
-            for w in est.windows:
-                inw = ord_time >= cutoff_ns - int(w) * _NS_PER_DAY
-                cols[f"orders_{w}d"] = _bincount(ord_cust[inw], minlength=n_cust_all)
-                cols[f"spend_{w}d"] = _bincount(
-                    ord_cust[inw], weights=ord_amt[inw], minlength=n_cust_all
-                )
-        if "trend" in inc:
-            tw = int(est.trend_window) * _NS_PER_DAY
-            recent = ord_time >= cutoff_ns - tw
-            prior = (ord_time >= cutoff_ns - 2 * tw) & ~recent
-            s1 = _bincount(ord_cust[recent], weights=ord_amt[recent], minlength=n_cust_all)
-            s0 = _bincount(ord_cust[prior], weights=ord_amt[prior], minlength=n_cust_all)
-            tot = s1 + s0
-            cols["spend_trend"] = np.where(tot > 0, (s1 - s0) / np.where(tot > 0, tot, 1), 0.0)
-        if "returns" in inc:
-            cols["return_value"] = ret_val
-            cols["return_rate"] = np.where(gross > 0, ret_val / np.where(gross > 0, gross, 1), 0.0)
-        if "category" in inc:
-            vocab = pd.Index(est.categories_)
-            if cat_codes is None:
-                cat_codes, cat_uniques = pd.factorize(log[schema.category])
-            lookup = np.append(vocab.get_indexer(cat_uniques), -1)  # code -1 (NaN) -> -1
-            ccodes = lookup[cat_codes[purchase]]
-            known = ccodes >= 0
-            k = len(vocab)
-            if k:
-                flat = _bincount(
-                    pc[known] * k + ccodes[known], weights=pa[known], minlength=n_cust_all * k
-                ).reshape(n_cust_all, k)
-                shares = flat / np.where(gross > 0, gross, 1)[:, None]
-                for j, c in enumerate(vocab):
-                    cols[f"share_{c}"] = shares[:, j]
-        if "btyd" in inc:
-            unit = _TIME_UNITS[est.time_unit]
-            rep = n_days - 1
-            cols["repeat_frequency"] = rep
-            cols["btyd_recency"] = (last_day - first_day) / unit
-            cols["btyd_T"] = (cutoff_day - first_day) / unit
-            day_amt = _bincount(day_idx, weights=ord_amt, minlength=len(ukey))
-            first_day_amt = _bincount(
-                day_cust, weights=np.where(day_num == first_day[day_cust], day_amt, 0.0),
-                minlength=n_cust_all,
-            )
-            cols["btyd_monetary_mean"] = np.where(
-                rep > 0, (gross - first_day_amt) / np.maximum(rep, 1), np.nan
-            )
-
-    index = pd.Index(uniques[has_purchase], name=index_name)
-    data: dict[str, Any] = {}
-    for name in names:
-        if name == "first_purchase":
-            data[name] = _from_wall_ns(first_ns[has_purchase], tz)
-        elif name == "last_purchase":
-            data[name] = _from_wall_ns(last_ns[has_purchase], tz)
-        else:
-            data[name] = cols[name][has_purchase]
-    return pd.DataFrame(data, index=index, columns=names)
+        days = int(delta / pd.Timedelta(days=1))
+    if days <= 0:
+        raise ValueError(f"{name} must be positive (days), got {value!r}.")
+    return days
 
 
 def rfm_table(
     log: pd.DataFrame,
     *,
-    schema: TransactionSchema | None = None,
+    schema: TransactionSchema | Mapping[str, Any] | None = None,
+    columns: Mapping[str, Any] | None = None,
     cutoff: str | pd.Timestamp | None = None,
     frequency: Literal["orders", "days"] = "orders",
     monetary: Literal["gross", "net"] = "gross",
+    returns: Literal["net", "keep"] = "net",
 ) -> pd.DataFrame:
     """Recency, frequency and monetary value per customer, in one call.
 
     Parameters
     ----------
-    log : pandas.DataFrame
+    log : pandas.DataFrame, polars or pyarrow table
         Transaction log.
-    schema : TransactionSchema, optional
+    schema : TransactionSchema or mapping, optional
         Column roles.
+    columns : mapping, optional
+        The roles as ``{role: column}`` (instead of ``schema``).
     cutoff : str or Timestamp, optional
         Snapshot time (default: the day after the last transaction).
     frequency : {"orders", "days"}, default "orders"
     monetary : {"gross", "net"}, default "gross"
+    returns : {"net", "keep"}, default "net"
+        Net returns against the purchases they undo first (see
+        :class:`TransactionFeatures`).
 
     Returns
     -------
@@ -615,10 +485,12 @@ def rfm_table(
     engine = find_engine(log)
     if engine is not None:
         return engine.rfm_table(
-            log, schema=schema, cutoff=cutoff, frequency=frequency, monetary=monetary
+            log, schema=resolve_schema(schema, columns), cutoff=cutoff, frequency=frequency,
+            monetary=monetary,
         )
     est = TransactionFeatures(
-        schema=schema, cutoff=cutoff, frequency=frequency, monetary=monetary, include=("rfm",)
+        schema=schema, columns=columns, cutoff=cutoff, frequency=frequency, monetary=monetary,
+        returns=returns, include=("rfm",),
     )
     table = est.fit_transform(log)
     return table[["recency_days", "frequency", "monetary_total"]]
@@ -717,16 +589,18 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    transactions : pandas.DataFrame
+    transactions : pandas.DataFrame, polars or pyarrow table
         Transaction log.
-    schema : TransactionSchema, optional
+    schema : TransactionSchema or mapping, optional
         Column roles of the log.
+    columns : mapping, optional
+        The roles as ``{role: column}`` (instead of ``schema``).
     cutoff : str or Timestamp, optional
         Snapshot time (see :class:`TransactionFeatures`).
     features : sequence of str, optional
         Columns of the :class:`TransactionFeatures` table to add (default
         recency, frequency and monetary total).
-    key : str, optional
+    customer_col : str, optional
         Column of ``X`` holding the customer id; default the index of ``X``.
     fill_value : float, default nan
         Value for customers of ``X`` without any purchase before the cutoff.
@@ -756,17 +630,19 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
         self,
         transactions: pd.DataFrame | None = None,
         *,
-        schema: TransactionSchema | None = None,
+        schema: TransactionSchema | Mapping[str, Any] | None = None,
+        columns: Mapping[str, Any] | None = None,
         cutoff: str | pd.Timestamp | None = None,
         features: Sequence[str] | None = None,
-        key: str | None = None,
+        customer_col: str | None = None,
         fill_value: float = np.nan,
     ) -> None:
         self.transactions = transactions
         self.schema = schema
+        self.columns = columns
         self.cutoff = cutoff
         self.features = features
-        self.key = key
+        self.customer_col = customer_col
         self.fill_value = fill_value
 
     def fit(self, X: pd.DataFrame, y: object = None) -> TransactionAggregates:
@@ -774,7 +650,7 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame, polars or pyarrow table
             Customer table (only checked here).
         y : ignored
 
@@ -787,11 +663,13 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
                 "TransactionAggregates needs transactions=<log DataFrame>. "
                 "Fix: TransactionAggregates(transactions=log)."
             )
-        self._check_X(X)
+        X = self._check_X(X)
         feats = list(self.features) if self.features is not None else [
             "recency_days", "frequency", "monetary_total"
         ]
-        summarizer = TransactionFeatures(schema=self.schema, cutoff=self.cutoff)
+        summarizer = TransactionFeatures(
+            schema=self.schema, columns=self.columns, cutoff=self.cutoff
+        )
         table = summarizer.fit_transform(self.transactions)
         unknown = [f for f in feats if f not in table.columns]
         if unknown:
@@ -807,25 +685,30 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
         self.table_ = table[feats]
         self.cutoff_ = summarizer.cutoff_
         self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
+        self.n_features_in_ = X.shape[1]
         return self
 
-    def _check_X(self, X: object) -> None:
+    def _check_X(self, X: object) -> pd.DataFrame:
+        X = to_pandas(X, name="X", allow_arrays=True)
         if not isinstance(X, pd.DataFrame):
             raise TypeError(
-                f"X must be a pandas DataFrame (a customer table), got {type(X).__name__}."
+                f"X must be a customer table (pandas, polars or pyarrow), got "
+                f"{type(X).__name__}. Fix: pd.DataFrame(X, index=<customer ids>)."
             )
-        if self.key is not None and self.key not in X.columns:
+        if self.customer_col is not None and self.customer_col not in X.columns:
             raise SchemaError(
-                f"key column {self.key!r} is not in X (columns {list(X.columns)[:10]}). "
-                "Fix: key=None to use the index, or name the id column."
+                f"customer_col {self.customer_col!r} is not in X (columns "
+                f"{list(X.columns)[:10]}). Fix: customer_col=None to use the index, or name the "
+                "id column."
             )
+        return X
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Append the aggregates to ``X``, keeping its rows and order.
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame, polars or pyarrow table
             Customer table.
 
         Returns
@@ -833,8 +716,8 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
         pandas.DataFrame
         """
         check_is_fitted(self, "table_")
-        self._check_X(X)
-        ids = X.index if self.key is None else pd.Index(X[self.key])
+        X = self._check_X(X)
+        ids = X.index if self.customer_col is None else pd.Index(X[self.customer_col])
         pos = self.table_.index.get_indexer(ids)
         out = X.copy()
         for col in self.table_.columns:

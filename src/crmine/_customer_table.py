@@ -1,0 +1,311 @@
+"""The customer table of :class:`crmine.TransactionFeatures`, computed in numpy.
+
+One pass over the log's lines: the rows before the cutoff, returns netted
+against the purchases they undo (:func:`crmine.schema.net_returns`, the
+default), purchase lines grouped into orders, orders into customers.  No
+Python call per row.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmine.exceptions import SchemaError
+from crmine.schema import TransactionSchema, as_bound, net_returns, transaction_amount
+from crmine.utils._validation import default_cutoff, purchase_mask
+
+logger = logging.getLogger("crmine.features")
+
+NS_PER_DAY = 86_400 * 10**9
+TIME_UNITS = {"D": 1.0, "W": 7.0}
+
+
+def wall_ns(times: pd.Series) -> tuple[np.ndarray, Any]:
+    """Timestamps as int64 nanoseconds of local wall time, and their timezone."""
+    tz = getattr(times.dt, "tz", None)
+    if tz is not None:
+        times = times.dt.tz_localize(None)
+    return times.to_numpy(dtype="datetime64[ns]").view("int64"), tz
+
+
+def utc_ns(times: pd.Series) -> np.ndarray:
+    """Timestamps as int64 nanoseconds since the epoch (UTC instants when aware)."""
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def from_utc_ns(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
+    """Instants back to timestamps in ``tz`` (no local-time ambiguity)."""
+    out = pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).astype("datetime64[ns]"))
+    return out.tz_localize("UTC").tz_convert(tz) if tz is not None else out
+
+
+def bincount(
+    codes: np.ndarray, weights: np.ndarray | None = None, minlength: int = 0
+) -> np.ndarray:
+    """``np.bincount`` whose weighted result is float even for empty input."""
+    out = np.bincount(codes, weights=weights, minlength=minlength)
+    return out.astype(float) if weights is not None else out
+
+
+def group_min(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Minimum of int64 ``values`` per code."""
+    out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(out, codes, values)
+    return out
+
+
+def group_max(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Maximum of int64 ``values`` per code."""
+    out = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(out, codes, values)
+    return out
+
+
+def localize(ts: Any, times: pd.Series, name: str) -> pd.Timestamp:
+    """A cutoff in the time zone of the log (NaT, DST-ambiguous and tz mismatches refused)."""
+    return as_bound(ts, times, name)
+
+
+def fit_cutoff(cutoff: Any, times: pd.Series) -> pd.Timestamp:
+    """The snapshot time: ``cutoff`` or midnight (local) after the last row."""
+    if cutoff is not None:
+        return localize(cutoff, times, "cutoff")
+    tz = getattr(times.dt, "tz", None)
+    if tz is None:
+        return default_cutoff(times)
+    wall = default_cutoff(times.dt.tz_localize(None))  # local midnight, then localized
+    return wall.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+
+
+def compute(
+    log: pd.DataFrame,
+    schema: TransactionSchema,
+    est: Any,
+    cache: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """The customer table of a fitted ``TransactionFeatures`` for a prepared log."""
+    inc = est.include_
+    names = list(est.feature_names_out_)
+    times = log[schema.time]
+    tz = getattr(times.dt, "tz", None)
+    cutoff = localize(est.cutoff_, times, "cutoff")
+    u_ns = utc_ns(times)
+    keep = u_ns < cutoff.value
+    t_ns, _ = wall_ns(times)
+    cutoff_ns = int((cutoff.tz_localize(None) if tz is not None else cutoff).value)
+    amount_all = transaction_amount(log, schema)
+    has_q = schema.has(log, "quantity")
+    qty = log[schema.quantity].to_numpy(dtype=np.float64) if has_q else None
+    cat_codes = cat_uniques = None
+    if cache and "category" in cache and "category" in inc:
+        cat_codes, cat_uniques = cache["category"]
+    index_name = schema.customer
+    if not keep.all():
+        log = log.loc[keep]
+        t_ns, u_ns, amount_all = t_ns[keep], u_ns[keep], amount_all[keep]
+        qty = qty[keep] if qty is not None else None
+        cat_codes = cat_codes[keep] if cat_codes is not None else None
+    purchase = purchase_mask(amount_all)
+    if not purchase.any():  # also an empty log before the cutoff
+        logger.info("no purchase lines before the cutoff: the customer table is empty")
+        return pd.DataFrame(columns=names, index=pd.Index([], name=index_name))
+    codes, uniques = pd.factorize(log[schema.customer], sort=True)
+    if (codes < 0).any():
+        raise SchemaError(
+            f"column {schema.customer!r} has missing customer ids. "
+            "Fix: clean_transactions(...) drops and counts them."
+        )
+    n_cust_all = len(uniques)
+    is_return = ~purchase
+    # return behaviour is measured on the lines as logged, before netting
+    ret_val = bincount(codes[is_return], weights=-amount_all[is_return], minlength=n_cust_all)
+    gross_logged = bincount(codes[purchase], weights=amount_all[purchase], minlength=n_cust_all)
+    if est.returns == "net" and is_return.any():
+        item_values = log[schema.item].to_numpy() if schema.has(log, "item") else None
+        units = np.abs(qty) if qty is not None else np.abs(amount_all)
+        adj = net_returns(codes, item_values, u_ns, units, amount_all, is_return, purchase)
+        pos = adj.index.to_numpy(dtype=np.int64)
+        m_q = adj["matched_quantity"].to_numpy()
+        m_v = adj["matched_value"].to_numpy()
+        amount_all = amount_all.copy()
+        # purchases keep what was not undone; returns keep their unmatched part
+        amount_all[pos] = np.where(
+            is_return[pos], -adj["unmatched_value"].to_numpy(), amount_all[pos] - m_v
+        )
+        if qty is not None:
+            qty = qty.copy()
+            qty[pos] = np.where(
+                is_return[pos], -adj["unmatched_quantity"].to_numpy(), qty[pos] - m_q
+            )
+        left = units.copy()
+        left[pos] = np.where(is_return[pos], adj["unmatched_quantity"].to_numpy(),
+                             units[pos] - m_q)
+        alive = np.ones(len(amount_all), dtype=bool)
+        alive[pos] = left[pos] > 0
+        if not alive.all():
+            log = log.loc[alive]
+            t_ns, u_ns, amount_all, codes = t_ns[alive], u_ns[alive], amount_all[alive], codes[
+                alive]
+            qty = qty[alive] if qty is not None else None
+            cat_codes = cat_codes[alive] if cat_codes is not None else None
+        purchase = purchase_mask(amount_all) & ~is_return[alive]
+        is_return = ~purchase
+    cutoff_day = cutoff_ns // NS_PER_DAY
+
+    # ---- purchase lines -> orders
+    pc = codes[purchase]
+    pt = t_ns[purchase]
+    pu = u_ns[purchase]
+    pa = amount_all[purchase]
+    ord_idx, _ = pd.factorize(log[schema.order].to_numpy()[purchase])
+    n_ord = int(ord_idx.max(initial=-1)) + 1
+    ord_cust = np.empty(n_ord, dtype=np.int64)
+    ord_cust[ord_idx] = pc
+    if not np.array_equal(ord_cust[ord_idx], pc):
+        # some order id is shared by several customers: count (customer, order) pairs
+        okey = pc.astype(np.int64) * n_ord + ord_idx
+        ord_idx, _ = pd.factorize(okey)
+        n_ord = int(ord_idx.max(initial=-1)) + 1
+        ord_cust = np.empty(n_ord, dtype=np.int64)
+        ord_cust[ord_idx] = pc
+    ord_time = group_min(ord_idx, pt, n_ord)
+    ord_utc = group_min(ord_idx, pu, n_ord)
+    ord_amt = bincount(ord_idx, weights=pa, minlength=n_ord)
+
+    # customers with at least one purchase
+    n_orders = bincount(ord_cust, minlength=n_cust_all)
+    has_purchase = n_orders > 0
+    if not has_purchase.all():
+        logger.info(
+            "%d customer(s) have only return lines before the cutoff and are not in the table",
+            int((~has_purchase).sum()),
+        )
+    gross = bincount(ord_cust, weights=ord_amt, minlength=n_cust_all)
+    unmatched = bincount(codes[is_return], weights=-amount_all[is_return], minlength=n_cust_all)
+    first_ns = group_min(ord_cust, ord_time, n_cust_all)
+    last_ns = group_max(ord_cust, ord_time, n_cust_all)
+    first_day = first_ns // NS_PER_DAY
+    last_day = last_ns // NS_PER_DAY
+
+    # distinct (customer, day) pairs
+    ord_day = ord_time // NS_PER_DAY
+    min_day = int(ord_day.min())
+    span = int(ord_day.max()) - min_day + 1
+    dkey = ord_cust * span + (ord_day - min_day)
+    ukey, day_idx = np.unique(dkey, return_inverse=True)
+    day_cust = ukey // span
+    day_num = ukey % span + min_day
+    n_days = bincount(day_cust, minlength=n_cust_all)
+
+    cols: dict[str, np.ndarray] = {}
+    freq = n_orders if est.frequency == "orders" else n_days
+    monetary = gross if est.monetary == "gross" else gross - unmatched
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if "rfm" in inc:
+            cols["recency_days"] = cutoff_day - last_day
+            cols["frequency"] = freq
+            cols["monetary_total"] = monetary
+            cols["monetary_mean"] = monetary / freq
+        if "tenure" in inc:
+            cols["tenure_days"] = cutoff_day - first_day
+        if "interpurchase" in inc:
+            same = day_cust[1:] == day_cust[:-1]
+            gaps = np.diff(day_num)[same].astype(float)
+            gcust = day_cust[1:][same]
+            n_gaps = bincount(gcust, minlength=n_cust_all)
+            s1 = bincount(gcust, weights=gaps, minlength=n_cust_all)
+            mean = np.where(n_gaps > 0, s1 / n_gaps, np.nan)
+            dev = gaps - mean[gcust]
+            s2 = bincount(gcust, weights=dev * dev, minlength=n_cust_all)
+            cols["interpurchase_mean_days"] = mean
+            cols["interpurchase_std_days"] = np.where(
+                n_gaps > 1, np.sqrt(s2 / np.maximum(n_gaps - 1, 1)), np.nan
+            )
+        if "basket" in inc:
+            units = qty[purchase] if qty is not None else np.ones(len(pc))
+            cols["items_per_order"] = bincount(pc, weights=units, minlength=n_cust_all) / (
+                n_orders
+            )
+            item_values = log[schema.item].to_numpy()
+            if (
+                item_values.dtype.kind in "iu"
+                and len(item_values)
+                and 0 <= item_values.min()
+                and item_values.max() < 2**31
+            ):
+                icodes = item_values[purchase].astype(np.int64)  # small ints are their own codes
+            else:
+                icodes, _ = pd.factorize(item_values[purchase])
+            width = int(icodes.max(initial=0)) + 2
+            ikey = np.sort(pc.astype(np.int64) * width + (icodes + 1))
+            first = np.ones(len(ikey), dtype=bool)
+            first[1:] = ikey[1:] != ikey[:-1]
+            cols["distinct_items"] = bincount(ikey[first] // width, minlength=n_cust_all)
+        if "windows" in inc:
+            for days in est._window_days():
+                inw = ord_time >= cutoff_ns - days * NS_PER_DAY
+                cols[f"orders_{days}d"] = bincount(ord_cust[inw], minlength=n_cust_all)
+                cols[f"spend_{days}d"] = bincount(
+                    ord_cust[inw], weights=ord_amt[inw], minlength=n_cust_all
+                )
+        if "trend" in inc:
+            tw = est._trend_days() * NS_PER_DAY
+            recent = ord_time >= cutoff_ns - tw
+            prior = (ord_time >= cutoff_ns - 2 * tw) & ~recent
+            s1 = bincount(ord_cust[recent], weights=ord_amt[recent], minlength=n_cust_all)
+            s0 = bincount(ord_cust[prior], weights=ord_amt[prior], minlength=n_cust_all)
+            tot = s1 + s0
+            cols["spend_trend"] = np.where(tot > 0, (s1 - s0) / np.where(tot > 0, tot, 1), 0.0)
+        if "returns" in inc:
+            cols["return_value"] = ret_val
+            cols["return_rate"] = np.where(
+                gross_logged > 0, ret_val / np.where(gross_logged > 0, gross_logged, 1), 0.0
+            )
+        if "category" in inc:
+            vocab = pd.Index(est.categories_)
+            if cat_codes is None:
+                cat_codes, cat_uniques = pd.factorize(log[schema.category])
+            lookup = np.append(vocab.get_indexer(cat_uniques), -1)  # code -1 (NaN) -> -1
+            ccodes = lookup[cat_codes[purchase]]
+            known = ccodes >= 0
+            k = len(vocab)
+            if k:
+                flat = bincount(
+                    pc[known] * k + ccodes[known], weights=pa[known], minlength=n_cust_all * k
+                ).reshape(n_cust_all, k)
+                shares = flat / np.where(gross > 0, gross, 1)[:, None]
+                for j, c in enumerate(vocab):
+                    cols[f"share_{c}"] = shares[:, j]
+        if "btyd" in inc:
+            unit = TIME_UNITS[est.time_unit]
+            rep = n_days - 1
+            cols["repeat_frequency"] = rep
+            cols["btyd_recency"] = (last_day - first_day) / unit
+            cols["btyd_T"] = (cutoff_day - first_day) / unit
+            day_amt = bincount(day_idx, weights=ord_amt, minlength=len(ukey))
+            first_day_amt = bincount(
+                day_cust, weights=np.where(day_num == first_day[day_cust], day_amt, 0.0),
+                minlength=n_cust_all,
+            )
+            cols["btyd_monetary_mean"] = np.where(
+                rep > 0, (gross - first_day_amt) / np.maximum(rep, 1), np.nan
+            )
+
+    index = pd.Index(uniques[has_purchase], name=index_name)
+    data: dict[str, Any] = {}
+    for name in names:
+        if name == "first_purchase":
+            data[name] = from_utc_ns(
+                group_min(ord_cust, ord_utc, n_cust_all)[has_purchase], tz)
+        elif name == "last_purchase":
+            data[name] = from_utc_ns(
+                group_max(ord_cust, ord_utc, n_cust_all)[has_purchase], tz)
+        else:
+            data[name] = cols[name][has_purchase]
+    return pd.DataFrame(data, index=index, columns=names)
