@@ -17,6 +17,7 @@ from sklearn.base import clone
 from crmine.basket import Apriori, apriori, as_baskets, min_count_for
 from crmine.basket._itemsets import _count_pairs, mine_levels
 from crmine.exceptions import SchemaError
+from crmine.schema import TransactionSchema
 
 
 def read_groceries() -> list[list[str]]:
@@ -110,7 +111,10 @@ def test_all_input_shapes_agree():
     ints = onehot.astype(int)
     for data, kw in [
         (log, {}),
-        (log.rename(columns={"order_id": "o", "item": "p"}), {"order_col": "o", "item_col": "p"}),
+        (
+                log.rename(columns={"order_id": "o", "item": "p"}),
+                {"schema": TransactionSchema(order="o", item="p")},
+            ),
         (onehot, {}),
         (sparse_df, {}),
         (ints, {}),
@@ -187,7 +191,7 @@ def test_estimator_api():
         ([], {}, SchemaError, "no baskets"),
         (pd.DataFrame({"order_id": [1], "sku": ["a"]}), {}, SchemaError, "'item'"),
         (pd.DataFrame({"order_id": [1, None], "item": ["a", "b"]}), {}, SchemaError, "missing"),
-        (pd.DataFrame({"a": [1, -1]}), {}, SchemaError, "negative"),
+        (pd.DataFrame({"a": [1, -1]}), {}, SchemaError, "schema=TransactionSchema"),
         (pd.DataFrame({"a": [1.0, np.nan]}), {}, SchemaError, "NaN"),
         ([["a", None]], {}, SchemaError, "missing item"),
         (["ab", "c"], {}, SchemaError, "not a collection"),
@@ -216,8 +220,11 @@ def test_returns_in_log_warn():
     from crmine.exceptions import DataWarning
 
     log = pd.DataFrame({"order_id": [1, 1, 2], "item": ["a", "b", "a"], "quantity": [1, 1, -1]})
-    with pytest.warns(DataWarning, match="negative 'quantity'"):
-        apriori(log, min_count=1)
+    with pytest.warns(DataWarning, match="1 return line"):
+        fi = apriori(log, min_count=1)
+    # the return line is left out: order 2 is empty, so "a" is in 1 basket of 1
+    assert fi.attrs["n_baskets"] == 1
+    assert as_dict(fi)[frozenset({"a"})] == 1
 
 
 def test_sparse_items_length_mismatch():

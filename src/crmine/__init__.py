@@ -48,6 +48,7 @@ _LAZY: dict[str, str] = {
     "apriori": "crmine.basket",
     "association_rules": "crmine.basket",
     "BasketRecommender": "crmine.basket",
+    "recommend_products": "crmine.basket",
     # segmentation
     "CustomerSegmenter": "crmine.segmentation",
     "segment_customers": "crmine.segmentation",

@@ -39,12 +39,12 @@ from __future__ import annotations
 
 import datetime
 import logging
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from crmine._customer_table import (
@@ -56,6 +56,7 @@ from crmine._customer_table import (
     wall_ns,
 )
 from crmine.base import Integral, Interval, StrOptions
+from crmine.basket._input import Baskets
 from crmine.exceptions import SchemaError
 from crmine.schema import (
     TransactionSchema,
@@ -496,50 +497,37 @@ def rfm_table(
     return table[["recency_days", "frequency", "monetary_total"]]
 
 
-class BasketMatrix(NamedTuple):
-    """A sparse order x item incidence matrix with its labels.
-
-    Attributes
-    ----------
-    matrix : scipy.sparse.csr_matrix of bool
-        ``matrix[i, j]`` is True when order ``orders[i]`` contains ``items[j]``.
-    orders : pandas.Index
-        Order ids (rows), in order of first appearance.
-    items : pandas.Index
-        Item labels (columns), sorted.
-    """
-
-    matrix: sparse.csr_matrix
-    orders: pd.Index
-    items: pd.Index
+BasketMatrix = Baskets  # one basket container: crmine.basket.Baskets
 
 
 def basket_matrix(
     log: pd.DataFrame,
     *,
     schema: TransactionSchema | None = None,
-    item: str | None = None,
     cutoff: str | pd.Timestamp | None = None,
-) -> BasketMatrix:
+    item: str | None = None,
+) -> Baskets:
     """Sparse order x item matrix of the purchase lines of a log.
 
-    Return lines (negative value) are left out.  No dense table is ever built.
+    The same builder as :func:`crmine.basket.as_baskets` (one basket
+    container, :class:`crmine.basket.Baskets`): return lines (negative line
+    value) are left out and counted in a ``DataWarning``.
 
     Parameters
     ----------
-    log : pandas.DataFrame
-        Transaction log.
+    log : DataFrame
+        Transaction log (pandas, polars or pyarrow).
     schema : TransactionSchema, optional
-        Column roles.
-    item : str, optional
-        Column to use as the item (e.g. ``"category"`` for category-level
-        baskets); default the schema's item column.
+        Column roles (``order``, ``item``; ``TransactionSchema(item="category")``
+        for category-level baskets).
     cutoff : str or Timestamp, optional
         Use only rows strictly before it.
+    item : str, optional
+        Deprecated: use ``schema=TransactionSchema(item=...)``.
 
     Returns
     -------
-    BasketMatrix
+    Baskets
 
     Examples
     --------
@@ -553,31 +541,17 @@ def basket_matrix(
     >>> list(bm.items), bm.matrix.toarray().astype(int).tolist()
     (['beer', 'diapers', 'milk'], [[1, 1, 0], [1, 0, 0], [0, 0, 1]])
     """
+    from crmine.basket._input import as_baskets
+
     schema = resolve_schema(schema)
     if item is not None:
-        schema = schema.replace(item=item)
-    df = prepare_log(log, schema, require_item=True)
-    amount = transaction_amount(df, schema)
-    keep = amount >= 0
-    if cutoff is not None:
-        tz = getattr(df[schema.time].dt, "tz", None)
-        keep &= (df[schema.time] < _localize(pd.Timestamp(cutoff), tz, "cutoff")).to_numpy()
-    items_col = df[schema.item].to_numpy()[keep]
-    if pd.isna(items_col).any():
-        raise SchemaError(
-            f"column {schema.item!r} has {int(pd.isna(items_col).sum())} missing item(s). "
-            "Fix: drop or label them before building baskets."
+        warnings.warn(
+            "basket_matrix(item=...) is deprecated; pass schema=TransactionSchema(item=...).",
+            FutureWarning,
+            stacklevel=2,
         )
-    ocodes, orders = pd.factorize(df[schema.order].to_numpy()[keep])
-    icodes, items = pd.factorize(items_col, sort=True)
-    mat = sparse.csr_matrix(
-        (np.ones(len(ocodes), dtype=np.int8), (ocodes, icodes)),
-        shape=(len(orders), len(items)),
-    )
-    mat.sum_duplicates()
-    mat.data[:] = 1
-    mat = mat.astype(bool)
-    return BasketMatrix(mat, pd.Index(orders, name=schema.order), pd.Index(items, name=schema.item))
+        schema = schema.replace(item=item)
+    return as_baskets(log, schema=schema, cutoff=cutoff)
 
 
 class TransactionAggregates(TransformerMixin, BaseEstimator):

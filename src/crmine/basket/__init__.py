@@ -13,8 +13,15 @@ from __future__ import annotations
 
 from crmine.basket._hierarchy import aggregate_items, drop_hierarchy_rules
 from crmine.basket._input import Baskets, as_baskets
-from crmine.basket._itemsets import Apriori, apriori, exact_fraction, min_count_for
-from crmine.basket._recommend import BasketRecommender, hit_rate_at_k
+from crmine.basket._itemsets import (
+    Apriori,
+    ItemsetLimitError,
+    apriori,
+    exact_fraction,
+    itemset_bound,
+    min_count_for,
+)
+from crmine.basket._recommend import BasketRecommender, hit_rate_at_k, recommend_products
 from crmine.basket._rules import (
     RULE_METRICS,
     association_rules,
@@ -29,6 +36,7 @@ __all__ = [
     "Apriori",
     "BasketRecommender",
     "Baskets",
+    "ItemsetLimitError",
     "aggregate_items",
     "apriori",
     "as_baskets",
@@ -38,7 +46,9 @@ __all__ = [
     "exact_fraction",
     "fisher_pvalues",
     "hit_rate_at_k",
+    "itemset_bound",
     "maximal_itemsets",
     "min_count_for",
     "p_adjust",
+    "recommend_products",
 ]

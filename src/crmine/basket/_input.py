@@ -20,6 +20,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from crmine.exceptions import DataWarning, SchemaError
+from crmine.schema import TransactionSchema, resolve_schema
+from crmine.utils._validation import is_dataframe_like, purchase_mask, show_values, to_pandas
 
 __all__ = ["Baskets", "as_baskets"]
 
@@ -76,46 +78,142 @@ def _from_codes(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) ->
     return mat.astype(bool)
 
 
-def _from_log(
-    df: pd.DataFrame, order_col: str, item_col: str, quantity_col: str = "quantity"
-) -> Baskets:
-    for col in (order_col, item_col):
-        if col not in df.columns:
+def _missing_columns(df: pd.DataFrame, schema: TransactionSchema) -> SchemaError:
+    missing = [(r, getattr(schema, r)) for r in ("order", "item") if getattr(schema, r) not in df]
+    names = ", ".join(f"{col!r} ({role})" for role, col in missing)
+    example = ", ".join(f"{role}='...'" for role, _ in missing)
+    return SchemaError(
+        f"the transaction log has no column(s) {names} (columns: "
+        f"{show_values(list(df.columns))}). Fix: pass schema=TransactionSchema({example}) "
+        "naming the order and item columns; a one-hot basket table must hold only "
+        "boolean or 0/1 columns, one per item."
+    )
+
+
+def _line_values(df: pd.DataFrame, schema: TransactionSchema) -> tuple[np.ndarray, str] | None:
+    """Value (or quantity) of each line, to tell purchases from returns."""
+    if schema.amount is not None and schema.amount in df:
+        cols, what = [schema.amount], schema.amount
+    elif schema.quantity is not None and schema.quantity in df:
+        cols, what = [schema.quantity], schema.quantity
+        if schema.price is not None and schema.price in df:
+            cols.append(schema.price)
+            what = f"{schema.quantity} * {schema.price}"
+    else:
+        return None
+    out = np.ones(len(df))
+    for col in cols:
+        try:
+            out = out * pd.to_numeric(df[col]).to_numpy(dtype=np.float64)
+        except (ValueError, TypeError) as exc:
             raise SchemaError(
-                f"column {col!r} not found in the transaction log (columns: "
-                f"{list(df.columns)[:10]}); pass order_col=/item_col= naming the order and "
-                "item columns, or give a one-hot (boolean) DataFrame."
-            )
+                f"column {col!r} is not numeric (e.g. {show_values(df[col].unique())}); "
+                "basket lines are told apart from returns by its sign. Fix: convert it "
+                "(pd.to_numeric) or switch the role off, e.g. "
+                f"TransactionSchema({_role(schema, col)}=None)."
+            ) from exc
+    return out, what
+
+
+def _role(schema: TransactionSchema, col: str) -> str:
+    return next(r for r in ("amount", "quantity", "price") if getattr(schema, r) == col)
+
+
+def _before_cutoff(df: pd.DataFrame, schema: TransactionSchema, cutoff: Any) -> np.ndarray:
+    from crmine.schema import parse_times
+
+    if schema.time not in df:
+        raise SchemaError(
+            f"cutoff={cutoff!r} needs the time column {schema.time!r}, which the log does "
+            f"not have. Fix: pass schema=TransactionSchema(time='...') or drop cutoff."
+        )
+    times = parse_times(df[schema.time], schema.time)
+    try:
+        cut = pd.Timestamp(cutoff)
+    except (ValueError, TypeError) as exc:
+        raise SchemaError(f"cutoff={cutoff!r} is not a timestamp. Fix: e.g. '2024-01-01'.") from exc
+    if pd.isna(cut):
+        raise SchemaError("cutoff is NaT (missing). Fix: pass a timestamp or None.")
+    tz = getattr(times.dt, "tz", None)
+    if (tz is None) != (cut.tzinfo is None):
+        raise SchemaError(
+            f"cutoff={cutoff!r} and the column {schema.time!r} do not agree on a time zone "
+            f"(column: {tz}, cutoff: {cut.tzinfo}). Fix: give the cutoff in the column's zone."
+        )
+    return (times < cut).to_numpy(dtype=bool)
+
+
+def _from_log(df: pd.DataFrame, schema: TransactionSchema, cutoff: Any) -> Baskets:
+    order_col, item_col = schema.order, schema.item
+    for col in (order_col, item_col):
         n_missing = int(df[col].isna().sum())
         if n_missing:
             raise SchemaError(
                 f"column {col!r} has {n_missing} missing value(s); drop or fill those rows "
                 "(e.g. with crmine.schema.clean_transactions) before basket analysis."
             )
-    qty_col = quantity_col if quantity_col in df.columns else None
-    if qty_col is not None and pd.api.types.is_numeric_dtype(df[qty_col]):
-        n_neg = int((df[qty_col] < 0).sum())
-        if n_neg:
+    keep: np.ndarray | None = None
+    if cutoff is not None:
+        keep = _before_cutoff(df, schema, cutoff)
+    values = _line_values(df, schema)
+    if values is not None:
+        bought = purchase_mask(values[0])
+        n_out = int((~bought if keep is None else ~bought & keep).sum())
+        if n_out:
             warnings.warn(
-                f"{n_neg} line(s) have a negative {qty_col!r} (returns); they are counted as "
-                "basket items. Remove them first (e.g. crmine.schema.clean_transactions or "
-                f"log[log[{qty_col!r}] > 0]).",
+                f"{n_out} return line(s) (negative or missing {values[1]}) are left out of "
+                "the baskets: a basket holds the purchase lines of an order. Fix: net "
+                "returns first with crmine.clean_transactions to silence this.",
                 DataWarning,
                 stacklevel=4,
             )
-    row_codes, orders = _factorize(df[order_col].to_numpy())
-    col_codes, items = _factorize(df[item_col].to_numpy())
+        keep = bought if keep is None else keep & bought
+    orders_raw = df[order_col].to_numpy()
+    items_raw = df[item_col].to_numpy()
+    if keep is not None and not keep.all():
+        orders_raw, items_raw = orders_raw[keep], items_raw[keep]
+    row_codes, orders = _factorize(orders_raw)
+    col_codes, items = _factorize(items_raw)
+    _check_labels(items, f"column {item_col!r}")
     mat = _from_codes(row_codes, col_codes, len(orders), len(items))
     return Baskets(mat, orders.rename(order_col), items.rename(item_col))
 
 
+def _check_labels(items: pd.Index, where: str) -> None:
+    """Refuse item labels that differ only in type (``1`` and ``"1"``)."""
+    if items.dtype != object or len(items) < 2:
+        return
+    text = pd.Index([str(x) for x in items])
+    dup = text.duplicated(keep=False)
+    if dup.any():
+        clash = items[dup][:4].tolist()
+        raise SchemaError(
+            f"{where} holds item labels that print alike but differ in type: {clash!r}; "
+            "crmine does not guess whether they are one item. Fix: make the labels one "
+            "type, e.g. log[item] = log[item].astype(str)."
+        )
+
+
 def _is_one_hot(df: pd.DataFrame) -> bool:
+    """Whether every column holds booleans or 0/1 values only (an item indicator)."""
     if df.shape[1] == 0:
         return False
-    for dtype in df.dtypes:
+    for name in df.columns:
+        col = df[name]
+        dtype = col.dtype
         if isinstance(dtype, pd.SparseDtype):
             dtype = dtype.subtype
-        if not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)):
+            values = np.asarray(col.array.sp_values)
+        else:
+            values = None
+        if pd.api.types.is_bool_dtype(dtype):
+            continue
+        if not pd.api.types.is_numeric_dtype(dtype):
+            return False
+        if values is None:
+            values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = np.asarray(values, dtype=np.float64)
+        if not np.all((values == 0) | (values == 1) | np.isnan(values)):
             return False
     return True
 
@@ -168,6 +266,7 @@ def _from_one_hot(df: pd.DataFrame) -> Baskets:
     r = np.concatenate(rows) if rows else np.empty(0, np.int64)
     c = np.concatenate(cols) if cols else np.empty(0, np.int64)
     mat = _from_codes(r, c, df.shape[0], df.shape[1])
+    _check_labels(pd.Index(df.columns), "the one-hot columns")
     return Baskets(mat, pd.Index(df.index), pd.Index(df.columns))
 
 
@@ -188,6 +287,7 @@ def _from_sparse(mat: Any, items: Sequence[Any] | None, orders: Any = None) -> B
             f"items has {len(item_index)} labels but the matrix has {m} columns; pass one "
             "label per column."
         )
+    _check_labels(item_index, "the item labels")
     order_index = pd.RangeIndex(n) if orders is None else pd.Index(orders)
     return Baskets(mat, order_index, item_index)
 
@@ -225,6 +325,7 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
             f"{int((cols < 0).sum())} missing item label(s) (None/NaN) in the baskets; "
             "remove them first."
         )
+    _check_labels(items, "the baskets")
     indptr = np.r_[0, np.cumsum(lengths)]
     mat = sp.csr_matrix(
         (np.ones(len(cols), dtype=bool), cols, indptr), shape=(len(baskets), len(items))
@@ -237,44 +338,70 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
 def as_baskets(
     data: Any,
     *,
+    schema: TransactionSchema | None = None,
+    cutoff: Any = None,
+    items: Sequence[Any] | None = None,
     order_col: str | None = None,
     item_col: str | None = None,
-    schema: Any = None,
-    items: Sequence[Any] | None = None,
 ) -> Baskets:
     """Convert basket data of any supported shape to a sparse :class:`Baskets`.
+
+    This is crmine's one basket builder (``crmine.basket_matrix`` is the
+    same function under its older name).
 
     Parameters
     ----------
     data : DataFrame, list of baskets, scipy sparse matrix or Baskets
-        - a long transaction log: one row per line item, with an order column
-          and an item column (``order_id`` and ``item`` by default);
-        - a one-hot DataFrame: one boolean (or 0/1, or non-negative quantity)
-          column per item, dense or pandas-sparse; rows are baskets;
+        - a long transaction log (pandas, polars or pyarrow; read by column
+          name, never by position): one row per line item, with the order and
+          item columns named by ``schema`` (``order_id`` and ``item`` by
+          default);
+        - a one-hot table: every column boolean or 0/1 (one per item), dense
+          or pandas-sparse; rows are baskets.  A table that has neither the
+          schema's order and item columns nor only 0/1 columns is refused
+          (never guessed);
         - a list of baskets, each an iterable of hashable item labels;
         - a scipy sparse matrix (rows = baskets, columns = items; nonzero means
           present);
-        - a :class:`Baskets` / ``crmine.features.BasketMatrix`` bundle.
-    order_col, item_col : str, optional
-        Column names of the order and item in a long log.  Default to the
-        schema's columns (``order_id``, ``item``).
+        - a :class:`Baskets` bundle.
     schema : TransactionSchema, optional
-        Column roles of a long log (only ``order`` and ``item`` are used).
+        Column roles of a long log: ``order`` and ``item``; the line value
+        (``amount``, else ``quantity`` [* ``price``]) tells purchases from
+        returns; ``time`` is read only with ``cutoff``.
+    cutoff : str or Timestamp, optional
+        Use only the log lines strictly before it.
     items : sequence, optional
         Item labels of the columns of a scipy sparse matrix.
+    order_col, item_col : str, optional
+        Deprecated: use ``schema=TransactionSchema(order=..., item=...)``.
 
     Returns
     -------
     Baskets
-        ``(matrix, orders, items)`` with a boolean CSR matrix.  Items of a log
-        or list are sorted by label.  A repeated item in one basket counts once.
+        ``(matrix, orders, items)`` with a boolean CSR matrix.  Orders and
+        items of a log, and items of a list, are sorted by label.  A repeated
+        item in one basket counts once.
 
     Raises
     ------
     SchemaError
-        Missing columns, missing labels, negative or NaN quantities.
+        Missing columns, missing labels, item labels that differ only in type
+        (``1`` and ``"1"``), non-0/1 values in a one-hot table.
     TypeError
         Unsupported input type.
+
+    Warns
+    -----
+    DataWarning
+        When return lines (negative or missing line value) are left out.
+
+    Notes
+    -----
+    Returns: a basket holds the *purchase* lines of an order (the one
+    definition, :func:`crmine.utils._validation.purchase_mask`: line value
+    ``>= 0``).  Return lines are left out and counted in a ``DataWarning``;
+    net them against their purchases first with
+    :func:`crmine.clean_transactions` for a clean analysis.
 
     Examples
     --------
@@ -287,6 +414,13 @@ def as_baskets(
     >>> list(b.orders), list(b.items)
     ([1, 2], ['beer', 'diapers'])
     """
+    if order_col is not None or item_col is not None:
+        warnings.warn(
+            "order_col=/item_col= are deprecated; pass "
+            "schema=TransactionSchema(order=..., item=...) instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
     if isinstance(data, Baskets) and isinstance(data.items, pd.Index):
         if data.matrix.shape[1] != len(data.items):
             raise SchemaError(
@@ -294,29 +428,35 @@ def as_baskets(
                 f"{len(data.items)} item labels; pass one label per column."
             )
         return _from_sparse(data.matrix, data.items, data.orders)
-    if isinstance(data, Baskets) or (
-        hasattr(data, "matrix") and hasattr(data, "items") and sp.issparse(data.matrix)
-    ):
-        orders = getattr(data, "orders", None)
-        return _from_sparse(data.matrix, list(data.items), orders)
+    if isinstance(data, tuple) and hasattr(data, "matrix") and sp.issparse(data.matrix):
+        return _from_sparse(data.matrix, list(data.items), getattr(data, "orders", None))
     if sp.issparse(data):
         return _from_sparse(data, items)
+    if is_dataframe_like(data):
+        data = to_pandas(data, name="data")
     if isinstance(data, pd.DataFrame):
-        if schema is not None:
-            order_col = order_col or getattr(schema, "order", None)
-            item_col = item_col or getattr(schema, "item", None)
-        order_col = order_col or "order_id"
-        item_col = item_col or "item"
-        quantity_col = getattr(schema, "quantity", None) or "quantity"
-        if order_col in data.columns and item_col in data.columns:
-            return _from_log(data, order_col, item_col, quantity_col)
+        schema = resolve_schema(schema)
+        if order_col is not None or item_col is not None:
+            schema = schema.replace(order=order_col or schema.order, item=item_col or schema.item)
+        if schema.order in data.columns and schema.item in data.columns:
+            return _from_log(data, schema, cutoff)
         if _is_one_hot(data):
+            if cutoff is not None:
+                raise SchemaError(
+                    "cutoff= applies to a transaction log; this table was read as one-hot "
+                    "baskets (no time). Fix: drop cutoff or pass the log."
+                )
             return _from_one_hot(data)
-        return _from_log(data, order_col, item_col)  # raises a SchemaError naming the column
+        raise _missing_columns(data, schema)
     if isinstance(data, np.ndarray):
         raise TypeError(
             "a dense numpy array is not accepted as basket data (it would need item labels); "
             "pass scipy.sparse.csr_matrix(array) with items=..., or a one-hot DataFrame."
+        )
+    if isinstance(data, pd.Series):
+        raise TypeError(
+            "a Series is not basket data; pass a transaction log DataFrame, a one-hot "
+            "DataFrame or a list of baskets (data.tolist() for a Series of lists)."
         )
     if isinstance(data, Iterable) and not isinstance(data, (str, bytes, dict)):
         return _from_list(data)

@@ -30,13 +30,22 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
+from crmine.base import _fit_context
 from crmine.basket._input import as_baskets
-from crmine.exceptions import SchemaError
+from crmine.exceptions import CrmineError, SchemaError
+from crmine.schema import TransactionSchema
 
-__all__ = ["Apriori", "apriori", "exact_fraction", "min_count_for"]
+__all__ = [
+    "Apriori",
+    "ItemsetLimitError",
+    "apriori",
+    "exact_fraction",
+    "itemset_bound",
+    "min_count_for",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -330,7 +339,10 @@ def _count_bitsets(cand: np.ndarray, bits: np.ndarray) -> np.ndarray:
 
 
 def mine_levels(
-    matrix: sp.spmatrix, min_count: int, max_len: int | None = None
+    matrix: sp.spmatrix,
+    min_count: int,
+    max_len: int | None = None,
+    max_itemsets: int | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Frequent itemsets of a boolean basket matrix, level by level.
 
@@ -342,6 +354,8 @@ def mine_levels(
         Minimum number of baskets an itemset must occur in.
     max_len : int, optional
         Longest itemset to mine.
+    max_itemsets : int, optional
+        Stop with :class:`ItemsetLimitError` once more itemsets are found.
 
     Returns
     -------
@@ -367,13 +381,28 @@ def mine_levels(
     levels: list[tuple[np.ndarray, np.ndarray]] = []
     if len(freq) == 0 or max_len < 1:
         return levels
+    bound = math.inf
+    if max_itemsets is not None:
+        bound = itemset_bound(csr, min_count)
+        if bound <= max_itemsets:
+            max_itemsets = None  # cannot be exceeded: no checks needed
+
+    def check() -> None:
+        found = sum(len(c) for _, c in levels)
+        if max_itemsets is not None and found > max_itemsets:
+            raise ItemsetLimitError(
+                _limit_error(found, len(levels), max_itemsets, bound, min_count, csr.shape[0])
+            )
+
     levels.append((np.arange(len(freq), dtype=np.int32)[:, None], item_counts[freq]))
+    check()
     logger.debug("level 1: %d frequent items", len(freq))
     if max_len >= 2 and len(freq) >= 2:
         x = _select_columns(csr, freq, 2)
         rows, counts = _count_pairs(x, min_count) if x.nnz else (np.empty((0, 2)), None)
         if len(rows):
             levels.append((rows, counts))
+            check()
             logger.debug("level 2: %d frequent pairs", len(rows))
             adj: np.ndarray | None = None
             if len(freq) <= _MAX_ADJ:
@@ -404,6 +433,7 @@ def mine_levels(
             logger.debug("level %d: %d candidates, %d frequent", k, len(cand), int(ok.sum()))
             if ok.any():
                 levels.append((cand[ok], counts[ok]))
+                check()
             k += 1
     return [(freq[rows].astype(np.int32), counts) for rows, counts in levels]
 
@@ -441,8 +471,62 @@ def _resolve_min_count(min_support: float | None, min_count: int | None, n: int)
     if min_count is not None:
         return int(min_count)
     if min_support is None:
-        raise ValueError("give min_support (a fraction of baskets) or min_count (a number).")
+        raise InvalidParameterError(
+            "min_support and min_count are both None; give min_support (a fraction of "
+            "baskets in (0, 1]) or min_count (a number of baskets >= 1)."
+        )
     return min_count_for(min_support, n)
+
+
+class ItemsetLimitError(CrmineError, ValueError):
+    """More frequent itemsets than ``max_itemsets``: mining stopped before memory ran out."""
+
+
+def itemset_bound(matrix: sp.spmatrix, min_count: int) -> float:
+    """Upper bound on the number of frequent itemsets, before mining.
+
+    Every frequent itemset occurs in at least ``min_count`` baskets, and a
+    basket with ``L`` frequent items holds ``2**L - 1`` non-empty itemsets, so
+    there are at most ``sum(2**L - 1) / min_count`` frequent itemsets.
+
+    Parameters
+    ----------
+    matrix : scipy sparse matrix
+        Boolean basket matrix.
+    min_count : int
+        Count threshold.
+
+    Returns
+    -------
+    float
+        The bound (may be ``inf``).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> itemset_bound(sp.csr_matrix([[1, 1], [1, 1]], dtype=bool), 2)
+    3.0
+    """
+    csr = sp.csr_matrix(matrix, dtype=bool)
+    counts = np.bincount(csr.indices, minlength=csr.shape[1])
+    freq = counts >= min_count
+    lengths = np.bincount(
+        np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))[freq[csr.indices]],
+        minlength=csr.shape[0],
+    )
+    with np.errstate(over="ignore"):
+        total = float(np.sum(np.exp2(lengths.astype(np.float64)) - 1.0))
+    return total / max(int(min_count), 1)
+
+
+def _limit_error(found: int, level: int, limit: int, bound: float, min_count: int, n: int) -> str:
+    return (
+        f"more than max_itemsets={limit:,} frequent itemsets at min_count={min_count:,} "
+        f"({min_count / n:.4g} of {n:,} baskets): {found:,} found up to length {level} "
+        f"(upper bound before mining: {bound:,.3g}); mining stopped before memory ran out. "
+        "Fix: raise min_support, set max_len, or raise max_itemsets (None = no limit) if "
+        "the memory is there (about 200 bytes per itemset in the result table)."
+    )
 
 
 class Apriori(BaseEstimator):
@@ -451,15 +535,20 @@ class Apriori(BaseEstimator):
     Parameters
     ----------
     min_support : float, default=0.01
-        Minimum support (fraction of baskets, in (0, 1]).  Turned into the
-        exact integer count ``ceil(min_support * n_baskets)``.
+        Minimum support (fraction of baskets, in (0, 1]; 0, values above 1
+        and NaN are refused).  Turned into the exact integer count
+        ``ceil(min_support * n_baskets)``.
     min_count : int, optional
-        Minimum number of baskets; overrides ``min_support`` when given.
+        Minimum number of baskets (>= 1); overrides ``min_support`` when given.
     max_len : int, optional
         Longest itemset to mine (default: no limit).
-    order_col, item_col : str, optional
-        Order and item columns of a long transaction log (default
-        ``order_id`` and ``item``).
+    max_itemsets : int or None, default=5_000_000
+        Stop with :class:`ItemsetLimitError` (a ``ValueError``) as soon as
+        more frequent itemsets are found, before the result table is built.
+        Before mining, an upper bound (:func:`itemset_bound`) is computed;
+        when it is below the limit no check is needed.  ``None``: no limit.
+    schema : TransactionSchema, optional
+        Column roles of a long transaction log (``order`` and ``item``).
 
     Attributes
     ----------
@@ -500,8 +589,8 @@ class Apriori(BaseEstimator):
         "min_support": [Interval(Real, 0, 1, closed="right"), None],
         "min_count": [Interval(Integral, 1, None, closed="left"), None],
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
-        "order_col": [str, None],
-        "item_col": [str, None],
+        "max_itemsets": [Interval(Integral, 1, None, closed="left"), None],
+        "schema": [TransactionSchema, None],
     }
 
     def __init__(
@@ -510,15 +599,16 @@ class Apriori(BaseEstimator):
         min_support: float | None = 0.01,
         min_count: int | None = None,
         max_len: int | None = None,
-        order_col: str | None = None,
-        item_col: str | None = None,
+        max_itemsets: int | None = 5_000_000,
+        schema: TransactionSchema | None = None,
     ) -> None:
         self.min_support = min_support
         self.min_count = min_count
         self.max_len = max_len
-        self.order_col = order_col
-        self.item_col = item_col
+        self.max_itemsets = max_itemsets
+        self.schema = schema
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None, *, items: Any = None) -> Apriori:
         """Mine the frequent itemsets of the baskets ``X``.
 
@@ -535,13 +625,17 @@ class Apriori(BaseEstimator):
         -------
         self : Apriori
         """
-        self._validate_params()
-        baskets = as_baskets(X, order_col=self.order_col, item_col=self.item_col, items=items)
+        for name in ("min_support", "min_count", "max_len", "max_itemsets"):
+            if isinstance(getattr(self, name), bool):
+                raise InvalidParameterError(
+                    f"{name}={getattr(self, name)!r} is a bool; pass a number."
+                )
+        baskets = as_baskets(X, schema=self.schema, items=items)
         n = baskets.matrix.shape[0]
         if n == 0:
             raise SchemaError("no baskets to mine: the input is empty; pass at least one basket.")
         self.min_count_ = _resolve_min_count(self.min_support, self.min_count, n)
-        levels = mine_levels(baskets.matrix, self.min_count_, self.max_len)
+        levels = mine_levels(baskets.matrix, self.min_count_, self.max_len, self.max_itemsets)
         self.n_baskets_ = n
         self.items_ = baskets.items
         self.item_counts_ = pd.Series(
@@ -596,8 +690,8 @@ def apriori(
     *,
     min_count: int | None = None,
     max_len: int | None = None,
-    order_col: str | None = None,
-    item_col: str | None = None,
+    max_itemsets: int | None = 5_000_000,
+    schema: TransactionSchema | None = None,
     items: Any = None,
 ) -> pd.DataFrame:
     """Frequent itemsets in one line (mlxtend-style).
@@ -605,15 +699,19 @@ def apriori(
     Parameters
     ----------
     data : DataFrame, list of baskets, scipy sparse matrix or Baskets
-        Baskets in any shape accepted by :func:`crmine.basket.as_baskets`.
+        Baskets in any shape accepted by :func:`crmine.basket.as_baskets`
+        (pandas, polars and pyarrow logs are read by column name).
     min_support : float, default=0.01
-        Minimum support as a fraction of baskets (exact integer threshold).
+        Minimum support as a fraction of baskets in (0, 1] (exact integer
+        threshold).
     min_count : int, optional
         Minimum number of baskets; overrides ``min_support``.
     max_len : int, optional
         Longest itemset.
-    order_col, item_col : str, optional
-        Columns of a long transaction log.
+    max_itemsets : int or None, default=5_000_000
+        Limit on the number of itemsets (see :class:`Apriori`).
+    schema : TransactionSchema, optional
+        Columns of a long transaction log (``order``, ``item``).
     items : sequence, optional
         Column labels of a scipy sparse matrix.
 
@@ -635,7 +733,7 @@ def apriori(
         min_support=min_support,
         min_count=min_count,
         max_len=max_len,
-        order_col=order_col,
-        item_col=item_col,
+        max_itemsets=max_itemsets,
+        schema=schema,
     )
     return model.fit(data, items=items).frequent_itemsets_

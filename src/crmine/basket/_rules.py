@@ -1,24 +1,25 @@
-"""Association rules, interest measures, significance and itemset filters.
+"""Association rules from frequent itemsets, and itemset filters.
 
-Every rule ``A -> C`` is described by four integers: the number of baskets
-``n``, the antecedent count ``a``, the consequent count ``c`` and the rule
-count ``ac`` (baskets holding ``A`` and ``C``).  Every measure is computed from
-them, and thresholds on rational measures are compared exactly (a float test
-first, and exact integer arithmetic for the values within rounding distance of
-the threshold), so ``53/265 >= 0.2`` holds.
+The interest measures, exact thresholds and the Fisher test live in
+:mod:`crmine.basket._measures`; the multiple-testing correction is crmine's
+one :func:`crmine.utils._stats.p_adjust` (R's ``p.adjust``).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from crmine.basket._itemsets import _lookup, _row_keys, exact_fraction
+from crmine.basket._measures import _RATIONAL, RULE_METRICS, fisher_pvalues
+from crmine.basket._measures import ALIASES as _ALIASES
+from crmine.basket._measures import meets as _meets
+from crmine.basket._measures import metric_value as _metric_value
 from crmine.exceptions import SchemaError
+from crmine.utils._stats import p_adjust
 
 __all__ = [
     "RULE_METRICS",
@@ -28,163 +29,6 @@ __all__ = [
     "maximal_itemsets",
     "p_adjust",
 ]
-
-# name -> (numerator, denominator) as functions of (n, a, c, ac); the value of a
-# zero denominator is given in _ZERO_DEN.
-_Frac = Callable[[Any, Any, Any, Any], tuple[Any, Any]]
-_RATIONAL: dict[str, _Frac] = {
-    "antecedent_support": lambda n, a, c, ac: (a, n + 0 * a),
-    "consequent_support": lambda n, a, c, ac: (c, n + 0 * a),
-    "support": lambda n, a, c, ac: (ac, n + 0 * a),
-    "confidence": lambda n, a, c, ac: (ac, a),
-    "lift": lambda n, a, c, ac: (ac * n, a * c),
-    "leverage": lambda n, a, c, ac: (n * ac - a * c, n * n + 0 * a),
-    "conviction": lambda n, a, c, ac: (a * (n - c), n * (a - ac)),
-    "zhangs_metric": lambda n, a, c, ac: (
-        n * ac - a * c,
-        np.maximum(ac * (n - a), a * (c - ac)),
-    ),
-    "jaccard": lambda n, a, c, ac: (ac, a + c - ac),
-    "certainty": lambda n, a, c, ac: (n * ac - a * c, a * (n - c)),
-    "kulczynski": lambda n, a, c, ac: (ac * (a + c), 2 * a * c),
-    "all_confidence": lambda n, a, c, ac: (ac, np.maximum(a, c)),
-    "imbalance_ratio": lambda n, a, c, ac: (np.abs(a - c), a + c - ac),
-    # cosine = ac / sqrt(a c): thresholded through its square
-    "cosine": lambda n, a, c, ac: (ac * ac, a * c),
-}
-_ZERO_DEN = {"conviction": math.inf, "zhangs_metric": 0.0, "certainty": 0.0}
-_SQUARED = {"cosine"}
-_ALIASES = {
-    "antecedent support": "antecedent_support",
-    "consequent support": "consequent_support",
-    "zhang": "zhangs_metric",
-    "allconfidence": "all_confidence",
-    "imbalance": "imbalance_ratio",
-}
-#: Interest measures available as ``metric`` in :func:`association_rules`.
-RULE_METRICS: tuple[str, ...] = tuple(_RATIONAL)
-
-
-def _metric_value(name: str, n: Any, a: Any, c: Any, ac: Any) -> np.ndarray:
-    num, den = _RATIONAL[name](n, a, c, ac)
-    num = np.asarray(num, dtype=np.float64)
-    den = np.asarray(den, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        val = num / den
-    if name in _ZERO_DEN:
-        val = np.where(den == 0, _ZERO_DEN[name], val)
-    if name in _SQUARED:
-        val = np.sqrt(val)
-    return val
-
-
-def _meets(name: str, n: int, a: np.ndarray, c: np.ndarray, ac: np.ndarray, t: Any) -> np.ndarray:
-    """Exact test ``metric >= t`` for every rule."""
-    tf = exact_fraction(t)
-    if name in _SQUARED:
-        if tf <= 0:
-            return np.ones(len(a), dtype=bool)
-        tf = tf * tf
-    num, den = _RATIONAL[name](float(n), *(np.asarray(x, dtype=np.float64) for x in (a, c, ac)))
-    num = np.asarray(num, dtype=np.float64)
-    den = np.asarray(den, dtype=np.float64)
-    zero = den == 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        val = np.where(zero, 0.0, num / np.where(zero, 1.0, den))
-    tfloat = float(tf)
-    tol = 1e-9 * max(1.0, abs(tfloat))
-    out = val >= tfloat
-    unsure = np.flatnonzero(~zero & (np.abs(val - tfloat) <= tol))
-    if len(unsure):
-        big = [np.array([int(v) for v in arr[unsure]], dtype=object) for arr in (a, c, ac)]
-        bnum, bden = _RATIONAL[name](int(n), *big)
-        p, q = tf.numerator, tf.denominator
-        out[unsure] = np.array(
-            [int(x) * q >= p * int(y) for x, y in zip(np.atleast_1d(bnum), np.atleast_1d(bden))],
-            dtype=bool,
-        )
-    if zero.any():
-        zval = _ZERO_DEN.get(name, math.nan)
-        out[zero] = zval >= tf if not math.isnan(zval) else False
-    return out
-
-
-def p_adjust(pvalues: Any, method: str = "holm") -> np.ndarray:
-    """Adjust p-values for multiple testing.
-
-    Parameters
-    ----------
-    pvalues : array-like of float
-        Raw p-values of the ``m`` tests.
-    method : {"bonferroni", "holm", "fdr_bh", "none"}, default="holm"
-        Bonferroni (``min(1, m p)``), Holm's step-down (family-wise error),
-        Benjamini-Hochberg (false discovery rate) or no correction.
-
-    Returns
-    -------
-    numpy.ndarray
-        Adjusted p-values, in the input order.
-
-    Examples
-    --------
-    >>> p_adjust([0.01, 0.04, 0.03], "bonferroni").round(2).tolist()
-    [0.03, 0.12, 0.09]
-    >>> p_adjust([0.01, 0.04, 0.03], "holm").round(2).tolist()
-    [0.03, 0.06, 0.06]
-    >>> p_adjust([0.01, 0.04, 0.03], "fdr_bh").round(2).tolist()
-    [0.03, 0.04, 0.04]
-    """
-    p = np.asarray(pvalues, dtype=np.float64)
-    m = len(p)
-    if method == "none" or m == 0:
-        return p.copy()
-    if method == "bonferroni":
-        return np.minimum(1.0, p * m)
-    order = np.argsort(p, kind="stable")
-    ps = p[order]
-    if method == "holm":
-        adj = np.maximum.accumulate((m - np.arange(m)) * ps)
-    elif method == "fdr_bh":
-        adj = np.minimum.accumulate((m / np.arange(m, 0, -1)) * ps[::-1])[::-1]
-    else:
-        raise ValueError(
-            f"unknown p-value correction {method!r}; use 'bonferroni', 'holm', 'fdr_bh' or 'none'."
-        )
-    out = np.empty(m)
-    out[order] = np.minimum(1.0, adj)
-    return out
-
-
-def fisher_pvalues(n: int, a: Any, c: Any, ac: Any) -> np.ndarray:
-    """One-sided Fisher exact test of positive association for rules.
-
-    The p-value is ``P(X >= ac)`` for ``X ~ Hypergeometric(n, a, c)``: the
-    chance of seeing at least ``ac`` baskets with both sides if antecedent and
-    consequent were independent (arules' ``is.significant`` test).
-
-    Parameters
-    ----------
-    n : int
-        Number of baskets.
-    a, c, ac : array-like of int
-        Antecedent, consequent and rule counts.
-
-    Returns
-    -------
-    numpy.ndarray
-
-    Examples
-    --------
-    >>> fisher_pvalues(10, [5], [5], [5]).round(4).tolist()
-    [0.004]
-    """
-    from scipy.stats import hypergeom
-
-    a = np.asarray(a, dtype=np.int64)
-    c = np.asarray(c, dtype=np.int64)
-    ac = np.asarray(ac, dtype=np.int64)
-    return np.clip(hypergeom.sf(ac - 1, n, a, c), 0.0, 1.0)
-
 
 class _ItemsetIndex:
     """Integer-coded, level-sorted view of an itemset table for fast subset lookups."""
@@ -285,6 +129,8 @@ def association_rules(
     must_not_contain: Iterable[Any] | None = None,
     consequent_items: Iterable[Any] | None = None,
     prune_redundant: bool = False,
+    improvement: bool = False,
+    min_len: int = 2,
     fisher: bool = False,
     correction: str = "none",
     alpha: float | None = None,
@@ -318,7 +164,17 @@ def association_rules(
     prune_redundant : bool, default=False
         Drop redundant rules: ``A -> C`` is redundant when some rule
         ``A' -> C`` with a non-empty ``A'`` strictly inside ``A`` has a
-        confidence at least as high (improvement <= 0, compared exactly).
+        confidence at least as high (compared exactly).
+    improvement : bool, default=False
+        Add ``improvement`` (Bayardo et al. 1999, arules' ``improvement``):
+        ``conf(A -> C)`` minus the best confidence of ``A' -> C`` over every
+        proper subset ``A'`` of ``A``, the empty set included (whose
+        confidence is the support of ``C``).  Computed from the itemset
+        counts, so it does not depend on which rules pass the threshold.
+    min_len : {1, 2, ...}, default=2
+        Fewest items in a rule (antecedent and consequent together), as
+        arules' ``minlen``.  ``min_len=1`` adds the rules ``{} -> C`` with an
+        empty antecedent (confidence = support of ``C``, lift 1).
     fisher : bool, default=False
         Add ``fisher_p``: the one-sided Fisher exact test p-value of a positive
         association (see :func:`fisher_pvalues`) and ``fisher_p_adjusted``.
@@ -338,8 +194,9 @@ def association_rules(
         ``antecedent_support``, ``consequent_support``, ``support``,
         ``confidence``, ``lift``, ``leverage``, ``conviction``,
         ``zhangs_metric``, ``jaccard``, ``certainty``, ``kulczynski``,
-        ``all_confidence``, ``cosine``, ``imbalance_ratio`` (and the Fisher
-        columns).  ``.attrs["n_baskets"]`` is kept.
+        ``all_confidence``, ``cosine``, ``imbalance_ratio``, ``chi_squared``
+        (and the improvement and Fisher columns).  ``.attrs["n_baskets"]``
+        is kept.
 
     Notes
     -----
@@ -349,7 +206,16 @@ def association_rules(
     Zhang's metric ``leverage / max(s(AC)(1 - s(A)), s(A)(s(C) - s(AC)))``,
     Jaccard ``ac/(a + c - ac)``, certainty ``(conf - s(C))/(1 - s(C))``,
     Kulczynski ``(ac/a + ac/c)/2``, all-confidence ``ac/max(a, c)``, cosine
-    ``ac/sqrt(a c)``, imbalance ratio ``|a - c|/(a + c - ac)``.
+    ``ac/sqrt(a c)``, imbalance ratio ``|a - c|/(a + c - ac)``, chi-squared
+    ``n (n ac - a c)^2 / (a (n - a) c (n - c))`` (Pearson's statistic of the
+    2 x 2 table, 1 degree of freedom, no continuity correction; arules'
+    ``chiSquared``).
+
+    Undefined values are as in arules: ``x/0`` is ``inf`` and ``0/0`` is
+    NaN.  So a rule with confidence 1 has conviction ``inf`` (it never
+    fails), but a rule whose consequent is in *every* basket (lift exactly
+    1, no information) has conviction and certainty NaN, which never passes
+    a threshold and sorts last (``sort_values`` puts NaN at the end).
 
     Examples
     --------
@@ -374,21 +240,25 @@ def association_rules(
     if alpha is not None and not fisher:
         raise ValueError("alpha filters on the Fisher p-value: pass fisher=True as well.")
     exact_fraction(min_threshold)  # validates finiteness
+    if isinstance(min_len, bool) or not isinstance(min_len, (int, np.integer)) or min_len < 1:
+        raise ValueError(f"min_len must be an integer >= 1, got {min_len!r}. Fix: min_len=2.")
     index = _ItemsetIndex(itemsets, n_baskets)
     n = index.n
     must = index.codes_of(must_contain)
     if must_contain is not None and must is not None:
         wanted = set(must_contain) if not isinstance(must_contain, str) else {must_contain}
         if len(must) < len(wanted):  # an item that is in no itemset: no rule can hold it
-            return _empty_rules(n, fisher)
+            return _empty_rules(n, fisher, improvement)
     forbid = index.codes_of(must_not_contain)
     allowed_cons = index.codes_of(consequent_items)
 
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ant", "cons", "a", "c", "ac")}
     ant_rows: list[list[Any]] = []
     cons_rows: list[list[Any]] = []
+    imp_parts: list[np.ndarray] = []
+    first = 0 if min_len <= 1 else 1  # mask 0 = empty antecedent
     for k, (rows, counts, _, _) in index.levels.items():
-        if k < 2:
+        if k < min_len or (k == 1 and first == 1):
             continue
         ok = np.ones(len(rows), dtype=bool)
         if forbid is not None and len(forbid):
@@ -399,7 +269,9 @@ def association_rules(
         if len(rows_k) == 0:
             continue
         full = (1 << k) - 1
-        masks = [m for m in range(1, full) if consequents == "any" or bin(m).count("1") == k - 1]
+        masks = [
+            m for m in range(first, full) if consequents == "any" or bin(m).count("1") == k - 1
+        ]
         for mask in masks:
             acols, ccols = _bits(mask, k), _bits(full ^ mask, k)
             cons = rows_k[:, ccols]
@@ -410,7 +282,7 @@ def association_rules(
                 continue
             ant = rows_k[sel][:, acols]
             cons = cons[sel]
-            a = index.count(ant)
+            a = index.count(ant) if acols else np.full(len(ant), n, dtype=np.int64)
             c = index.count(cons)
             ac = counts_k[sel]
             keep = _meets(metric, n, a, c, ac, min_threshold)
@@ -423,12 +295,17 @@ def association_rules(
             parts["a"].append(a[keep])
             parts["c"].append(c[keep])
             parts["ac"].append(ac[keep])
+            if improvement:
+                best = _best_sub_confidence(index, rows_k[sel][keep], mask, full ^ mask, k, n)
+                imp_parts.append(ac[keep] / a[keep] - best)
     if not ant_rows:
-        return _empty_rules(n, fisher)
+        return _empty_rules(n, fisher, improvement)
     a = np.concatenate(parts["a"])
     c = np.concatenate(parts["c"])
     ac = np.concatenate(parts["ac"])
     out = _rules_frame(n, ant_rows, cons_rows, a, c, ac)
+    if improvement:
+        out["improvement"] = np.concatenate(imp_parts)
     if fisher:
         p = fisher_pvalues(n, a, c, ac)
         out["fisher_p"] = p
@@ -438,6 +315,25 @@ def association_rules(
     out.attrs["n_baskets"] = n
     out.attrs["correction"] = correction
     return out
+
+
+def _best_sub_confidence(
+    index: _ItemsetIndex, rows: np.ndarray, mask: int, cmask: int, k: int, n: int
+) -> np.ndarray:
+    """Best confidence of ``A' -> C`` over the proper subsets ``A'`` of ``A`` (empty included).
+
+    NaN for a rule with an empty antecedent (it has no proper sub-rule).
+    """
+    if mask == 0:
+        return np.full(len(rows), np.nan)
+    best = index.count(rows[:, _bits(cmask, k)]) / float(n)  # the empty antecedent
+    sub = (mask - 1) & mask
+    while sub:
+        a2 = index.count(rows[:, _bits(sub, k)])
+        ac2 = index.count(rows[:, _bits(sub | cmask, k)])
+        np.maximum(best, ac2 / a2, out=best)
+        sub = (sub - 1) & mask
+    return best
 
 
 def _redundant(
@@ -483,6 +379,7 @@ _RULE_COLUMNS = [
     "all_confidence",
     "cosine",
     "imbalance_ratio",
+    "chi_squared",
 ]
 
 
@@ -509,10 +406,12 @@ def _rules_frame(
     return out
 
 
-def _empty_rules(n: int, fisher: bool) -> pd.DataFrame:
+def _empty_rules(n: int, fisher: bool, improvement: bool = False) -> pd.DataFrame:
     out = _rules_frame(
         n, [], [], np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
     )
+    if improvement:
+        out["improvement"] = np.empty(0)
     if fisher:
         out["fisher_p"] = np.empty(0)
         out["fisher_p_adjusted"] = np.empty(0)
