@@ -30,6 +30,10 @@ _LAZY: dict[str, str] = {
     # customer dynamics
     "cohort_table": "crmine.cohorts",
     "customer_cohorts": "crmine.cohorts",
+    "SequenceMiner": "crmine.sequences",
+    "sequential_patterns": "crmine.sequences",
+    "sequence_rules": "crmine.sequences",
+    "NextPurchaseRecommender": "crmine.sequences",
     # value
     "RFMScorer": "crmine.value",
     "ValueTierClassifier": "crmine.value",
@@ -71,6 +75,7 @@ _LAZY: dict[str, str] = {
     "SurvivalCLV": "crmine.lifetime",
     "calibration_holdout_split": "crmine.lifetime",
     "holdout_report": "crmine.lifetime",
+    "fit_clv": "crmine.lifetime",
     # campaign
     "response_summary": "crmine.campaign",
     "sample_ratio_mismatch": "crmine.campaign",
