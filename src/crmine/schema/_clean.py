@@ -39,7 +39,7 @@ def as_bound(value: Any, times: pd.Series, name: str) -> pd.Timestamp:
     if tz is not None and ts.tzinfo is None:
         try:
             ts = ts.tz_localize(tz)
-        except (ValueError, TypeError) as exc:  # ambiguous or nonexistent local time
+        except Exception as exc:  # ambiguous or nonexistent local time (pytz errors)
             raise ValueError(
                 f"{name}={value!r} is not a unique local time in {tz} (a daylight-saving "
                 f"change: {exc}). Fix: pass an aware timestamp, e.g. "
