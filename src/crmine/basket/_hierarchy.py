@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 from crmine.basket._input import Baskets, as_baskets
 from crmine.exceptions import SchemaError
+from crmine.schema import TransactionSchema
 
 __all__ = ["aggregate_items", "drop_hierarchy_rules"]
 
@@ -55,8 +56,7 @@ def aggregate_items(
     level: str | None = None,
     keep_items: bool = False,
     prefix: str = "",
-    order_col: str | None = None,
-    item_col: str | None = None,
+    schema: TransactionSchema | None = None,
     items: Sequence[Any] | None = None,
 ) -> Baskets:
     """Replace items by their category (or add the categories) in every basket.
@@ -82,8 +82,9 @@ def aggregate_items(
     prefix : str, default=""
         Prepended to category labels (e.g. ``"cat:"``), needed when a category
         label equals an item label and ``keep_items=True``.
-    order_col, item_col, items
-        Passed to :func:`as_baskets`.
+    schema, items
+        Passed to :func:`as_baskets` (columns of a long log; labels of a
+        sparse matrix).
 
     Returns
     -------
@@ -105,7 +106,7 @@ def aggregate_items(
     (['baby', 'drinks'], [[False, True], [True, False]])
     """
     series = _as_mapping(mapping, level)
-    baskets = as_baskets(data, order_col=order_col, item_col=item_col, items=items)
+    baskets = as_baskets(data, schema=schema, items=items)
     cat_of = series.reindex(baskets.items)
     missing = cat_of.isna().to_numpy()
     if missing.any():

@@ -432,8 +432,8 @@ def as_baskets(
         return _from_sparse(data.matrix, list(data.items), getattr(data, "orders", None))
     if sp.issparse(data):
         return _from_sparse(data, items)
-    if is_dataframe_like(data):
-        data = to_pandas(data, name="data")
+    if is_dataframe_like(data) or type(data).__module__.startswith(("polars", "narwhals")):
+        data = to_pandas(data, name="data")  # by column name; a LazyFrame is refused
     if isinstance(data, pd.DataFrame):
         schema = resolve_schema(schema)
         if order_col is not None or item_col is not None:
