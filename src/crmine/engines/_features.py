@@ -224,17 +224,22 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
 
     days = po.group_by(C, "d").agg(oa.sum().alias("da"))
     d = pl.col("d")
-    n_gaps = pl.len() - 1
-    mean_gap = (d.max() - d.min()) / n_gaps
     day_aggs = [
         pl.len().alias("n_days"),
         d.min().alias("first_day"),
         d.max().alias("last_day"),
-        pl.col("da").filter(d == d.min()).first().alias("first_day_amt"),
+        pl.col("da").first().alias("first_day_amt"),  # days are sorted below
     ]
+    days = days.sort(C, "d")
     if "interpurchase" in inc:
-        gaps = d.sort().diff().drop_nulls().cast(pl.Float64)
-        day_aggs.append(((gaps - mean_gap) ** 2).sum().alias("gap_ss"))
+        # squared gaps between consecutive purchase days, in integers (exact)
+        days = days.with_columns(
+            pl.when(pl.col(C) == pl.col(C).shift(1))
+            .then((d - d.shift(1)) ** 2)
+            .otherwise(0)
+            .alias("g2")
+        )
+        day_aggs.append(pl.col("g2").sum().alias("gap_sq"))
     table = table.join(days.group_by(C).agg(day_aggs), on=C, how="left")
     table = table.join(ret, on=C, how="left")
     if need_items:
@@ -269,8 +274,11 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
             out["interpurchase_mean_days"] = np.where(
                 g > 0, (last_day - first_day) / np.maximum(g, 1), np.nan
             )
+            # sum of squared deviations = (n * sum(g^2) - sum(g)^2) / n, exact integers
+            span = last_day - first_day
+            ss = (g * col["gap_sq"].astype(np.int64) - span * span) / np.maximum(g, 1)
             out["interpurchase_std_days"] = np.where(
-                g > 1, np.sqrt(col["gap_ss"].astype(float) / np.maximum(g - 1, 1)), np.nan
+                g > 1, np.sqrt(ss / np.maximum(g - 1, 1)), np.nan
             )
         if "basket" in inc:
             out["items_per_order"] = col["units"].astype(float) / n_orders
