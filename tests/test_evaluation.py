@@ -96,18 +96,39 @@ def test_profit_hand_computed():
     y = [0, 1, 1, 0, 0, 1]
     s = [0.2, 0.9, 0.6, 0.7, 0.1, 0.3]
     # order: .9(1) .7(0) .6(1) .3(1) .2(0) .1(0)
-    pc = profit_curve(y, s, contact_cost=2.0, value_per_positive=5.0)
+    pc = profit_curve(y, s, cost_per_contact=2.0, value_per_response=5.0)
     assert pc["contacted"].tolist() == [0, 1, 2, 3, 4, 5, 6]
     assert pc["positives"].tolist() == [0, 1, 1, 2, 3, 3, 3]
     np.testing.assert_allclose(pc["profit"], [0, 3, 1, 4, 7, 5, 3])
     np.testing.assert_allclose(pc["depth"], np.arange(7) / 6)
-    best = best_contact_depth(y, s, contact_cost=2.0, value_per_positive=5.0)
+    best = best_contact_depth(y, s, cost_per_contact=2.0, value_per_response=5.0)
     assert isinstance(best, ContactDepth)
     assert (best.contacted, best.positives, best.profit) == (4, 3, 7.0)
     assert best.min_score == pytest.approx(0.3)
+    assert best.table["cost"].tolist() == [0, 2, 4, 6, 8, 10, 12]
+    assert (
+        repr(best)
+        == "ContactDepth(contacted=4, depth=0.6667, profit=7, budget_binding=False, table=7x8)"
+    )
     # contacting is never worth it -> nobody
-    none = best_contact_depth(y, s, contact_cost=10.0, value_per_positive=1.0)
+    none = best_contact_depth(y, s, cost_per_contact=10.0, value_per_response=1.0)
     assert none.contacted == 0 and none.profit == 0.0 and np.isnan(none.min_score)
+    # a budget of 6 allows three contacts: profit 4 at k=3, and the budget binds
+    capped = best_contact_depth(y, s, cost_per_contact=2.0, value_per_response=5.0, budget=6)
+    assert (capped.contacted, capped.profit, capped.budget_binding) == (3, 4.0, True)
+
+
+def test_one_profit_optimiser_campaign_profit_is_a_wrapper():
+    from crmine.campaign import campaign_profit
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 200)
+    s = rng.random(200)
+    a = best_contact_depth(y, s, cost_per_contact=1.0, value_per_response=2.5, budget=60)
+    b = campaign_profit(y, s, 1.0, 2.5, budget=60)
+    assert type(a) is type(b)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert (a.contacted, a.profit) == (b.contacted, b.profit)
 
 
 def test_ks_against_scipy_and_hand():
@@ -151,7 +172,7 @@ def test_inputs_not_mutated():
     s = pd.Series([0.5, 0.4, 0.3, 0.2, 0.1])
     y0, s0 = y.copy(), s.copy()
     gains_table(y, s, n_bins=2)
-    profit_curve(y, s, contact_cost=1, value_per_positive=2)
+    profit_curve(y, s, cost_per_contact=1, value_per_response=2)
     pd.testing.assert_series_equal(y, y0)
     pd.testing.assert_series_equal(s, s0)
 
@@ -184,7 +205,7 @@ def test_single_class_rejected_where_required():
     with pytest.raises(SchemaError, match="only one class"):
         churn_report([0, 0, 0], [0.1, 0.2, 0.3])
     # profit works without positives
-    assert profit_curve([0, 0], [0.1, 0.2], contact_cost=1, value_per_positive=1)[
+    assert profit_curve([0, 0], [0.1, 0.2], cost_per_contact=1, value_per_response=1)[
         "profit"
     ].tolist() == [0.0, -1.0, -2.0]
 
@@ -194,10 +215,19 @@ def test_bad_bins_and_money():
         gains_table([0, 1, 1], [1, 2, 3], n_bins=5)
     with pytest.raises(SchemaError, match="n_bins"):
         gains_table([0, 1, 1], [1, 2, 3], n_bins=0)
-    with pytest.raises(SchemaError, match="contact_cost"):
-        profit_curve([0, 1], [1, 2], contact_cost=-1, value_per_positive=1)
-    with pytest.raises(SchemaError, match="value_per_positive"):
-        profit_curve([0, 1], [1, 2], contact_cost=1, value_per_positive="x")
+    with pytest.raises(SchemaError, match="cost_per_contact"):
+        profit_curve([0, 1], [1, 2], cost_per_contact=-1, value_per_response=1)
+    with pytest.raises(SchemaError, match="value_per_response"):
+        profit_curve([0, 1], [1, 2], cost_per_contact=1, value_per_response="x")
+    with pytest.raises(SchemaError, match="budget"):
+        best_contact_depth([0, 1], [1, 2], cost_per_contact=1, value_per_response=1, budget=-2)
+    # the one binary check: text labels, other numbers and missing values are refused
+    with pytest.raises(SchemaError, match="y_true must be binary"):
+        gains_table(["yes", "no"], [1, 2], n_bins=2)
+    with pytest.raises(SchemaError, match="missing"):
+        gains_table([1, None], [1, 2], n_bins=2)
+    with pytest.raises(SchemaError, match="same length"):
+        ks_statistic([0, 1, 1], [0.2, 0.3])
 
 
 # --------------------------------------------------------------------------- properties
@@ -238,8 +268,8 @@ def test_gains_table_properties(data):
     # KS within [0, 1] and equal to scipy's two-sample statistic
     assert ks_statistic(y, s) == pytest.approx(ks_2samp(s[y == 1], s[y == 0]).statistic)
     # the best profit is at least the profit of every depth and of contacting nobody
-    pc = profit_curve(y, s, contact_cost=1.0, value_per_positive=3.0)
-    best = best_contact_depth(y, s, contact_cost=1.0, value_per_positive=3.0)
+    pc = profit_curve(y, s, cost_per_contact=1.0, value_per_response=3.0)
+    best = best_contact_depth(y, s, cost_per_contact=1.0, value_per_response=3.0)
     assert best.profit == pytest.approx(pc["profit"].max()) and best.profit >= 0
 
 

@@ -1,113 +1,63 @@
-"""Targeting under a budget: the most profitable contact depth."""
+"""Targeting under a budget: the most profitable contact depth (response and uplift).
+
+Both helpers use crmine's one profit optimiser,
+:func:`crmine.evaluation.best_contact_depth` (its ``_optimum``):
+:func:`campaign_profit` is a thin wrapper for response scores,
+:func:`incremental_profit` feeds it the uplift curve.
+"""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from crmine.campaign._uplift_metrics import uplift_curve
-from crmine.evaluation import profit_curve
+from crmine.evaluation._profit import ContactDepth, _check_budget, _optimum, best_contact_depth
 from crmine.exceptions import SchemaError
+from crmine.utils._validation import check_binary, check_money
 
 __all__ = ["CampaignProfit", "campaign_profit", "incremental_profit"]
 
-
-@dataclass(frozen=True)
-class CampaignProfit:
-    """Most profitable contact depth found by :func:`campaign_profit`.
-
-    Attributes
-    ----------
-    curve : pandas.DataFrame
-        One row per number of contacts ``k = 0 .. n`` with ``depth``,
-        ``contacted``, ``responders``, ``cost``, ``revenue``, ``profit``,
-        ``min_score`` and ``within_budget``.
-    contacted : int
-        Optimal number of customers to contact (the top ``contacted`` scores).
-    depth : float
-        ``contacted / n``.
-    responders : int or float
-        Responders among them (estimated incremental responders for
-        :func:`incremental_profit`).
-    cost, revenue, profit : float
-        Contact cost, response value and their difference at the optimum.
-    min_score : float
-        Lowest score contacted (NaN when nobody should be contacted).
-    budget : float or None
-        The budget the optimum respects.
-    budget_binding : bool
-        True when the unconstrained optimum costs more than ``budget``.
-    """
-
-    curve: pd.DataFrame
-    contacted: int
-    depth: float
-    responders: int | float
-    cost: float
-    revenue: float
-    profit: float
-    min_score: float
-    budget: float | None
-    budget_binding: bool
+#: The result of :func:`campaign_profit` / :func:`incremental_profit` (one class).
+CampaignProfit = ContactDepth
 
 
-def _check_budget(budget: Any) -> float | None:
-    if budget is None:
-        return None
+def _is_binary(values: Any) -> bool:
     try:
-        b = float(budget)
-    except (TypeError, ValueError):
-        raise SchemaError(f"budget must be a number >= 0 or None, got {budget!r}.") from None
-    if math.isnan(b) or b < 0:
-        raise SchemaError(f"budget must be a number >= 0 or None, got {budget!r}.")
-    return b
+        check_binary(values)
+    except (SchemaError, TypeError, ValueError):
+        return False
+    return True
 
 
-def _check_cost(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise SchemaError(f"{name} must be a finite number >= 0, got {value!r}.") from None
-    if not np.isfinite(v) or v < 0:
-        raise SchemaError(f"{name} must be a finite number >= 0, got {value!r}.")
-    return v
-
-
-def _optimum(curve: pd.DataFrame, budget: float | None, responders_col: str) -> CampaignProfit:
-    within = curve["within_budget"].to_numpy()
-    profit = curve["profit"].to_numpy()
-    best_all = int(np.argmax(profit))  # first maximum = smallest depth
-    best = int(np.argmax(np.where(within, profit, -np.inf)))
-    row = curve.iloc[best]
-    return CampaignProfit(
-        curve=curve,
-        contacted=int(row["contacted"]),
-        depth=float(row["depth"]),
-        responders=curve[responders_col].to_numpy()[best].item(),
-        cost=float(row["cost"]),
-        revenue=float(row["revenue"]),
-        profit=float(row["profit"]),
-        min_score=float(row["min_score"]),
-        budget=budget,
-        budget_binding=bool(not within[best_all]),
+def _legacy_order(first: Any, second: Any, func: str, new: str) -> bool:
+    """True when a call uses the old ``(score, y, ...)`` order: warn once and swap."""
+    if _is_binary(first) or not _is_binary(second):
+        return False
+    warnings.warn(
+        f"{func}(score, y, ...) is the old argument order; the outcome comes first now: "
+        f"{new}. The call was read in the old order.",
+        FutureWarning,
+        stacklevel=3,
     )
+    return True
 
 
 def campaign_profit(
-    score: Any,
-    y: Any,
+    y_true: Any,
+    y_score: Any,
     cost_per_contact: float,
     value_per_response: float,
     budget: float | None = None,
-) -> CampaignProfit:
+) -> ContactDepth:
     r"""Profit of contacting the top ``k`` customers, and the best ``k`` under a budget.
 
-    Customers are contacted in descending ``score`` order (ties broken by
-    input order, as in :func:`crmine.evaluation.profit_curve`), and
+    A thin wrapper of :func:`crmine.evaluation.best_contact_depth` (the one
+    profit optimiser): customers are contacted in descending ``y_score``
+    order (ties broken by input order) and
 
     .. math::
 
@@ -115,17 +65,19 @@ def campaign_profit(
         \qquad \mathrm{cost}(k) = c \cdot k \le B
 
     with ``v = value_per_response``, ``c = cost_per_contact`` and budget
-    ``B``.  The optimal depth maximises the profit among the depths within the
-    budget; ties go to the smallest depth, and contacting nobody (profit 0)
-    is allowed.  ``y`` are observed responses (a holdout or a past campaign),
-    so this is the *realised* profit of the ranking, not an expectation.
+    ``B``; ties go to the smallest depth, and contacting nobody (profit 0) is
+    allowed.  ``y_true`` are observed responses (a hold-out or a past
+    campaign), so this is the *realised* profit of the ranking.
+
+    The old argument order ``(score, y, ...)`` is still read, with a
+    ``FutureWarning``, when ``y_true`` is not binary but ``y_score`` is.
 
     Parameters
     ----------
-    score : array-like of shape (n,)
-        Response score, higher = contact first.
-    y : array-like of shape (n,)
+    y_true : array-like of shape (n,)
         Observed 0/1 responses.
+    y_score : array-like of shape (n,)
+        Response score, higher = contact first.
     cost_per_contact : float
         Cost of one contact (>= 0).
     value_per_response : float
@@ -135,48 +87,42 @@ def campaign_profit(
 
     Returns
     -------
-    CampaignProfit
+    ContactDepth
+        (also importable as ``CampaignProfit``) with ``contacted``,
+        ``depth``, ``responders`` (= ``positives``), ``cost``, ``revenue``,
+        ``profit``, ``min_score``, ``budget``, ``budget_binding`` and the
+        curve (``.table``, also ``.curve``).
 
     Raises
     ------
     SchemaError
-        Bad scores or responses (see :func:`crmine.evaluation.profit_curve`),
-        negative costs or a negative budget.
+        Bad scores or responses, negative money or a negative budget.
 
     Examples
     --------
-    >>> res = campaign_profit([0.9, 0.8, 0.7, 0.1], [1, 0, 1, 0], 1.0, 3.0)
+    >>> res = campaign_profit([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], 1.0, 3.0)
     >>> res.contacted, res.profit
     (3, 3.0)
-    >>> res = campaign_profit([0.9, 0.8, 0.7, 0.1], [1, 0, 1, 0], 1.0, 3.0, budget=2.0)
+    >>> res = campaign_profit([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], 1.0, 3.0, budget=2.0)
     >>> res.contacted, res.profit, res.budget_binding
     (1, 2.0, True)
     """
-    pc = profit_curve(
-        y, score, contact_cost=cost_per_contact, value_per_positive=value_per_response
+    if _legacy_order(
+        y_true, y_score, "campaign_profit", "campaign_profit(y_true, y_score, cost, value)"
+    ):
+        y_true, y_score = y_score, y_true
+    return best_contact_depth(
+        y_true,
+        y_score,
+        cost_per_contact=cost_per_contact,
+        value_per_response=value_per_response,
+        budget=budget,
     )
-    budget = _check_budget(budget)
-    cost = pc["contacted"].to_numpy() * float(cost_per_contact)
-    revenue = pc["positives"].to_numpy() * float(value_per_response)
-    within = np.ones(len(pc), dtype=bool) if budget is None else cost <= budget + 1e-9
-    curve = pd.DataFrame(
-        {
-            "depth": pc["depth"].to_numpy(),
-            "contacted": pc["contacted"].to_numpy(),
-            "responders": pc["positives"].to_numpy(),
-            "cost": cost,
-            "revenue": revenue,
-            "profit": pc["profit"].to_numpy(dtype=float),
-            "min_score": pc["min_score"].to_numpy(),
-            "within_budget": within,
-        }
-    )
-    return _optimum(curve, budget, "responders")
 
 
 def incremental_profit(
+    y_true: Any,
     uplift: Any,
-    y: Any,
     treatment: Any,
     cost_per_contact: float,
     value_per_response: float,
@@ -201,10 +147,10 @@ def incremental_profit(
 
     Parameters
     ----------
+    y_true : array-like of shape (n,)
+        Observed 0/1 responses of a randomised test set.
     uplift : array-like of shape (n,)
         Predicted uplift, higher = contact first.
-    y : array-like of shape (n,)
-        Observed 0/1 responses of a randomised test set.
     treatment : array-like of shape (n,)
         1 = treated, 0 = control.
     cost_per_contact : float
@@ -214,22 +160,33 @@ def incremental_profit(
     budget : float, optional
         Maximum total contact cost; ``None`` means no limit.
 
+    The old argument order ``(uplift, y, treatment, ...)`` is still read,
+    with a ``FutureWarning``, when ``y_true`` is not binary but ``uplift`` is.
+
     Returns
     -------
-    CampaignProfit
-        ``responders`` (and the curve's ``incremental_responders`` column)
-        hold the estimated *incremental* responders.
+    ContactDepth
+        ``positives``/``responders`` (and the curve's
+        ``incremental_responders`` column) hold the estimated *incremental*
+        responders.
 
     Examples
     --------
-    >>> res = incremental_profit([0.4, 0.3, 0.2, 0.1], [1, 0, 0, 1], [1, 0, 1, 0], 0.2, 1.0)
+    >>> res = incremental_profit([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0], 0.2, 1.0)
     >>> res.contacted, round(res.responders, 2), round(res.profit, 2)
     (2, 2.0, 1.6)
     """
-    cost_c = _check_cost("cost_per_contact", cost_per_contact)
-    value = _check_cost("value_per_response", value_per_response)
+    if _legacy_order(
+        y_true,
+        uplift,
+        "incremental_profit",
+        "incremental_profit(y_true, uplift, treatment, cost, value)",
+    ):
+        y_true, uplift = uplift, y_true
+    cost_c = check_money(cost_per_contact, name="cost_per_contact")
+    value = check_money(value_per_response, name="value_per_response")
     budget = _check_budget(budget)
-    x, incr = uplift_curve(y, uplift, treatment)
+    x, incr = uplift_curve(y_true, uplift, treatment)
     u = np.asarray(uplift, dtype=float).ravel()
     sorted_u = np.sort(u)[::-1]
     min_score = np.r_[np.nan, sorted_u[x[1:] - 1]] if x[0] == 0 else sorted_u[x - 1]

@@ -22,14 +22,14 @@ def _axes(ax: Any, figsize: tuple[float, float] = (6.0, 5.0)) -> Any:
     return get_axes(ax, figsize)
 
 
-def plot_roc_curve(y_true: Any, score: Any, *, ax: Any = None, label: str | None = None) -> Any:
+def plot_roc_curve(y_true: Any, y_score: Any, *, ax: Any = None, label: str | None = None) -> Any:
     """Plot the ROC curve of a score, with its AUC in the legend.
 
     Parameters
     ----------
     y_true : array-like of shape (n_customers,)
         Binary outcome (1 = churned) with both classes present.
-    score : array-like of shape (n_customers,)
+    y_score : array-like of shape (n_customers,)
         Score, higher = more likely positive.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when ``None``.
@@ -47,9 +47,9 @@ def plot_roc_curve(y_true: Any, score: Any, *, ax: Any = None, label: str | None
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    from crmine.evaluation import _check_y_score
+    from crmine.evaluation._ranking import _check_y_score
 
-    y, s = _check_y_score(y_true, score, require_both_classes=True)
+    y, s = _check_y_score(y_true, y_score, require_both_classes=True)
     fpr, tpr, _ = roc_curve(y, s)
     ax = _axes(ax)
     ax.plot(fpr, tpr, label=f"{label or 'model'} (AUC = {roc_auc_score(y, s):.3f})")
@@ -64,7 +64,7 @@ def plot_roc_curve(y_true: Any, score: Any, *, ax: Any = None, label: str | None
 
 
 def plot_cumulative_gains(
-    y_true: Any, score: Any, *, ax: Any = None, label: str | None = None
+    y_true: Any, y_score: Any, *, ax: Any = None, label: str | None = None
 ) -> Any:
     """Plot the cumulative gains curve with the random and perfect references.
 
@@ -72,7 +72,7 @@ def plot_cumulative_gains(
     ----------
     y_true : array-like of shape (n_customers,)
         Binary outcome (1 = positive).
-    score : array-like of shape (n_customers,)
+    y_score : array-like of shape (n_customers,)
         Score, higher = more likely positive.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when ``None``.
@@ -92,9 +92,10 @@ def plot_cumulative_gains(
     >>> from crmine.plotting import plot_cumulative_gains
     >>> ax = plot_cumulative_gains([0, 1, 0, 1], [0.1, 0.8, 0.4, 0.6])  # doctest: +SKIP
     """
-    from crmine.evaluation import _check_y_score, cumulative_gains_curve
+    from crmine.evaluation import cumulative_gains_curve
+    from crmine.evaluation._ranking import _check_y_score
 
-    y, s = _check_y_score(y_true, score)
+    y, s = _check_y_score(y_true, y_score)
     x, g = cumulative_gains_curve(y, s)
     rate = y.mean()
     ax = _axes(ax)
@@ -110,14 +111,14 @@ def plot_cumulative_gains(
     return ax
 
 
-def plot_lift_by_decile(y_true: Any, score: Any, *, n_bins: int = 10, ax: Any = None) -> Any:
+def plot_lift_by_decile(y_true: Any, y_score: Any, *, n_bins: int = 10, ax: Any = None) -> Any:
     """Bar chart of the lift of each score bin (bin 1 = highest scores).
 
     Parameters
     ----------
     y_true : array-like of shape (n_customers,)
         Binary outcome (1 = positive).
-    score : array-like of shape (n_customers,)
+    y_score : array-like of shape (n_customers,)
         Score, higher = more likely positive.
     n_bins : int, default=10
         Number of bins (deciles by default), as in
@@ -136,7 +137,7 @@ def plot_lift_by_decile(y_true: Any, score: Any, *, n_bins: int = 10, ax: Any = 
     """
     from crmine.evaluation import gains_table
 
-    table = gains_table(y_true, score, n_bins=n_bins)
+    table = gains_table(y_true, y_score, n_bins=n_bins)
     ax = _axes(ax)
     ax.bar(table["bin"], table["lift"], color="tab:blue", label="lift of the bin")
     ax.plot(table["bin"], table["cum_lift"], marker="o", color="tab:orange", label="cumulative")
@@ -151,7 +152,7 @@ def plot_lift_by_decile(y_true: Any, score: Any, *, n_bins: int = 10, ax: Any = 
 
 def plot_calibration(
     y_true: Any,
-    proba: Any,
+    y_score: Any,
     *,
     n_bins: int = 10,
     strategy: str = "quantile",
@@ -164,7 +165,7 @@ def plot_calibration(
     ----------
     y_true : array-like of shape (n_customers,)
         Binary outcome (1 = positive).
-    proba : array-like of shape (n_customers,)
+    y_score : array-like of shape (n_customers,)
         Predicted probability of the positive class, in [0, 1].
     n_bins : int, default=10
         Number of bins.
@@ -187,13 +188,13 @@ def plot_calibration(
     """
     from sklearn.calibration import calibration_curve
 
-    from crmine.evaluation import _check_y_score
+    from crmine.evaluation._ranking import _check_y_score
     from crmine.exceptions import SchemaError
 
-    y, p = _check_y_score(y_true, proba, require_both_classes=True)
+    y, p = _check_y_score(y_true, y_score, require_both_classes=True)
     if p.min() < 0 or p.max() > 1:
         raise SchemaError(
-            f"proba must be probabilities in [0, 1]; got values from {p.min():.4g} to "
+            f"y_score must be probabilities in [0, 1]; got values from {p.min():.4g} to "
             f"{p.max():.4g}. Pass predict_proba(X)[:, 1]."
         )
     frac, mean_pred = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)
@@ -214,10 +215,11 @@ def plot_feature_importances(importances: Any, *, top: int = 20, ax: Any = None)
 
     Parameters
     ----------
-    importances : pandas.Series or fitted ChurnClassifier
-        Importances indexed by feature name, or an estimator with
-        ``feature_importances_`` (and ``feature_importances_std_``, drawn as
-        error bars, when present).
+    importances : pandas.Series, PermutationImportance or fitted ChurnClassifier
+        Importances indexed by feature name, the result of
+        :meth:`crmine.churn.ChurnClassifier.permutation_importance`, or an
+        estimator with ``feature_importances_`` (and
+        ``feature_importances_std_``, drawn as error bars, when present).
     top : int, default=20
         Number of features shown.
     ax : matplotlib.axes.Axes, optional
@@ -234,12 +236,19 @@ def plot_feature_importances(importances: Any, *, top: int = 20, ax: Any = None)
     >>> ax = plot_feature_importances(pd.Series({"tenure": 0.2, "contract": 0.1}))  # doctest: +SKIP
     """
     std = None
-    if hasattr(importances, "feature_importances_"):
+    table = getattr(importances, "table", None)
+    if isinstance(table, pd.DataFrame) and "importance" in table.columns:
+        std = table.get("importance_std")
+        importances = table["importance"]
+    elif hasattr(importances, "feature_importances_"):
         std = getattr(importances, "feature_importances_std_", None)
         importances = importances.feature_importances_
     imp = pd.Series(importances, dtype=float)
     if imp.empty:
-        raise ValueError("importances is empty; fit the model with importance_holdout set.")
+        raise ValueError(
+            "importances is empty; pass clf.permutation_importance(X_test, y_test) or fit "
+            "the model with importance_holdout set."
+        )
     order = imp.abs().sort_values(ascending=False).index[:top][::-1]
     err = None if std is None else pd.Series(std, dtype=float).reindex(order).to_numpy()
     ax = _axes(ax, figsize=(6.0, max(2.5, 0.3 * len(order) + 1)))

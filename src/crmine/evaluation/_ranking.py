@@ -1,49 +1,23 @@
-"""Marketer-grade evaluation of scores: gains, lift, KS, profit and a churn report.
-
-Shared by churn models (:mod:`crmine.churn`) and campaign response models
-(:mod:`crmine.campaign`).  Every function takes a binary outcome ``y_true``
-(1 = the event of interest: the customer churned, responded, ...) and a score
-``score`` where *higher means more likely to be positive* (a probability, a
-decision function or any ranking score).
-
-Ordering convention
--------------------
-All rank-based tables and curves (:func:`gains_table`,
-:func:`cumulative_gains_curve`, :func:`lift_curve`, :func:`profit_curve`)
-sort the customers by **descending score, ties broken stably by input
-order** (the customer that comes first in ``y_true``/``score`` is contacted
-first).  This makes every result deterministic; when many scores tie, the
-rows that split a tie group depend on the input order, so shuffle or add a
-tie-breaking score if that matters.  Threshold-based metrics (ROC AUC,
-average precision, KS) come from scikit-learn and treat tied scores as one
-threshold.
-
-Bins of :func:`gains_table` have (nearly) equal sizes by rank: the
-``n`` sorted customers are split with :func:`numpy.array_split`, so the
-first ``n % n_bins`` bins hold one customer more than the others.  Bin 1 holds
-the highest scores.
-"""
+"""Gains, lift, KS and the churn report (see :mod:`crmine.evaluation`)."""
 
 from __future__ import annotations
 
 import warnings
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from crmine.exceptions import DataWarning, SchemaError
+from crmine.utils._validation import check_binary, to_pandas
 
 __all__ = [
-    "gains_table",
-    "cumulative_gains_curve",
-    "lift_curve",
-    "ks_statistic",
-    "profit_curve",
-    "best_contact_depth",
-    "ContactDepth",
-    "top_decile_lift",
     "churn_report",
+    "cumulative_gains_curve",
+    "gains_table",
+    "ks_statistic",
+    "lift_curve",
+    "top_decile_lift",
 ]
 
 
@@ -52,58 +26,47 @@ __all__ = [
 # ---------------------------------------------------------------------------
 def _check_y_score(
     y_true: Any,
-    score: Any,
+    y_score: Any,
     *,
     require_positive: bool = True,
     require_both_classes: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Validate and convert ``y_true`` (0/1) and ``score`` (finite floats)."""
-    y = np.asarray(y_true)
-    s = np.asarray(score)
-    if y.ndim != 1 or s.ndim != 1:
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        if s.ndim == 2 and s.shape[1] == 1:
-            s = s.ravel()
-        if y.ndim != 1 or s.ndim != 1:
-            raise SchemaError(
-                f"y_true and score must be one-dimensional; got shapes {y.shape} and {s.shape}. "
-                "Pass one score per customer (for predict_proba output use proba[:, 1])."
-            )
+    """Validate and convert ``y_true`` (0/1, the one binary check) and ``y_score`` (finite)."""
+    y_raw = to_pandas(y_true, name="y_true")
+    if isinstance(y_raw, (list, tuple)) or np.ndim(y_raw) == 2:
+        y_raw = np.asarray(y_raw)
+        if y_raw.ndim == 2 and y_raw.shape[1] == 1:
+            y_raw = y_raw.ravel()
+    if np.ndim(y_raw) != 1:
+        raise SchemaError(
+            f"y_true must be one-dimensional; got shape {np.shape(y_raw)}. Pass one 0/1 "
+            "outcome per customer."
+        )
+    if len(y_raw) == 0:
+        raise SchemaError("y_true and y_score are empty; pass at least one customer.")
+    y = check_binary(y_raw, name="y_true").astype(np.int64)
+    s = np.asarray(to_pandas(y_score, name="y_score"))
+    if s.ndim == 2 and s.shape[1] == 1:
+        s = s.ravel()
+    if s.ndim != 1:
+        raise SchemaError(
+            f"y_score must be one-dimensional; got shape {s.shape}. Pass one score per "
+            "customer (for predict_proba output use proba[:, 1])."
+        )
     if len(y) != len(s):
         raise SchemaError(
-            f"y_true and score must have the same length; got {len(y)} and {len(s)}. "
+            f"y_true and y_score must have the same length; got {len(y)} and {len(s)}. "
             "Pass one score per customer, aligned with y_true."
         )
     if len(y) == 0:
-        raise SchemaError("y_true and score are empty; pass at least one customer.")
-
-    # -- outcome: binary 0/1 (bool or numbers equal to 0 or 1)
-    if y.dtype == bool:
-        y = y.astype(np.int64)
-    elif pd.api.types.is_numeric_dtype(y.dtype):
-        yf = y.astype(float)
-        bad = ~np.isin(yf, (0.0, 1.0))
-        if bad.any():
-            raise SchemaError(
-                f"y_true must be binary with values 0 and 1 (1 = positive); found {int(bad.sum())} "
-                f"other value(s), e.g. {np.unique(y[bad])[:5].tolist()}. "
-                "Encode the outcome as 0/1, e.g. y = (labels == 'Yes').astype(int)."
-            )
-        y = yf.astype(np.int64)
-    else:
-        values = pd.unique(pd.Series(y, dtype=object))[:5].tolist()
-        raise SchemaError(
-            f"y_true must be binary 0/1 or bool; got dtype {y.dtype} with values such as {values}. "
-            "Encode the outcome as 0/1, e.g. y = (labels == 'Yes').astype(int)."
-        )
+        raise SchemaError("y_true and y_score are empty; pass at least one customer.")
 
     # -- score: finite numbers
     if s.dtype == bool:
         s = s.astype(float)
     if not pd.api.types.is_numeric_dtype(s.dtype):
         raise SchemaError(
-            f"score must be numeric; got dtype {s.dtype} with values such as "
+            f"y_score must be numeric; got dtype {s.dtype} with values such as "
             f"{pd.unique(pd.Series(s, dtype=object))[:5].tolist()}. "
             "Pass a probability or any numeric ranking score (higher = more likely positive)."
         )
@@ -112,7 +75,7 @@ def _check_y_score(
     if nonfinite.any():
         pos = np.flatnonzero(nonfinite)
         raise SchemaError(
-            f"score must be finite; found {len(pos)} NaN/inf value(s) at position(s) "
+            f"y_score must be finite; found {len(pos)} NaN/inf value(s) at position(s) "
             f"{pos[:5].tolist()} (e.g. {s[pos[:3]].tolist()}). "
             "Impute or drop those customers explicitly before evaluating."
         )
@@ -140,7 +103,7 @@ def _descending_order(s: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # gains and lift
 # ---------------------------------------------------------------------------
-def gains_table(y_true: Any, score: Any, n_bins: int = 10) -> pd.DataFrame:
+def gains_table(y_true: Any, y_score: Any, n_bins: int = 10) -> pd.DataFrame:
     """Gains (lift) table: customers ranked by score and cut into equal-size bins.
 
     Customers are sorted by descending ``score`` (ties broken stably by input
@@ -152,7 +115,7 @@ def gains_table(y_true: Any, score: Any, n_bins: int = 10) -> pd.DataFrame:
     ----------
     y_true : array-like of shape (n_customers,)
         Binary outcome, 1 = positive (churned, responded).
-    score : array-like of shape (n_customers,)
+    y_score : array-like of shape (n_customers,)
         Finite score, higher = more likely positive.
     n_bins : int, default=10
         Number of bins (10 = deciles).  Must not exceed the number of customers.
@@ -195,7 +158,7 @@ def gains_table(y_true: Any, score: Any, n_bins: int = 10) -> pd.DataFrame:
     3    4          2          0     1.000000  0.000000
     4    5          2          0     1.000000  0.000000
     """
-    y, s = _check_y_score(y_true, score)
+    y, s = _check_y_score(y_true, y_score)
     n = len(y)
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise SchemaError(f"n_bins must be a positive integer; got {n_bins!r}. Use e.g. n_bins=10.")
@@ -234,7 +197,7 @@ def gains_table(y_true: Any, score: Any, n_bins: int = 10) -> pd.DataFrame:
     )
 
 
-def cumulative_gains_curve(y_true: Any, score: Any) -> tuple[np.ndarray, np.ndarray]:
+def cumulative_gains_curve(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative gains curve: share of positives captured vs share contacted.
 
     Customers are contacted one at a time in descending score order (ties
@@ -244,7 +207,7 @@ def cumulative_gains_curve(y_true: Any, score: Any) -> tuple[np.ndarray, np.ndar
     ----------
     y_true : array-like of shape (n_customers,)
         Binary outcome, 1 = positive.
-    score : array-like of shape (n_customers,)
+    y_score : array-like of shape (n_customers,)
         Finite score, higher = more likely positive.
 
     Returns
@@ -262,7 +225,7 @@ def cumulative_gains_curve(y_true: Any, score: Any) -> tuple[np.ndarray, np.ndar
     >>> x.tolist(), g.tolist()
     ([0.0, 0.25, 0.5, 0.75, 1.0], [0.0, 0.5, 1.0, 1.0, 1.0])
     """
-    y, s = _check_y_score(y_true, score)
+    y, s = _check_y_score(y_true, y_score)
     n = len(y)
     ys = y[_descending_order(s)]
     captured = np.concatenate(([0.0], np.cumsum(ys) / ys.sum()))
@@ -270,14 +233,14 @@ def cumulative_gains_curve(y_true: Any, score: Any) -> tuple[np.ndarray, np.ndar
     return contacted, captured
 
 
-def lift_curve(y_true: Any, score: Any) -> tuple[np.ndarray, np.ndarray]:
+def lift_curve(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative lift curve: response rate of the top ``k`` over the overall rate.
 
     Parameters
     ----------
     y_true : array-like of shape (n_customers,)
         Binary outcome, 1 = positive.
-    score : array-like of shape (n_customers,)
+    y_score : array-like of shape (n_customers,)
         Finite score, higher = more likely positive.
 
     Returns
@@ -294,7 +257,7 @@ def lift_curve(y_true: Any, score: Any) -> tuple[np.ndarray, np.ndarray]:
     >>> lift.tolist()
     [2.0, 2.0, 1.3333333333333333, 1.0]
     """
-    y, s = _check_y_score(y_true, score)
+    y, s = _check_y_score(y_true, y_score)
     n = len(y)
     ys = y[_descending_order(s)]
     k = np.arange(1, n + 1)
@@ -302,14 +265,14 @@ def lift_curve(y_true: Any, score: Any) -> tuple[np.ndarray, np.ndarray]:
     return k / n, lift
 
 
-def top_decile_lift(y_true: Any, score: Any) -> float:
+def top_decile_lift(y_true: Any, y_score: Any) -> float:
     """Lift of the top 10 % of customers by score (bin 1 of a 10-bin gains table).
 
     Parameters
     ----------
     y_true : array-like of shape (n_customers,)
         Binary outcome, 1 = positive.  At least 10 customers.
-    score : array-like of shape (n_customers,)
+    y_score : array-like of shape (n_customers,)
         Finite score, higher = more likely positive.
 
     Returns
@@ -327,10 +290,10 @@ def top_decile_lift(y_true: Any, score: Any) -> float:
     >>> top_decile_lift(y, s)
     5.0
     """
-    return float(gains_table(y_true, score, n_bins=10)["lift"].iloc[0])
+    return float(gains_table(y_true, y_score, n_bins=10)["lift"].iloc[0])
 
 
-def ks_statistic(y_true: Any, score: Any) -> float:
+def ks_statistic(y_true: Any, y_score: Any) -> float:
     """Kolmogorov-Smirnov statistic between the score distributions of the two classes.
 
     ``KS = max_t |TPR(t) - FPR(t)|`` over all score thresholds, computed from
@@ -342,7 +305,7 @@ def ks_statistic(y_true: Any, score: Any) -> float:
     ----------
     y_true : array-like of shape (n_customers,)
         Binary outcome with both classes present.
-    score : array-like of shape (n_customers,)
+    y_score : array-like of shape (n_customers,)
         Finite score.
 
     Returns
@@ -357,181 +320,22 @@ def ks_statistic(y_true: Any, score: Any) -> float:
     """
     from sklearn.metrics import roc_curve
 
-    y, s = _check_y_score(y_true, score, require_both_classes=True)
+    y, s = _check_y_score(y_true, y_score, require_both_classes=True)
     fpr, tpr, _ = roc_curve(y, s, drop_intermediate=False)
     return float(np.max(np.abs(tpr - fpr)))
 
 
 # ---------------------------------------------------------------------------
-# profit
-# ---------------------------------------------------------------------------
-class ContactDepth(NamedTuple):
-    """Most profitable contact depth found by :func:`best_contact_depth`.
-
-    Attributes
-    ----------
-    depth : float
-        Fraction of customers contacted (``contacted / n``).
-    contacted : int
-        Number of customers contacted (the top ``contacted`` by score).
-    positives : int
-        Positives among them.
-    profit : float
-        ``positives * value_per_positive - contacted * contact_cost``.
-    min_score : float
-        Lowest score contacted (``nan`` when nobody is contacted): contact
-        customers with ``score >= min_score``, up to ties.
-    """
-
-    depth: float
-    contacted: int
-    positives: int
-    profit: float
-    min_score: float
-
-
-def _check_money(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise SchemaError(
-            f"{name} must be a finite number >= 0; got {value!r}. Pass e.g. {name}=1.0."
-        ) from None
-    if not np.isfinite(v) or v < 0:
-        raise SchemaError(f"{name} must be a finite number >= 0; got {value!r}.")
-    return v
-
-
-def profit_curve(
-    y_true: Any,
-    score: Any,
-    *,
-    contact_cost: float,
-    value_per_positive: float,
-) -> pd.DataFrame:
-    """Profit of contacting the top ``k`` customers by score, for every ``k``.
-
-    ``profit(k) = positives(k) * value_per_positive - k * contact_cost``, where
-    ``positives(k)`` counts positives among the ``k`` highest scores (ties
-    broken stably by input order).  For churn, ``value_per_positive`` is the
-    value saved per churner reached (retention value times the success rate
-    of the offer); for campaigns, the margin per response.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_customers,)
-        Binary outcome, 1 = positive.
-    score : array-like of shape (n_customers,)
-        Finite score, higher = more likely positive.
-    contact_cost : float
-        Cost of contacting one customer (>= 0).
-    value_per_positive : float
-        Value gained per positive contacted (>= 0).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``n + 1`` rows (``k = 0 .. n``) with columns ``depth`` (``k / n``),
-        ``contacted`` (``k``), ``positives``, ``profit`` and ``min_score``
-        (score of the ``k``-th customer, ``nan`` for ``k = 0``).
-
-    See Also
-    --------
-    best_contact_depth : the row with the highest profit.
-
-    Examples
-    --------
-    >>> from crmine.evaluation import profit_curve
-    >>> pc = profit_curve([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], contact_cost=1, value_per_positive=3)
-    >>> pc[["contacted", "positives", "profit"]]
-       contacted  positives  profit
-    0          0          0     0.0
-    1          1          1     2.0
-    2          2          1     1.0
-    3          3          2     3.0
-    4          4          2     2.0
-    """
-    y, s = _check_y_score(y_true, score, require_positive=False)
-    cost = _check_money("contact_cost", contact_cost)
-    value = _check_money("value_per_positive", value_per_positive)
-    n = len(y)
-    order = _descending_order(s)
-    k = np.arange(n + 1, dtype=np.int64)
-    positives = np.concatenate(([0], np.cumsum(y[order]))).astype(np.int64)
-    return pd.DataFrame(
-        {
-            "depth": k / n,
-            "contacted": k,
-            "positives": positives,
-            "profit": positives * value - k * cost,
-            "min_score": np.concatenate(([np.nan], s[order])),
-        }
-    )
-
-
-def best_contact_depth(
-    y_true: Any,
-    score: Any,
-    *,
-    contact_cost: float,
-    value_per_positive: float,
-) -> ContactDepth:
-    """Most profitable number of customers to contact (see :func:`profit_curve`).
-
-    Ties in profit are resolved towards the smallest depth (contact fewer
-    customers for the same profit).  Contacting nobody (profit 0) is a valid
-    answer.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_customers,)
-        Binary outcome, 1 = positive.
-    score : array-like of shape (n_customers,)
-        Finite score, higher = more likely positive.
-    contact_cost : float
-        Cost of contacting one customer (>= 0).
-    value_per_positive : float
-        Value gained per positive contacted (>= 0).
-
-    Returns
-    -------
-    ContactDepth
-        Named tuple ``(depth, contacted, positives, profit, min_score)``.
-
-    Examples
-    --------
-    >>> from crmine.evaluation import best_contact_depth
-    >>> best = best_contact_depth(
-    ...     [1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], contact_cost=1, value_per_positive=3
-    ... )
-    >>> best.contacted, best.profit
-    (3, 3.0)
-    """
-    pc = profit_curve(
-        y_true, score, contact_cost=contact_cost, value_per_positive=value_per_positive
-    )
-    i = int(np.argmax(pc["profit"].to_numpy()))  # first maximum = smallest depth
-    row = pc.iloc[i]
-    return ContactDepth(
-        depth=float(row["depth"]),
-        contacted=int(row["contacted"]),
-        positives=int(row["positives"]),
-        profit=float(row["profit"]),
-        min_score=float(row["min_score"]),
-    )
-
-
-# ---------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------
-def churn_report(y_true: Any, score: Any) -> pd.Series:
+def churn_report(y_true: Any, y_score: Any) -> pd.Series:
     """One-line summary of a churn (or response) score.
 
     Parameters
     ----------
     y_true : array-like of shape (n_customers,)
         Binary outcome with both classes present (1 = churned).
-    score : array-like of shape (n_customers,)
+    y_score : array-like of shape (n_customers,)
         Predicted churn probability (or any score; Brier score and log loss
         need probabilities in [0, 1] and are ``nan`` otherwise, with a
         :class:`~crmine.exceptions.DataWarning`).
@@ -558,7 +362,7 @@ def churn_report(y_true: Any, score: Any) -> pd.Series:
     """
     from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
-    y, s = _check_y_score(y_true, score, require_both_classes=True)
+    y, s = _check_y_score(y_true, y_score, require_both_classes=True)
     is_proba = bool(s.min() >= 0.0 and s.max() <= 1.0)
     if is_proba:
         brier = float(brier_score_loss(y, s))
