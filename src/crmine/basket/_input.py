@@ -172,7 +172,8 @@ def _from_log(df: pd.DataFrame, schema: TransactionSchema, cutoff: Any) -> Baske
     items_raw = df[item_col].to_numpy()
     if keep is not None and not keep.all():
         orders_raw, items_raw = orders_raw[keep], items_raw[keep]
-    row_codes, orders = _factorize(orders_raw)
+    row_codes, orders = pd.factorize(orders_raw)  # orders in order of first appearance
+    orders = pd.Index(orders)
     col_codes, items = _factorize(items_raw)
     _check_labels(items, f"column {item_col!r}")
     mat = _from_codes(row_codes, col_codes, len(orders), len(items))
@@ -378,9 +379,9 @@ def as_baskets(
     Returns
     -------
     Baskets
-        ``(matrix, orders, items)`` with a boolean CSR matrix.  Orders and
-        items of a log, and items of a list, are sorted by label.  A repeated
-        item in one basket counts once.
+        ``(matrix, orders, items)`` with a boolean CSR matrix.  Orders of a
+        log come in order of first appearance; items of a log or list are
+        sorted by label.  A repeated item in one basket counts once.
 
     Raises
     ------
