@@ -262,14 +262,14 @@ def test_arm_with_no_customers():
 def test_response_not_binary():
     df = _frame({"t": (10, 2), "c": (10, 1)})
     df.loc[0, "resp"] = 2
-    with pytest.raises(SchemaError, match="'resp' must contain only 0/1.*2"):
+    with pytest.raises(SchemaError, match="response column 'resp' must be binary.*2"):
         response_summary(df, "arm", "resp", control="c")
     df["resp"] = df["resp"].astype(float)
     df.loc[0, "resp"] = np.nan
-    with pytest.raises(SchemaError, match="missing values"):
+    with pytest.raises(SchemaError, match="'resp' has 1 missing value"):
         response_summary(df, "arm", "resp", control="c")
     df["resp"] = "yes"
-    with pytest.raises(SchemaError, match="numeric 0/1"):
+    with pytest.raises(SchemaError, match="must be binary.*'yes'"):
         response_summary(df, "arm", "resp", control="c")
 
 
@@ -297,3 +297,111 @@ def test_other_bad_inputs():
         response_summary(rev, "arm", "resp", control="c", value_col="rev")
     with pytest.raises(SchemaError, match="not in planned_split"):
         sample_ratio_mismatch({"a": 3, "b": 4}, {"a": 1})
+
+
+# ---------------------------------------------------------------- issue 13/14: inputs, results
+
+
+def test_polars_and_pyarrow_tables_are_read_by_name():
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    df = _frame({"t": (200, 40), "c": (200, 25)}, {"t": [2.0] * 200, "c": [1.0] * 200})
+    expected = response_summary(df, "arm", "resp", control="c", value_col="rev").table
+    # columns in another order than the pandas frame: read by name, never by position
+    shuffled = df[["rev", "resp", "arm"]]
+    for table in (pl.from_pandas(shuffled), pa.Table.from_pandas(shuffled)):
+        got = response_summary(table, "arm", "resp", control="c", value_col="rev").table
+        pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("df", "kwargs", "match"),
+    [
+        (_frame({"t": (10, 2), "c": (10, 1)}).iloc[:0], {}, "empty"),
+        (_frame({"t": (10, 2), "c": (10, 1)}), {"arm_col": "group", "response_col": "y"},
+         "arm column 'group', response column 'y' not found"),
+        (_frame({"t": (10, 2), "c": (10, 1)}).assign(rev="12,50"), {"value_col": "rev"},
+         "decimal comma"),
+        (_frame({"t": (10, 2), "c": (10, 1)}).assign(rev=np.inf), {"value_col": "rev"},
+         "infinite"),
+        (_frame({"t": (10, 2)}), {}, "single arm"),
+        (_frame({"t": (10, 2), "c": (10, 1)}), {"control": "x"}, "control arm 'x' not found"),
+        (_frame({"t": (10, 2), "c": (10, 1)}), {"alpha": 5}, "alpha=5"),
+        (_frame({"t": (10, 2), "c": (10, 1)}), {"alpha": np.nan}, "alpha=nan"),
+        (_frame({"t": (10, 2), "c": (10, 1)}), {"test": "t"}, "test='t'"),
+        (_frame({"t": (10, 2), "c": (10, 1)}), {"srm_alpha": 0}, "srm_alpha=0"),
+    ],
+)
+def test_response_summary_bad_input(df, kwargs, match):
+    args = {"arm_col": "arm", "response_col": "resp", "control": "c", **kwargs}
+    with pytest.raises(SchemaError, match=match):
+        response_summary(df, **args)
+
+
+def test_response_summary_refuses_arrays_and_lazy_frames():
+    with pytest.raises(TypeError, match="table"):
+        response_summary([[1, 0]], "arm", "resp", control="c")
+    pl = pytest.importorskip("polars")
+    with pytest.raises(TypeError, match=r"collect\(\)"):
+        response_summary(pl.from_pandas(_frame({"t": (5, 1)})).lazy(), "arm", "resp")
+
+
+def test_boolean_and_categorical_inputs():
+    df = _frame({"t": (30, 9), "c": (30, 3)})
+    base = response_summary(df, "arm", "resp", control="c").table
+    as_bool = df.assign(resp=df["resp"].astype(bool), arm=df["arm"].astype("category"))
+    got = response_summary(as_bool, "arm", "resp", control="c").table
+    pd.testing.assert_frame_equal(got, base, check_index_type=False)
+
+
+def test_results_are_crmine_results_with_one_line_repr():
+    from crmine.base import Result
+
+    s = response_summary(_frame({"t": (100, 30), "c": (100, 20)}), "arm", "resp", control="c")
+    assert isinstance(s, Result) and isinstance(s.srm, Result)
+    text = repr(s)
+    assert "\n" not in text and text.startswith("ResponseSummary(control='c'")
+    assert "lift_abs=0.1" in text and "table=2x" in text
+    assert "<table" in s._repr_html_()
+    srm = sample_ratio_mismatch({"A": 5100, "B": 4900})
+    assert srm.table["observed"].tolist() == [5100, 4900]
+    assert srm.observed.tolist() == [5100, 4900] and srm.expected.tolist() == [5000.0, 5000.0]
+
+
+def test_holm_is_r_p_adjust_and_nan_safe():
+    # R: p.adjust(c(0.01, 0.02, 0.03, 0.04, 0.05), "holm") -> 0.05 0.08 0.09 0.09 0.09
+    np.testing.assert_allclose(
+        holm_adjust([0.01, 0.02, 0.03, 0.04, 0.05]), [0.05, 0.08, 0.09, 0.09, 0.09]
+    )
+    # R: p.adjust(c(0.01, NA, 0.04), "holm") -> 0.02 NA 0.04 (m = 2 non-missing)
+    out = holm_adjust([0.01, np.nan, 0.04])
+    assert out[0] == pytest.approx(0.02) and np.isnan(out[1]) and out[2] == pytest.approx(0.04)
+    with pytest.raises(SchemaError, match=r"\[0, 1\]"):
+        holm_adjust([0.5, 1.5])
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: wilson_interval(11, 10), "0 <= successes <= trials"),
+        (lambda: wilson_interval(-1, 10), "0 <= successes <= trials"),
+        (lambda: wilson_interval(np.nan, 10), "0 <= successes <= trials"),
+        (lambda: wilson_interval(2.5, 10), "whole counts"),
+        (lambda: wilson_interval(2, 10, alpha=1.5), "alpha=1.5"),
+        (lambda: newcombe_interval(1, 0, 1, 10), "n1=0"),
+        (lambda: sample_ratio_mismatch({"A": -5, "B": 10}), "counts >= 0"),
+        (lambda: sample_ratio_mismatch({"A": 5, "B": 10}, alpha=2), "alpha=2"),
+        (lambda: sample_ratio_mismatch({"A": 5, "B": 0}), "no customers"),
+    ],
+)
+def test_interval_and_srm_bad_values(call, match):
+    with pytest.raises(SchemaError, match=match):
+        call()
+
+
+def test_no_mutation_and_no_output(capsys):
+    df = _frame({"t": (50, 12), "c": (50, 5)}, {"t": [1.0] * 50, "c": [0.5] * 50})
+    before = df.copy()
+    response_summary(df, "arm", "resp", control="c", value_col="rev")
+    pd.testing.assert_frame_equal(df, before)
+    assert capsys.readouterr() == ("", "")

@@ -73,10 +73,10 @@ def test_uplift_curve_and_at_k_hand_computed():
     # swap customers 2 and 3: [0, 1, 1, 1.5, 0] area 3.5; perfect area 4.5 -> 7/9
     assert uplift_auc_score(Y4, [0.4, 0.2, 0.3, 0.1], T4) == pytest.approx(7 / 9)
     # top half overall: (1,T), (0,C) -> 1 - 0
-    assert uplift_at_k(Y4, U4, T4, "overall", 0.5) == 1.0
+    assert uplift_at_k(Y4, U4, T4, strategy="overall", k=0.5) == 1.0
     # by group, top 1 of each: treated (1), control (0)
-    assert uplift_at_k(Y4, U4, T4, "by_group", 1) == 1.0
-    table = uplift_by_percentile(Y4, U4, T4, bins=2, std=True, total=True)
+    assert uplift_at_k(Y4, U4, T4, strategy="by_group", k=1) == 1.0
+    table = uplift_by_percentile(Y4, U4, T4, n_bins=2, std=True, total=True)
     assert table["uplift"].tolist() == [1.0, -1.0, 0.0]
     assert table.index.tolist() == ["0-50", "50-100", "total"]
     assert table["n_treatment"].tolist() == [1, 1, 2]
@@ -108,12 +108,12 @@ def test_metrics_identical_to_scikit_uplift(seed, ties):
         assert uplift_auc_score(y, u, t) == pytest.approx(sm.uplift_auc_score(y, u, t), rel=1e-12)
         for strategy in ("overall", "by_group"):
             for k in (0.1, 0.3, 50):
-                assert uplift_at_k(y, u, t, strategy, k) == pytest.approx(
+                assert uplift_at_k(y, u, t, strategy=strategy, k=k) == pytest.approx(
                     sm.uplift_at_k(y, u, t, strategy, k), rel=1e-12
                 )
             # scikit-uplift 0.5's total=True breaks on numpy 2, so compare the bins
             pd.testing.assert_frame_equal(
-                uplift_by_percentile(y, u, t, strategy=strategy, bins=7, std=True),
+                uplift_by_percentile(y, u, t, strategy=strategy, n_bins=7, std=True),
                 sm.uplift_by_percentile(y, u, t, strategy=strategy, bins=7, std=True),
                 check_dtype=False,
             )
@@ -190,24 +190,29 @@ def test_curve_endpoints_and_monotone_invariance(seed, n):
 
 
 def test_metric_bad_inputs():
-    with pytest.raises(SchemaError, match="treatment is 1 for every customer"):
+    with pytest.raises(SchemaError, match="treatment has only treated customers"):
         qini_auc_score([0, 1, 0], [0.1, 0.2, 0.3], [1, 1, 1])
-    with pytest.raises(SchemaError, match="y_true must contain only 0/1.*2"):
+    with pytest.raises(SchemaError, match="y_true must be binary.*2"):
         qini_curve([0, 2, 0], [0.1, 0.2, 0.3], [0, 1, 1])
-    with pytest.raises(SchemaError, match="same length"):
+    with pytest.raises(SchemaError, match="y_score has 3 values but y_true has 2"):
         uplift_curve([0, 1], [0.1, 0.2, 0.3], [0, 1])
+    with pytest.raises(SchemaError, match="treatment has 2 values but there are 3"):
+        uplift_curve([0, 1, 1], [0.1, 0.2, 0.3], [0, 1])
     with pytest.raises(SchemaError, match="infinite"):
         qini_curve([0, 1, 0], [0.1, np.nan, 0.3], [0, 1, 1])
     with pytest.raises(SchemaError, match="empty"):
         qini_curve([], [], [])
-    with pytest.raises(ValueError, match="strategy"):
-        uplift_at_k(Y4, U4, T4, "top", 0.5)
-    with pytest.raises(ValueError, match="k=1.5"):
-        uplift_at_k(Y4, U4, T4, "overall", 1.5)
-    with pytest.raises(ValueError, match="bins"):
-        uplift_by_percentile(Y4, U4, T4, bins=4)
+    with pytest.raises(SchemaError, match="strategy='top'"):
+        uplift_at_k(Y4, U4, T4, strategy="top", k=0.5)
+    with pytest.raises(SchemaError, match="k=1.5"):
+        uplift_at_k(Y4, U4, T4, k=1.5)
+    with pytest.raises(SchemaError, match="n_bins=4"):
+        uplift_by_percentile(Y4, U4, T4, n_bins=4)
+    with pytest.warns(FutureWarning, match="n_bins"):
+        old = uplift_by_percentile(Y4, U4, T4, bins=2)
+    pd.testing.assert_frame_equal(old, uplift_by_percentile(Y4, U4, T4, n_bins=2))
     with pytest.warns(DataWarning, match="no control customer"):
-        assert np.isnan(uplift_at_k(Y4, U4, T4, "overall", 1))
+        assert np.isnan(uplift_at_k(Y4, U4, T4, k=1))
 
 
 # ---------------------------------------------------------------- models
@@ -290,15 +295,15 @@ def test_two_model_separate_control_estimator_and_pickle():
 
 def test_model_bad_inputs():
     X, y, t, _ = _simulated(200)
-    with pytest.raises(SchemaError, match="treatment is 1 for every customer"):
+    with pytest.raises(SchemaError, match="treatment has only treated customers"):
         TwoModelUplift().fit(X, y, np.ones(200))
-    with pytest.raises(SchemaError, match="only 0/1.*2"):
+    with pytest.raises(SchemaError, match="treatment must be binary.*2"):
         TwoModelUplift().fit(X, y, np.r_[t[:-1], 2])
-    with pytest.raises(SchemaError, match="y must contain only 0/1"):
+    with pytest.raises(SchemaError, match="y must be binary"):
         ClassTransformationUplift().fit(X, y * 3, t)
     with pytest.raises(SchemaError, match="treatment is required"):
         ClassTransformationUplift().fit(X, y, None)
-    with pytest.raises(SchemaError, match="199 entries"):
+    with pytest.raises(SchemaError, match="treatment has 199 values but there are 200"):
         TwoModelUplift().fit(X, y, t[:-1])
     with pytest.raises(ValueError):
         TwoModelUplift().fit(np.where(X > 1, np.nan, X), y, t)
@@ -344,3 +349,122 @@ def test_hillstrom_womens_uplift_beats_random_band():
     # [-0.021, 0.020] (200 permutations, max 0.031); see docs/reproductions/hillstrom.md
     assert score > band.high + 0.02
     assert score > np.max(band.samples)
+
+
+# ---------------------------------------------------------------- issue 13/14: inputs, results
+
+
+def test_metrics_take_y_true_y_score_treatment_in_that_order():
+    import inspect
+
+    for f in (qini_curve, uplift_curve, qini_auc_score, uplift_auc_score, uplift_at_k,
+              uplift_by_percentile, qini_auc_confint):
+        assert list(inspect.signature(f).parameters)[:3] == ["y_true", "y_score", "treatment"]
+    assert qini_auc_score(y_true=Y4, y_score=U4, treatment=T4) == pytest.approx(1.0)
+
+
+def test_metrics_accept_polars_pyarrow_and_pandas_vectors():
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    X, y, t, tau = _simulated(500)
+    expected = qini_auc_score(y, tau, t)
+    assert qini_auc_score(pl.Series(y), pl.Series(tau), pl.Series(t)) == expected
+    assert qini_auc_score(pa.chunked_array([y]), pa.array(tau), pa.array(t)) == expected
+    assert qini_auc_score(pd.Series(y.astype(bool)), pd.Series(tau), pd.Series(t)) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((["1", "0", "1", "0"], U4, T4), "y_true must be binary"),
+        ((Y4, ["a", "b", "c", "d"], T4), "y_score must be numbers"),
+        ((Y4, U4, [1, 0, 1, np.nan]), "treatment has 1 missing"),
+        ((Y4, U4, [0, 0, 0, 0]), "only control customers"),
+        (([1], [0.5], [1]), "only treated"),
+        ((Y4, [0.1, np.inf, 0.2, 0.3], T4), "infinite"),
+    ],
+)
+def test_metric_hostile_vectors(args, match):
+    with pytest.raises(SchemaError, match=match):
+        qini_auc_score(*args)
+
+
+def test_intervals_are_results_reproducible_and_validated():
+    from crmine.base import Result
+
+    X, y, t, tau = _simulated(600)
+    a = qini_auc_confint(y, tau, t, n_bootstrap=20, random_state=3)
+    b = qini_auc_confint(y, tau, t, n_bootstrap=20, random_state=3)
+    assert isinstance(a, Result) and a.table.shape == (20, 1)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    assert "\n" not in repr(a) and repr(a).startswith("QiniInterval(estimate=")
+    c = qini_auc_confint(y, tau, t, n_bootstrap=5, random_state=np.random.RandomState(0))
+    assert c.samples.size == 5
+    band = random_qini_band(y, t, n_permutations=10, random_state=0)
+    assert np.isnan(band.estimate) and band.samples.size == 10
+    with pytest.raises(SchemaError, match="n_bootstrap"):
+        qini_auc_confint(y, tau, t, n_bootstrap=0)
+    with pytest.raises(SchemaError, match="n_permutations"):
+        random_qini_band(y, t, n_permutations=2.5)
+    with pytest.raises(SchemaError, match="random_state"):
+        random_qini_band(y, t, n_permutations=2, random_state="seed")
+    with pytest.raises(SchemaError, match="alpha"):
+        qini_auc_confint(y, tau, t, n_bootstrap=2, alpha=0)
+
+
+def test_models_return_series_on_the_customer_index():
+    pl = pytest.importorskip("polars")
+    X, y, t, _ = _simulated(400)
+    ids = pd.Index([f"c{i}" for i in range(400)], name="customer_id")
+    frame = pd.DataFrame(X, columns=["a", "b", "c"], index=ids)
+    for model in (TwoModelUplift(), ClassTransformationUplift()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            model.fit(frame, pd.Series(y, index=ids), t)
+        u = model.predict(frame)
+        assert isinstance(u, pd.Series) and u.index.equals(ids) and u.name == "uplift"
+        np.testing.assert_allclose(model.predict(X), u.to_numpy())
+        # polars: read by name (columns shuffled), plain positions for the output
+        shuffled = pl.from_pandas(frame[["c", "a", "b"]].reset_index(drop=True))
+        with pytest.raises(ValueError, match="feature names"):
+            model.predict(shuffled)
+        np.testing.assert_allclose(
+            model.predict(pl.from_pandas(frame.reset_index(drop=True))).to_numpy(), u
+        )
+    outcomes = TwoModelUplift().fit(frame, y, t).predict_outcomes(frame)
+    assert list(outcomes.columns) == ["outcome_control", "outcome_treated"]
+
+
+def test_uplift_scores_one_liner():
+    from crmine.campaign import uplift_scores
+
+    pl = pytest.importorskip("polars")
+    X, y, t, tau = _simulated(3000, seed=5)
+    camp = pd.DataFrame(X, columns=["a", "b", "c"]).assign(response=y, treatment=t)
+    camp.index = pd.Index(np.arange(3000) + 10_000, name="customer_id")
+    out = uplift_scores(camp, features=["a", "b", "c"])
+    assert out.index.equals(camp.index)
+    assert list(out.columns) == ["uplift", "outcome_control", "outcome_treated"]
+    # planted truth: uplift 0.25 where a > 0, -0.05 elsewhere
+    assert out.loc[camp["a"] > 0.5, "uplift"].mean() > out.loc[camp["a"] < -0.5, "uplift"].mean()
+    assert qini_auc_score(y, out["uplift"], t) > 0.1
+    # default features = numeric columns except response and treatment; polars by name
+    pd.testing.assert_frame_equal(uplift_scores(camp), out)
+    from_polars = uplift_scores(pl.from_pandas(camp.reset_index()), features=["a", "b", "c"])
+    pd.testing.assert_frame_equal(from_polars, out)
+    ct = uplift_scores(camp, model="class_transformation")
+    assert list(ct.columns) == ["uplift"] and ct.index.equals(camp.index)
+    with pytest.raises(SchemaError, match="treatment column 'treated' not found"):
+        uplift_scores(camp, treatment_col="treated")
+    with pytest.raises(SchemaError, match="feature column 'z' not found"):
+        uplift_scores(camp, features=["a", "z"])
+    with pytest.raises(SchemaError, match="model='forest'"):
+        uplift_scores(camp, model="forest")
+    with pytest.raises(SchemaError, match="empty"):
+        uplift_scores(camp.iloc[:0])
+    with pytest.raises(SchemaError, match="duplicated"):
+        uplift_scores(pd.concat([camp, camp.iloc[:1]]))
+    with pytest.raises(SchemaError, match="response column 'response' must be binary|y must"):
+        uplift_scores(camp.assign(response=camp["response"] * 2))
+    with pytest.raises(TypeError, match="table"):
+        uplift_scores(X)

@@ -87,6 +87,7 @@ _LAZY: dict[str, str] = {
     "uplift_auc_score": "crmine.campaign",
     "uplift_at_k": "crmine.campaign",
     "uplift_by_percentile": "crmine.campaign",
+    "uplift_scores": "crmine.campaign",
     "campaign_profit": "crmine.campaign",
     "MultiArmUplift": "crmine.campaign",
     "multiarm_uplift": "crmine.campaign",

@@ -7,7 +7,8 @@ After a campaign, marketing asks three questions, and this package answers each:
   Fisher tests, Holm correction, incremental responders and revenue, a
   sample-ratio-mismatch check).
 - *For whom?*  :class:`TwoModelUplift` and :class:`ClassTransformationUplift`
-  estimate the individual uplift; :func:`qini_curve`, :func:`uplift_curve`,
+  estimate the individual uplift (one-liner :func:`uplift_scores`);
+  :func:`qini_curve`, :func:`uplift_curve`,
   :func:`qini_auc_score`, :func:`uplift_auc_score`, :func:`uplift_at_k` and
   :func:`uplift_by_percentile` evaluate it (same numbers as scikit-uplift),
   :func:`qini_auc_confint` and :func:`random_qini_band` say how sure.
@@ -27,30 +28,27 @@ from crmine.campaign._multiarm import (
     multiarm_uplift,
     qini_by_arm,
 )
-from crmine.campaign._response import (
-    ResponseSummary,
+from crmine.campaign._qini_intervals import QiniInterval, qini_auc_confint, random_qini_band
+from crmine.campaign._response import ResponseSummary, response_summary
+from crmine.campaign._significance import (
     SampleRatioMismatch,
     holm_adjust,
     newcombe_interval,
-    response_summary,
     sample_ratio_mismatch,
     wilson_interval,
 )
 from crmine.campaign._targeting import CampaignProfit, campaign_profit, incremental_profit
 from crmine.campaign._uplift_metrics import (
-    QiniInterval,
     perfect_qini_curve,
     perfect_uplift_curve,
-    qini_auc_confint,
     qini_auc_score,
     qini_curve,
-    random_qini_band,
     uplift_at_k,
     uplift_auc_score,
     uplift_by_percentile,
     uplift_curve,
 )
-from crmine.campaign._uplift_models import ClassTransformationUplift, TwoModelUplift
+from crmine.campaign._uplift_models import ClassTransformationUplift, TwoModelUplift, uplift_scores
 
 __all__ = [
     "ArmAllocation",
@@ -81,5 +79,6 @@ __all__ = [
     "uplift_auc_score",
     "uplift_by_percentile",
     "uplift_curve",
+    "uplift_scores",
     "wilson_interval",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,17 +12,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crmine.base import Result
+from crmine.campaign._significance import (
+    SampleRatioMismatch,
+    _z,
+    holm_adjust,
+    newcombe_interval,
+    sample_ratio_mismatch,
+    wilson_interval,
+)
 from crmine.exceptions import DataWarning, SchemaError
+from crmine.utils._validation import _numeric_values, check_binary, show_values, to_pandas
 
-__all__ = [
-    "ResponseSummary",
-    "SampleRatioMismatch",
-    "holm_adjust",
-    "newcombe_interval",
-    "response_summary",
-    "sample_ratio_mismatch",
-    "wilson_interval",
-]
+__all__ = ["ResponseSummary", "response_summary"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,258 +39,8 @@ TEST_RULE = (
 )
 
 
-def _z(alpha: float) -> float:
-    return float(stats.norm.ppf(1.0 - alpha / 2.0))
-
-
-def wilson_interval(
-    successes: Any, trials: Any, alpha: float = 0.05
-) -> tuple[np.ndarray, np.ndarray] | tuple[float, float]:
-    r"""Wilson score interval for a binomial proportion.
-
-    With :math:`\hat p = x / n` and :math:`z = \Phi^{-1}(1 - \alpha / 2)`:
-
-    .. math::
-
-        \frac{x + z^2/2}{n + z^2} \pm \frac{z}{n + z^2}
-        \sqrt{n \hat p (1 - \hat p) + z^2 / 4}
-
-    Parameters
-    ----------
-    successes : int or array-like of int
-        Number of successes :math:`x`.
-    trials : int or array-like of int
-        Number of trials :math:`n` (must be positive).
-    alpha : float, default 0.05
-        One minus the coverage of the interval.
-
-    Returns
-    -------
-    low, high : float or ndarray
-        Interval bounds (NaN where ``trials == 0``).
-
-    Examples
-    --------
-    >>> low, high = wilson_interval(8, 10)
-    >>> round(low, 4), round(high, 4)
-    (0.4902, 0.9433)
-    """
-    x = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    z = _z(alpha)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = x / n
-        denom = n + z * z
-        center = (x + z * z / 2.0) / denom
-        half = z / denom * np.sqrt(n * p * (1.0 - p) + z * z / 4.0)
-        low = np.clip(center - half, 0.0, 1.0)
-        high = np.clip(center + half, 0.0, 1.0)
-    if low.ndim == 0:
-        return float(low), float(high)
-    return low, high
-
-
-def newcombe_interval(
-    x1: int, n1: int, x2: int, n2: int, alpha: float = 0.05
-) -> tuple[float, float]:
-    r"""Newcombe hybrid-score interval for a difference of two proportions.
-
-    Newcombe's (1998) method 10: with :math:`d = \hat p_1 - \hat p_2` and the
-    Wilson intervals :math:`(l_i, u_i)` of each proportion,
-
-    .. math::
-
-        \left(d - \sqrt{(\hat p_1 - l_1)^2 + (u_2 - \hat p_2)^2},\;
-              d + \sqrt{(u_1 - \hat p_1)^2 + (\hat p_2 - l_2)^2}\right)
-
-    Parameters
-    ----------
-    x1, n1 : int
-        Successes and trials of the first (treated) group.
-    x2, n2 : int
-        Successes and trials of the second (control) group.
-    alpha : float, default 0.05
-        One minus the coverage of the interval.
-
-    Returns
-    -------
-    low, high : float
-        Bounds of the interval for :math:`p_1 - p_2`.
-
-    Examples
-    --------
-    >>> low, high = newcombe_interval(56, 70, 48, 80)  # Newcombe (1998), example (a)
-    >>> round(low, 4), round(high, 4)
-    (0.0524, 0.3339)
-    """
-    p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = wilson_interval(x1, n1, alpha)
-    l2, u2 = wilson_interval(x2, n2, alpha)
-    d = p1 - p2
-    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return float(low), float(high)
-
-
-def holm_adjust(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Holm (1979) step-down adjustment of a family of p-values.
-
-    The i-th smallest of ``m`` p-values is multiplied by ``m - i + 1``; the
-    running maximum keeps the order and values are capped at 1.  NaN entries
-    are ignored (and stay NaN).
-
-    Parameters
-    ----------
-    p_values : array-like of float
-        Unadjusted p-values of one family of comparisons.
-
-    Returns
-    -------
-    ndarray
-        Adjusted p-values in the input order.
-
-    Examples
-    --------
-    >>> holm_adjust([0.01, 0.04, 0.03]).round(3).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    p = np.asarray(p_values, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="mergesort")
-    adj = np.minimum(1.0, np.maximum.accumulate(q[order] * (m - np.arange(m))))
-    res = np.empty(m)
-    res[order] = adj
-    out[ok] = res
-    return out
-
-
-@dataclass(frozen=True)
-class SampleRatioMismatch:
-    """Result of a sample-ratio-mismatch (SRM) chi-square check.
-
-    Attributes
-    ----------
-    statistic : float
-        Pearson chi-square goodness-of-fit statistic.
-    dof : int
-        Degrees of freedom (number of arms - 1).
-    p_value : float
-        Upper-tail p-value of ``statistic``.
-    observed : pandas.Series
-        Customers per arm.
-    expected : pandas.Series
-        Customers per arm expected under the planned split.
-    alpha : float
-        Threshold under which a mismatch is declared.
-    mismatch : bool
-        ``p_value < alpha``: the assignment did not follow the planned split
-        and the comparison between arms may be biased.
-    """
-
-    statistic: float
-    dof: int
-    p_value: float
-    observed: pd.Series
-    expected: pd.Series
-    alpha: float
-    mismatch: bool
-
-
-def sample_ratio_mismatch(
-    counts: Mapping[Any, int] | pd.Series,
-    planned_split: Mapping[Any, float] | None = None,
-    *,
-    alpha: float = 0.001,
-) -> SampleRatioMismatch:
-    r"""Check the arm sizes of an experiment against the planned split.
-
-    Pearson's chi-square goodness-of-fit test of the observed customers per
-    arm :math:`O_a` against :math:`E_a = N w_a / \sum_b w_b`:
-    :math:`\chi^2 = \sum_a (O_a - E_a)^2 / E_a` with (arms - 1) degrees of
-    freedom.  The conventional threshold ``alpha=0.001`` (Kohavi et al.,
-    *Trustworthy Online Controlled Experiments*) keeps false alarms rare on
-    large campaigns.
-
-    Parameters
-    ----------
-    counts : mapping or pandas.Series
-        Customers per arm.
-    planned_split : mapping, optional
-        Planned weight (share or ratio) per arm; ``None`` means an equal split.
-        Every planned arm must have customers and every observed arm must be
-        planned.
-    alpha : float, default 0.001
-        Significance level of the mismatch flag.
-
-    Returns
-    -------
-    SampleRatioMismatch
-
-    Raises
-    ------
-    SchemaError
-        An arm of the plan has no customers, an observed arm is not planned,
-        or a weight is not positive.
-
-    Examples
-    --------
-    >>> srm = sample_ratio_mismatch({"A": 5100, "B": 4900})
-    >>> round(srm.statistic, 2), round(srm.p_value, 4), srm.mismatch
-    (4.0, 0.0455, False)
-    """
-    observed = pd.Series(counts, dtype=float)
-    if observed.empty:
-        raise SchemaError("sample_ratio_mismatch: no arms given; pass the customers per arm.")
-    if planned_split is None:
-        weights = pd.Series(1.0, index=observed.index)
-    else:
-        weights = pd.Series(planned_split, dtype=float)
-        missing = [a for a in weights.index if a not in observed.index or observed[a] == 0]
-        if missing:
-            raise SchemaError(
-                f"arm(s) {missing!r} of planned_split have no customers; remove them from "
-                "planned_split or check the arm column."
-            )
-        extra = [a for a in observed.index if a not in weights.index]
-        if extra:
-            raise SchemaError(
-                f"arm(s) {extra!r} are observed but not in planned_split "
-                f"{dict(weights)!r}; add their planned share."
-            )
-        bad = weights[~(weights > 0) | ~np.isfinite(weights)]
-        if not bad.empty:
-            raise SchemaError(
-                f"planned_split weights must be positive and finite, got {dict(bad)!r}."
-            )
-        weights = weights.reindex(observed.index)
-    if (observed == 0).any():
-        empty = list(observed.index[observed == 0])
-        raise SchemaError(f"arm(s) {empty!r} have no customers; every arm needs customers.")
-    total = observed.sum()
-    expected = total * weights / weights.sum()
-    if len(observed) < 2:
-        stat, p = 0.0, 1.0
-    else:
-        stat = float(((observed - expected) ** 2 / expected).sum())
-        p = float(stats.chi2.sf(stat, len(observed) - 1))
-    return SampleRatioMismatch(
-        statistic=stat,
-        dof=len(observed) - 1,
-        p_value=p,
-        observed=observed.astype("int64"),
-        expected=expected,
-        alpha=alpha,
-        mismatch=bool(p < alpha),
-    )
-
-
-@dataclass(frozen=True)
-class ResponseSummary:
+@dataclass(frozen=True, repr=False)
+class ResponseSummary(Result):
     """Per-arm campaign results returned by :func:`response_summary`.
 
     Attributes
@@ -306,25 +58,23 @@ class ResponseSummary:
         How the response p-values were computed.
     """
 
-    table: pd.DataFrame
-    srm: SampleRatioMismatch | None
-    control: Any
-    alpha: float
+    srm: SampleRatioMismatch | None = None
+    control: Any = None
+    alpha: float = 0.05
     test_rule: str = field(default=TEST_RULE)
 
-    def __repr__(self) -> str:
-        srm = "not checked"
+    def _headline(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"control": self.control, "arms": len(self.table)}
+        treated = self.table.drop(index=self.control, errors="ignore")
+        if len(treated) == 1:
+            row = treated.iloc[0]
+            out["lift_abs"] = float(row["lift_abs"])
+            out["p_value"] = float(row["p_value"])
+        else:
+            out["significant_arms"] = int(treated["significant"].sum())
         if self.srm is not None:
-            srm = f"chi2={self.srm.statistic:.3f}, p={self.srm.p_value:.4g}" + (
-                " MISMATCH" if self.srm.mismatch else " ok"
-            )
-        return (
-            f"ResponseSummary(control={self.control!r}, alpha={self.alpha}, "
-            f"sample ratio: {srm})\n{self.table.to_string()}"
-        )
-
-    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        return self.table._repr_html_()
+            out["srm_mismatch"] = self.srm.mismatch
+        return out
 
 
 def _fisher_needed(x1: int, n1: int, x2: int, n2: int) -> bool:
@@ -380,31 +130,6 @@ def _mean_interval(v: np.ndarray, alpha: float) -> tuple[float, float]:
     return float(m - t * se), float(m + t * se)
 
 
-def _binary_column(df: pd.DataFrame, col: str) -> np.ndarray:
-    s = df[col]
-    if pd.api.types.is_bool_dtype(s):
-        if s.isna().any():
-            raise SchemaError(f"column {col!r} has {int(s.isna().sum())} missing values.")
-        return s.to_numpy(dtype="int64")
-    if not pd.api.types.is_numeric_dtype(s):
-        raise SchemaError(
-            f"column {col!r} must be numeric 0/1, got dtype {s.dtype} (e.g. {s.iloc[0]!r}); "
-            "encode responders as 1 and non-responders as 0."
-        )
-    if s.isna().any():
-        raise SchemaError(
-            f"column {col!r} has {int(s.isna().sum())} missing values; decide whether they are "
-            "non-responders (fill with 0) or drop those customers before the analysis."
-        )
-    bad = s[~s.isin([0, 1])]
-    if not bad.empty:
-        raise SchemaError(
-            f"column {col!r} must contain only 0/1, found {bad.nunique()} other value(s) "
-            f"such as {bad.iloc[0]!r} ({bad.size} rows); binarise the response first."
-        )
-    return s.to_numpy(dtype="int64")
-
-
 def _arm_order(arms: pd.Series, control: Any) -> list[Any]:
     if isinstance(arms.dtype, pd.CategoricalDtype):
         levels = list(arms.cat.categories)
@@ -456,8 +181,8 @@ def response_summary(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per customer.  Not modified.
+    df : pandas.DataFrame or polars/pyarrow table
+        One row per customer, columns read by name.  Not modified.
     arm_col : str
         Column with the arm (treatment group) of each customer.
     response_col : str
@@ -515,39 +240,48 @@ def response_summary(
     >>> round(float(s.table.loc["mail", "p_value"]), 4)
     0.1025
     """
+    df = to_pandas(df, name="df", allow_arrays=False)
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
+        raise TypeError(
+            f"df must be a table with one row per customer, got {type(df).__name__}. Fix: pass "
+            "a pandas/polars/pyarrow table with the arm and response columns."
+        )
+    _z(alpha)
+    if not 0 < srm_alpha < 1:
+        raise SchemaError(f"srm_alpha={srm_alpha!r} must be in (0, 1), e.g. 0.001.")
     if test not in ("auto", "z", "fisher"):
-        raise ValueError(f"test must be 'auto', 'z' or 'fisher', got {test!r}.")
-    needed = [arm_col, response_col] + ([value_col] if value_col is not None else [])
-    missing = [c for c in needed if c not in df.columns]
+        raise SchemaError(f"test={test!r} is not a test; use 'auto', 'z' or 'fisher'.")
+    roles = {"arm": arm_col, "response": response_col}
+    if value_col is not None:
+        roles["value"] = value_col
+    missing = [(role, col) for role, col in roles.items() if col not in df.columns]
     if missing:
+        names = ", ".join(f"{role} column {col!r}" for role, col in missing)
+        fixes = ", ".join(f"{role}_col=<column name>" for role, _ in missing)
         raise SchemaError(
-            f"column(s) {missing!r} not found in the frame; available columns: "
-            f"{list(df.columns)!r}."
+            f"response_summary: {names} not found (columns: {show_values(list(df.columns), 12)})."
+            f" Fix: pass {fixes}."
         )
     if df.empty:
-        raise SchemaError("the campaign frame is empty; it needs one row per customer.")
+        raise SchemaError(
+            "response_summary got an empty campaign table (0 rows); it needs one row per "
+            "customer with the arm and the response."
+        )
     arms = df[arm_col]
     if arms.isna().any():
         raise SchemaError(
-            f"column {arm_col!r} has {int(arms.isna().sum())} missing arm labels; assign "
+            f"arm column {arm_col!r} has {int(arms.isna().sum())} missing arm labels; assign "
             "every customer to an arm or drop those rows before the analysis."
         )
-    y = _binary_column(df, response_col)
+    y = check_binary(df[response_col], name=f"response column {response_col!r}")
     values = None
     if value_col is not None:
-        v = df[value_col]
-        if not pd.api.types.is_numeric_dtype(v) or pd.api.types.is_bool_dtype(v):
-            raise SchemaError(f"column {value_col!r} must be numeric, got dtype {v.dtype}.")
-        values = v.to_numpy(dtype=float)
+        values = _numeric_values(df[value_col], value_col, "value", "response_summary")
         if not np.isfinite(values).all():
             n_bad = int((~np.isfinite(values)).sum())
             raise SchemaError(
-                f"column {value_col!r} has {n_bad} missing or infinite values; fill "
-                "non-buyers with 0 and fix the others."
+                f"response_summary: value column {value_col!r} has {n_bad} missing or infinite "
+                "values; fill non-buyers with 0 and fix the others."
             )
 
     observed_levels = set(pd.unique(arms))

@@ -17,7 +17,6 @@ and :math:`Y_T(k), Y_C(k)` their responders.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,15 +24,13 @@ import pandas as pd
 from sklearn.metrics import auc
 
 from crmine.exceptions import DataWarning, SchemaError
+from crmine.utils._validation import check_binary, check_treatment, to_pandas
 
 __all__ = [
-    "QiniInterval",
     "perfect_qini_curve",
     "perfect_uplift_curve",
-    "qini_auc_confint",
     "qini_auc_score",
     "qini_curve",
-    "random_qini_band",
     "uplift_at_k",
     "uplift_auc_score",
     "uplift_by_percentile",
@@ -41,51 +38,36 @@ __all__ = [
 ]
 
 
-def _check_binary(name: str, v: np.ndarray) -> np.ndarray:
-    if v.dtype == bool:
-        return v.astype(np.int64)
-    if not np.issubdtype(v.dtype, np.number):
-        raise SchemaError(
-            f"{name} must be numeric 0/1, got dtype {v.dtype} (e.g. {v[0]!r}); encode it as 0/1."
-        )
-    if np.isnan(v.astype(float)).any():
-        raise SchemaError(f"{name} has {int(np.isnan(v.astype(float)).sum())} missing values.")
-    bad = v[(v != 0) & (v != 1)]
-    if bad.size:
-        raise SchemaError(
-            f"{name} must contain only 0/1, found {bad.size} other value(s) such as {bad[0]!r}; "
-            "binarise it first."
-        )
-    return v.astype(np.int64)
-
-
 def _check_inputs(
-    y_true: Any, uplift: Any | None, treatment: Any
+    y_true: Any, y_score: Any | None, treatment: Any
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    y = np.asarray(y_true).ravel()
-    t = np.asarray(treatment).ravel()
+    """The one check of ``(y_true, y_score, treatment)`` for every uplift metric."""
+    y = check_binary(y_true, name="y_true")
     if y.size == 0:
         raise SchemaError("y_true is empty; uplift metrics need customers.")
-    if y.shape != t.shape:
-        raise SchemaError(f"y_true ({y.size}) and treatment ({t.size}) must have the same length.")
-    y = _check_binary("y_true", y)
-    t = _check_binary("treatment", t)
-    if t.min() == t.max():
-        raise SchemaError(
-            f"treatment is {t[0]} for every customer; uplift metrics need both treated (1) "
-            "and control (0) customers."
-        )
+    t = check_treatment(treatment, name="treatment", n=y.size)
     u = None
-    if uplift is not None:
-        u = np.asarray(uplift, dtype=float).ravel()
+    if y_score is not None:
+        raw = to_pandas(y_score, name="y_score")
+        try:
+            u = np.asarray(raw, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise SchemaError(
+                "y_score must be numbers (the predicted uplift), got values such as "
+                f"{list(np.asarray(raw, dtype=object).ravel()[:3])!r}. Fix: pass "
+                "model.predict(X)."
+            ) from None
         if u.shape != y.shape:
-            raise SchemaError(f"uplift ({u.size}) and y_true ({y.size}) must have the same length.")
+            raise SchemaError(
+                f"y_score has {u.size} values but y_true has {y.size}; pass one predicted "
+                "uplift per customer, in the same order."
+            )
         if not np.isfinite(u).all():
             raise SchemaError(
-                f"uplift has {int((~np.isfinite(u)).sum())} missing or infinite scores; "
+                f"y_score has {int((~np.isfinite(u)).sum())} missing or infinite scores; "
                 "every customer needs a finite predicted uplift."
             )
-    return y, u, t
+    return y.astype(np.int64), u, t.astype(np.int64)
 
 
 def _cumulative(y: np.ndarray, u: np.ndarray, t: np.ndarray):
@@ -112,7 +94,7 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b != 0)
 
 
-def uplift_curve(y_true: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
+def uplift_curve(y_true: Any, y_score: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
     r"""Uplift curve: incremental responders if the top ``k`` were treated.
 
     .. math::
@@ -127,7 +109,7 @@ def uplift_curve(y_true: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, 
     ----------
     y_true : array-like of shape (n,)
         Binary outcome (0/1).
-    uplift : array-like of shape (n,)
+    y_score : array-like of shape (n,)
         Predicted uplift (higher = target first).
     treatment : array-like of shape (n,)
         1 = treated, 0 = control.
@@ -145,13 +127,13 @@ def uplift_curve(y_true: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, 
     >>> x.tolist(), v.tolist()
     ([0, 1, 2, 3, 4], [0.0, 1.0, 2.0, 1.5, 0.0])
     """
-    y, u, t = _check_inputs(y_true, uplift, treatment)
+    y, u, t = _check_inputs(y_true, y_score, treatment)
     n_all, n_t, n_c, r_t, r_c = _cumulative(y, u, t)
     values = (_div(r_t, n_t) - _div(r_c, n_c)) * n_all
     return _start_at_origin(n_all, values)
 
 
-def qini_curve(y_true: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
+def qini_curve(y_true: Any, y_score: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
     r"""Qini curve (Radcliffe 2007): incremental responders among the top ``k``.
 
     .. math::
@@ -167,7 +149,7 @@ def qini_curve(y_true: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, np
     ----------
     y_true : array-like of shape (n,)
         Binary outcome (0/1).
-    uplift : array-like of shape (n,)
+    y_score : array-like of shape (n,)
         Predicted uplift (higher = target first).
     treatment : array-like of shape (n,)
         1 = treated, 0 = control.
@@ -185,7 +167,7 @@ def qini_curve(y_true: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, np
     >>> x.tolist(), q.tolist()
     ([0, 1, 2, 3, 4], [0.0, 1.0, 1.0, 1.0, 0.0])
     """
-    y, u, t = _check_inputs(y_true, uplift, treatment)
+    y, u, t = _check_inputs(y_true, y_score, treatment)
     n_all, n_t, n_c, r_t, r_c = _cumulative(y, u, t)
     values = r_t - r_c * _div(n_t, n_c)
     return _start_at_origin(n_all, values)
@@ -254,7 +236,7 @@ def perfect_qini_curve(
     ([0, 1, 3, 4], [0.0, 1.0, 1.0, 0.0])
     """
     if not isinstance(negative_effect, bool):
-        raise TypeError(f"negative_effect must be a bool, got {type(negative_effect).__name__}.")
+        raise TypeError(f"negative_effect must be True or False, got {negative_effect!r}.")
     y, _, t = _check_inputs(y_true, None, treatment)
     if negative_effect:
         return qini_curve(y, y * t - y * (1 - t), t)
@@ -278,7 +260,9 @@ def _normalised_area(actual, perfect) -> float:
     return float((auc(x_a, y_a) - base) / denom)
 
 
-def qini_auc_score(y_true: Any, uplift: Any, treatment: Any, negative_effect: bool = True) -> float:
+def qini_auc_score(
+    y_true: Any, y_score: Any, treatment: Any, *, negative_effect: bool = True
+) -> float:
     r"""Normalised area under the Qini curve (Qini coefficient, scikit-uplift's).
 
     Normalisation: with :math:`A(\cdot)` the trapezoidal area under a curve
@@ -299,7 +283,7 @@ def qini_auc_score(y_true: Any, uplift: Any, treatment: Any, negative_effect: bo
     ----------
     y_true : array-like of shape (n,)
         Binary outcome (0/1).
-    uplift : array-like of shape (n,)
+    y_score : array-like of shape (n,)
         Predicted uplift (higher = target first).
     treatment : array-like of shape (n,)
         1 = treated, 0 = control.
@@ -320,12 +304,12 @@ def qini_auc_score(y_true: Any, uplift: Any, treatment: Any, negative_effect: bo
     -0.5
     """
     if not isinstance(negative_effect, bool):
-        raise TypeError(f"negative_effect must be a bool, got {type(negative_effect).__name__}.")
-    y, u, t = _check_inputs(y_true, uplift, treatment)
+        raise TypeError(f"negative_effect must be True or False, got {negative_effect!r}.")
+    y, u, t = _check_inputs(y_true, y_score, treatment)
     return _normalised_area(qini_curve(y, u, t), perfect_qini_curve(y, t, negative_effect))
 
 
-def uplift_auc_score(y_true: Any, uplift: Any, treatment: Any) -> float:
+def uplift_auc_score(y_true: Any, y_score: Any, treatment: Any) -> float:
     r"""Normalised area under the uplift curve (scikit-uplift's definition).
 
     Normalisation: as :func:`qini_auc_score` but with :func:`uplift_curve`
@@ -342,7 +326,7 @@ def uplift_auc_score(y_true: Any, uplift: Any, treatment: Any) -> float:
     ----------
     y_true : array-like of shape (n,)
         Binary outcome (0/1).
-    uplift : array-like of shape (n,)
+    y_score : array-like of shape (n,)
         Predicted uplift (higher = target first).
     treatment : array-like of shape (n,)
         1 = treated, 0 = control.
@@ -359,16 +343,16 @@ def uplift_auc_score(y_true: Any, uplift: Any, treatment: Any) -> float:
     >>> round(uplift_auc_score([1, 0, 0, 1], [0.4, 0.2, 0.3, 0.1], [1, 0, 1, 0]), 4)
     0.7778
     """
-    y, u, t = _check_inputs(y_true, uplift, treatment)
+    y, u, t = _check_inputs(y_true, y_score, treatment)
     return _normalised_area(uplift_curve(y, u, t), perfect_uplift_curve(y, t))
 
 
 def _k_size(k: Any, n: int) -> tuple[str, float | int]:
     kind = np.asarray(k).dtype.kind
     if kind not in ("i", "f") or isinstance(k, bool):
-        raise ValueError(f"k must be an int (customers) or a float in (0, 1), got {k!r}.")
+        raise SchemaError(f"k must be an int (customers) or a float in (0, 1), got {k!r}.")
     if (kind == "i" and not 0 < k < n) or (kind == "f" and not 0 < k < 1):
-        raise ValueError(
+        raise SchemaError(
             f"k={k!r} must be a positive int smaller than the number of customers ({n}) or a "
             "float in (0, 1)."
         )
@@ -376,7 +360,12 @@ def _k_size(k: Any, n: int) -> tuple[str, float | int]:
 
 
 def uplift_at_k(
-    y_true: Any, uplift: Any, treatment: Any, strategy: str = "overall", k: float | int = 0.3
+    y_true: Any,
+    y_score: Any,
+    treatment: Any,
+    *,
+    strategy: str = "overall",
+    k: float | int = 0.3,
 ) -> float:
     r"""Observed uplift among the customers with the top ``k`` predicted uplift.
 
@@ -397,8 +386,8 @@ def uplift_at_k(
     ----------
     y_true : array-like of shape (n,)
         Binary outcome (0/1).
-    uplift : array-like of shape (n,)
-        Predicted uplift.
+    y_score : array-like of shape (n,)
+        Predicted uplift (higher = target first).
     treatment : array-like of shape (n,)
         1 = treated, 0 = control.
     strategy : {"overall", "by_group"}, default "overall"
@@ -416,9 +405,9 @@ def uplift_at_k(
     >>> uplift_at_k([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0], k=0.5)
     1.0
     """
-    y, u, t = _check_inputs(y_true, uplift, treatment)
+    y, u, t = _check_inputs(y_true, y_score, treatment)
     if strategy not in ("overall", "by_group"):
-        raise ValueError(f"strategy must be 'overall' or 'by_group', got {strategy!r}.")
+        raise SchemaError(f"strategy={strategy!r} is not a strategy; use 'overall' or 'by_group'.")
     n = y.size
     kind, k = _k_size(k, n)
     order = np.argsort(u, kind="mergesort")[::-1]
@@ -431,7 +420,7 @@ def uplift_at_k(
         n_c = int((t == 0).sum() * k) if kind == "f" else int(k)
         n_t = int((t == 1).sum() * k) if kind == "f" else int(k)
         if n_c > (t == 0).sum() or n_t > (t == 1).sum():
-            raise ValueError(
+            raise SchemaError(
                 f"k={k!r} is larger than the control ({(t == 0).sum()}) or treated "
                 f"({(t == 1).sum()}) group."
             )
@@ -449,18 +438,20 @@ def uplift_at_k(
 
 def uplift_by_percentile(
     y_true: Any,
-    uplift: Any,
+    y_score: Any,
     treatment: Any,
+    *,
     strategy: str = "overall",
-    bins: int = 10,
+    n_bins: int = 10,
     std: bool = False,
     total: bool = False,
+    bins: int | None = None,
 ) -> pd.DataFrame:
     r"""Response rates and observed uplift per percentile bin of predicted uplift.
 
-    Customers sorted by descending predicted uplift are split into ``bins``
+    Customers sorted by descending predicted uplift are split into ``n_bins``
     groups with :func:`numpy.array_split` (``strategy="overall"``; the first
-    ``n % bins`` bins hold one more customer) or each arm is split separately
+    ``n % n_bins`` bins hold one more customer) or each arm is split separately
     (``"by_group"``).  Per bin: treated and control sizes, response rates and
     ``uplift = rate_treatment - rate_control`` (no normalisation); with
     ``std=True`` the binomial standard errors
@@ -473,18 +464,20 @@ def uplift_by_percentile(
     ----------
     y_true : array-like of shape (n,)
         Binary outcome (0/1).
-    uplift : array-like of shape (n,)
-        Predicted uplift.
+    y_score : array-like of shape (n,)
+        Predicted uplift (higher = target first).
     treatment : array-like of shape (n,)
         1 = treated, 0 = control.
     strategy : {"overall", "by_group"}, default "overall"
         How customers are binned.
-    bins : int, default 10
+    n_bins : int, default 10
         Number of bins (must be smaller than the number of customers).
     std : bool, default False
         Add ``std_treatment``, ``std_control`` and ``std_uplift``.
     total : bool, default False
         Append a ``"total"`` row.
+    bins : int, optional
+        Deprecated spelling of ``n_bins`` (FutureWarning); will be removed.
 
     Returns
     -------
@@ -495,20 +488,32 @@ def uplift_by_percentile(
 
     Examples
     --------
-    >>> t = uplift_by_percentile([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0], bins=2)
+    >>> t = uplift_by_percentile([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0], n_bins=2)
     >>> t[["n_treatment", "n_control", "uplift"]]
                 n_treatment  n_control  uplift
     percentile
     0-50                  1          1     1.0
     50-100                1          1    -1.0
     """
-    y, u, t = _check_inputs(y_true, uplift, treatment)
+    y, u, t = _check_inputs(y_true, y_score, treatment)
     if strategy not in ("overall", "by_group"):
-        raise ValueError(f"strategy must be 'overall' or 'by_group', got {strategy!r}.")
-    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins <= 0:
-        raise ValueError(f"bins must be a positive int, got {bins!r}.")
-    if bins >= y.size:
-        raise ValueError(f"bins={bins} must be smaller than the number of customers ({y.size}).")
+        raise SchemaError(f"strategy={strategy!r} is not a strategy; use 'overall' or 'by_group'.")
+    if bins is not None:
+        warnings.warn(
+            "uplift_by_percentile(bins=) is deprecated; use n_bins= (crmine's one name for "
+            "a number of bins).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        n_bins = bins
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins <= 0:
+        raise SchemaError(f"n_bins must be a positive int, got {n_bins!r}; e.g. n_bins=10.")
+    if n_bins >= y.size:
+        raise SchemaError(
+            f"n_bins={n_bins} must be smaller than the number of customers ({y.size}); pass "
+            "fewer bins."
+        )
+    bins = int(n_bins)
 
     def rates(group: int, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(u, kind="mergesort")[::-1]
@@ -555,149 +560,3 @@ def uplift_by_percentile(
         table["std_control"] = sd_c
         table["std_uplift"] = sd_u
     return table
-
-
-@dataclass(frozen=True)
-class QiniInterval:
-    """Bootstrap or permutation interval of a Qini coefficient.
-
-    Attributes
-    ----------
-    estimate : float
-        Qini coefficient on the full sample (NaN for a random band).
-    low, high : float
-        Interval bounds (percentiles ``alpha/2`` and ``1 - alpha/2``).
-    alpha : float
-        One minus the coverage.
-    samples : numpy.ndarray
-        The resampled Qini coefficients.
-    """
-
-    estimate: float
-    low: float
-    high: float
-    alpha: float
-    samples: np.ndarray
-
-
-def qini_auc_confint(
-    y_true: Any,
-    uplift: Any,
-    treatment: Any,
-    *,
-    n_bootstrap: int = 200,
-    alpha: float = 0.05,
-    negative_effect: bool = True,
-    random_state: int | np.random.Generator | None = None,
-) -> QiniInterval:
-    """Bootstrap percentile interval of :func:`qini_auc_score`.
-
-    Customers are resampled with replacement *within each arm* (so both arms
-    keep their sizes) ``n_bootstrap`` times; the interval holds the
-    ``alpha/2`` and ``1 - alpha/2`` percentiles of the resampled coefficients.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n,)
-        Binary outcome (0/1).
-    uplift : array-like of shape (n,)
-        Predicted uplift.
-    treatment : array-like of shape (n,)
-        1 = treated, 0 = control.
-    n_bootstrap : int, default 200
-        Number of bootstrap samples.
-    alpha : float, default 0.05
-        One minus the coverage.
-    negative_effect : bool, default True
-        Passed to :func:`qini_auc_score`.
-    random_state : int, Generator or None
-        Seed of the resampling.
-
-    Returns
-    -------
-    QiniInterval
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> t = rng.integers(0, 2, 400)
-    >>> u = rng.random(400)
-    >>> y = (rng.random(400) < 0.1 + 0.3 * t * u).astype(int)
-    >>> ci = qini_auc_confint(y, u, t, n_bootstrap=50, random_state=0)
-    >>> bool(ci.low < ci.estimate < ci.high)
-    True
-    """
-    y, u, t = _check_inputs(y_true, uplift, treatment)
-    if n_bootstrap < 1:
-        raise ValueError(f"n_bootstrap must be >= 1, got {n_bootstrap!r}.")
-    rng = np.random.default_rng(random_state)
-    est = qini_auc_score(y, u, t, negative_effect)
-    idx_t, idx_c = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
-    samples = np.empty(n_bootstrap)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        for b in range(n_bootstrap):
-            idx = np.r_[rng.choice(idx_t, idx_t.size), rng.choice(idx_c, idx_c.size)]
-            samples[b] = qini_auc_score(y[idx], u[idx], t[idx], negative_effect)
-    low, high = np.nanpercentile(samples, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-    return QiniInterval(float(est), float(low), float(high), alpha, samples)
-
-
-def random_qini_band(
-    y_true: Any,
-    treatment: Any,
-    *,
-    n_permutations: int = 200,
-    alpha: float = 0.05,
-    negative_effect: bool = True,
-    random_state: int | np.random.Generator | None = None,
-) -> QiniInterval:
-    """Qini coefficients of random targeting: the band a useful model must beat.
-
-    Scores are drawn as random permutations of the customers (equivalently,
-    any model's scores permuted across customers) ``n_permutations`` times;
-    the band holds the ``alpha/2`` and ``1 - alpha/2`` percentiles of their
-    Qini coefficients.  A model whose Qini coefficient is above ``high`` is
-    better than random targeting at level ``alpha/2`` (one-sided).
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n,)
-        Binary outcome (0/1).
-    treatment : array-like of shape (n,)
-        1 = treated, 0 = control.
-    n_permutations : int, default 200
-        Number of random rankings.
-    alpha : float, default 0.05
-        One minus the coverage of the band.
-    negative_effect : bool, default True
-        Passed to :func:`qini_auc_score`.
-    random_state : int, Generator or None
-        Seed of the permutations.
-
-    Returns
-    -------
-    QiniInterval
-        ``estimate`` is NaN; ``low``/``high`` bound the random band.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> t = rng.integers(0, 2, 400)
-    >>> y = (rng.random(400) < 0.2).astype(int)
-    >>> band = random_qini_band(y, t, n_permutations=50, random_state=0)
-    >>> bool(band.low < 0 < band.high)
-    True
-    """
-    y, _, t = _check_inputs(y_true, None, treatment)
-    if n_permutations < 1:
-        raise ValueError(f"n_permutations must be >= 1, got {n_permutations!r}.")
-    rng = np.random.default_rng(random_state)
-    samples = np.empty(n_permutations)
-    base = np.arange(y.size, dtype=float)
-    for b in range(n_permutations):
-        samples[b] = qini_auc_score(y, rng.permutation(base), t, negative_effect)
-    low, high = np.percentile(samples, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-    return QiniInterval(float("nan"), float(low), float(high), alpha, samples)

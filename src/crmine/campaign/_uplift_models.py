@@ -6,67 +6,42 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.validation import check_is_fitted
 
+from crmine.base import CustomerEstimatorMixin, HasMethods, _fit_context, on_customers
 from crmine.exceptions import DataWarning, SchemaError
+from crmine.utils._validation import (
+    check_binary,
+    check_is_fitted,
+    check_treatment,
+    to_pandas,
+    validate_data,
+)
 
-__all__ = ["ClassTransformationUplift", "TwoModelUplift"]
-
-try:  # scikit-learn >= 1.6
-    from sklearn.utils.validation import validate_data as _validate_data
-except ImportError:  # pragma: no cover - scikit-learn < 1.6
-
-    def _validate_data(est, X, y=None, reset=True, **kw):  # type: ignore[no-redef]
-        if y is None:
-            return est._validate_data(X, reset=reset, **kw)
-        return est._validate_data(X, y, reset=reset, **kw)
+__all__ = ["ClassTransformationUplift", "TwoModelUplift", "uplift_scores"]
 
 
-def _check_treatment(treatment: Any, n: int) -> np.ndarray:
+def _features(X: Any) -> tuple[Any, pd.Index | None]:
+    """``X`` with polars/pyarrow converted by name, and its customer index (tables only)."""
+    X = to_pandas(X, name="X")
+    index = X.index if isinstance(X, pd.DataFrame) else None
+    return X, index
+
+def _treatment(treatment: Any, n: int) -> np.ndarray:
     if treatment is None:
         raise SchemaError(
             "treatment is required: call fit(X, y, treatment) with a 0/1 vector "
             "(1 = treated, 0 = control)."
         )
-    t = np.asarray(treatment).ravel()
-    if t.size != n:
-        raise SchemaError(f"treatment has {t.size} entries but X has {n} rows.")
-    if t.dtype == bool:
-        t = t.astype(np.int64)
-    if not np.issubdtype(t.dtype, np.number) or np.isnan(t.astype(float)).any():
-        raise SchemaError(
-            f"treatment must be numeric 0/1 without missing values, got dtype {t.dtype}."
-        )
-    bad = t[(t != 0) & (t != 1)]
-    if bad.size:
-        raise SchemaError(
-            f"treatment must contain only 0/1, found {bad.size} other value(s) such as "
-            f"{bad[0]!r}; encode treated customers as 1 and controls as 0."
-        )
     if n == 1:
         raise SchemaError(
-            "n_samples=1: an uplift model needs treated (1) and control (0) customers."
+            "n_samples=1: an uplift model needs treated (1) and control (0) customers; "
+            "pass the campaign's customers."
         )
-    if t.min() == t.max():
-        raise SchemaError(
-            f"treatment is {int(t[0])} for every customer; an uplift model needs both treated "
-            "(1) and control (0) customers."
-        )
-    return t.astype(np.int64)
-
-
-def _check_binary_y(y: np.ndarray) -> np.ndarray:
-    bad = y[(y != 0) & (y != 1)]
-    if bad.size:
-        raise SchemaError(
-            f"y must contain only 0/1 for a classifier, found {bad.size} other value(s) such "
-            f"as {bad[0]!r}; binarise the response or use a regressor."
-        )
-    return y.astype(np.int64)
+    return check_treatment(treatment, name="treatment", n=n).astype(np.int64)
 
 
 def _fit_or_constant(est: Any, X: np.ndarray, y: np.ndarray, what: str) -> Any:
@@ -90,7 +65,7 @@ def _positive_proba(est: Any, X: np.ndarray) -> np.ndarray:
     return proba[:, classes.index(1)]
 
 
-class TwoModelUplift(MetaEstimatorMixin, BaseEstimator):
+class TwoModelUplift(CustomerEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
     r"""Two-model (T-learner) uplift: one outcome model per arm.
 
     Fits :math:`\mu_1(x) = E[Y \mid X=x, T=1]` on the treated and
@@ -144,6 +119,7 @@ class TwoModelUplift(MetaEstimatorMixin, BaseEstimator):
             return _positive_proba(est, X)
         return np.asarray(est.predict(X), dtype=float)
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: Any, treatment: Any) -> TwoModelUplift:
         """Fit one outcome model per arm.
 
@@ -161,59 +137,67 @@ class TwoModelUplift(MetaEstimatorMixin, BaseEstimator):
         self : TwoModelUplift
             The fitted model.
         """
-        self._validate_params()
-        X, y = _validate_data(self, X, y, y_numeric=True)
-        t = _check_treatment(treatment, X.shape[0])
+        X, _ = _features(X)
+        X, y = validate_data(self, X, to_pandas(y, name="y"), y_numeric=True)
+        t = _treatment(treatment, X.shape[0])
         treated = clone(self.estimator if self.estimator is not None else LogisticRegression())
         base_c = self.control_estimator if self.control_estimator is not None else treated
         control = clone(base_c)
-        for est in (treated, control):
-            if is_classifier(est):
-                y = _check_binary_y(y)
+        if is_classifier(treated) or is_classifier(control):
+            y = check_binary(y, name="y").astype(np.int64)
         self.estimator_treated_ = _fit_or_constant(treated, X[t == 1], y[t == 1], "the treated arm")
         self.estimator_control_ = _fit_or_constant(control, X[t == 0], y[t == 0], "the control arm")
         return self
 
-    def predict_outcomes(self, X: Any) -> np.ndarray:
+    def _outcomes(self, X: Any) -> tuple[np.ndarray, pd.Index | None]:
+        check_is_fitted(self)
+        X, index = _features(X)
+        Xv = validate_data(self, X, reset=False)
+        out = np.column_stack(
+            [
+                self._outcome(self.estimator_control_, Xv),
+                self._outcome(self.estimator_treated_, Xv),
+            ]
+        )
+        return out, index
+
+    def predict_outcomes(self, X: Any) -> pd.DataFrame | np.ndarray:
         """Predicted outcome under control and under treatment.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or table of shape (n_samples, n_features)
             Customer features.
 
         Returns
         -------
-        ndarray of shape (n_samples, 2)
-            Column 0: outcome if not treated, column 1: outcome if treated.
+        DataFrame or ndarray of shape (n_samples, 2)
+            ``outcome_control`` (if not treated) and ``outcome_treated`` (if
+            treated); a DataFrame on the customer index for a table, an array
+            for an array.
         """
-        check_is_fitted(self)
-        X = _validate_data(self, X, reset=False)
-        return np.column_stack(
-            [
-                self._outcome(self.estimator_control_, X),
-                self._outcome(self.estimator_treated_, X),
-            ]
-        )
+        out, index = self._outcomes(X)
+        return on_customers(out, index, ["outcome_control", "outcome_treated"])
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any) -> pd.Series | np.ndarray:
         """Predicted uplift ``outcome if treated - outcome if not treated``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or table of shape (n_samples, n_features)
             Customer features.
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Predicted uplift.
+        Series or ndarray of shape (n_samples,)
+            Predicted uplift: a Series ``uplift`` on the customer index for a
+            table, an array for an array.
         """
-        out = self.predict_outcomes(X)
-        return out[:, 1] - out[:, 0]
+        out, index = self._outcomes(X)
+        return on_customers(out[:, 1] - out[:, 0], index, "uplift")
 
 
-class ClassTransformationUplift(MetaEstimatorMixin, BaseEstimator):
+class ClassTransformationUplift(CustomerEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
     r"""Class-transformation uplift (Jaskowski & Jaroszewicz 2012).
 
     A single classifier learns the transformed target
@@ -256,6 +240,7 @@ class ClassTransformationUplift(MetaEstimatorMixin, BaseEstimator):
     def __init__(self, estimator: Any = None) -> None:
         self.estimator = estimator
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: Any, treatment: Any) -> ClassTransformationUplift:
         """Fit the classifier of the transformed target.
 
@@ -273,10 +258,10 @@ class ClassTransformationUplift(MetaEstimatorMixin, BaseEstimator):
         self : ClassTransformationUplift
             The fitted model.
         """
-        self._validate_params()
-        X, y = _validate_data(self, X, y, y_numeric=True)
-        t = _check_treatment(treatment, X.shape[0])
-        y = _check_binary_y(y)
+        X, _ = _features(X)
+        X, y = validate_data(self, X, to_pandas(y, name="y"), y_numeric=True)
+        t = _treatment(treatment, X.shape[0])
+        y = check_binary(y, name="y").astype(np.int64)
         est = clone(self.estimator if self.estimator is not None else LogisticRegression())
         if not hasattr(est, "predict_proba"):
             raise TypeError(
@@ -296,19 +281,136 @@ class ClassTransformationUplift(MetaEstimatorMixin, BaseEstimator):
         self.estimator_ = _fit_or_constant(est, X, z, "the transformed target Z")
         return self
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any) -> pd.Series | np.ndarray:
         """Predicted uplift ``2 P(Z = 1 | x) - 1``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or table of shape (n_samples, n_features)
             Customer features.
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Predicted uplift in [-1, 1].
+        Series or ndarray of shape (n_samples,)
+            Predicted uplift in [-1, 1]: a Series ``uplift`` on the customer
+            index for a table, an array for an array.
         """
         check_is_fitted(self)
-        X = _validate_data(self, X, reset=False)
-        return 2.0 * _positive_proba(self.estimator_, X) - 1.0
+        X, index = _features(X)
+        Xv = validate_data(self, X, reset=False)
+        return on_customers(2.0 * _positive_proba(self.estimator_, Xv) - 1.0, index, "uplift")
+
+
+_MODELS = {"two_model": TwoModelUplift, "class_transformation": ClassTransformationUplift}
+
+
+def uplift_scores(
+    customers: Any,
+    *,
+    features: list[str] | None = None,
+    response_col: str = "response",
+    treatment_col: str = "treatment",
+    model: str = "two_model",
+    estimator: Any = None,
+) -> pd.DataFrame:
+    """One-line uplift model: fit on a randomised campaign, score every customer.
+
+    Fits :class:`TwoModelUplift` (``model="two_model"``) or
+    :class:`ClassTransformationUplift` (``"class_transformation"``) on the
+    customers of a randomised campaign and returns the predicted uplift of
+    each of them.  To score customers outside the campaign, fit the model
+    class and call its ``predict``.
+
+    Parameters
+    ----------
+    customers : DataFrame or polars/pyarrow table
+        One row per customer (index, or ``customer_id`` column, = customer
+        id) with the feature columns, the 0/1 response and the 0/1 treatment.
+    features : list of str or None, default=None
+        Input columns of the model; ``None`` takes every numeric column except
+        the response and the treatment.
+    response_col, treatment_col : str
+        Columns with the observed response (0/1) and the treatment flag
+        (1 = treated, 0 = control).
+    model : {"two_model", "class_transformation"}, default="two_model"
+        The uplift model.
+    estimator : estimator or None, default=None
+        Outcome model (``LogisticRegression()`` when ``None``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id with ``uplift`` (and, for the two-model
+        approach, ``outcome_control`` and ``outcome_treated``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=2000)
+    >>> t = rng.integers(0, 2, 2000)
+    >>> y = (rng.random(2000) < 0.2 + 0.3 * t * (x > 0)).astype(int)
+    >>> camp = pd.DataFrame({"x": x, "response": y, "treatment": t},
+    ...                     index=pd.Index(range(2000), name="customer_id"))
+    >>> scores = uplift_scores(camp, features=["x"])
+    >>> list(scores.columns), scores.index.name
+    (['uplift', 'outcome_control', 'outcome_treated'], 'customer_id')
+    >>> u = scores["uplift"]
+    >>> bool(u[camp["x"] > 1].mean() > u[camp["x"] < -1].mean())
+    True
+    """
+    if model not in _MODELS:
+        raise SchemaError(
+            f"uplift_scores: model={model!r} is not a model; use 'two_model' or "
+            "'class_transformation'."
+        )
+    frame = to_pandas(customers, name="customers", allow_arrays=False)
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"uplift_scores reads a table by column name and got {type(customers).__name__}; "
+            "pass a pandas/polars/pyarrow table."
+        )
+    if not isinstance(customers, pd.DataFrame) and "customer_id" in frame.columns:
+        frame = frame.set_index("customer_id")
+    missing = [
+        f"{role} column {col!r}"
+        for role, col in (("response", response_col), ("treatment", treatment_col))
+        if col not in frame.columns
+    ]
+    if features is None:
+        features = [
+            c
+            for c in frame.columns
+            if c not in (response_col, treatment_col)
+            and pd.api.types.is_numeric_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c])
+        ]
+        if not features:
+            raise SchemaError(
+                "uplift_scores: no numeric feature column besides the response and the "
+                "treatment; pass features=[...]."
+            )
+    else:
+        features = list(features)
+        missing += [f"feature column {c!r}" for c in features if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"uplift_scores: {', '.join(missing)} not found (columns: "
+            f"{list(frame.columns)[:12]}). Fix: pass response_col=, treatment_col= or "
+            "features= with existing column names."
+        )
+    if frame.empty:
+        raise SchemaError("uplift_scores got an empty table; pass the campaign's customers.")
+    if frame.index.has_duplicates:
+        dup = frame.index[frame.index.duplicated()].unique()[:5].tolist()
+        raise SchemaError(
+            f"uplift_scores: duplicated customer ids {dup}; pass one row per customer."
+        )
+    X = frame[features]
+    est = _MODELS[model](estimator)
+    est.fit(X, frame[response_col], frame[treatment_col])
+    if model == "two_model":
+        out = est.predict_outcomes(X)
+        out.insert(0, "uplift", out["outcome_treated"] - out["outcome_control"])
+        return out
+    return est.predict(X).to_frame()

@@ -71,7 +71,7 @@ def plot_arm_comparison(summary: Any, *, metric: str = "response_rate", ax: Any 
 
 
 def plot_response_gains(
-    y_true: Any, score: Any, *, kind: str = "gains", n_bins: int = 10, ax: Any = None
+    y_true: Any, y_score: Any, *, kind: str = "gains", n_bins: int = 10, ax: Any = None
 ) -> Any:
     """Cumulative gains or lift chart of a response model (by score decile).
 
@@ -79,7 +79,7 @@ def plot_response_gains(
     ----------
     y_true : array-like
         Observed 0/1 responses.
-    score : array-like
+    y_score : array-like
         Response score, higher = contact first.
     kind : {"gains", "lift"}, default "gains"
         ``"gains"``: share of responders captured vs share contacted, with the
@@ -101,7 +101,7 @@ def plot_response_gains(
 
     if kind not in ("gains", "lift"):
         raise ValueError(f"kind must be 'gains' or 'lift', got {kind!r}.")
-    table = gains_table(y_true, score, n_bins=n_bins)
+    table = gains_table(y_true, y_score, n_bins=n_bins)
     ax = _axes(ax)
     share = table["cum_customers"].to_numpy() / table["cum_customers"].iloc[-1]
     if kind == "gains":
@@ -121,7 +121,9 @@ def plot_response_gains(
     return ax
 
 
-def _curve_plot(kind: str, y_true: Any, uplift: Any, treatment: Any, perfect: bool, ax: Any) -> Any:
+def _curve_plot(
+    kind: str, y_true: Any, y_score: Any, treatment: Any, perfect: bool, ax: Any
+) -> Any:
     from crmine.campaign import (
         perfect_qini_curve,
         perfect_uplift_curve,
@@ -137,8 +139,8 @@ def _curve_plot(kind: str, y_true: Any, uplift: Any, treatment: Any, perfect: bo
         else (uplift_curve, perfect_uplift_curve, uplift_auc_score)
     )
     ax = _axes(ax)
-    x, v = curve(y_true, uplift, treatment)
-    ax.plot(x, v, label=f"model ({kind} AUC = {score(y_true, uplift, treatment):.3f})")
+    x, v = curve(y_true, y_score, treatment)
+    ax.plot(x, v, label=f"model ({kind} AUC = {score(y_true, y_score, treatment):.3f})")
     if perfect:
         xp, vp = best(y_true, treatment)
         ax.plot(xp, vp, color="green", alpha=0.6, label="perfect")
@@ -151,14 +153,14 @@ def _curve_plot(kind: str, y_true: Any, uplift: Any, treatment: Any, perfect: bo
 
 
 def plot_qini_curve(
-    y_true: Any, uplift: Any, treatment: Any, *, perfect: bool = True, ax: Any = None
+    y_true: Any, y_score: Any, treatment: Any, *, perfect: bool = True, ax: Any = None
 ) -> Any:
     """Qini curve of a model, with the random line and (optionally) the perfect curve.
 
     Parameters
     ----------
-    y_true, uplift, treatment : array-like
-        As :func:`crmine.campaign.qini_curve`.
+    y_true, y_score, treatment : array-like
+        As :func:`crmine.campaign.qini_curve` (``y_score`` = predicted uplift).
     perfect : bool, default True
         Also draw :func:`crmine.campaign.perfect_qini_curve`.
     ax : matplotlib Axes, optional
@@ -172,18 +174,18 @@ def plot_qini_curve(
     --------
     >>> ax = plot_qini_curve([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0])  # doctest: +SKIP
     """
-    return _curve_plot("qini", y_true, uplift, treatment, perfect, ax)
+    return _curve_plot("qini", y_true, y_score, treatment, perfect, ax)
 
 
 def plot_uplift_curve(
-    y_true: Any, uplift: Any, treatment: Any, *, perfect: bool = True, ax: Any = None
+    y_true: Any, y_score: Any, treatment: Any, *, perfect: bool = True, ax: Any = None
 ) -> Any:
     """Uplift curve of a model, with the random line and (optionally) the perfect curve.
 
     Parameters
     ----------
-    y_true, uplift, treatment : array-like
-        As :func:`crmine.campaign.uplift_curve`.
+    y_true, y_score, treatment : array-like
+        As :func:`crmine.campaign.uplift_curve` (``y_score`` = predicted uplift).
     perfect : bool, default True
         Also draw :func:`crmine.campaign.perfect_uplift_curve`.
     ax : matplotlib Axes, optional
@@ -197,15 +199,15 @@ def plot_uplift_curve(
     --------
     >>> ax = plot_uplift_curve([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0])  # doctest: +SKIP
     """
-    return _curve_plot("uplift", y_true, uplift, treatment, perfect, ax)
+    return _curve_plot("uplift", y_true, y_score, treatment, perfect, ax)
 
 
 def plot_uplift_by_percentile(
     y_true: Any,
-    uplift: Any,
+    y_score: Any,
     treatment: Any,
     *,
-    bins: int = 10,
+    n_bins: int = 10,
     strategy: str = "overall",
     ax: Any = None,
 ) -> Any:
@@ -213,9 +215,9 @@ def plot_uplift_by_percentile(
 
     Parameters
     ----------
-    y_true, uplift, treatment : array-like
-        As :func:`crmine.campaign.uplift_by_percentile`.
-    bins : int, default 10
+    y_true, y_score, treatment : array-like
+        As :func:`crmine.campaign.uplift_by_percentile` (``y_score`` = predicted uplift).
+    n_bins : int, default 10
         Number of bins (10 = deciles).
     strategy : {"overall", "by_group"}, default "overall"
         Binning strategy.
@@ -229,11 +231,13 @@ def plot_uplift_by_percentile(
     Examples
     --------
     >>> y, u, t = [1, 0, 0, 1] * 5, range(20), [1, 0] * 10
-    >>> ax = plot_uplift_by_percentile(y, u, t, bins=2)  # doctest: +SKIP
+    >>> ax = plot_uplift_by_percentile(y, u, t, n_bins=2)  # doctest: +SKIP
     """
     from crmine.campaign import uplift_by_percentile
 
-    table = uplift_by_percentile(y_true, uplift, treatment, strategy=strategy, bins=bins, std=True)
+    table = uplift_by_percentile(
+        y_true, y_score, treatment, strategy=strategy, n_bins=n_bins, std=True
+    )
     ax = _axes(ax)
     pos = np.arange(len(table))
     ax.bar(
