@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_dataset
 
 from crmine.exceptions import ConvergenceWarning, DataWarning
 from crmine.lifetime import (
@@ -21,7 +22,6 @@ from crmine.lifetime import (
     holdout_report,
     simulate_btyd,
 )
-from tests.conftest import shared_dataset
 
 mp = pytest.importorskip("mpmath")
 

@@ -46,7 +46,7 @@ def test_memoryless_exponential_known_answers():
     # exponential lifetimes (Weibull with rho = 1): conditional survival does not depend on tenure,
     # RMST(h) = scale (1 - exp(-h/scale)), CLV = m sum_k exp(-k/scale) (1+d)^-k
     df = _exponential_frame(n=20000)
-    m = SurvivalCLV(model="weibull").fit(df, "t", "e")
+    m = SurvivalCLV(model="weibull", duration_col="t", event_col="e").fit(df)
     lam, rho = m.fitter_.lambda_, m.fitter_.rho_
     assert rho == pytest.approx(1.0, abs=0.03)
     assert lam == pytest.approx(10.0, rel=0.03)
@@ -59,7 +59,9 @@ def test_memoryless_exponential_known_answers():
         assert sf.iloc[i, 0] == pytest.approx(1.0)
     rmst = m.predict_remaining_lifetime(X, horizon=5.0, current_tenure=0.0)
     assert rmst.iloc[0] == pytest.approx(10.0 * (1 - np.exp(-0.5)), rel=0.02)
-    clv = m.predict_clv(X, margin=10.0, horizon=12, discount_rate=0.01, current_tenure=0.0)
+    clv = m.predict_clv(
+        X, value_per_period=10.0, horizon=12, discount_rate=0.01, current_tenure=0.0
+    )
     k = np.arange(1, 13)
     hand = 10.0 * np.sum(np.exp(-((k / lam) ** rho)) / 1.01**k)
     assert clv.iloc[0] == pytest.approx(hand, rel=1e-10)
@@ -70,7 +72,7 @@ def test_kaplan_meier_rmst_matches_lifelines():
     from lifelines.utils import restricted_mean_survival_time
 
     df = _exponential_frame(n=500, seed=3)
-    m = SurvivalCLV(model="kaplan_meier").fit(df, "t", "e")
+    m = SurvivalCLV(model="kaplan_meier", duration_col="t", event_col="e").fit(df)
     km = KaplanMeierFitter().fit(df["t"], df["e"])
     ref = restricted_mean_survival_time(km, t=8.0)
     ours = m.predict_remaining_lifetime(df.head(1), horizon=8.0, current_tenure=0.0, n_points=20001)
@@ -84,7 +86,9 @@ def test_kaplan_meier_rmst_matches_lifelines():
 @pytest.mark.parametrize("model", ["weibull", "lognormal", "loglogistic", "cox"])
 def test_conditional_survival_matches_lifelines_unconditional_ratio(model):
     df = _two_plan_frame(800)
-    m = SurvivalCLV(model=model).fit(df, "tenure", "churned", ["plan", "fee"])
+    m = SurvivalCLV(
+        model=model, duration_col="tenure", event_col="churned", features=["plan", "fee"]
+    ).fit(df)
     X = df.head(4)
     t0 = np.array([1.0, 3.5, 5.25, 8.125])
     u = np.array([2.0, 6.0])
@@ -100,13 +104,15 @@ def test_conditional_survival_matches_lifelines_unconditional_ratio(model):
 # --------------------------------------------------------------------------- planted truth
 def test_planted_plan_effect_and_clv_order():
     df = _two_plan_frame(3000, seed=1)
-    m = SurvivalCLV(model="weibull").fit(df, "tenure", "churned", ["plan"])
+    m = SurvivalCLV(
+        model="weibull", duration_col="tenure", event_col="churned", features=["plan"]
+    ).fit(df)
     # true Weibull shape 1.5, annual plan lives 4x longer: log-scale coefficient log(4)
     coef = m.fitter_.params_.loc[("lambda_", "plan=monthly")]
     assert coef == pytest.approx(-np.log(4.0), abs=0.15)
     assert m.fitter_.params_.loc[("rho_", "Intercept")] == pytest.approx(np.log(1.5), abs=0.1)
     new = pd.DataFrame({"plan": ["annual", "monthly"]})
-    clv = m.predict_clv(new, margin=10.0, horizon=24, current_tenure=0.0)
+    clv = m.predict_clv(new, value_per_period=10.0, horizon=24, current_tenure=0.0)
     assert clv.iloc[0] > clv.iloc[1]
     assert m.concordance_ > 0.65
 
@@ -120,15 +126,19 @@ def test_telco_concordance_at_least_082():
     rng = np.random.default_rng(0)
     train = rng.random(len(df)) < 0.7
     cov = ["Contract", "InternetService", "PaymentMethod", "MonthlyCharges"]
-    m = SurvivalCLV(model="weibull").fit(df[train], "tenure", "churned", cov)
+    m = SurvivalCLV(model="weibull", duration_col="tenure", event_col="churned", features=cov).fit(
+        df[train]
+    )
     assert m.concordance_ >= 0.82
     assert m.score(df[~train]) >= 0.82  # held-out customers
     active = df[~train & (df["churned"] == 0)].head(200)
-    clv = m.predict_clv(active, margin="MonthlyCharges", horizon=24, discount_rate=0.01)
+    clv = m.predict_clv(active, value_per_period="MonthlyCharges", horizon=24, discount_rate=0.01)
     assert (clv > 0).all() and (clv <= active["MonthlyCharges"] * 24 + 1e-9).all()
     # two-year contracts are worth more than month-to-month at the same charge
     same = active.assign(MonthlyCharges=70.0, tenure=12)
-    by_contract = m.predict_clv(same, margin=70.0, horizon=24).groupby(same["Contract"]).mean()
+    by_contract = (
+        m.predict_clv(same, value_per_period=70.0, horizon=24).groupby(same["Contract"]).mean()
+    )
     assert by_contract["Two year"] > by_contract["Month-to-month"]
 
 
@@ -144,8 +154,12 @@ def test_clv_falls_with_discount_and_rmst_bounded(fitted_weibull, d1, d2, t0, h)
     m = fitted_weibull
     X = pd.DataFrame({"plan": ["annual"]})
     lo, hi = sorted((d1, d2))
-    c_lo = m.predict_clv(X, margin=5.0, horizon=h, discount_rate=lo, current_tenure=t0).iloc[0]
-    c_hi = m.predict_clv(X, margin=5.0, horizon=h, discount_rate=hi, current_tenure=t0).iloc[0]
+    c_lo = m.predict_clv(
+        X, value_per_period=5.0, horizon=h, discount_rate=lo, current_tenure=t0
+    ).iloc[0]
+    c_hi = m.predict_clv(
+        X, value_per_period=5.0, horizon=h, discount_rate=hi, current_tenure=t0
+    ).iloc[0]
     assert c_hi <= c_lo + 1e-9
     r = m.predict_remaining_lifetime(X, horizon=h, current_tenure=t0, n_points=201).iloc[0]
     assert 0.0 <= r <= h + 1e-9
@@ -155,37 +169,47 @@ def test_clv_falls_with_discount_and_rmst_bounded(fitted_weibull, d1, d2, t0, h)
 
 @pytest.fixture(scope="module")
 def fitted_weibull():
-    return SurvivalCLV(model="weibull").fit(_two_plan_frame(600), "tenure", "churned", ["plan"])
+    return SurvivalCLV(
+        model="weibull", duration_col="tenure", event_col="churned", features=["plan"]
+    ).fit(_two_plan_frame(600))
 
 
 # --------------------------------------------------------------------------- warnings and API
 def test_km_and_cox_warn_past_longest_duration():
     df = _two_plan_frame(400)
-    km = SurvivalCLV(model="kaplan_meier").fit(df, "tenure", "churned")
+    km = SurvivalCLV(model="kaplan_meier", duration_col="tenure", event_col="churned").fit(df)
     with pytest.warns(DataWarning, match="cannot extrapolate"):
-        km.predict_clv(df.head(2), margin=1.0, horizon=km.max_duration_ + 5.0)
-    cox = SurvivalCLV(model="cox").fit(df, "tenure", "churned", ["plan"])
+        km.predict_clv(df.head(2), value_per_period=1.0, horizon=km.max_duration_ + 5.0)
+    cox = SurvivalCLV(
+        model="cox", duration_col="tenure", event_col="churned", features=["plan"]
+    ).fit(df)
     with pytest.warns(DataWarning, match="cannot extrapolate"):
         cox.predict_remaining_lifetime(df.head(2), horizon=200.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)
-        SurvivalCLV(model="weibull").fit(df, "tenure", "churned", ["plan"]).predict_clv(
-            df.head(2), margin=1.0, horizon=500.0
-        )
+        SurvivalCLV(
+            model="weibull", duration_col="tenure", event_col="churned", features=["plan"]
+        ).fit(df).predict_clv(df.head(2), value_per_period=1.0, horizon=500.0)
 
 
 def test_clone_pickle_not_fitted_and_no_mutation():
     df = _two_plan_frame(300)
     before = df.copy()
     m = SurvivalCLV(model="lognormal", penalizer=0.01)
-    assert clone(m).get_params() == {"model": "lognormal", "penalizer": 0.01}
+    assert clone(m).get_params() == {
+        "model": "lognormal",
+        "penalizer": 0.01,
+        "duration_col": "duration_days",
+        "event_col": "churned",
+        "features": None,
+    }
     with pytest.raises(NotFittedError):
-        m.predict_clv(df, margin=1.0, horizon=3)
-    m.fit(df, "tenure", "churned", ["plan", "fee"])
+        m.predict_clv(df, value_per_period=1.0, horizon=3)
+    m.set_params(duration_col="tenure", features=["plan", "fee"]).fit(df)
     m2 = pickle.loads(pickle.dumps(m))
     pd.testing.assert_series_equal(
-        m.predict_clv(df.head(5), margin=1.0, horizon=5),
-        m2.predict_clv(df.head(5), margin=1.0, horizon=5),
+        m.predict_clv(df.head(5), value_per_period=1.0, horizon=5),
+        m2.predict_clv(df.head(5), value_per_period=1.0, horizon=5),
     )
     pd.testing.assert_frame_equal(df, before)
     assert isinstance(m.summary_, pd.DataFrame) and len(m.summary_) > 0
@@ -196,48 +220,50 @@ def test_collinear_covariates_give_a_clear_error():
     df = _two_plan_frame(300)
     df["plan_copy"] = df["plan"]
     with pytest.raises(SchemaError, match="drop one of them or set penalizer"):
-        SurvivalCLV(model="cox").fit(df, "tenure", "churned", ["plan", "plan_copy"])
+        SurvivalCLV(
+            model="cox", duration_col="tenure", event_col="churned", features=["plan", "plan_copy"]
+        ).fit(df)
 
 
 def test_zero_durations_warn_for_parametric():
     df = _two_plan_frame(300)
     df.loc[df.index[:3], "tenure"] = 0.0
     with pytest.warns(DataWarning, match="are 0"):
-        SurvivalCLV().fit(df, "tenure", "churned")
+        SurvivalCLV(duration_col="tenure", event_col="churned").fit(df)
 
 
 # --------------------------------------------------------------------------- bad input
 def test_bad_inputs():
     df = _two_plan_frame(100)
     with pytest.raises(SchemaError, match="negative durations"):
-        SurvivalCLV().fit(df.assign(tenure=-df["tenure"]), "tenure", "churned")
-    with pytest.raises(SchemaError, match="no column 'nope'"):
-        SurvivalCLV().fit(df, "nope", "churned")
+        SurvivalCLV(duration_col="tenure").fit(df.assign(tenure=-df["tenure"]))
+    with pytest.raises(SchemaError, match="'nope'.* not found"):
+        SurvivalCLV(duration_col="nope", event_col="churned").fit(df)
     with pytest.raises(SchemaError, match="0/1 or boolean"):
-        SurvivalCLV().fit(
-            df.assign(churned=np.where(df["churned"] == 1, "Yes", "No")), "tenure", "churned"
+        SurvivalCLV(duration_col="tenure").fit(
+            df.assign(churned=np.where(df["churned"] == 1, "Yes", "No"))
         )
     with pytest.raises(SchemaError, match="only 0 and 1"):
-        SurvivalCLV().fit(df.assign(churned=2), "tenure", "churned")
+        SurvivalCLV(duration_col="tenure", event_col="churned").fit(df.assign(churned=2))
     with pytest.raises(SchemaError, match="no churn event"):
-        SurvivalCLV().fit(df.assign(churned=0), "tenure", "churned")
+        SurvivalCLV(duration_col="tenure", event_col="churned").fit(df.assign(churned=0))
     with pytest.raises(SchemaError, match="missing or infinite"):
-        SurvivalCLV().fit(df.assign(tenure=np.nan), "tenure", "churned")
+        SurvivalCLV(duration_col="tenure", event_col="churned").fit(df.assign(tenure=np.nan))
     with pytest.raises(SchemaError, match="empty"):
-        SurvivalCLV().fit(df.iloc[:0], "tenure", "churned")
+        SurvivalCLV(duration_col="tenure").fit(df.iloc[:0])
     with pytest.raises(ValueError, match="'model' parameter"):
-        SurvivalCLV(model="gompertz").fit(df, "tenure", "churned")
+        SurvivalCLV(model="gompertz", duration_col="tenure", event_col="churned").fit(df)
     with pytest.raises(ValueError, match="needs covariates"):
-        SurvivalCLV(model="cox").fit(df, "tenure", "churned")
+        SurvivalCLV(model="cox", duration_col="tenure", event_col="churned").fit(df)
     with pytest.raises(ValueError, match="no covariates"):
-        SurvivalCLV(model="kaplan_meier").fit(df, "tenure", "churned", ["plan"])
-    m = SurvivalCLV().fit(df, "tenure", "churned", ["plan"])
+        SurvivalCLV(model="kaplan_meier", duration_col="tenure", features=["plan"]).fit(df)
+    m = SurvivalCLV(duration_col="tenure", event_col="churned", features=["plan"]).fit(df)
     with pytest.raises(SchemaError, match="not seen in fit"):
-        m.predict_clv(pd.DataFrame({"plan": ["weekly"]}), margin=1.0, horizon=3)
+        m.predict_clv(pd.DataFrame({"plan": ["weekly"]}), value_per_period=1.0, horizon=3)
     with pytest.raises(ValueError, match="discount_rate"):
-        m.predict_clv(df, margin=1.0, horizon=3, discount_rate=-1)
+        m.predict_clv(df, value_per_period=1.0, horizon=3, discount_rate=-1)
     with pytest.raises(ValueError, match="period_length"):
-        m.predict_clv(df, margin=1.0, horizon=3, period_length=0)
+        m.predict_clv(df, value_per_period=1.0, horizon=3, period_length=0)
 
 
 def test_inactivity_churn_table():
@@ -253,5 +279,33 @@ def test_inactivity_churn_table():
         inactivity_churn_table(table.assign(recency_days=[60, 1, 1]), inactivity_days=90)
     with pytest.raises(ValueError, match="inactivity_days"):
         inactivity_churn_table(table, inactivity_days=0)
-    with pytest.raises(SchemaError, match="no column"):
+    with pytest.raises(SchemaError, match="tenure column 'tenure_days' not found"):
         inactivity_churn_table(table.drop(columns="tenure_days"), inactivity_days=30)
+
+
+def test_margin_is_a_rate_and_value_per_period_is_money():
+    df = _two_plan_frame(300)
+    m = SurvivalCLV(duration_col="tenure", features=["plan"]).fit(df)
+    full = m.predict_clv(df.head(3), value_per_period=20.0, horizon=12)
+    part = m.predict_clv(df.head(3), value_per_period=20.0, horizon=12, margin=0.25)
+    np.testing.assert_allclose(part, 0.25 * full)
+    with pytest.raises(SchemaError, match="margin is a rate"):
+        m.predict_clv(df.head(3), value_per_period=20.0, horizon=12, margin=30.0)
+    with pytest.raises(TypeError, match="value_per_period"):
+        m.predict_clv(df.head(3), margin=0.3, horizon=12)
+
+
+def test_deprecated_lifelines_style_fit_warns_and_still_works():
+    df = _two_plan_frame(200)
+    with pytest.warns(FutureWarning, match="deprecated"):
+        old = SurvivalCLV().fit(df, "tenure", "churned", ["plan"])
+    new = SurvivalCLV(duration_col="tenure", features=["plan"]).fit(df)
+    pd.testing.assert_frame_equal(old.summary_, new.summary_)
+
+
+def test_polars_input_read_by_name():
+    pl = pytest.importorskip("polars")
+    df = _two_plan_frame(200)
+    m = SurvivalCLV(duration_col="tenure", features=["plan"]).fit(pl.from_pandas(df))
+    ref = SurvivalCLV(duration_col="tenure", features=["plan"]).fit(df)
+    pd.testing.assert_frame_equal(m.summary_, ref.summary_)

@@ -3,6 +3,7 @@
 * :class:`BetaGeoModel`, :class:`ParetoNBDModel` - repeat purchasing and dropout
   in non-contractual settings (maximum likelihood on numpy/scipy);
 * :class:`GammaGammaModel` - spend per transaction;
+* :func:`fit_clv` - the one-liner: both fits, one table per customer;
 * :func:`calibration_holdout_split`, :func:`holdout_report`,
   :func:`holdout_frequency_table` - calibration / holdout validation;
 * :class:`SurvivalCLV` - survival-based CLV through lifelines (contractual
@@ -12,11 +13,14 @@
 from __future__ import annotations
 
 from crmine.lifetime._bgnbd import BetaGeoModel
+from crmine.lifetime._churn_table import inactivity_churn_table
 from crmine.lifetime._gamma_gamma import GammaGammaModel
+from crmine.lifetime._oneliner import fit_clv
 from crmine.lifetime._pareto import ParetoNBDModel
 from crmine.lifetime._simulate import simulate_btyd
-from crmine.lifetime._survival import SurvivalCLV, inactivity_churn_table
+from crmine.lifetime._survival import SurvivalCLV
 from crmine.lifetime._validation import (
+    HoldoutReport,
     calibration_holdout_split,
     holdout_frequency_table,
     holdout_report,
@@ -25,9 +29,11 @@ from crmine.lifetime._validation import (
 __all__ = [
     "BetaGeoModel",
     "GammaGammaModel",
+    "HoldoutReport",
     "ParetoNBDModel",
     "SurvivalCLV",
     "calibration_holdout_split",
+    "fit_clv",
     "holdout_frequency_table",
     "holdout_report",
     "inactivity_churn_table",

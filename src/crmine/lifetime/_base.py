@@ -10,8 +10,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
+from crmine.base import CustomerEstimatorMixin, _fit_context
 from crmine.exceptions import SchemaError
 from crmine.lifetime._common import (
+    FREQUENCY_COL,
+    RECENCY_COL,
+    T_COL,
     _as_float_array,
     check_fitted,
     check_nonneg_float,
@@ -22,6 +26,7 @@ from crmine.lifetime._common import (
     warn_boundary,
     wrap,
 )
+from crmine.utils._validation import check_money, check_rate, to_pandas
 
 __all__ = ["BTYDTransactionModel"]
 
@@ -42,7 +47,7 @@ def _check_horizons(t: Any, n: int) -> float | np.ndarray:
     return arr
 
 
-class BTYDTransactionModel(BaseEstimator):
+class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
     """Base class: fit by maximum likelihood on compressed (x, t_x, T) rows.
 
     Subclasses define ``_param_names``, ``_model_name``, ``_loglik_terms``,
@@ -53,19 +58,48 @@ class BTYDTransactionModel(BaseEstimator):
     _model_name = "BTYD"
     _has_gradient = False
 
-    def __init__(self, *, penalizer: float = 0.0, max_iter: int = 2000) -> None:
+    def __init__(
+        self,
+        *,
+        penalizer: float = 0.0,
+        max_iter: int = 2000,
+        frequency_col: str = FREQUENCY_COL,
+        recency_col: str = RECENCY_COL,
+        T_col: str = T_COL,
+        time_unit: str | None = None,
+    ) -> None:
         self.penalizer = penalizer
         self.max_iter = max_iter
+        self.frequency_col = frequency_col
+        self.recency_col = recency_col
+        self.T_col = T_col
+        self.time_unit = time_unit
+
+    def _rft(self, frequency: Any, recency: Any, T: Any, *, reset: bool = False) -> tuple:
+        """(x, t_x, T, index) from a customer table (by ``<role>_col``) or three arrays."""
+        return check_rft(
+            frequency,
+            recency,
+            T,
+            columns=(self.frequency_col, self.recency_col, self.T_col),
+            estimator=self,
+            reset=reset,
+        )
 
     # ------------------------------------------------------------------ fitting
     _parameter_constraints: dict = {
         "penalizer": [Interval(numbers.Real, 0, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "frequency_col": [str],
+        "recency_col": [str],
+        "T_col": [str],
+        "time_unit": [str, None],
     }
 
     def _validate_hyper(self) -> None:
         self._validate_params()
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self, frequency: Any, recency: Any = None, T: Any = None, *, weights: Any = None
     ) -> BTYDTransactionModel:
@@ -100,8 +134,8 @@ class BTYDTransactionModel(BaseEstimator):
         >>> m.n_customers_
         500
         """
-        self._validate_hyper()
-        x, t_x, t_cal, _ = check_rft(frequency, recency, T)
+        x, t_x, t_cal, _ = self._rft(frequency, recency, T, reset=True)
+        self.time_unit_ = self._resolve_time_unit(frequency)
         if weights is None:
             w_in = np.ones_like(x)
         else:
@@ -152,6 +186,7 @@ class BTYDTransactionModel(BaseEstimator):
         params = np.exp(res.x)
         self._set_params_from_vector(params)
         self.log_likelihood_ = float(np.dot(w, self._loglik_terms(params, *data)))
+        self.T_typical_ = float(np.quantile(t_cal, 0.9))
         self.n_customers_ = int(round(total_w))
         self.n_iter_ = int(res.get("nit", res.get("nfev", 0)))
         extra = self._degenerate(params, t_max)
@@ -164,6 +199,14 @@ class BTYDTransactionModel(BaseEstimator):
         return self
 
     _stop_early = None
+
+    def _resolve_time_unit(self, data: Any) -> str | None:
+        """The time unit: the parameter, else ``attrs["time_unit"]`` of a table, else None."""
+        if self.time_unit is not None:
+            return self.time_unit
+        attrs = getattr(data, "attrs", None)
+        unit = attrs.get("time_unit") if isinstance(attrs, dict) else None
+        return unit if isinstance(unit, str) else None
 
     @staticmethod
     def _degenerate(params: np.ndarray, t_max: float) -> list[str]:
@@ -207,7 +250,7 @@ class BTYDTransactionModel(BaseEstimator):
         array([-0.555, -9.456])
         """
         self._check_fitted()
-        x, t_x, t_cal, index = check_rft(frequency, recency, T)
+        x, t_x, t_cal, index = self._rft(frequency, recency, T)
         ll = self._loglik_terms(self.params_.to_numpy(), x, t_x, t_cal)
         return wrap(ll, index, "log_likelihood")
 
@@ -236,7 +279,7 @@ class BTYDTransactionModel(BaseEstimator):
         array([1.   , 0.72 , 0.123])
         """
         self._check_fitted()
-        x, t_x, t_cal, index = check_rft(frequency, recency, T)
+        x, t_x, t_cal, index = self._rft(frequency, recency, T)
         return wrap(np.clip(self._proba_alive(x, t_x, t_cal), 0.0, 1.0), index, "proba_alive")
 
     def predict_purchases(
@@ -269,7 +312,7 @@ class BTYDTransactionModel(BaseEstimator):
         array([0.195, 1.211])
         """
         self._check_fitted()
-        x, t_x, t_cal, index = check_rft(frequency, recency, T)
+        x, t_x, t_cal, index = self._rft(frequency, recency, T)
         t = _check_horizons(t, x.shape[0])
         out = self._conditional_expected(t, x, t_x, t_cal)
         return wrap(out, index, "expected_purchases")
@@ -329,22 +372,10 @@ class BTYDTransactionModel(BaseEstimator):
         array([36.09])
         """
         self._check_fitted()
-        x, t_x, t_cal, index = check_rft(frequency, recency, T)
-        if hasattr(monetary_value, "predict_spend"):
-            spend = monetary_value.predict_spend(frequency)
-            spend = np.asarray(spend, dtype=float)
-        else:
-            spend = np.broadcast_to(
-                _as_float_array(monetary_value, "monetary_value"), x.shape
-            ).astype(float)
-        if spend.shape != x.shape:
-            raise SchemaError(
-                f"monetary_value must have one value per customer ({x.shape[0]}), "
-                f"got {spend.shape}."
-            )
-        if not np.isfinite(spend).all():
-            raise SchemaError("monetary_value has missing or infinite values; impute them first.")
-        margin = check_nonneg_float(margin, "margin")
+        x, t_x, t_cal, index = self._rft(frequency, recency, T)
+        spend = self._spend(monetary_value, frequency, x.shape)
+        margin = check_rate(margin, name="margin")
+        discount_rate = check_rate(discount_rate, name="discount_rate")
 
         def cumulative(t: float) -> np.ndarray:
             return self._conditional_expected(t, x, t_x, t_cal)
@@ -357,6 +388,38 @@ class BTYDTransactionModel(BaseEstimator):
             discount_rate=discount_rate,
         )
         return wrap(clv, index, "clv")
+
+    @staticmethod
+    def _spend(monetary_value: Any, frequency: Any, shape: tuple[int, ...]) -> np.ndarray:
+        """Expected spend per purchase: a number, one per customer, or a fitted spend model."""
+        if hasattr(monetary_value, "predict_spend"):
+            if getattr(monetary_value, "mean_spend_finite_", True) is False:
+                raise SchemaError(
+                    f"the spend model has q={monetary_value.params_['q']:.3g} <= 1 "
+                    "(mean_spend_finite_ is False): the expected spend of customers with few "
+                    "purchases is infinite, so a CLV from it would be infinite or dominated by "
+                    "the tail. Fix: refit GammaGammaModel(penalizer=0.01), check the spend "
+                    "column for outliers, or pass monetary_value=<spend per customer>."
+                )
+            spend = np.asarray(monetary_value.predict_spend(frequency), dtype=float)
+        elif np.ndim(monetary_value) == 0:
+            spend = np.full(shape, check_money(monetary_value, name="monetary_value"))
+        else:
+            spend = _as_float_array(to_pandas(monetary_value, name="monetary_value"),
+                                    "monetary_value")
+        if spend.shape != shape:
+            raise SchemaError(
+                f"monetary_value must have one value per customer ({shape[0]}), "
+                f"got {spend.shape}. Fix: pass a number or one spend per customer."
+            )
+        bad = ~np.isfinite(spend) | (spend < 0)
+        if bad.any():
+            raise SchemaError(
+                f"monetary_value has {int(bad.sum())} missing, infinite or negative value(s) "
+                f"(first: {spend[bad][0]!r}); spend per purchase must be a finite amount >= 0. "
+                "Fix: fill or drop those customers."
+            )
+        return spend
 
     def summary(self) -> pd.DataFrame:
         """Table of the parameter estimates and the log-likelihood.

@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from crmine.base import on_customers
 from crmine.exceptions import ConvergenceWarning, NotFittedError, SchemaError
+from crmine.utils._validation import (
+    check_is_fitted,
+    is_dataframe_like,
+    read_customer_table,
+    to_pandas,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,35 +65,36 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
-def _take_columns(
-    frame: pd.DataFrame, columns: tuple[str, ...], what: str
-) -> tuple[list[pd.Series], pd.Index]:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise SchemaError(
-            f"customer table has no column {missing[0]!r} (needed for {what}); available columns: "
-            f"{list(frame.columns)[:12]}. Build the table with crmine.features.TransactionFeatures "
-            "or pass the arrays explicitly."
-        )
-    return [frame[c] for c in columns], frame.index
-
-
 def check_rft(
     frequency: Any,
     recency: Any = None,
     T: Any = None,
     *,
     columns: tuple[str, str, str] = (FREQUENCY_COL, RECENCY_COL, T_COL),
+    estimator: Any = None,
+    reset: bool = False,
     allow_empty: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index | None]:
     """Validate (frequency, recency, T) given as arrays or as a customer table.
 
-    Returns float arrays ``x, t_x, T`` and the customer index (``None`` for array input).
+    A table (pandas, polars, pyarrow) is read by column name through the one
+    customer-table reader (:func:`crmine.utils._validation.read_customer_table`);
+    the lifetimes-style three arrays and a bare ``(n, 3)`` array are read as
+    they are.  Returns float arrays ``x, t_x, T`` and the customer index
+    (``None`` for array input without an index).
     """
     index = None
     if recency is None and T is None:
-        if isinstance(frequency, pd.DataFrame):
-            (fx, fr, ft), index = _take_columns(frequency, columns, "frequency, recency and T")
+        if is_dataframe_like(frequency) or isinstance(frequency, pd.Series):
+            table, values = read_customer_table(
+                frequency,
+                {"frequency": columns[0], "recency": columns[1], "T": columns[2]},
+                estimator=estimator,
+                reset=reset,
+                what=type(estimator).__name__ if estimator is not None else None,
+            )
+            fx, fr, ft = values[:, 0], values[:, 1], values[:, 2]
+            index = table.index
             names = columns
         else:
             arr = np.asarray(frequency)
@@ -94,14 +102,18 @@ def check_rft(
                 raise SchemaError(
                     "pass either a customer table with columns "
                     f"{list(columns)}, a (n, 3) array [frequency, recency, T], or the three arrays "
-                    f"frequency, recency, T; got an array of shape {arr.shape}."
+                    f"frequency, recency, T; got an array of shape {arr.shape}. Fix: "
+                    "model.fit(table) or model.fit(frequency, recency, T)."
                 )
             fx, fr, ft = arr[:, 0], arr[:, 1], arr[:, 2]
             names = ("frequency", "recency", "T")
     elif recency is None or T is None:
-        raise SchemaError("pass both recency and T (or a customer table as the only argument).")
+        raise SchemaError(
+            "pass both recency and T (or a customer table as the only argument). "
+            "Fix: fit(frequency, recency, T) or fit(customer_table)."
+        )
     else:
-        fx, fr, ft = frequency, recency, T
+        fx, fr, ft = (to_pandas(v, name=n) for v, n in zip((frequency, recency, T), "xrT"))
         names = ("frequency", "recency", "T")
         for v in (fx, fr, ft):
             if isinstance(v, pd.Series):
@@ -159,10 +171,8 @@ def check_rft(
 
 
 def wrap(values: np.ndarray, index: pd.Index | None, name: str) -> np.ndarray | pd.Series:
-    """Return a Series on ``index`` (customer-table input) or the plain array."""
-    if index is None:
-        return values
-    return pd.Series(values, index=index, name=name)
+    """Per-customer values on the customer index (the plain array for array input)."""
+    return on_customers(values, index, name)
 
 
 def compress(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
@@ -337,11 +347,15 @@ def warn_boundary(
 
 
 def check_fitted(est: Any, attr: str = "params_") -> None:
-    """Raise NotFittedError if ``est`` has not been fitted."""
-    if not hasattr(est, attr):
+    """scikit-learn's ``check_is_fitted``, raising crmine's :class:`NotFittedError`."""
+    from sklearn.exceptions import NotFittedError as _SkNotFitted
+
+    try:
+        check_is_fitted(est, attr)
+    except _SkNotFitted as exc:
         raise NotFittedError(
             f"this {type(est).__name__} instance is not fitted yet; call fit(...) first."
-        )
+        ) from exc
 
 
 def check_nonneg_float(value: Any, name: str, *, positive: bool = False) -> float:

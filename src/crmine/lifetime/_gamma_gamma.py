@@ -12,6 +12,7 @@ from scipy.special import digamma, gammaln
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
+from crmine.base import CustomerEstimatorMixin, _fit_context
 from crmine.exceptions import DataWarning, SchemaError
 from crmine.lifetime._common import (
     FREQUENCY_COL,
@@ -24,6 +25,7 @@ from crmine.lifetime._common import (
     warn_boundary,
     wrap,
 )
+from crmine.utils._validation import is_dataframe_like, read_customer_table, to_pandas
 
 __all__ = ["GammaGammaModel"]
 
@@ -50,7 +52,7 @@ def _gg_loglik(params: np.ndarray, x: np.ndarray, z: np.ndarray, grad: bool = Fa
     return ll, np.stack([d_p, d_q, d_g])
 
 
-class GammaGammaModel(BaseEstimator):
+class GammaGammaModel(CustomerEstimatorMixin, BaseEstimator):
     r"""Gamma-Gamma model of the average spend per repeat transaction.
 
     Each transaction value of a customer is :math:`\mathrm{Gamma}(p, \nu)`; the
@@ -115,32 +117,46 @@ class GammaGammaModel(BaseEstimator):
     _parameter_constraints: dict = {
         "penalizer": [Interval(numbers.Real, 0, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "frequency_col": [str],
+        "monetary_col": [str],
     }
 
-    def __init__(self, *, penalizer: float = 0.0, max_iter: int = 2000) -> None:
+    def __init__(
+        self,
+        *,
+        penalizer: float = 0.0,
+        max_iter: int = 2000,
+        frequency_col: str = FREQUENCY_COL,
+        monetary_col: str = MONETARY_COL,
+    ) -> None:
         self.penalizer = penalizer
         self.max_iter = max_iter
+        self.frequency_col = frequency_col
+        self.monetary_col = monetary_col
 
-    @staticmethod
     def _arrays(
-        frequency: Any, monetary_value: Any, *, allow_zero_spend: bool = False
+        self,
+        frequency: Any,
+        monetary_value: Any,
+        *,
+        allow_zero_spend: bool = False,
+        reset: bool = False,
     ) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
         index = None
         if monetary_value is None:
-            if not isinstance(frequency, pd.DataFrame):
+            if not (is_dataframe_like(frequency)):
                 raise SchemaError(
                     "pass monetary_value (mean spend per repeat purchase) or a customer table "
-                    f"with columns {FREQUENCY_COL!r} and {MONETARY_COL!r}."
+                    f"with columns {self.frequency_col!r} and {self.monetary_col!r}. Fix: "
+                    "fit(frequency, monetary_value) or fit(customer_table)."
                 )
-            table = frequency
-            if FREQUENCY_COL not in table.columns:
-                raise SchemaError(
-                    f"customer table has no column {FREQUENCY_COL!r}; build it with "
-                    "crmine.features.TransactionFeatures or pass the arrays explicitly."
-                )
-            if MONETARY_COL in table.columns:
-                mcol = MONETARY_COL
-            elif "monetary_mean" in table.columns:
+            table = to_pandas(frequency, name="X")
+            mcol = self.monetary_col
+            if (
+                mcol not in table.columns
+                and mcol == MONETARY_COL
+                and "monetary_mean" in table.columns
+            ):
                 mcol = "monetary_mean"
                 warnings.warn(
                     f"customer table has no {MONETARY_COL!r} column; using 'monetary_mean', the "
@@ -150,15 +166,20 @@ class GammaGammaModel(BaseEstimator):
                     DataWarning,
                     stacklevel=3,
                 )
-            else:
-                raise SchemaError(
-                    f"customer table has no column {MONETARY_COL!r} (mean spend per repeat "
-                    "purchase); pass monetary_value explicitly."
-                )
-            frequency, monetary_value = table[FREQUENCY_COL], table[mcol]
-            index = table.index
-        elif isinstance(frequency, pd.Series):
-            index = frequency.index
+            read, _ = read_customer_table(
+                table,
+                {"frequency": self.frequency_col, "monetary": mcol},
+                estimator=self,
+                reset=reset,
+                allow_nan=True,
+            )
+            frequency, monetary_value = read["frequency"], read["monetary"]
+            index = read.index
+        else:
+            frequency = to_pandas(frequency, name="frequency")
+            monetary_value = to_pandas(monetary_value, name="monetary_value")
+            if isinstance(frequency, pd.Series):
+                index = frequency.index
         x = _as_float_array(frequency, "frequency")
         z = _as_float_array(monetary_value, "monetary_value")
         if x.shape != z.shape or x.ndim != 1:
@@ -179,6 +200,7 @@ class GammaGammaModel(BaseEstimator):
             )
         return x, z, index
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, frequency: Any, monetary_value: Any = None) -> GammaGammaModel:
         """Estimate ``p``, ``q``, ``gamma`` by maximum likelihood.
 
@@ -202,8 +224,7 @@ class GammaGammaModel(BaseEstimator):
         >>> gg.n_customers_
         6
         """
-        self._validate_params()
-        x, z, _ = self._arrays(frequency, monetary_value)
+        x, z, _ = self._arrays(frequency, monetary_value, reset=True)
         mask = x > 0
         if mask.sum() < 2:
             raise SchemaError(

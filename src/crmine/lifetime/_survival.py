@@ -16,96 +16,33 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from crmine.exceptions import DataWarning, SchemaError
 from crmine.lifetime._common import check_fitted, check_nonneg_float
+from crmine.lifetime._survival_data import SurvivalDataMixin
+from crmine.utils._validation import check_money, check_rate, to_pandas
 
-__all__ = ["SurvivalCLV", "inactivity_churn_table"]
+__all__ = ["SurvivalCLV"]
 
 logger = logging.getLogger(__name__)
+
+_EXTRA_HINT = 'pip install "crmine[survival]"'
+
+
+def import_lifelines() -> Any:
+    """Import lifelines (an optional dependency) or say which extra installs it."""
+    try:
+        import lifelines
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "SurvivalCLV and the Kaplan-Meier plots need lifelines, which is not installed. "
+            f"Fix: {_EXTRA_HINT} (lifelines pins pandas<3, so it is an optional extra)."
+        ) from exc
+    return lifelines
+
 
 _MODELS = ("weibull", "lognormal", "loglogistic", "cox", "kaplan_meier")
 _NONPARAMETRIC = ("cox", "kaplan_meier")
 
 
-def inactivity_churn_table(
-    customers: pd.DataFrame,
-    *,
-    inactivity_days: float,
-    recency_col: str = "recency_days",
-    tenure_col: str = "tenure_days",
-) -> pd.DataFrame:
-    """Turn a non-contractual customer table into survival data by an inactivity rule.
-
-    In retail nobody cancels: a customer is declared churned when their last
-    purchase is more than ``inactivity_days`` before the cutoff.  Churned
-    customers get ``duration_days`` = first to last purchase (the churn is
-    dated at the last purchase) and ``churned = 1``; the others are
-    right-censored at their tenure (first purchase to cutoff), ``churned = 0``.
-
-    Known biases of this definition (state them with any result):
-
-    * misclassification: a slow buyer with a natural gap longer than the
-      threshold counts as churned, a customer who left recently as alive;
-    * customers whose tenure is shorter than ``inactivity_days`` can never be
-      churned, so young cohorts look more loyal;
-    * churned durations stop at the last purchase while censored ones run to
-      the cutoff, so lifetimes of churners are understated by up to the
-      threshold; short thresholds inflate churn, long ones delay it.
-
-    The buy-till-you-die models (:class:`BetaGeoModel`,
-    :class:`ParetoNBDModel`) avoid the threshold altogether.
-
-    Parameters
-    ----------
-    customers : pandas.DataFrame
-        Customer table with recency and tenure columns in days (from
-        :class:`crmine.features.TransactionFeatures`).
-    inactivity_days : float
-        Inactivity threshold in days (> 0).
-    recency_col, tenure_col : str
-        Columns holding days since the last purchase and since the first one.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy of ``customers`` with columns ``duration_days`` and ``churned``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from crmine.lifetime import inactivity_churn_table
-    >>> table = pd.DataFrame({"recency_days": [10, 200], "tenure_days": [300, 400]},
-    ...                      index=pd.Index(["a", "b"], name="customer_id"))
-    >>> inactivity_churn_table(table, inactivity_days=90)[["duration_days", "churned"]]
-                 duration_days  churned
-    customer_id
-    a                      300        0
-    b                      200        1
-    """
-    days = check_nonneg_float(inactivity_days, "inactivity_days", positive=True)
-    for col in (recency_col, tenure_col):
-        if col not in customers.columns:
-            raise SchemaError(
-                f"customer table has no column {col!r}; build it with "
-                "crmine.features.TransactionFeatures or pass recency_col/tenure_col."
-            )
-        if not pd.api.types.is_numeric_dtype(customers[col].dtype):
-            raise SchemaError(f"column {col!r} must be numeric (days), got {customers[col].dtype}.")
-    rec = customers[recency_col].to_numpy(dtype=float)
-    ten = customers[tenure_col].to_numpy(dtype=float)
-    if not (np.isfinite(rec).all() and np.isfinite(ten).all()):
-        raise SchemaError(f"{recency_col!r} and {tenure_col!r} must be finite; impute them first.")
-    if (rec < 0).any() or (rec > ten + 1e-9).any():
-        raise SchemaError(
-            f"need 0 <= {recency_col} <= {tenure_col}; found recency "
-            f"{rec[(rec < 0) | (rec > ten + 1e-9)][0]!r}."
-        )
-    churned = rec > days
-    out = customers.copy()
-    out["duration_days"] = np.where(churned, ten - rec, ten).astype(customers[tenure_col].dtype)
-    out["churned"] = churned.astype(np.int64)
-    return out
-
-
-class SurvivalCLV(BaseEstimator):
+class SurvivalCLV(SurvivalDataMixin, BaseEstimator):
     r"""Customer lifetime value from a survival model of the customer's lifetime.
 
     Fits a lifelines survival model of the time to churn, then, for each
@@ -115,9 +52,10 @@ class SurvivalCLV(BaseEstimator):
     * the restricted mean remaining lifetime
       :math:`\int_0^h S(t_0+u)/S(t_0)\,du` up to a horizon :math:`h`;
     * the discounted CLV
-      :math:`\sum_{k=1}^{K} m \, S(t_0+kL)/S(t_0) \, (1+d)^{-k}`: a margin
-      :math:`m` per period of length :math:`L` paid at the end of each period
-      the customer is still there, discounted at rate :math:`d` per period,
+      :math:`\sum_{k=1}^{K} m v \, S(t_0+kL)/S(t_0) \, (1+d)^{-k}`: a value
+      :math:`v` per period (``value_per_period``, times the margin rate
+      :math:`m`) of length :math:`L` paid at the end of each period the
+      customer is still there, discounted at rate :math:`d` per period,
       over :math:`K = \lceil h/L \rceil` periods.
 
     Suited to contractual settings (subscriptions, telecom).  For retail logs
@@ -161,10 +99,12 @@ class SurvivalCLV(BaseEstimator):
     >>> life = rng.weibull(1.2, 400) * np.where(plan == 1, 40.0, 15.0)
     >>> df = pd.DataFrame({"tenure": np.minimum(life, 36.0).round(2) + 0.01,
     ...                    "churned": (life < 36.0).astype(int), "annual_plan": plan})
-    >>> clv = SurvivalCLV(model="weibull").fit(df, "tenure", "churned", ["annual_plan"])
+    >>> clv = SurvivalCLV(model="weibull", duration_col="tenure", event_col="churned",
+    ...                   features=["annual_plan"]).fit(df)
     >>> bool(clv.concordance_ > 0.6)
     True
-    >>> value = clv.predict_clv(df.head(3), margin=20.0, horizon=24, discount_rate=0.01)
+    >>> value = clv.predict_clv(df.head(3), value_per_period=20.0, margin=0.4, horizon=24,
+    ...                         discount_rate=0.01)
     >>> value.shape
     (3,)
     """
@@ -172,73 +112,52 @@ class SurvivalCLV(BaseEstimator):
     _parameter_constraints: dict = {
         "model": [StrOptions(set(_MODELS))],
         "penalizer": [Interval(Real, 0, None, closed="left")],
+        "duration_col": [str],
+        "event_col": [str],
+        "features": ["array-like", None],
     }
 
-    def __init__(self, *, model: str = "weibull", penalizer: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        model: str = "weibull",
+        penalizer: float = 0.0,
+        duration_col: str = "duration_days",
+        event_col: str = "churned",
+        features: Sequence[str] | None = None,
+    ) -> None:
         self.model = model
         self.penalizer = penalizer
-
-    # ------------------------------------------------------------------ encoding
-    def _encode(self, X: pd.DataFrame, *, fitting: bool) -> pd.DataFrame:
-        cols = {}
-        if fitting:
-            self._levels = {}
-        for c in self.covariates_:
-            s = X[c]
-            if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
-                vals = s.astype(float)
-                if not np.isfinite(vals.to_numpy()).all():
-                    raise SchemaError(
-                        f"covariate {c!r} has missing or infinite values; impute them first."
-                    )
-                cols[c] = vals.to_numpy()
-            else:
-                if s.isna().any():
-                    raise SchemaError(
-                        f"covariate {c!r} has {int(s.isna().sum())} missing value(s); impute them."
-                    )
-                sv = s.astype(str)
-                if fitting:
-                    levels = sorted(pd.unique(sv))
-                    if len(levels) < 2:
-                        raise SchemaError(
-                            f"covariate {c!r} has a single level {levels!r}; drop it."
-                        )
-                    self._levels[c] = levels
-                levels = self._levels[c]
-                unknown = set(pd.unique(sv)) - set(levels)
-                if unknown:
-                    raise SchemaError(
-                        f"covariate {c!r} has level(s) {sorted(unknown)[:5]} not seen in fit; "
-                        f"known levels: {levels}."
-                    )
-                for lev in levels[1:]:
-                    cols[f"{c}={lev}"] = (sv == lev).to_numpy(dtype=float)
-        return pd.DataFrame(cols, index=X.index)
+        self.duration_col = duration_col
+        self.event_col = event_col
+        self.features = features
 
     # ------------------------------------------------------------------ fit
     def fit(
         self,
-        customers: pd.DataFrame,
-        duration_col: str,
-        event_col: str,
+        X: Any,
+        y: Any = None,
+        duration_col: str | None = None,
+        event_col: str | None = None,
         covariates: Sequence[str] | None = None,
     ) -> SurvivalCLV:
         """Fit the survival model.
 
         Parameters
         ----------
-        customers : pandas.DataFrame
-            One row per customer.
-        duration_col : str
-            Observed lifetime so far (churn time for churners, tenure for the
-            others), > 0 for parametric models; zeros are replaced by half the
-            smallest positive duration with a warning.
-        event_col : str
-            1/True when the customer churned, 0/False when censored.
-        covariates : sequence of str, optional
-            Columns to use as covariates; non-numeric ones are one-hot encoded
-            (first level dropped).
+        X : pandas.DataFrame (or polars / pyarrow table)
+            One row per customer, with the columns ``duration_col`` (observed
+            lifetime so far: churn time for churners, tenure for the others;
+            zeros are replaced by half the smallest positive duration, with a
+            warning, for parametric models), ``event_col`` (1/True when the
+            customer churned, 0/False when censored) and the ``features``
+            (covariates; non-numeric ones are one-hot encoded, first level
+            dropped).
+        y : None
+            Ignored (the outcome is read from ``X`` by column name).
+        duration_col, event_col, covariates : str, str, list of str, optional
+            Deprecated (lifelines' ``fit(df, duration_col, event_col)`` order):
+            set ``SurvivalCLV(duration_col=..., event_col=..., features=...)``.
 
         Returns
         -------
@@ -254,27 +173,57 @@ class SurvivalCLV(BaseEstimator):
         >>> life = rng.exponential(12.0, 500)
         >>> df = pd.DataFrame({"months": np.minimum(life, 24.0) + 0.01,
         ...                    "churned": (life < 24.0).astype(int)})
-        >>> m = SurvivalCLV().fit(df, "months", "churned")
+        >>> m = SurvivalCLV(duration_col="months").fit(df)
         >>> round(float(m.fitter_.rho_), 1)   # Weibull shape of exponential lifetimes
         1.0
         """
-        import lifelines
-
+        lifelines = import_lifelines()
         self._validate_params()
+        if isinstance(y, str):  # lifelines order fit(df, duration_col, event_col, covariates)
+            duration_col, event_col, covariates, y = y, duration_col, event_col, None
+        if y is not None:
+            raise TypeError(
+                "SurvivalCLV.fit reads the duration and event from X by column name; y must be "
+                "None. Fix: SurvivalCLV(duration_col=..., event_col=...).fit(X)."
+            )
+        old = {"duration_col": duration_col, "event_col": event_col, "covariates": covariates}
+        given = [k for k, v in old.items() if v is not None]
+        if given:
+            warnings.warn(
+                f"SurvivalCLV.fit({', '.join(given)}=...) is deprecated; pass them to the "
+                "constructor: SurvivalCLV(duration_col=..., event_col=..., features=...).",
+                FutureWarning,
+                stacklevel=2,
+            )
+        duration_col = duration_col if duration_col is not None else self.duration_col
+        event_col = event_col if event_col is not None else self.event_col
+        if covariates is None:
+            covariates = self.features
         pen = float(self.penalizer)
+        customers = to_pandas(X, name="X", allow_arrays=False)
         if not isinstance(customers, pd.DataFrame):
             raise TypeError(
-                f"customers must be a pandas DataFrame, got {type(customers).__name__}."
+                f"X must be a table of customers, got {type(X).__name__}. Fix: pass a DataFrame."
             )
         if len(customers) == 0:
-            raise SchemaError("customers is empty: nothing to fit.")
+            raise SchemaError(
+                "SurvivalCLV got an empty customer table (0 rows); pass at least one customer."
+            )
         covariates = [] if covariates is None else list(covariates)
-        for col in [duration_col, event_col, *covariates]:
-            if col not in customers.columns:
-                raise SchemaError(
-                    f"customer table has no column {col!r}; available: "
-                    f"{list(customers.columns)[:12]}."
-                )
+        missing = [c for c in [duration_col, event_col, *covariates] if c not in customers]
+        if missing:
+            raise SchemaError(
+                f"SurvivalCLV: column(s) {missing} not found in the customer table (columns: "
+                f"{list(customers.columns)[:12]}). Fix: pass duration_col=, event_col=, "
+                "features= with the table's names (crmine.lifetime.inactivity_churn_table "
+                "writes 'duration_days' and 'churned')."
+            )
+        if customers.index.has_duplicates:
+            dup = customers.index[customers.index.duplicated()].unique().tolist()[:5]
+            raise SchemaError(
+                f"SurvivalCLV: duplicated customer ids {dup} in the index; a customer table has "
+                "one row per customer. Fix: aggregate or drop them."
+            )
         if self.model == "kaplan_meier" and covariates:
             raise ValueError(
                 "model='kaplan_meier' takes no covariates; use 'cox' or a parametric model."
@@ -343,57 +292,10 @@ class SurvivalCLV(BaseEstimator):
             self.concordance_ = 0.5
         return self
 
-    @staticmethod
-    def _durations(X: pd.DataFrame, col: str) -> np.ndarray:
-        s = X[col]
-        if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-            raise SchemaError(
-                f"column {col!r} must hold numeric durations, got dtype {s.dtype}; convert it "
-                "with pd.to_numeric."
-            )
-        d = s.to_numpy(dtype=float, na_value=np.nan)
-        if not np.isfinite(d).all():
-            raise SchemaError(f"column {col!r} has missing or infinite durations; drop or impute.")
-        if (d < 0).any():
-            raise SchemaError(
-                f"column {col!r} has negative durations (e.g. {d[d < 0][0]!r}, "
-                f"{int((d < 0).sum())} row(s)); durations are time since the start of the "
-                "relationship and must be >= 0."
-            )
-        return d
-
-    @staticmethod
-    def _events(X: pd.DataFrame, col: str) -> np.ndarray:
-        s = X[col]
-        if not (pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype)):
-            raise SchemaError(
-                f"column {col!r} must be 0/1 or boolean, got dtype {s.dtype} (e.g. "
-                f"{s.iloc[0]!r}); map it, e.g. df[{col!r}].eq('Yes').astype(int)."
-            )
-        e = s.to_numpy(dtype=float, na_value=np.nan)
-        if not np.isin(e, (0.0, 1.0)).all():
-            raise SchemaError(f"column {col!r} must hold only 0 and 1 (or booleans).")
-        return e.astype(int)
-
     # ------------------------------------------------------------------ prediction core
-    def _tenure(self, X: pd.DataFrame, current_tenure: Any) -> np.ndarray:
-        if current_tenure is None:
-            if self.duration_col_ in X.columns:
-                t0 = self._durations(X, self.duration_col_)
-            else:
-                t0 = np.zeros(len(X))
-        elif isinstance(current_tenure, str):
-            if current_tenure not in X.columns:
-                raise SchemaError(f"customer table has no column {current_tenure!r}.")
-            t0 = self._durations(X, current_tenure)
-        else:
-            t0 = np.broadcast_to(np.asarray(current_tenure, dtype=float), (len(X),)).copy()
-            if not np.isfinite(t0).all() or (t0 < 0).any():
-                raise SchemaError("current_tenure must be finite and >= 0.")
-        return t0
-
     def _check_X(self, X: Any) -> pd.DataFrame:
         check_fitted(self, "fitter_")
+        X = to_pandas(X, name="X", allow_arrays=False)
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}.")
         missing = [c for c in self.covariates_ if c not in X.columns]
@@ -467,7 +369,7 @@ class SurvivalCLV(BaseEstimator):
         >>> life = rng.exponential(12.0, 500)
         >>> df = pd.DataFrame({"months": np.minimum(life, 24.0) + 0.01,
         ...                    "churned": (life < 24.0).astype(int)})
-        >>> m = SurvivalCLV().fit(df, "months", "churned")
+        >>> m = SurvivalCLV(duration_col="months").fit(df)
         >>> sf = m.predict_survival_function(df.head(2), [0.0, 6.0, 12.0], current_tenure=0.0)
         >>> sf.shape
         (2, 3)
@@ -510,7 +412,7 @@ class SurvivalCLV(BaseEstimator):
         >>> rng = np.random.default_rng(1)
         >>> life = rng.exponential(10.0, 2000)
         >>> df = pd.DataFrame({"t": np.minimum(life, 30.0), "e": (life < 30.0).astype(int)})
-        >>> m = SurvivalCLV().fit(df, "t", "e")
+        >>> m = SurvivalCLV(duration_col="t", event_col="e").fit(df)
         >>> rmst = m.predict_remaining_lifetime(df.head(1), horizon=5.0, current_tenure=0.0)
         >>> round(float(rmst.iloc[0]), 1)   # 10 * (1 - exp(-0.5)) = 3.93
         3.9
@@ -523,40 +425,44 @@ class SurvivalCLV(BaseEstimator):
 
     def predict_clv(
         self,
-        X: pd.DataFrame,
+        X: Any,
         *,
-        margin: Any,
+        value_per_period: Any = None,
         horizon: float,
         period_length: float = 1.0,
         discount_rate: float = 0.0,
+        margin: float = 1.0,
         current_tenure: Any = None,
     ) -> pd.Series:
-        """Discounted CLV: margin per period times conditional survival, discounted.
+        """Discounted CLV: value per period times conditional survival, discounted.
 
-        ``CLV = sum_{k=1..K} margin * S(t0 + k L) / S(t0) / (1 + d)^k`` with
-        ``L = period_length`` and ``K = ceil(horizon / L)``: each period's
-        margin is earned at its end if the customer is still there.
+        ``CLV = sum_{k=1..K} margin * v * S(t0 + k L) / S(t0) / (1 + d)^k`` with
+        ``v = value_per_period``, ``L = period_length`` and ``K = ceil(horizon / L)``:
+        each period's value is earned at its end if the customer is still there.
 
         Parameters
         ----------
         X : pandas.DataFrame
             Customers.
-        margin : float, str or array-like
-            Expected margin per period: a constant, a column of ``X`` (e.g.
-            ``"MonthlyCharges"`` times a margin rate) or one value per customer.
+        value_per_period : float, str or array-like
+            Money a customer brings per period (e.g. the monthly charge): a
+            constant, a column of ``X`` (e.g. ``"MonthlyCharges"``) or one value
+            per customer.
         horizon : float
             Length of the forecast, in the duration unit.
         period_length : float, default=1.0
             Length of one billing / discounting period, in the duration unit.
         discount_rate : float, default=0.0
-            Discount rate per period.
+            Discount rate per period, in [0, 1].
+        margin : float, default=1.0
+            Profit margin, a rate in [0, 1] applied to ``value_per_period``.
         current_tenure : str, array-like or float, optional
             See :meth:`predict_survival_function`.
 
         Returns
         -------
         pandas.Series
-            CLV per customer.
+            CLV per customer (named ``clv``, on the index of ``X``).
 
         Examples
         --------
@@ -567,30 +473,51 @@ class SurvivalCLV(BaseEstimator):
         >>> life = rng.exponential(12.0, 500)
         >>> df = pd.DataFrame({"months": np.minimum(life, 24.0) + 0.01,
         ...                    "churned": (life < 24.0).astype(int)})
-        >>> m = SurvivalCLV().fit(df, "months", "churned")
+        >>> m = SurvivalCLV(duration_col="months").fit(df)
         >>> new = pd.DataFrame(index=["new customer"])
-        >>> clv = m.predict_clv(new, margin=30.0, horizon=12, period_length=1.0,
+        >>> clv = m.predict_clv(new, value_per_period=30.0, horizon=12, margin=0.3,
         ...                     discount_rate=0.01, current_tenure=0.0)
-        >>> bool(0 < clv.iloc[0] < 12 * 30.0)
+        >>> bool(0 < clv.iloc[0] < 12 * 30.0 * 0.3)
         True
         """
         X = self._check_X(X)
+        if value_per_period is None:
+            raise TypeError(
+                "SurvivalCLV.predict_clv needs value_per_period= (money per period, e.g. the "
+                "monthly charge); margin= is now a profit rate in [0, 1] as everywhere in "
+                "crmine. Fix: predict_clv(X, value_per_period=<money per period>, margin=0.3)."
+            )
         h = check_nonneg_float(horizon, "horizon", positive=True)
         L = check_nonneg_float(period_length, "period_length", positive=True)
-        d = check_nonneg_float(discount_rate, "discount_rate")
-        if isinstance(margin, str):
-            if margin not in X.columns:
-                raise SchemaError(f"customer table has no margin column {margin!r}.")
-            m = X[margin].to_numpy(dtype=float, na_value=np.nan)
+        d = check_rate(discount_rate, name="discount_rate")
+        rate = check_rate(margin, name="margin")
+        if isinstance(value_per_period, str):
+            if value_per_period not in X.columns:
+                raise SchemaError(
+                    f"value_per_period column {value_per_period!r} not found in X (columns: "
+                    f"{list(X.columns)[:12]}). Fix: pass a column name of X or a number."
+                )
+            m = X[value_per_period].to_numpy(dtype=float, na_value=np.nan)
+        elif np.ndim(value_per_period) == 0:
+            m = np.full(len(X), check_money(value_per_period, name="value_per_period"))
         else:
-            m = np.broadcast_to(np.asarray(margin, dtype=float), (len(X),)).astype(float)
-        if not np.isfinite(m).all():
-            raise SchemaError("margin has missing or infinite values; impute them first.")
+            m = np.asarray(to_pandas(value_per_period, name="value_per_period"), dtype=float)
+            if m.shape != (len(X),):
+                raise SchemaError(
+                    f"value_per_period has shape {m.shape}; pass one value per customer "
+                    f"({len(X)}) or a number."
+                )
+        bad = ~np.isfinite(m) | (m < 0)
+        if bad.any():
+            raise SchemaError(
+                f"value_per_period has {int(bad.sum())} missing, infinite or negative value(s) "
+                f"(customers {X.index[bad].tolist()[:5]}). Fix: fill or drop them."
+            )
         K = int(np.ceil(h / L - 1e-9))
         u = np.arange(1, K + 1) * L
         s = self._conditional_survival(X, self._tenure(X, current_tenure), u)
         disc = (1.0 + d) ** -np.arange(1, K + 1)
-        return pd.Series(m * (s @ disc), index=X.index, name="clv")
+        return pd.Series(rate * m * (s @ disc), index=X.index, name="clv")
 
     def score(self, X: pd.DataFrame, y: Any = None) -> float:
         """Harrell's concordance index of the model's risk ranking on ``X``.
@@ -615,11 +542,11 @@ class SurvivalCLV(BaseEstimator):
         >>> life = rng.exponential(12.0, 500)
         >>> df = pd.DataFrame({"months": np.minimum(life, 24.0) + 0.01,
         ...                    "churned": (life < 24.0).astype(int)})
-        >>> m = SurvivalCLV().fit(df, "months", "churned")
+        >>> m = SurvivalCLV(duration_col="months").fit(df)
         >>> m.score(df)   # no covariates: every customer gets the same risk
         0.5
         """
-        from lifelines.utils import concordance_index
+        concordance_index = import_lifelines().utils.concordance_index
 
         X = self._check_X(X)
         durations = self._durations(X, self.duration_col_)

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from crmine.base import Result
 from crmine.exceptions import DataWarning, SchemaError
 
-__all__ = ["calibration_holdout_split", "holdout_report", "holdout_frequency_table"]
+__all__ = [
+    "HoldoutReport",
+    "calibration_holdout_split",
+    "holdout_frequency_table",
+    "holdout_report",
+]
 
 _UNIT_DAYS = {"D": 1.0, "W": 7.0}
 
@@ -184,8 +191,52 @@ def _holdout_inputs(model: Any, data: pd.DataFrame) -> tuple[np.ndarray, np.ndar
     return actual, pred
 
 
-def holdout_report(model: Any, data: pd.DataFrame, *, spend_model: Any = None) -> pd.Series:
+@dataclass(frozen=True, repr=False)
+class HoldoutReport(Result):
+    """Holdout forecast of a transaction model against what happened.
+
+    ``table`` holds one row per customer (``actual``, ``predicted`` holdout
+    purchases and, with a spend model, ``actual_spend``/``predicted_spend``),
+    indexed by customer id.  The headline numbers are fields; ``report["mae"]``
+    and :meth:`to_series` give dict-style access.
+    """
+
+    n_customers: int = 0
+    actual_total: float = float("nan")
+    predicted_total: float = float("nan")
+    total_error_pct: float = float("nan")
+    rmse: float = float("nan")
+    mae: float = float("nan")
+    correlation: float = float("nan")
+    mae_zero_forecast: float = float("nan")
+    actual_spend_total: float | None = None
+    predicted_spend_total: float | None = None
+    spend_correlation: float | None = None
+
+    def to_series(self) -> pd.Series:
+        """The headline numbers as a Series named ``holdout``."""
+        return pd.Series(
+            {k: v for k, v in self._headline().items() if v is not None}, name="holdout"
+        )
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "table" or key not in {f.name for f in fields(self)}:
+            raise KeyError(f"{key!r} is not a holdout figure; see HoldoutReport.to_series().")
+        return getattr(self, key)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    if a.size > 1 and np.std(a) > 0 and np.std(b) > 0:
+        return float(np.corrcoef(a, b)[0, 1])
+    return float("nan")
+
+
+def holdout_report(model: Any, data: pd.DataFrame, *, spend_model: Any = None) -> HoldoutReport:
     """Compare a fitted transaction model's holdout forecast with what happened.
+
+    Customers whose holdout periods differ in length (e.g. a cohort observed
+    to one end date) are forecast in one vectorised call, each over their own
+    ``holdout_duration``.
 
     Parameters
     ----------
@@ -200,13 +251,13 @@ def holdout_report(model: Any, data: pd.DataFrame, *, spend_model: Any = None) -
 
     Returns
     -------
-    pandas.Series
+    HoldoutReport
         ``n_customers``, ``actual_total``, ``predicted_total``,
         ``total_error_pct`` (predicted vs actual, in %), ``rmse``, ``mae``,
         ``correlation`` (Pearson, customer level) and ``mae_zero_forecast`` (the
         MAE of predicting 0 for everyone: MAE alone rewards that degenerate
         forecast when most customers buy nothing, so read it beside RMSE and
-        correlation).
+        correlation); ``.table`` has the per-customer actual and predicted values.
 
     Examples
     --------
@@ -218,45 +269,41 @@ def holdout_report(model: Any, data: pd.DataFrame, *, spend_model: Any = None) -
     ...                      "btyd_T": [38.0, 38.0], "holdout_frequency": [0, 1],
     ...                      "holdout_duration": [39.0, 39.0]})
     >>> rep = holdout_report(m, data)
-    >>> int(rep["n_customers"]), float(rep["actual_total"])
+    >>> rep.n_customers, rep.actual_total
     (2, 1.0)
     """
     actual, pred = _holdout_inputs(model, data)
     err = pred - actual
-    if actual.size > 1 and np.std(actual) > 0 and np.std(pred) > 0:
-        corr = float(np.corrcoef(actual, pred)[0, 1])
-    else:
-        corr = float("nan")
     total_a = float(actual.sum())
     total_p = float(pred.sum())
+    table = pd.DataFrame({"actual": actual, "predicted": pred}, index=data.index)
     extra: dict[str, float] = {}
     if spend_model is not None:
         if "holdout_monetary" not in data.columns:
             raise SchemaError(
-                "data has no column 'holdout_monetary'; use calibration_holdout_split."
+                "data has no column 'holdout_monetary'; build it with "
+                "crmine.lifetime.calibration_holdout_split."
             )
         spend_pred = pred * np.asarray(spend_model.predict_spend(data), dtype=float)
         spend_act = data["holdout_monetary"].to_numpy(dtype=float)
+        table["actual_spend"] = spend_act
+        table["predicted_spend"] = spend_pred
         extra = {
             "actual_spend_total": float(spend_act.sum()),
             "predicted_spend_total": float(spend_pred.sum()),
-            "spend_correlation": float(np.corrcoef(spend_act, spend_pred)[0, 1])
-            if spend_act.size > 1 and np.std(spend_act) > 0 and np.std(spend_pred) > 0
-            else float("nan"),
+            "spend_correlation": _corr(spend_act, spend_pred),
         }
-    return pd.Series(
-        {
-            "n_customers": float(actual.size),
-            "actual_total": total_a,
-            "predicted_total": total_p,
-            "total_error_pct": 100.0 * (total_p - total_a) / total_a if total_a else float("nan"),
-            "rmse": float(np.sqrt(np.mean(err**2))),
-            "mae": float(np.mean(np.abs(err))),
-            "correlation": corr,
-            "mae_zero_forecast": float(np.mean(np.abs(actual))),
-            **extra,
-        },
-        name="holdout",
+    return HoldoutReport(
+        table=table,
+        n_customers=int(actual.size),
+        actual_total=total_a,
+        predicted_total=total_p,
+        total_error_pct=100.0 * (total_p - total_a) / total_a if total_a else float("nan"),
+        rmse=float(np.sqrt(np.mean(err**2))),
+        mae=float(np.mean(np.abs(err))),
+        correlation=_corr(actual, pred),
+        mae_zero_forecast=float(np.mean(np.abs(actual))),
+        **extra,
     )
 
 

@@ -17,6 +17,9 @@ __all__ = [
 ]
 
 
+_UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months", "Y": "years"}
+
+
 def _axes(ax: Any) -> Any:
     return get_axes(ax, (6.0, 4.0))
 
@@ -57,9 +60,10 @@ def plot_survival_by_segment(
     ...                    "plan": ["a", "a", "a", "b", "b", "b"]})
     >>> ax = plot_survival_by_segment(df, "t", "e", "plan")  # doctest: +SKIP
     """
-    from lifelines import KaplanMeierFitter
-
     from crmine.exceptions import SchemaError
+    from crmine.lifetime._survival import import_lifelines
+
+    KaplanMeierFitter = import_lifelines().KaplanMeierFitter
 
     for col in (duration_col, event_col, segment_col):
         if col not in customers.columns:
@@ -92,8 +96,10 @@ def plot_probability_alive_matrix(
     model : BetaGeoModel or ParetoNBDModel
         Fitted transaction model.
     T : float, optional
-        Length of the observation window of the hypothetical customer
-        (default: 39 time units).
+        Length of the observation window of the hypothetical customer, in the
+        model's time unit (default: the 90th percentile of ``T`` in the data
+        the model was fitted on, ``model.T_typical_``; 39 for a model whose
+        parameters were set by hand).
     max_frequency : int, optional
         Largest repeat frequency shown (default 20).
     n_recency : int, default=50
@@ -116,7 +122,10 @@ def plot_probability_alive_matrix(
     >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
     >>> ax = plot_probability_alive_matrix(m, T=39.0)  # doctest: +SKIP
     """
-    T = 39.0 if T is None else float(T)
+    if T is None:
+        T = float(getattr(model, "T_typical_", 39.0))
+    T = float(T)
+    unit = getattr(model, "time_unit_", None)
     max_frequency = 20 if max_frequency is None else int(max_frequency)
     freq = np.arange(0, max_frequency + 1, dtype=float)
     rec = np.linspace(0.0, T, int(n_recency))
@@ -136,7 +145,10 @@ def plot_probability_alive_matrix(
         cmap=cmap,
     )
     ax.figure.colorbar(im, ax=ax, label="P(alive)")
-    ax.set_xlabel("recency (time of last purchase since first)")
+    ax.set_xlabel(
+        "recency (time of last purchase since first"
+        + (f", {_UNIT_NAMES.get(unit, unit)})" if unit else ")")
+    )
     ax.set_ylabel("repeat frequency")
     ax.set_title(f"Probability alive (T = {T:g})")
     return ax
