@@ -12,6 +12,7 @@ from crmine.engines._features import fit, fit_transform, rfm_table, transform
 
 __all__ = [
     "basket_matrix",
+    "churn_labels",
     "clean_transactions",
     "fit",
     "fit_transform",
@@ -30,3 +31,9 @@ def basket_matrix(log: Any, **kwargs: Any) -> Any:
     from crmine.engines._basket import basket_matrix_lazy
 
     return basket_matrix_lazy(log, **kwargs)
+
+
+def churn_labels(log: Any, *args: Any, **kwargs: Any) -> Any:
+    from crmine.engines._churn import churn_labels_lazy
+
+    return churn_labels_lazy(log, *args, **kwargs)
