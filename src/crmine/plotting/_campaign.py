@@ -273,7 +273,7 @@ def plot_campaign_profit(result: Any, *, ax: Any = None) -> Any:
     Examples
     --------
     >>> from crmine.campaign import campaign_profit
-    >>> res = campaign_profit([0.9, 0.5, 0.1], [1, 0, 0], 1.0, 5.0)
+    >>> res = campaign_profit([1, 0, 0], [0.9, 0.5, 0.1], 1.0, 5.0)  # doctest: +SKIP
     >>> ax = plot_campaign_profit(res)  # doctest: +SKIP
     """
     curve = result.curve
