@@ -11,7 +11,7 @@ import pandas as pd
 from crmine.schema._report import NET_REASONS, REASONS, CleaningReport
 from crmine.schema._returns import match_returns
 from crmine.schema._schema import TransactionSchema, resolve_schema, transaction_amount
-from crmine.schema._validate import prepare_log
+from crmine.schema._validate import prepare_log, read_log
 
 __all__ = ["clean_transactions", "net_returns"]
 
@@ -61,17 +61,47 @@ def _distinct(codes: np.ndarray, n: int, mask: np.ndarray | None = None) -> int:
     return int(np.count_nonzero(np.bincount(c, minlength=n)))
 
 
-def _duplicated(log: pd.DataFrame) -> np.ndarray:
-    """Exact duplicate rows (all columns), hashing each row once."""
-    try:
-        h = pd.util.hash_pandas_object(log, index=False).to_numpy()
-    except TypeError:  # unhashable cells (lists): the slow exact path
+_PRIME = np.uint64(0x100000001B3)
+
+
+def _column_key(values: pd.Series) -> np.ndarray:
+    """64-bit keys equal for equal cells of one column (NaN equal to NaN)."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return values.to_numpy().astype(np.int64, copy=False)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        arr = values.to_numpy(dtype=np.float64)
+        bits = (arr + 0.0).view(np.int64)  # -0.0 -> 0.0
+        return np.where(np.isnan(arr), np.int64(-1), bits)
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":
+        return values.to_numpy().view(np.int64)
+    codes, _ = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False)
+
+
+def _duplicated(log: pd.DataFrame, known: dict[object, np.ndarray]) -> np.ndarray:
+    """Exact duplicate rows (all columns), from one 64-bit key per row.
+
+    Columns already factorised (``known``: column -> codes) are not hashed
+    again; rows whose keys collide are confirmed exactly, so the result is
+    exactly ``log.duplicated()``.
+    """
+    if log.columns.has_duplicates:
         return log.duplicated(keep="first").to_numpy()
-    hs = pd.Series(h)
-    candidates = hs.duplicated(keep=False).to_numpy()
+    h = np.full(len(log), 0xCBF29CE484222325, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in log.columns:
+            key = known.get(col)
+            if key is None:
+                try:
+                    key = _column_key(log[col])
+                except TypeError:  # unhashable cells (lists): the exact slow path
+                    return log.duplicated(keep="first").to_numpy()
+            h *= _PRIME
+            h ^= key.astype(np.int64, copy=False).view(np.uint64)
+    candidates = pd.Series(h).duplicated(keep=False).to_numpy()
     if not candidates.any():
         return candidates
-    # confirm hash collisions exactly on the few candidate rows
     idx = np.flatnonzero(candidates)
     exact = log.iloc[idx].duplicated(keep="first").to_numpy()
     out = np.zeros(len(log), dtype=bool)
@@ -249,14 +279,20 @@ def clean_transactions(
             f"{cancellation_prefix!r}."
         )
     schema = resolve_schema(schema, columns)
-    df = prepare_log(log, schema, allow_missing_customers=True)
+    raw = read_log(log)
+    codes: dict[str, tuple[np.ndarray, Any]] = {}
+    for role in ("customer", "order"):  # the ids are factorised once, here
+        col = getattr(schema, role)
+        if col in raw.columns and not raw.columns.duplicated().any():
+            codes[role] = pd.factorize(raw[col])
+    df = prepare_log(raw, schema, codes=codes, allow_missing_customers=True)
     amount = transaction_amount(df, schema)
     added_amount = not schema.has(df, "amount")
     n = len(df)
     time = df[schema.time]
 
-    cust_codes, cust_uniques = pd.factorize(df[schema.customer])
-    order_codes, order_uniques = pd.factorize(df[schema.order])
+    cust_codes, cust_uniques = codes["customer"]
+    order_codes, order_uniques = codes["order"]
     masks: dict[str, np.ndarray] = {}
     masks["missing_customer"] = cust_codes < 0
     out_range = np.zeros(n, dtype=bool)
@@ -276,7 +312,8 @@ def clean_transactions(
     masks["non_positive_quantity"] = (qty == 0) if has_q else np.zeros(n, dtype=bool)
     price = df[schema.price].to_numpy(dtype=np.float64) if schema.has(df, "price") else amount
     masks["non_positive_price"] = price <= 0
-    masks["exact_duplicate"] = _duplicated(read_original(log, df))
+    known = {schema.customer: cust_codes, schema.order: order_codes}
+    masks["exact_duplicate"] = _duplicated(raw, known)
 
     drop_action = {
         "missing_customer": True,
@@ -354,7 +391,7 @@ def clean_transactions(
     )
     clean = df.loc[keep].copy(deep=False)
     if added_amount:
-        clean = clean.assign(amount=new_amount[keep])
+        clean["amount"] = new_amount[keep]
     elif new_amount is not amount:
         clean[schema.amount] = _like(new_amount[keep], df[schema.amount])
     if new_qty is not None:
@@ -373,11 +410,6 @@ def clean_transactions(
         **stats,
     )
     return clean, report
-
-
-def read_original(log: Any, df: pd.DataFrame) -> pd.DataFrame:
-    """The caller's columns (before time parsing) for the duplicate test."""
-    return log if isinstance(log, pd.DataFrame) else df
 
 
 def _like(values: np.ndarray, original: pd.Series) -> Any:

@@ -125,10 +125,15 @@ def _kind(v: object) -> str:
     return type(v).__name__
 
 
-def check_ids(log: pd.DataFrame, column: str, *, allow_missing: bool) -> None:
-    """Refuse missing ids (unless allowed) and ids that mix numbers and text."""
+def check_ids(
+    log: pd.DataFrame, column: str, *, allow_missing: bool, codes: np.ndarray | None = None
+) -> None:
+    """Refuse missing ids (unless allowed) and ids that mix numbers and text.
+
+    ``codes`` (from ``pd.factorize``, -1 = missing) spares a pass over the column.
+    """
     values = log[column]
-    missing = values.isna().to_numpy()
+    missing = (codes < 0) if codes is not None else values.isna().to_numpy()
     if not allow_missing and missing.any():
         raise SchemaError(
             f"column {column!r} has {int(missing.sum())} missing id(s) (rows "
@@ -228,8 +233,10 @@ def validate(
     require_value: bool = True,
     require_item: bool = False,
     allow_missing_customers: bool = False,
+    codes: Mapping[str, tuple[np.ndarray, Any]] | None = None,
 ) -> pd.Series:
     """Body of :func:`validate_transactions`; returns the parsed timestamps."""
+    codes = codes or {}
     log = read_log(log)
     if len(log) == 0:
         raise SchemaError(
@@ -247,15 +254,17 @@ def validate(
     for col in numeric:
         check_numeric(log, col)
     times = parse_times(log[schema.time], schema.time, schema)
-    check_ids(log, schema.customer, allow_missing=allow_missing_customers)
-    check_ids(log, schema.order, allow_missing=False)
+    check_ids(log, schema.customer, allow_missing=allow_missing_customers,
+              codes=codes["customer"][0] if "customer" in codes else None)
+    check_ids(log, schema.order, allow_missing=False,
+              codes=codes["order"][0] if "order" in codes else None)
     return times
 
 
 def prepare_log(
     log: Any,
     schema: TransactionSchema | Mapping[str, Any] | None = None,
-    **validate_kwargs: bool,
+    **validate_kwargs: Any,
 ) -> pd.DataFrame:
     """Validate and return a shallow copy with parsed timestamps (internal helper).
 
