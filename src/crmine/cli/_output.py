@@ -63,14 +63,14 @@ def check_output(path: str, *, kinds: dict[str, str] | None = None) -> str:
     if path == "-":
         return "csv"
     p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"cannot write {path!r}: it is a directory. Fix: give a file name.")
     fmt = kinds.get(p.suffix.lower())
     if fmt is None:
         raise OutputError(
             f"cannot write {path!r}: unknown output type {p.suffix or '(none)'!r}. Fix: end "
             f"--out with one of {', '.join(sorted(kinds))}."
         )
-    if p.is_dir():
-        raise OutputError(f"cannot write {path!r}: it is a directory. Fix: give a file name.")
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(

@@ -20,7 +20,7 @@ from crmine.exceptions import SchemaError
 from crmine.report._io import has_money, normalise_log, recognise_layout
 from crmine.report._read import ReadOptions, read_table
 
-__all__ = ["PreparedLog", "load_log", "prepare_log", "NO_MONEY"]
+__all__ = ["PreparedLog", "load_log", "map_log", "prepare_log", "NO_MONEY"]
 
 #: The sentence shown where an analysis needs line values the log does not have.
 NO_MONEY = "the log has no money column (name one with --amount COLUMN, or --quantity and --price)"
@@ -116,6 +116,50 @@ def load_log(
     return read_table(log, options=options), name, None
 
 
+def map_log(
+    raw: pd.DataFrame, columns: Mapping[str, str | None] | None = None
+) -> tuple[str, pd.DataFrame, pd.Series | None]:
+    """Recognise the layout and give the columns crmine's names (no cleaning).
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The log as read.
+    columns : mapping, optional
+        Role -> column given by the user.
+
+    Returns
+    -------
+    layout : str
+        The recognised layout.
+    log : pandas.DataFrame
+        The log with crmine's column names (see :func:`normalise_log`).
+    item_labels : pandas.Series or None
+        Readable label per item id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.report._prepare import map_log
+    >>> raw = pd.DataFrame({"order_id": [1, 1, 2], "item": ["milk", "bread", "beer"]})
+    >>> raw.attrs["crmine_layout"] = "baskets"
+    >>> layout, log, _ = map_log(raw)
+    >>> layout, log.columns.tolist()
+    ('baskets', ['customer_id', 'order_id', 'timestamp', 'item'])
+    """
+    layout, mapping = recognise_layout(raw.columns, columns)
+    if raw.attrs.get("crmine_layout") and layout == "crmine":
+        layout = raw.attrs["crmine_layout"]
+    if raw.attrs.get("crmine_layout") == "baskets" and "customer" not in mapping:
+        # one basket per line: each basket is its own customer, all on one day
+        mapping = {"customer": "order_id", "order": "order_id", "item": "item", **mapping}
+        raw = raw.assign(timestamp=pd.Timestamp("2000-01-01"))
+        mapping.setdefault("time", "timestamp")
+        layout = "baskets"
+    log, item_labels = normalise_log(raw, mapping)
+    return layout, log, item_labels
+
+
 def prepare_log(
     raw: pd.DataFrame,
     *,
@@ -160,15 +204,7 @@ def prepare_log(
     say = progress or (lambda msg: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    layout, mapping = recognise_layout(raw.columns, columns)
-    if layout == "crmine" and raw.attrs.get("crmine_layout"):
-        layout = raw.attrs["crmine_layout"]
-    if raw.attrs.get("crmine_layout") == "baskets" and "customer" not in mapping:
-        # one basket per line: each basket is its own customer, all on one day
-        mapping = {"customer": "order_id", "order": "order_id", "item": "item", **mapping}
-        raw = raw.assign(timestamp=pd.Timestamp("2000-01-01"))
-        mapping.setdefault("time", "timestamp")
-    normal, item_labels = normalise_log(raw, mapping)
+    layout, normal, item_labels = map_log(raw, columns)
     money = has_money(normal)
     work = normal if money else normal.assign(amount=1.0)
     timings["map"] = time.perf_counter() - t0

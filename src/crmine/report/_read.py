@@ -87,12 +87,11 @@ def _sniff_encoding(sample: bytes) -> str:
         return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
     if _decodes(sample, "utf-8") is not None:
         return "utf-8"
-    gbk = _decodes(sample, "gb18030")
-    if gbk is not None:
-        wide = [ch for ch in gbk if ord(ch) > 127]
-        cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in wide)
-        if wide and cjk >= 0.8 * len(wide):
-            return "gb18030"
+    # Chinese text: GB2312's two bytes are both >= 0xA1, while a latin-1 accented letter is
+    # followed by plain ASCII ("Bière"), which GBK would misread as one Chinese character
+    gb = _decodes(sample, "gb2312")
+    if gb is not None and any("\u4e00" <= ch <= "\u9fff" for ch in gb):
+        return "gb18030"
     return "cp1252" if _decodes(sample, "cp1252") is not None else "latin-1"
 
 

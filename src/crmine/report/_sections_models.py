@@ -402,7 +402,7 @@ def _uplift(ctx: ReportContext, sec: Section, camp: pd.DataFrame) -> None:
             "from the whole log: for an honest model the log should end at the campaign date."
         )
     )
-    by = uplift_by_percentile(yte, u, tte, bins=5)
+    by = uplift_by_percentile(yte, u, tte, n_bins=5)
     sec.blocks.append(
         Table(
             by,
