@@ -87,6 +87,8 @@ def make_retail(
     bgnbd_params: dict[str, float] | None = None,
     return_rate: float = 0.02,
     random_state: int | np.random.Generator | None = 0,
+    sequence: tuple[str, str] | None = None,
+    n_outliers: int = 0,
 ) -> RetailData:
     """Generate a deterministic synthetic retail log with planted ground truth.
 
@@ -111,6 +113,17 @@ def make_retail(
         negative quantity in an order ``"C" + order id``, 1 to 14 days later).
     random_state : int, Generator or None, default 0
         Seed; the same seed gives the same data.
+    sequence : tuple of two items, optional
+        Plant the sequence "A then B in the next order": for every purchase
+        order containing item ``A`` that the customer follows with another
+        order, item ``B`` is added to that next order with probability 0.5
+        (when not already there).  Off by default.
+    n_outliers : int, default 0
+        Plant this many outlier customers (chosen among customers with at
+        least three orders), cycling through three kinds recorded in
+        ``customers["true_outlier"]``: ``"wholesale"`` (every quantity x 60),
+        ``"huge_order"`` (one order's quantities x 200) and
+        ``"rapid_orders"`` (20 copies of the first order, two minutes apart).
 
     Returns
     -------
@@ -159,6 +172,11 @@ def make_retail(
     those also contain beer; otherwise beer and diapers appear only through
     the popularity draw.  Within weekday-evening orders the lift of
     {diapers} -> {beer} is about 3, the largest of any pair by design.
+
+    **Optional planted structure.**  ``sequence`` and ``n_outliers`` draw
+    from the random stream after everything else, so the rest of the data is
+    identical to the output without them (and the default output does not
+    change).
 
     **Campaign.**  At ``campaign_date`` (= ``end``) every customer is
     randomized 50/50 to ``treatment``.  The response probability without
@@ -366,6 +384,14 @@ def make_retail(
     revenue = np.where(response == 1, np.round(np.exp(rng.normal(np.log(40), 0.5, n)), 2), 0.0)
     ids = pd.Index(10001 + np.arange(n), name="customer_id")
 
+    # ------------------- optional planted structure: draws after all the others
+    if sequence is not None:
+        tx = _plant_sequence(tx, sequence, items, cats, base_price, units, rng)
+    outlier_kind = None
+    n_out = _check_int("n_outliers", n_outliers, 0)
+    if n_out:
+        tx, outlier_kind = _plant_outliers(tx, n_out, n, rng)
+
     alive = np.isnan(dead_at) | (dead_at >= n_days)
     dropout_time = pd.Series(
         start_ts + pd.to_timedelta(np.where(np.isnan(dead_at), 0.0, dead_at), unit="D"),
@@ -388,6 +414,8 @@ def make_retail(
         },
         index=ids,
     )
+    if outlier_kind is not None:
+        customers["true_outlier"] = outlier_kind
     campaign = pd.DataFrame(
         {
             "customer_id": ids.to_numpy(),
@@ -411,3 +439,106 @@ def make_retail(
         end=end_ts,
         campaign_date=end_ts,
     )
+
+
+def _purchase_orders(tx: pd.DataFrame) -> pd.DataFrame:
+    """One row per purchase order: customer, order id, time, sorted per customer by time."""
+    buys = tx.loc[~tx["order_id"].str.startswith("C")]
+    orders = buys.groupby("order_id", sort=False).agg(
+        customer_id=("customer_id", "first"), timestamp=("timestamp", "first")
+    )
+    return orders.reset_index().sort_values(
+        ["customer_id", "timestamp", "order_id"], kind="stable", ignore_index=True
+    )
+
+
+def _plant_sequence(
+    tx: pd.DataFrame,
+    sequence: tuple[str, str],
+    items: list[str],
+    cats: list[str],
+    base_price: np.ndarray,
+    units: np.ndarray,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Add item B to the next order after every order with item A, with probability 0.5."""
+    if not (isinstance(sequence, tuple) and len(sequence) == 2):
+        raise ValueError(f"sequence must be a pair of items (A, B), got {sequence!r}.")
+    unknown = [x for x in sequence if x not in items]
+    if unknown or sequence[0] == sequence[1]:
+        raise ValueError(
+            f"sequence items must be two different catalog items; {unknown or sequence!r} "
+            "is not. See crmine.datasets.CATALOG."
+        )
+    a, b = sequence
+    orders = _purchase_orders(tx)
+    has = tx.loc[tx["item"].isin([a, b])].groupby("item")["order_id"].agg(set)
+    with_a = orders["order_id"].isin(has.get(a, set())).to_numpy()
+    with_b = orders["order_id"].isin(has.get(b, set())).to_numpy()
+    cust = orders["customer_id"].to_numpy()
+    has_next = np.r_[cust[1:] == cust[:-1], False]
+    cand = np.flatnonzero(with_a & has_next)
+    take = cand[rng.random(len(cand)) < 0.5] + 1
+    take = np.unique(take[~with_b[take]])
+    if len(take) == 0:
+        return tx
+    nxt = orders.iloc[take]
+    k = items.index(b)
+    lines = pd.DataFrame(
+        {
+            "customer_id": nxt["customer_id"].to_numpy(dtype=np.int64),
+            "order_id": nxt["order_id"].to_numpy(),
+            "timestamp": nxt["timestamp"].to_numpy(),
+            "item": np.full(len(nxt), b, dtype=object),
+            "category": np.full(len(nxt), cats[k], dtype=object),
+            "quantity": (1 + rng.poisson(units[nxt["customer_id"].to_numpy() - 10001])).astype(
+                np.int64
+            ),
+            "price": np.full(len(nxt), base_price[k]),
+        }
+    )
+    out = pd.concat([tx, lines], ignore_index=True)
+    return out.sort_values(["timestamp", "order_id"], kind="stable", ignore_index=True)
+
+
+def _plant_outliers(
+    tx: pd.DataFrame, n_outliers: int, n: int, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Make ``n_outliers`` customers wholesale, one-huge-order or rapid-order outliers."""
+    orders = _purchase_orders(tx)
+    per_cust = orders.groupby("customer_id").size()
+    eligible = per_cust.index[per_cust >= 3].to_numpy()
+    if n_outliers > len(eligible):
+        raise ValueError(
+            f"n_outliers={n_outliers} but only {len(eligible)} customers have three orders; "
+            "pass fewer outliers or more customers."
+        )
+    chosen = rng.choice(eligible, size=n_outliers, replace=False)
+    kinds = np.array(["wholesale", "huge_order", "rapid_orders"], dtype=object)
+    kind = np.full(n, None, dtype=object)
+    tx = tx.copy()
+    qty = tx["quantity"].to_numpy().copy()
+    extra = []
+    next_id = int(orders["order_id"].astype(np.int64).max()) + 1
+    for j, cid in enumerate(chosen):
+        what = kinds[j % 3]
+        kind[int(cid) - 10001] = what
+        mine = orders.loc[orders["customer_id"] == cid]
+        if what == "wholesale":
+            qty[(tx["customer_id"] == cid).to_numpy()] *= 60
+        elif what == "huge_order":
+            oid = mine["order_id"].iloc[int(rng.integers(len(mine)))]
+            qty[(tx["order_id"] == oid).to_numpy()] *= 200
+        else:
+            first = mine.iloc[0]
+            lines = tx.loc[tx["order_id"] == first["order_id"]]
+            for r in range(1, 21):
+                when = first["timestamp"] + pd.Timedelta(minutes=2 * r)
+                copy = lines.assign(order_id=str(next_id), timestamp=when)
+                extra.append(copy)
+                next_id += 1
+    tx["quantity"] = qty
+    if extra:
+        tx = pd.concat([tx, *extra], ignore_index=True)
+        tx = tx.sort_values(["timestamp", "order_id"], kind="stable", ignore_index=True)
+    return tx, kind

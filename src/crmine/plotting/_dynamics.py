@@ -9,8 +9,10 @@ import numpy as np
 from crmine.plotting._common import get_axes
 
 __all__ = [
+    "plot_arm_qini_curves",
     "plot_cohort_heatmap",
     "plot_retention_curves",
+    "plot_sequence_rules",
 ]
 
 
@@ -134,4 +136,108 @@ def plot_retention_curves(
     ax.set_title(f"{metric.replace('_', ' ')} per cohort (complete periods)")
     if ax.lines:
         ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def plot_sequence_rules(
+    rules: Any, *, n: int = 15, metric: str = "lift", labels: Any = None, ax: Any = None
+) -> Any:
+    """Horizontal bars of the top "A then B" rules by ``metric``.
+
+    Parameters
+    ----------
+    rules : pandas.DataFrame
+        ``SequenceMiner.rules_`` or :func:`crmine.sequences.sequence_rules`.
+    n : int, default 15
+        Number of rules drawn (the first ``n`` by ``metric``).
+    metric : {"lift", "confidence", "support", "hits"}, default "lift"
+        Bar length.
+    labels : mapping, optional
+        Item -> readable label (e.g. product descriptions).
+    ax : matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rules = pd.DataFrame({"antecedent": ["tent", "map"], "consequent": ["stove", "tent"],
+    ...                       "lift": [3.0, 1.5], "confidence": [0.6, 0.3]})
+    >>> ax = plot_sequence_rules(rules)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['tent -> stove', 'map -> tent']
+    """
+    if metric not in rules.columns:
+        raise ValueError(
+            f"metric={metric!r} is not a column of the rules ({list(rules.columns)})."
+        )
+    top = rules.sort_values(metric, ascending=False, kind="stable").head(n)
+    name = (lambda x: str(labels.get(x, x))) if labels is not None else str
+    text = [f"{name(a)} -> {name(b)}" for a, b in zip(top["antecedent"], top["consequent"])]
+    ax = get_axes(ax, (7.0, 0.8 + 0.32 * max(len(top), 3)))
+    pos = np.arange(len(top))
+    ax.barh(pos, top[metric].to_numpy(dtype=float), color="#4C72B0", alpha=0.85)
+    ax.set_yticks(pos)
+    ax.set_yticklabels(text, fontsize=8)
+    ax.invert_yaxis()
+    if metric == "lift":
+        ax.axvline(1.0, color="grey", ls="--", lw=1)
+    ax.set_xlabel(metric)
+    ax.set_title(f"'A then B' rules by {metric}")
+    return ax
+
+
+def plot_arm_qini_curves(
+    y_true: Any, uplift: Any, arm: Any, *, control: Any = 0, ax: Any = None
+) -> Any:
+    """One Qini curve per treatment arm (each arm against the control), with random lines.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed 0/1 outcome.
+    uplift : pandas.DataFrame
+        Predicted uplift, one column per arm (``MultiArmUplift.predict``).
+    arm : array-like of shape (n,)
+        Arm label per customer.
+    control : object, default 0
+        Label of the control arm.
+    ax : matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> y = [1, 0, 1, 0, 0, 1]
+    >>> arm = ["a", "a", "b", "b", "c", "c"]
+    >>> u = pd.DataFrame({"a": [.4, .1, 0, 0, .2, .3], "b": [0, 0, .3, .1, .2, .1]})
+    >>> ax = plot_arm_qini_curves(y, u, arm, control="c")
+    >>> len(ax.lines)
+    4
+    """
+    from crmine.campaign import qini_curve
+    from crmine.campaign._multiarm import qini_by_arm
+
+    table = qini_by_arm(y_true, uplift, arm, control=control)
+    y = np.asarray(y_true).ravel()
+    a = np.asarray(arm, dtype=object).ravel()
+    ax = get_axes(ax)
+    for label in table.index:
+        rows = (a == control) | (a == label)
+        t = (a[rows] == label).astype(int)
+        x, q = qini_curve(y[rows], uplift[label].to_numpy(dtype=float)[rows], t)
+        share = x / max(x[-1], 1)
+        line = ax.plot(share, q, label=f"{label} (Qini {table.loc[label, 'qini_auc']:.3f})")
+        ax.plot([0, 1], [0, q[-1]], ls="--", lw=1, color=line[0].get_color(), alpha=0.6)
+    ax.set_xlabel("share of the arm's customers and controls targeted")
+    ax.set_ylabel("incremental responders")
+    ax.set_title(f"Qini curve per arm (vs {control})")
+    ax.legend(fontsize=8)
     return ax

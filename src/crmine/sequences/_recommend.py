@@ -24,16 +24,25 @@ _REC_COLUMNS = ["item", "score", "lift", "antecedent", "source"]
 
 
 class NextPurchaseRecommender(BaseEstimator):
-    """Recommend the items of a customer's next order from "A then B" rules.
+    r"""Recommend the items of a customer's next order from "A then B" rules.
 
     ``fit`` mines the order-level rules of :class:`SequenceMiner` (window:
     the next ``max_gap_orders`` orders within ``max_gap_days`` days).  For a
     customer whose most recent order is ``B_last`` (and earlier orders within
     the window), every rule ``A -> X`` with ``A`` in those recent orders votes
-    for ``X`` with its confidence (the probability that ``X`` is in the next
-    orders after an order with ``A``); an item's score is its best vote
-    (ties: lift, then popularity).  The list is filled with the most popular
-    items (customers who bought them) when the rules do not reach ``k`` items.
+    for ``X`` with its smoothed confidence, an estimate of the probability
+    that ``X`` is in the next orders after an order with ``A``:
+
+    .. math::
+
+        \hat p(X \mid A) = \frac{\text{hits}_{AX} + m\,b_X}{\text{orders}_A + m}
+
+    with ``m = smoothing`` and ``b_X`` the rule's baseline (the share of all
+    orders followed by ``X``), so that rules seen in few orders shrink to the
+    baseline.  An item's score is the larger of its baseline and its best
+    vote; items are ranked by score (ties: popularity).  Items whose score is
+    a rule's vote above the baseline have ``source="rule"``, the others
+    ``"popular"``.
 
     Parameters
     ----------
@@ -47,6 +56,8 @@ class NextPurchaseRecommender(BaseEstimator):
         Window in days.
     min_orders : int, default 5
         Minimum antecedent orders of a rule.
+    smoothing : float, default 10.0
+        Pseudo-orders ``m`` of the smoothed confidence (0 = raw confidence).
     exclude_seen : bool, default False
         Leave out items of the recent orders (False: repeat purchases count,
         as they do in retail).
@@ -75,16 +86,13 @@ class NextPurchaseRecommender(BaseEstimator):
     ...                                  "2024-01-03", "2024-01-04", "2024-01-20"]),
     ...     "item": ["tent", "stove", "tent", "stove", "map", "tent", "stove"]})
     >>> rec = NextPurchaseRecommender(min_count=1, min_orders=1).fit(log)
-    >>> rec.recommend([["tent"]], k=2)[["item", "score", "source"]]
+    >>> rec.recommend([["tent"]], k=2)[["item", "score", "source"]].round(3)
         item  score   source
-    0  stove    1.0     rule
-    1   tent    NaN  popular
-    >>> rec.recommend_customers(k=1)[["item", "source"]]  # nobody bought after a stove
-                  item   source
-    customer_id
-    1             tent  popular
-    2             tent  popular
-    3             tent  popular
+    0  stove  0.808    rule
+    1   tent  0.250  popular
+    >>> top = rec.recommend_customers(k=1)  # all last bought a stove: no rule from it
+    >>> top["item"].tolist(), top["source"].tolist()
+    (['stove', 'stove', 'stove'], ['popular', 'popular', 'popular'])
     """
 
     _parameter_constraints: dict = {
@@ -93,6 +101,7 @@ class NextPurchaseRecommender(BaseEstimator):
         "max_gap_orders": [Interval(Integral, 1, None, closed="left"), None],
         "max_gap_days": [Interval(Real, 0, None, closed="neither"), None],
         "min_orders": [Interval(Integral, 1, None, closed="left")],
+        "smoothing": [Interval(Real, 0, None, closed="left")],
         "exclude_seen": ["boolean"],
         "schema": [TransactionSchema, None],
         "cutoff": "no_validation",
@@ -106,6 +115,7 @@ class NextPurchaseRecommender(BaseEstimator):
         max_gap_orders: int | None = 1,
         max_gap_days: float | None = None,
         min_orders: int = 5,
+        smoothing: float = 10.0,
         exclude_seen: bool = False,
         schema: TransactionSchema | None = None,
         cutoff: Any = None,
@@ -115,6 +125,7 @@ class NextPurchaseRecommender(BaseEstimator):
         self.max_gap_orders = max_gap_orders
         self.max_gap_days = max_gap_days
         self.min_orders = min_orders
+        self.smoothing = smoothing
         self.exclude_seen = exclude_seen
         self.schema = schema
         self.cutoff = cutoff
@@ -159,12 +170,13 @@ class NextPurchaseRecommender(BaseEstimator):
         self._days = dict(zip(seqs.customers, seqs.days))
         self._customer_name = seqs.customers.name
         by_ante: dict[Any, list[tuple[Any, float, float]]] = {}
-        for a, x, conf, lift in zip(
-            self.rules_["antecedent"], self.rules_["consequent"], self.rules_["confidence"],
-            self.rules_["lift"],
-        ):
-            by_ante.setdefault(a, []).append((x, float(conf), float(lift)))
+        m = float(self.smoothing)
+        r = self.rules_
+        smoothed = (r["hits"] + m * r["baseline"]) / (r["orders"] + m)
+        for a, x, p, lift in zip(r["antecedent"], r["consequent"], smoothed, r["lift"]):
+            by_ante.setdefault(a, []).append((x, float(p), float(lift)))
         self._by_ante = by_ante
+        self._baseline = dict(zip(r["consequent"], r["baseline"].astype(float)))
         self._rank = {item: r for r, item in enumerate(self.popularity_.index)}
         self.cutoff_ = seqs.cutoff
 
@@ -194,9 +206,10 @@ class NextPurchaseRecommender(BaseEstimator):
         Returns
         -------
         pandas.DataFrame
-            ``item``, ``score`` (best rule confidence; NaN for popularity
-            fill), ``lift``, ``antecedent`` and ``source`` (``"rule"`` or
-            ``"popular"``).
+            ``item``, ``score`` (estimated probability of being in the next
+            order; the baseline for ``"popular"`` items, NaN for items no
+            rule reaches), ``lift``, ``antecedent`` and ``source``
+            (``"rule"`` or ``"popular"``).
         """
         check_is_fitted(self, "rules_")
         if isinstance(history, (str, bytes)):
@@ -207,19 +220,23 @@ class NextPurchaseRecommender(BaseEstimator):
     def _recommend(self, recent: set[Any], k: int) -> pd.DataFrame:
         best: dict[Any, tuple[float, float, Any]] = {}
         for a in recent:
-            for x, conf, lift in self._by_ante.get(a, ()):
+            for x, p, lift in self._by_ante.get(a, ()):
                 if self.exclude_seen and x in recent:
                     continue
-                cand = (conf, lift, a)
-                if x not in best or cand[:2] > best[x][:2]:
-                    best[x] = cand
+                if p > self._baseline[x] and (x not in best or (p, lift) > best[x][:2]):
+                    best[x] = (p, lift, a)
+        skip = recent if self.exclude_seen else set()
         big = len(self._rank)
-        ordered = sorted(
-            best.items(), key=lambda kv: (-kv[1][0], -kv[1][1], self._rank.get(kv[0], big))
-        )[:k]
-        rows = [(x, s, li, a, "rule") for x, (s, li, a) in ordered]
+        cands = [(x, *v, "rule") for x, v in best.items()]
+        cands += [
+            (x, b, np.nan, None, "popular")
+            for x, b in self._baseline.items()
+            if x not in best and x not in skip
+        ]
+        cands.sort(key=lambda c: (-c[1], self._rank.get(c[0], big)))
+        rows = cands[:k]
         if len(rows) < k:
-            chosen = {r[0] for r in rows} | (recent if self.exclude_seen else set())
+            chosen = {r[0] for r in rows} | skip
             for item in self.popularity_.index:
                 if len(rows) >= k:
                     break
@@ -330,7 +347,13 @@ def next_purchase_evaluation(
     if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r}.")
     train = read_sequences(log, schema, cutoff=cutoff)
-    after = read_sequences(log, schema, cutoff=None, start=train.cutoff)
+    try:
+        after = read_sequences(log, schema, cutoff=None, start=train.cutoff)
+    except SchemaError as exc:
+        raise SchemaError(
+            f"no customer ordered both before and after cutoff={train.cutoff} (no purchase "
+            "line after it); choose an earlier cutoff."
+        ) from exc
     rec = clone(recommender) if recommender is not None else NextPurchaseRecommender()
     rec.set_params(cutoff=None, schema=schema)
     rec._fit_sequences(train)
