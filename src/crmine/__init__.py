@@ -19,6 +19,7 @@ _LAZY: dict[str, str] = {
     "CleaningReport": "crmine.schema",
     "validate_transactions": "crmine.schema",
     "clean_transactions": "crmine.schema",
+    "match_returns": "crmine.schema",
     # features
     "TransactionFeatures": "crmine.features",
     "TransactionAggregates": "crmine.features",

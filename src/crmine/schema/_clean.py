@@ -12,6 +12,7 @@ from crmine.schema._report import NET_REASONS, REASONS, CleaningReport
 from crmine.schema._returns import match_returns
 from crmine.schema._schema import TransactionSchema, resolve_schema, transaction_amount
 from crmine.schema._validate import prepare_log, read_log
+from crmine.utils._validation import purchase_mask
 
 __all__ = ["clean_transactions", "net_returns"]
 
@@ -303,7 +304,7 @@ def clean_transactions(
     masks["outside_date_range"] = out_range
     has_q = schema.has(df, "quantity")
     qty = df[schema.quantity].to_numpy(dtype=np.float64) if has_q else amount
-    ret = qty < 0
+    ret = qty < 0 if has_q else ~purchase_mask(amount)
     if cancellation_prefix:
         # the prefix test runs on the distinct order ids, not on every row
         prefixed = pd.Index(order_uniques).astype(str).str.startswith(cancellation_prefix)

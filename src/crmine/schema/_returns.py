@@ -113,6 +113,14 @@ def match_returns(
     2               4.0            8.0                 0.0
     3               0.0            0.0                 2.0
     """
+    from crmine.utils._validation import to_pandas
+
+    lines = to_pandas(lines, name="lines", allow_arrays=False)
+    if not isinstance(lines, pd.DataFrame):
+        raise TypeError(
+            f"match_returns reads a table of lines, got {type(lines).__name__}. Fix: pass a "
+            "pandas/polars/pyarrow table with customer, item, time, quantity, amount columns."
+        )
     needed = [c for c in (customer, item, time, quantity, amount, is_return) if c is not None]
     missing = [c for c in needed if c not in lines.columns]
     if missing:
@@ -125,11 +133,17 @@ def match_returns(
     out = np.zeros((n, 4))
     if n == 0:
         return pd.DataFrame(out, index=lines.index, columns=_COLUMNS)
-    amt = pd.to_numeric(lines[amount]).to_numpy(dtype=np.float64, na_value=np.nan)
-    if quantity is not None:
-        qty = pd.to_numeric(lines[quantity]).to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        qty = amt
+    try:
+        amt = pd.to_numeric(lines[amount]).to_numpy(dtype=np.float64, na_value=np.nan)
+        if quantity is not None:
+            qty = pd.to_numeric(lines[quantity]).to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            qty = amt
+    except (ValueError, TypeError) as exc:
+        raise SchemaError(
+            f"match_returns: quantity/amount columns must be numbers ({exc}). Fix: validate "
+            "the log first (crmine.validate_transactions)."
+        ) from exc
     if not (np.isfinite(amt).all() and np.isfinite(qty).all()):
         raise SchemaError(
             "match_returns: quantity/amount hold missing or infinite values. Fix: validate "
@@ -143,6 +157,11 @@ def match_returns(
         unit_price = np.where(units > 0, np.abs(amt) / units, 0.0)
 
     keys = [_time_key(lines[time]), _codes(lines[customer])]
+    if (keys[1] < 0).any() or pd.isna(lines[time]).any():
+        raise SchemaError(
+            "match_returns: missing customer ids or times cannot be matched. Fix: drop those "
+            "lines first (crmine.clean_transactions drops and counts them)."
+        )
     if item is not None:
         keys.insert(1, _codes(lines[item]))
     # sort by customer, item, time; purchases before returns at the same time; stable
