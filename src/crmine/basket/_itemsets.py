@@ -20,6 +20,7 @@ All thresholds are integers: ``min_support`` is turned into the exact count
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 from fractions import Fraction
@@ -418,7 +419,9 @@ def mine_levels(
             cand = _candidates(prev, adj, _row_keys(prev, len(freq)), len(freq))
             if len(cand) == 0:
                 break
-            active = np.unique(cand)
+            present = np.zeros(len(freq), dtype=bool)
+            present[cand.ravel()] = True
+            active = np.flatnonzero(present)
             if bits is None or len(active) < 0.7 * len(x_cols):
                 # drop items no candidate uses and baskets too short to hold one
                 n_rows = x.shape[0]
@@ -427,7 +430,9 @@ def mine_levels(
                 if bits is None or x.shape[0] < 0.75 * n_rows:
                     bits, bits_cols = _bitsets(x.tocsc()), x_cols
             # re-index candidates to the columns of the bitsets
-            cand_local = np.searchsorted(bits_cols, cand).astype(np.int32)
+            local = np.zeros(len(freq), dtype=np.int32)
+            local[bits_cols] = np.arange(len(bits_cols), dtype=np.int32)
+            cand_local = local[cand]
             counts = _count_bitsets(cand_local, bits)
             ok = counts >= min_count
             logger.debug("level %d: %d candidates, %d frequent", k, len(cand), int(ok.sum()))
@@ -445,10 +450,18 @@ def _itemsets_frame(
     labels[:] = list(items)
     sets: list[frozenset] = []
     count_parts, len_parts = [], []
-    for rows, counts in levels:
-        sets.extend(map(frozenset, labels[rows].tolist()))
-        count_parts.append(counts)
-        len_parts.append(np.full(len(counts), rows.shape[1], dtype=np.int64))
+    # Many small acyclic objects: the cyclic garbage collector would re-scan the
+    # whole heap several times while they are created (2-4x the build time).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for rows, counts in levels:
+            sets.extend(map(frozenset, labels[rows].tolist()))
+            count_parts.append(counts)
+            len_parts.append(np.full(len(counts), rows.shape[1], dtype=np.int64))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     count = np.concatenate(count_parts) if count_parts else np.empty(0, np.int64)
     length = np.concatenate(len_parts) if len_parts else np.empty(0, np.int64)
     itemset_arr = np.empty(len(sets), dtype=object)
