@@ -12,6 +12,7 @@ from crmine.engines._features import fit, fit_transform, rfm_table, transform
 
 __all__ = [
     "basket_matrix",
+    "calibration_holdout_split",
     "churn_labels",
     "clean_transactions",
     "fit",
@@ -37,3 +38,9 @@ def churn_labels(log: Any, *args: Any, **kwargs: Any) -> Any:
     from crmine.engines._churn import churn_labels_lazy
 
     return churn_labels_lazy(log, *args, **kwargs)
+
+
+def calibration_holdout_split(log: Any, *args: Any, **kwargs: Any) -> Any:
+    from crmine.engines._lifetime import calibration_holdout_split_lazy
+
+    return calibration_holdout_split_lazy(log, *args, **kwargs)
