@@ -82,6 +82,8 @@ def test_numeric_log_with_other_names_is_not_one_hot():
     # with the schema it is read as a log
     schema = TransactionSchema(order="InvoiceNo", item="StockCode")
     fi = apriori(log, min_count=1, schema=schema)
+    same = apriori(log, min_count=1, schema={"order": "InvoiceNo", "item": "StockCode"})
+    pd.testing.assert_frame_equal(fi, same)
     assert itemsets(fi) == {
         frozenset({10}): 2,
         frozenset({20}): 1,

@@ -127,7 +127,7 @@ def _before_cutoff(df: pd.DataFrame, schema: TransactionSchema, cutoff: Any) -> 
             f"cutoff={cutoff!r} needs the time column {schema.time!r}, which the log does "
             f"not have. Fix: pass schema=TransactionSchema(time='...') or drop cutoff."
         )
-    times = parse_times(df[schema.time], schema.time)
+    times = parse_times(df[schema.time], schema.time, schema)  # the schema's time format
     try:
         cut = pd.Timestamp(cutoff)
     except (ValueError, TypeError) as exc:
@@ -365,8 +365,9 @@ def as_baskets(
         - a scipy sparse matrix (rows = baskets, columns = items; nonzero means
           present);
         - a :class:`Baskets` bundle.
-    schema : TransactionSchema, optional
-        Column roles of a long log: ``order`` and ``item``; the line value
+    schema : TransactionSchema or dict, optional
+        Column roles of a long log (a ``TransactionSchema`` or a mapping
+        ``{"order": ..., "item": ...}``): ``order`` and ``item``; the line value
         (``amount``, else ``quantity`` [* ``price``]) tells purchases from
         returns; ``time`` is read only with ``cutoff``.
     cutoff : str or Timestamp, optional

@@ -560,7 +560,7 @@ class Apriori(BaseEstimator):
         more frequent itemsets are found, before the result table is built.
         Before mining, an upper bound (:func:`itemset_bound`) is computed;
         when it is below the limit no check is needed.  ``None``: no limit.
-    schema : TransactionSchema, optional
+    schema : TransactionSchema or dict, optional
         Column roles of a long transaction log (``order`` and ``item``).
 
     Attributes
@@ -603,7 +603,7 @@ class Apriori(BaseEstimator):
         "min_count": [Interval(Integral, 1, None, closed="left"), None],
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
         "max_itemsets": [Interval(Integral, 1, None, closed="left"), None],
-        "schema": [TransactionSchema, None],
+        "schema": [TransactionSchema, dict, None],
     }
 
     def __init__(
@@ -723,7 +723,7 @@ def apriori(
         Longest itemset.
     max_itemsets : int or None, default=5_000_000
         Limit on the number of itemsets (see :class:`Apriori`).
-    schema : TransactionSchema, optional
+    schema : TransactionSchema or dict, optional
         Columns of a long transaction log (``order``, ``item``).
     items : sequence, optional
         Column labels of a scipy sparse matrix.

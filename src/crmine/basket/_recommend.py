@@ -62,7 +62,7 @@ class BasketRecommender(BaseEstimator):
         association).
     fallback : {"popular", "none"}, default="popular"
         Fill the list with the most frequent items not in the basket.
-    schema : TransactionSchema, optional
+    schema : TransactionSchema or dict, optional
         Columns of a long transaction log (``order``, ``item``), used for the
         training log *and* for every log given later (``hit_rate``).
 
@@ -94,7 +94,7 @@ class BasketRecommender(BaseEstimator):
         "min_confidence": [Interval(Real, 0, 1, closed="both")],
         "min_lift": [Interval(Real, 0, None, closed="left")],
         "fallback": [StrOptions({"popular", "none"})],
-        "schema": [TransactionSchema, None],
+        "schema": [TransactionSchema, dict, None],
     }
 
     def __init__(
@@ -474,7 +474,7 @@ def recommend_products(
     log : DataFrame
         Transaction log (pandas, polars or pyarrow) with customer, order and
         item columns.
-    schema : TransactionSchema, optional
+    schema : TransactionSchema or dict, optional
         Column roles (``customer``, ``order``, ``item``).
     k : int, default=5
         Recommendations per customer.
