@@ -387,7 +387,7 @@ def _uplift(ctx: ReportContext, sec: Section, camp: pd.DataFrame) -> None:
         StandardScaler(),
         LogisticRegression(max_iter=1000),
     )
-    model = TwoModelUplift(base).fit(
+    model = TwoModelUplift(estimator=base).fit(
         tr[feats].to_numpy(float), tr["response"].to_numpy(), tr["treatment"].to_numpy()
     )
     u = model.predict(te[feats].to_numpy(float))
