@@ -23,6 +23,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from crmine.churn import ChurnClassifier, _auc, churn_labels, make_churn_dataset
 from crmine.evaluation import churn_report
 from crmine.exceptions import DataWarning, SchemaError
+from crmine.features import TransactionFeatures
 
 # --------------------------------------------------------------------------- helpers
 
@@ -206,11 +207,13 @@ def test_churn_labels_property_matches_brute_force(rows, cut_day, horizon):
     )
     cut = start + pd.Timedelta(days=cut_day)
     before = log[(log["timestamp"] < cut) & (log["amount"] >= 0)]
+    # returns kept as their own lines: the brute force below counts purchase lines
+    kw = {"end": start + pd.Timedelta(days=200), "features": TransactionFeatures(returns="keep")}
     if before.empty:
         with pytest.raises(SchemaError):
-            churn_labels(log, cut, horizon, end=start + pd.Timedelta(days=200))
+            churn_labels(log, cut, horizon, **kw)
         return
-    X, y, _ = churn_labels(log, cut, horizon, end=start + pd.Timedelta(days=200))
+    X, y, _ = churn_labels(log, cut, horizon, **kw)
     assert sorted(y.index) == sorted(before["customer_id"].unique())
     win = log[
         (log["timestamp"] >= cut)

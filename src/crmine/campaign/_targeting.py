@@ -122,7 +122,7 @@ def campaign_profit(
 
 def incremental_profit(
     y_true: Any,
-    uplift: Any,
+    y_score: Any,
     treatment: Any,
     cost_per_contact: float,
     value_per_response: float,
@@ -149,7 +149,7 @@ def incremental_profit(
     ----------
     y_true : array-like of shape (n,)
         Observed 0/1 responses of a randomised test set.
-    uplift : array-like of shape (n,)
+    y_score : array-like of shape (n,)
         Predicted uplift, higher = contact first.
     treatment : array-like of shape (n,)
         1 = treated, 0 = control.
@@ -161,7 +161,7 @@ def incremental_profit(
         Maximum total contact cost; ``None`` means no limit.
 
     The old argument order ``(uplift, y, treatment, ...)`` is still read,
-    with a ``FutureWarning``, when ``y_true`` is not binary but ``uplift`` is.
+    with a ``FutureWarning``, when ``y_true`` is not binary but ``y_score`` is.
 
     Returns
     -------
@@ -178,16 +178,16 @@ def incremental_profit(
     """
     if _legacy_order(
         y_true,
-        uplift,
+        y_score,
         "incremental_profit",
         "incremental_profit(y_true, uplift, treatment, cost, value)",
     ):
-        y_true, uplift = uplift, y_true
+        y_true, y_score = y_score, y_true
     cost_c = check_money(cost_per_contact, name="cost_per_contact")
     value = check_money(value_per_response, name="value_per_response")
     budget = _check_budget(budget)
-    x, incr = uplift_curve(y_true, uplift, treatment)
-    u = np.asarray(uplift, dtype=float).ravel()
+    x, incr = uplift_curve(y_true, y_score, treatment)
+    u = np.asarray(y_score, dtype=float).ravel()
     sorted_u = np.sort(u)[::-1]
     min_score = np.r_[np.nan, sorted_u[x[1:] - 1]] if x[0] == 0 else sorted_u[x - 1]
     cost = x * cost_c

@@ -13,11 +13,17 @@ from __future__ import annotations
 from crmine.churn._classifier import ChurnClassifier, PermutationImportance
 from crmine.churn._importance import _auc  # noqa: F401 - used by the tests
 from crmine.churn._labels import ChurnDataset, churn_labels, make_churn_dataset
+from crmine.churn._rules import ChurnRuleList, ChurnRules, churn_rules
+from crmine.churn._scores import churn_scores
 
 __all__ = [
     "ChurnClassifier",
     "ChurnDataset",
+    "ChurnRuleList",
+    "ChurnRules",
     "PermutationImportance",
     "churn_labels",
+    "churn_rules",
+    "churn_scores",
     "make_churn_dataset",
 ]

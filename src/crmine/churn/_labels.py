@@ -168,7 +168,7 @@ def churn_labels(
     active_days: int | None = None,
     end: str | pd.Timestamp | None = None,
     keep_dates: bool = False,
-    horizon_days: int | None = None,
+    **deprecated: Any,
 ) -> ChurnDataset:
     """Build churn features and labels for one snapshot, without leakage.
 
@@ -218,8 +218,9 @@ def churn_labels(
         dropped by default: they repeat ``tenure_days`` / ``recency_days`` as
         absolute dates, which do not carry over from one cutoff to another,
         and :class:`ChurnClassifier` rejects date columns.
-    horizon_days : int, optional
-        Deprecated spelling of ``horizon`` (in days); warns.
+    **deprecated
+        ``horizon_days=`` is the deprecated spelling of ``horizon`` (in
+        days); it warns (FutureWarning).
 
     Returns
     -------
@@ -257,7 +258,10 @@ def churn_labels(
     """
     from crmine.schema import prepare_log, resolve_schema, transaction_amount
 
-    horizon_days = _horizon_days(horizon, time_unit, horizon_days)
+    unknown = sorted(set(deprecated) - {"horizon_days"})
+    if unknown:
+        raise TypeError(f"churn_labels() got unexpected keyword argument(s) {unknown}.")
+    horizon_days = _horizon_days(horizon, time_unit, deprecated.get("horizon_days"))
     if active_days is not None and (
         isinstance(active_days, bool)
         or not isinstance(active_days, numbers.Integral)

@@ -15,6 +15,7 @@ __all__ = [
     "plot_lift_by_decile",
     "plot_calibration",
     "plot_feature_importances",
+    "plot_churn_rules",
 ]
 
 
@@ -258,4 +259,50 @@ def plot_feature_importances(importances: Any, *, top: int = 20, ax: Any = None)
     ax.axvline(0.0, color="grey", linewidth=0.8)
     ax.set_xlabel("Importance (drop of held-out ROC AUC when permuted)")
     ax.set_title("Feature importances")
+    return ax
+
+
+def plot_churn_rules(rules: Any, *, top: int = 12, ax: Any = None) -> Any:
+    """Horizontal bars of the churn rate of each churn rule, with its number of customers.
+
+    Parameters
+    ----------
+    rules : ChurnRuleList or fitted ChurnRules
+        Result of :func:`crmine.churn.churn_rules` (or ``ChurnRules().fit(...)``).
+    top : int, default=12
+        Number of rules shown (highest churn rate first, on top).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from crmine.churn import churn_rules
+    >>> rng = np.random.default_rng(0)
+    >>> t = pd.DataFrame({"recency_days": rng.integers(0, 365, 500)})
+    >>> t["churned"] = (rng.random(500) < t["recency_days"] / 365).astype(int)
+    >>> ax = plot_churn_rules(churn_rules(t, max_depth=2, random_state=0))  # doctest: +SKIP
+    """
+    result = getattr(rules, "rules_", rules)
+    table = result.table.head(top)
+    if table.empty:
+        raise ValueError("rules is empty; fit ChurnRules on labelled customers first.")
+    ax = _axes(ax, figsize=(7.0, max(2.5, 0.45 * len(table) + 1)))
+    pos = np.arange(len(table))[::-1]
+    rate = table["churn_rate"].to_numpy(dtype=float)
+    ax.barh(pos, np.nan_to_num(rate), color="tab:red", alpha=0.8)
+    for p, r, n in zip(pos, rate, table["customers"].to_numpy()):
+        text = "n/a" if np.isnan(r) else f"{r:.0%}"
+        ax.text(np.nan_to_num(r) + 0.01, p, f"{text} of {int(n):,}", va="center", fontsize=8)
+    ax.axvline(result.churn_rate, color="grey", linestyle="--", linewidth=1, label="overall")
+    ax.set_yticks(pos)
+    ax.set_yticklabels([str(t) for t in table["rule"]], fontsize=8)
+    ax.set_xlim(0, 1.15)
+    ax.set_xlabel(f"Churn rate ({result.evaluated_on})")
+    ax.set_title("Churn rules")
+    ax.legend(loc="lower right")
     return ax
