@@ -339,7 +339,7 @@ def test_response_summary_bad_input(df, kwargs, match):
 
 
 def test_response_summary_refuses_arrays_and_lazy_frames():
-    with pytest.raises(TypeError, match="table"):
+    with pytest.raises(SchemaError, match="table"):
         response_summary([[1, 0]], "arm", "resp", control="c")
     pl = pytest.importorskip("polars")
     with pytest.raises(TypeError, match=r"collect\(\)"):

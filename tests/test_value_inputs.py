@@ -104,12 +104,20 @@ def test_segment_summary_and_migration_take_polars():
     assert m.summary["downgraded"] == 1
 
 
+def test_paths_are_refused_with_the_fix():
+    for call in (lambda: RFMScorer().fit("customers.csv"),
+                 lambda: ValueTierClassifier().fit("customers.csv"),
+                 lambda: score_rfm("customers.csv"), lambda: value_tiers("customers.csv")):
+        with pytest.raises(SchemaError, match="read_csv"):
+            call()
+
+
 def test_lazy_frame_and_bare_lists_are_refused_with_the_fix():
     with pytest.raises(TypeError, match=r"collect\(\)"):
         RFMScorer().fit(as_polars(customers()).lazy())
-    with pytest.raises(TypeError, match="customer table"):
+    with pytest.raises(SchemaError, match="customer table"):
         score_rfm([[1, 2, 3]])
-    with pytest.raises(TypeError, match="customer table"):
+    with pytest.raises(SchemaError, match="customer table"):
         value_tiers(np.ones((3, 1)))
 
 

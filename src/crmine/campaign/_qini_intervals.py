@@ -46,6 +46,13 @@ class QiniInterval(Result):
         One minus the coverage.
     samples : numpy.ndarray
         The resampled Qini coefficients (``table["qini"]``).
+
+    Examples
+    --------
+    >>> band = random_qini_band([1, 0, 0, 1] * 25, [1, 0] * 50, n_permutations=20,
+    ...                         random_state=0)
+    >>> band.table.shape, bool(band.low <= band.high)
+    ((20, 1), True)
     """
 
     estimate: float = np.nan

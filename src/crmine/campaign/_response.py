@@ -56,6 +56,15 @@ class ResponseSummary(Result):
         One minus the coverage of every interval.
     test_rule : str
         How the response p-values were computed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"arm": ["mail"] * 100 + ["none"] * 100,
+    ...                    "resp": [1] * 30 + [0] * 70 + [1] * 20 + [0] * 80})
+    >>> response_summary(df, "arm", "resp", control="none")  # doctest: +NORMALIZE_WHITESPACE
+    ResponseSummary(control='none', arms=2, lift_abs=0.1, p_value=0.1025,
+                    srm_mismatch=False, table=2x18)
     """
 
     srm: SampleRatioMismatch | None = None
@@ -240,9 +249,9 @@ def response_summary(
     >>> round(float(s.table.loc["mail", "p_value"]), 4)
     0.1025
     """
-    df = to_pandas(df, name="df", allow_arrays=False)
+    df = to_pandas(df, name="df")
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(
+        raise SchemaError(
             f"df must be a table with one row per customer, got {type(df).__name__}. Fix: pass "
             "a pandas/polars/pyarrow table with the arm and response columns."
         )

@@ -222,6 +222,12 @@ class SampleRatioMismatch(Result):
     mismatch : bool
         ``p_value < alpha``: the assignment did not follow the planned split
         and the comparison between arms may be biased.
+
+    Examples
+    --------
+    >>> srm = sample_ratio_mismatch({"A": 5400, "B": 4600})
+    >>> srm.mismatch, srm.table["expected"].tolist()
+    (True, [5000.0, 5000.0])
     """
 
     statistic: float = np.nan

@@ -445,7 +445,7 @@ def uplift_by_percentile(
     n_bins: int = 10,
     std: bool = False,
     total: bool = False,
-    bins: int | None = None,
+    **deprecated: Any,
 ) -> pd.DataFrame:
     r"""Response rates and observed uplift per percentile bin of predicted uplift.
 
@@ -476,8 +476,9 @@ def uplift_by_percentile(
         Add ``std_treatment``, ``std_control`` and ``std_uplift``.
     total : bool, default False
         Append a ``"total"`` row.
-    bins : int, optional
-        Deprecated spelling of ``n_bins`` (FutureWarning); will be removed.
+    **deprecated
+        ``bins=`` is still read as ``n_bins`` with a FutureWarning; it will be
+        removed.
 
     Returns
     -------
@@ -498,6 +499,13 @@ def uplift_by_percentile(
     y, u, t = _check_inputs(y_true, y_score, treatment)
     if strategy not in ("overall", "by_group"):
         raise SchemaError(f"strategy={strategy!r} is not a strategy; use 'overall' or 'by_group'.")
+    unknown = set(deprecated) - {"bins"}
+    if unknown:
+        raise TypeError(
+            f"uplift_by_percentile() got unexpected keyword argument(s) {sorted(unknown)}; "
+            "the options are strategy=, n_bins=, std=, total=."
+        )
+    bins = deprecated.get("bins")
     if bins is not None:
         warnings.warn(
             "uplift_by_percentile(bins=) is deprecated; use n_bins= (crmine's one name for "

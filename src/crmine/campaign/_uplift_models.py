@@ -110,7 +110,7 @@ class TwoModelUplift(CustomerEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         "control_estimator": [HasMethods(["fit", "predict"]), None],
     }
 
-    def __init__(self, estimator: Any = None, *, control_estimator: Any = None) -> None:
+    def __init__(self, *, estimator: Any = None, control_estimator: Any = None) -> None:
         self.estimator = estimator
         self.control_estimator = control_estimator
 
@@ -237,7 +237,7 @@ class ClassTransformationUplift(CustomerEstimatorMixin, MetaEstimatorMixin, Base
 
     _parameter_constraints: dict = {"estimator": [HasMethods(["fit", "predict_proba"]), None]}
 
-    def __init__(self, estimator: Any = None) -> None:
+    def __init__(self, *, estimator: Any = None) -> None:
         self.estimator = estimator
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -364,9 +364,9 @@ def uplift_scores(
             f"uplift_scores: model={model!r} is not a model; use 'two_model' or "
             "'class_transformation'."
         )
-    frame = to_pandas(customers, name="customers", allow_arrays=False)
+    frame = to_pandas(customers, name="customers")
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(
+        raise SchemaError(
             f"uplift_scores reads a table by column name and got {type(customers).__name__}; "
             "pass a pandas/polars/pyarrow table."
         )
@@ -407,7 +407,7 @@ def uplift_scores(
             f"uplift_scores: duplicated customer ids {dup}; pass one row per customer."
         )
     X = frame[features]
-    est = _MODELS[model](estimator)
+    est = _MODELS[model](estimator=estimator)
     est.fit(X, frame[response_col], frame[treatment_col])
     if model == "two_model":
         out = est.predict_outcomes(X)

@@ -10,12 +10,14 @@ column order only.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from crmine.exceptions import SchemaError
 from crmine.utils._validation import (
     read_customer_table,
     to_pandas,
@@ -34,6 +36,11 @@ def customer_frame(X: Any, name: str = "X") -> Any:
     """
     if isinstance(X, pd.DataFrame):
         return X
+    if isinstance(X, (str, bytes, os.PathLike)):
+        raise SchemaError(
+            f"{name} is {X!r}, not a table; crmine reads a customer table (pandas, polars or "
+            "pyarrow). Fix: read the file first, e.g. pd.read_csv(path, index_col='customer_id')."
+        )
     frame = to_pandas(X, name=name)  # refuses a polars LazyFrame with the fix
     if isinstance(frame, pd.DataFrame) and ID_COLUMN in frame.columns:
         frame = frame.set_index(ID_COLUMN)

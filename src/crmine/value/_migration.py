@@ -38,6 +38,15 @@ class TierMigration(Result):
         Tier or segment levels, best first when ordered.
     ordered : bool
         Whether upgrades and downgrades are defined.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = tier_migration(pd.Series({"a": "VIP", "b": "small"}),
+    ...                    pd.Series({"a": "small", "c": "small"}), order=["VIP", "small"])
+    >>> m  # doctest: +NORMALIZE_WHITESPACE
+    TierMigration(customers_before=2, customers_after=2, stayed=0, upgraded=0,
+                  downgraded=1, lost=1, new=1, retention_rate=0.5, table=3x3)
     """
 
     summary: pd.Series

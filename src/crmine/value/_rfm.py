@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from crmine.base import CustomerEstimatorMixin, Integral, Interval, StrOptions, _fit_context
 from crmine.exceptions import DataWarning, SchemaError
 from crmine.utils._validation import check_is_fitted, is_dataframe_like
-from crmine.value._common import customer_order, read_customers
+from crmine.value._common import customer_frame, customer_order, read_customers
 from crmine.value._segments import DEFAULT_SEGMENT_MAP, segment_grid, segment_summary
 
 __all__ = ["RFMScorer", "score_rfm"]
@@ -476,7 +476,8 @@ def score_rfm(customers: Any, **params: Any) -> pd.DataFrame:
     {'a': '222', 'b': '111'}
     """
     if not is_dataframe_like(customers):
-        raise TypeError(
+        customer_frame(customers, name="customers")  # a path: say "read it first"
+        raise SchemaError(
             "score_rfm reads a customer table by column name and got "
             f"{type(customers).__name__}; pass a pandas/polars/pyarrow table (or use "
             "RFMScorer for arrays)."

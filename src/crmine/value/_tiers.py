@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from crmine.base import CustomerEstimatorMixin, StrOptions, _fit_context
 from crmine.exceptions import DataWarning, SchemaError
 from crmine.utils._validation import check_is_fitted, is_dataframe_like
-from crmine.value._common import customer_order, read_customers
+from crmine.value._common import customer_frame, customer_order, read_customers
 
 __all__ = ["TIER_ACTIONS", "ValueTierClassifier", "value_tiers"]
 
@@ -464,7 +464,7 @@ class ValueTierClassifier(CustomerEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self, "thresholds_")
         if not is_dataframe_like(X):
-            raise TypeError(
+            raise SchemaError(
                 "tier_table needs a customer table (pandas, polars or pyarrow) to index the "
                 f"result by customer id; got {type(X).__name__}."
             )
@@ -520,7 +520,8 @@ def value_tiers(customers: Any, **params: Any) -> pd.DataFrame:
     ['small', 'major', 'ordinary', 'VIP']
     """
     if not is_dataframe_like(customers):
-        raise TypeError(
+        customer_frame(customers, name="customers")  # a path: say "read it first"
+        raise SchemaError(
             "value_tiers reads a customer table by column name and got "
             f"{type(customers).__name__}; pass a pandas/polars/pyarrow table (or use "
             "ValueTierClassifier for arrays)."
