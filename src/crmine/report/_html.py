@@ -101,6 +101,7 @@ _HEADERS: dict[str, str] = {
     "n_control": "Control",
     "estimate": "Estimate",
     "model": "Model",
+    "k": "k",
 }
 
 

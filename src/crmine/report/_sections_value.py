@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from crmine.report._context import (
     ReportContext,
     SectionSkipped,
@@ -111,7 +113,12 @@ def pyramid(ctx: ReportContext, sec: Section) -> None:
         )
         if col in summary.columns
     ]
-    if "loss_making" in cols and not summary["loss_making"].astype(bool).any():
+    loss = (
+        pd.to_numeric(summary.get("loss_making"), errors="coerce")
+        if "loss_making" in cols
+        else None
+    )
+    if loss is not None and not bool((loss.fillna(0) != 0).any()):
         cols.remove("loss_making")  # no cost data: "0 loss-making" would be a claim
         sec.blocks.append(
             Text("Costs are unknown (the log has no cost data), so no tier is judged on profit.")
