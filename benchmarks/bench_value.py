@@ -1,10 +1,14 @@
 """Benchmark crmine.value against the usual pandas RFM recipe.
 
-Run: ``.venv/bin/python benchmarks/bench_value.py`` (add ``--large`` for 10^6 customers).
+Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_value.py`` (add ``--large`` for 10^6
+customers).
 
-For each table size it times
+For each table size it measures CPU time (``time.process_time``, best of the repeats) and
+peak Python memory (``tracemalloc``) of
 
 - crmine ``RFMScorer().fit_transform`` (scores + code + segment),
+- the same on a polars table with ``customer_id`` as its first column (read by name; the
+  scores must equal the pandas ones),
 - the pandas recipe ``pd.qcut(x.rank(method="first"), 5, labels=False) + 1`` per column
   (scores only), and whether the two agree,
 - naive ``pd.qcut`` on the raw values (fails on ties),
@@ -16,8 +20,13 @@ and prints a side-by-side table.  On UCI Online Retail (when present) it does th
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import sys
 import time
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -70,12 +79,17 @@ def online_retail() -> pd.DataFrame | None:
 
 
 def timed(func, repeat: int = 3):
+    """Best CPU time over ``repeat`` runs, the output and the peak traced memory (MB)."""
     best, out = np.inf, None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         out = func()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+        best = min(best, time.process_time() - t0)
+    tracemalloc.start()
+    func()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return best, out, peak
 
 
 def pandas_recipe(X: pd.DataFrame) -> pd.DataFrame:
@@ -102,21 +116,37 @@ def naive_qcut_ok(X: pd.DataFrame) -> str:
 
 def row(name: str, X: pd.DataFrame) -> dict:
     repeat = 1 if len(X) > 200_000 else 3
-    t_crmine, scored = timed(lambda: RFMScorer().fit_transform(X), repeat)
-    t_pandas, recipe = timed(lambda: pandas_recipe(X), repeat)
+    t_crmine, scored, m_crmine = timed(lambda: RFMScorer().fit_transform(X), repeat)
+    t_pandas, recipe, m_pandas = timed(lambda: pandas_recipe(X), repeat)
     same = all(
         np.array_equal(scored[c].to_numpy(), recipe[c].to_numpy())
         for c in ("r_score", "f_score", "m_score")
     )
-    t_tiers, _ = timed(lambda: ValueTierClassifier().fit(X).predict(X), repeat)
+    polars_cols = {}
+    try:
+        import polars as pl
+
+        P = pl.from_pandas(X.rename_axis("customer_id").reset_index())  # id column first
+        t_pl, scored_pl, _ = timed(lambda: RFMScorer().fit_transform(P), repeat)
+        same_pl = all(
+            np.array_equal(scored_pl.loc[X.index, c].to_numpy(), scored[c].to_numpy())
+            for c in ("r_score", "f_score", "m_score")
+        )
+        polars_cols = {"crmine RFM polars s": round(t_pl, 3), "polars same": same_pl}
+    except ImportError:  # pragma: no cover - polars is optional
+        pass
+    t_tiers, _, _ = timed(lambda: ValueTierClassifier().fit(X).predict(X), repeat)
     m = X["monetary_total"].clip(lower=0)
-    t_conc, (g, s) = timed(lambda: (gini(m), top_share(m, 0.01)), repeat)
+    t_conc, (g, s), _ = timed(lambda: (gini(m), top_share(m, 0.01)), repeat)
     return {
         "data": name,
         "customers": len(X),
         "crmine RFM s": round(t_crmine, 3),
+        "crmine MB": round(m_crmine, 1),
         "pandas qcut(rank) s": round(t_pandas, 3),
+        "pandas MB": round(m_pandas, 1),
         "same scores": same,
+        **polars_cols,
         "naive qcut": naive_qcut_ok(X),
         "tiers fit+predict s": round(t_tiers, 3),
         "gini+top1% s": round(t_conc, 3),
