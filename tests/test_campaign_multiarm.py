@@ -152,7 +152,7 @@ def test_one_liner_and_sklearn_protocol():
     out = multiarm_uplift(df, ["x", "noise"], control="none")
     assert list(out.columns) == ["uplift_mail", "uplift_sms", "best_arm"]
     assert (out.index == X.index).all()
-    model = MultiArmUplift(LogisticRegression(C=0.5), control="none")
+    model = MultiArmUplift(estimator=LogisticRegression(C=0.5), control="none")
     assert clone(model).get_params()["control"] == "none"
     model.fit(X, y, arm)
     again = pickle.loads(pickle.dumps(model))

@@ -16,8 +16,9 @@ purchase.  For every cohort and every number of periods since acquisition
 
 Definitions (the same as everywhere in crmine):
 
-* the log is cleaned with :func:`crmine.clean_transactions` (``returns``
-  decides whether returns are dropped or netted into revenue);
+* the log is cleaned with :func:`crmine.clean_transactions` (``returns``:
+  returned purchases netted out by default, or return lines dropped, or
+  kept as negative revenue);
 * a purchase line is :func:`crmine.utils._validation.purchase_mask` (value
   ``>= 0``): only purchase lines make a customer active or acquired, returns
   only lower revenue;
@@ -137,8 +138,8 @@ def _prepare(
     returns: str,
 ) -> tuple[pd.DataFrame, TransactionSchema, pd.Timestamp]:
     """Clean the log, keep rows before the cutoff; returns (frame, schema, naive cutoff)."""
-    if returns not in ("drop", "keep"):
-        raise ValueError(f"returns must be 'drop' or 'keep', got {returns!r}.")
+    if returns not in ("net", "drop", "keep"):
+        raise ValueError(f"returns must be 'net', 'drop' or 'keep', got {returns!r}.")
     schema = resolve_schema(schema)
     log = to_pandas(log, name="log", allow_arrays=False)
     clean, _ = clean_transactions(log, schema, returns=returns)
@@ -204,7 +205,7 @@ def customer_cohorts(
     *,
     period: Literal["D", "W", "M", "Q", "Y"] = "M",
     cutoff: str | pd.Timestamp | None = None,
-    returns: Literal["drop", "keep"] = "drop",
+    returns: Literal["net", "drop", "keep"] = "net",
 ) -> pd.DataFrame:
     """The acquisition cohort of every customer (one-liner).
 
@@ -219,7 +220,7 @@ def customer_cohorts(
     cutoff : str or Timestamp, optional
         Only rows strictly before it are used; default midnight after the
         last row.
-    returns : {"drop", "keep"}, default "drop"
+    returns : {"net", "drop", "keep"}, default "net"
         Passed to :func:`crmine.clean_transactions`.
 
     Returns
@@ -265,13 +266,12 @@ def cohort_table(
     *,
     period: Literal["D", "W", "M", "Q", "Y"] = "M",
     cutoff: str | pd.Timestamp | None = None,
-    returns: Literal["drop", "keep"] = "drop",
+    returns: Literal["net", "drop", "keep"] = "net",
 ) -> CohortTable:
     """Acquisition-cohort table: size, retention and revenue by periods since acquisition.
 
     See the module docstring for the definitions.  Revenue is attributed to
-    the calendar period of each line; with ``returns="keep"`` returns lower
-    the revenue of the period in which they happen.
+    the calendar period of each line.
 
     Parameters
     ----------
@@ -284,8 +284,12 @@ def cohort_table(
     cutoff : str or Timestamp, optional
         Only rows strictly before it are used; default midnight after the
         last row (a naive cutoff is read in the log's time zone).
-    returns : {"drop", "keep"}, default "drop"
-        ``"drop"``: gross revenue; ``"keep"``: revenue net of returns.
+    returns : {"net", "drop", "keep"}, default "net"
+        Passed to :func:`crmine.clean_transactions`: ``"net"`` removes the
+        purchases that were returned (revenue and activity net of returns,
+        the house default); ``"drop"``: gross revenue (return lines dropped);
+        ``"keep"``: return lines kept, lowering the revenue of the period in
+        which they happen.
 
     Returns
     -------

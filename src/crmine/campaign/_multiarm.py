@@ -124,7 +124,7 @@ class MultiArmUplift(MetaEstimatorMixin, BaseEstimator):
         "control": "no_validation",
     }
 
-    def __init__(self, estimator: Any = None, *, control: Any = 0) -> None:
+    def __init__(self, *, estimator: Any = None, control: Any = 0) -> None:
         self.estimator = estimator
         self.control = control
 
@@ -154,7 +154,8 @@ class MultiArmUplift(MetaEstimatorMixin, BaseEstimator):
         is_control = a == self.control
         for label in self.arms_:
             rows = is_control | (a == label)
-            model = TwoModelUplift(clone(self.estimator) if self.estimator is not None else None)
+            base = clone(self.estimator) if self.estimator is not None else None
+            model = TwoModelUplift(estimator=base)
             self.models_[label] = model.fit(Xv[rows], yv[rows], (a[rows] == label).astype(int))
         first = self.models_[self.arms_[0]]
         self.n_features_in_ = first.n_features_in_
@@ -619,7 +620,7 @@ def multiarm_uplift(
             )
     table, X = read_customer_table(df, {f: f for f in features}, what="multiarm_uplift")
     y = check_binary(df[response_col], name=response_col)
-    model = MultiArmUplift(estimator, control=control).fit(X, y, df[arm_col])
+    model = MultiArmUplift(estimator=estimator, control=control).fit(X, y, df[arm_col])
     u = model.predict(X)
     u.index = table.index
     out = u.add_prefix("uplift_")
