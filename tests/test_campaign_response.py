@@ -405,3 +405,16 @@ def test_no_mutation_and_no_output(capsys):
     response_summary(df, "arm", "resp", control="c", value_col="rev")
     pd.testing.assert_frame_equal(df, before)
     assert capsys.readouterr() == ("", "")
+
+
+def test_one_class_and_zero_control_responders_are_documented_results():
+    # nobody responded anywhere: rates 0, lift 0, p-value 1, relative lift undefined (NaN)
+    none = response_summary(_frame({"t": (50, 0), "c": (50, 0)}), "arm", "resp", control="c")
+    row = none.table.loc["t"]
+    assert row["response_rate"] == 0 and row["lift_abs"] == 0 and row["p_value"] == 1.0
+    assert np.isnan(row["lift_rel"]) and not row["significant"]
+    # responders only in the treated arm: the relative lift is NaN, never inf
+    some = response_summary(_frame({"t": (50, 10), "c": (50, 0)}), "arm", "resp", control="c")
+    values = some.table.select_dtypes("number").to_numpy(dtype=float)
+    assert not np.isinf(values).any()
+    assert np.isnan(some.table.loc["t", "lift_rel"]) and some.table.loc["t", "lift_abs"] == 0.2

@@ -228,6 +228,10 @@ def response_summary(
         ``revenue_p_value``, ``revenue_p_value_holm``,
         ``incremental_revenue``, ``incremental_revenue_low``,
         ``incremental_revenue_high``.  The control row has NaN comparisons.
+        ``lift_rel`` and its interval are NaN when the control arm has no
+        responders (a relative lift of a zero rate is undefined; ``lift_abs``
+        still says how much the arm gained), and the Katz interval is NaN when
+        either arm has none.
 
     Raises
     ------
@@ -358,7 +362,7 @@ def response_summary(
             rlo, rhi = _katz_ratio_interval(x[a], n[a], xc, nc, alpha)
             name, pval = _two_proportion_p(x[a], n[a], xc, nc, test)
             with np.errstate(divide="ignore", invalid="ignore"):
-                rel = p / pc - 1 if pc > 0 else (np.nan if p == 0 else np.inf)
+                rel = p / pc - 1 if pc > 0 else np.nan  # undefined without control responders
             row.update(
                 lift_abs=p - pc,
                 lift_abs_low=dlo,
