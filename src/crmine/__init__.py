@@ -35,6 +35,9 @@ _LAZY: dict[str, str] = {
     "sequential_patterns": "crmine.sequences",
     "sequence_rules": "crmine.sequences",
     "NextPurchaseRecommender": "crmine.sequences",
+    "OutlierCustomers": "crmine.outliers",
+    "outlier_customers": "crmine.outliers",
+    "drop_outliers": "crmine.outliers",
     # value
     "RFMScorer": "crmine.value",
     "ValueTierClassifier": "crmine.value",
@@ -80,6 +83,10 @@ _LAZY: dict[str, str] = {
     "calibration_holdout_split": "crmine.lifetime",
     "holdout_report": "crmine.lifetime",
     "fit_clv": "crmine.lifetime",
+    "ModifiedBetaGeoModel": "crmine.lifetime",
+    "BetaGeoBetaBinomModel": "crmine.lifetime",
+    "ShiftedBetaGeometricModel": "crmine.lifetime",
+    "compare_models": "crmine.lifetime",
     # campaign
     "response_summary": "crmine.campaign",
     "sample_ratio_mismatch": "crmine.campaign",

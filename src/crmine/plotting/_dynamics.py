@@ -11,6 +11,7 @@ from crmine.plotting._common import get_axes
 __all__ = [
     "plot_arm_qini_curves",
     "plot_cohort_heatmap",
+    "plot_outlier_reasons",
     "plot_retention_curves",
     "plot_sequence_rules",
 ]
@@ -240,4 +241,48 @@ def plot_arm_qini_curves(
     ax.set_ylabel("incremental responders")
     ax.set_title(f"Qini curve per arm (vs {control})")
     ax.legend(fontsize=8)
+    return ax
+
+
+def plot_outlier_reasons(flags: Any, *, ax: Any = None) -> Any:
+    """Bar chart of the number of outlier customers per reason, with their share of spend.
+
+    Parameters
+    ----------
+    flags : pandas.DataFrame
+        Output of :func:`crmine.outliers.outlier_customers`.
+    ax : matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> flags = pd.DataFrame({"is_outlier": [True, False, True],
+    ...                       "reasons": ["wholesale", "", "wholesale; huge_order"],
+    ...                       "monetary_total": [900.0, 20.0, 5000.0]})
+    >>> ax = plot_outlier_reasons(flags)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['wholesale', 'huge_order']
+    """
+    out = flags.loc[flags["is_outlier"].to_numpy(dtype=bool)]
+    reasons = out["reasons"].str.split("; ").explode()
+    counts = reasons.value_counts()
+    total = float(flags["monetary_total"].sum()) if "monetary_total" in flags else 0.0
+    ax = get_axes(ax)
+    pos = np.arange(len(counts))
+    bars = ax.bar(pos, counts.to_numpy(), color="#C44E52", alpha=0.85)
+    if total > 0:
+        for rect, reason in zip(bars, counts.index):
+            ids = reasons.index[reasons == reason]
+            share = float(flags.loc[ids.unique(), "monetary_total"].sum()) / total
+            ax.annotate(f"{100 * share:.1f}% of spend", (rect.get_x() + rect.get_width() / 2,
+                        rect.get_height()), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(pos)
+    ax.set_xticklabels([str(r) for r in counts.index])
+    ax.set_ylabel("customers flagged")
+    ax.set_title(f"Outlier customers by reason ({len(out)} of {len(flags)})")
     return ax
