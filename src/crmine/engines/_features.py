@@ -186,13 +186,14 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
     ]
     if need_items:
         order_aggs.append(pl.when(purchase).then(pl.col(U)).otherwise(0.0).sum().alias("ou"))
-    for j, c in enumerate(cats):
-        order_aggs.append(
-            pl.when(purchase & (pl.col(K) == c)).then(a).otherwise(0.0).sum().alias(f"k{j}")
-        )
     plans = [lf.group_by(C, ORD).agg(order_aggs)]
     if need_items:
         plans.append(lf.filter(purchase).group_by(C).agg(pl.col(ITEM).n_unique().alias("n_items")))
+    if cats:  # spend per category: summed per customer, not per order (k small columns)
+        plans.append(lf.group_by(C).agg([
+            pl.when(purchase & (pl.col(K) == c)).then(a).otherwise(0.0).sum().alias(f"k{j}")
+            for j, c in enumerate(cats)
+        ]))
     results = pl.collect_all(plans, engine="streaming")
     orders = results[0].lazy()
 
@@ -218,8 +219,6 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
         prior = (ot >= cutoff_ns - 2 * tw) & ~recent
         cust_aggs.append(pl.when(recent).then(oa).otherwise(0.0).sum().alias("s1"))
         cust_aggs.append(pl.when(prior).then(oa).otherwise(0.0).sum().alias("s0"))
-    for j in range(len(cats)):
-        cust_aggs.append(pl.col(f"k{j}").sum().alias(f"k{j}"))
     table = po.group_by(C).agg(cust_aggs)
 
     days = po.group_by(C, "d").agg(oa.sum().alias("da"))
@@ -244,6 +243,8 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
     table = table.join(ret, on=C, how="left")
     if need_items:
         table = table.join(results[1].lazy(), on=C, how="left")
+    if cats:
+        table = table.join(results[-1].lazy(), on=C, how="left")
     cust = collect(table.sort(C))
     if cust.height == 0:
         logger.info("no purchase lines before the cutoff: the customer table is empty")
