@@ -51,7 +51,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _POP8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-_BLOCK_WORDS = 1 << 21  # words of uint64 per counting chunk (16 MiB)
+_BLOCK_WORDS = 1 << 17  # words of uint64 per counting chunk (1 MiB: stays in cache)
 _MAX_ADJ = 8192  # largest item count for the boolean pair matrix (64 MiB)
 
 
@@ -260,6 +260,20 @@ def _count_pairs(x: sp.csr_matrix, min_count: int) -> tuple[np.ndarray, np.ndarr
     lengths = np.diff(indptr)
     pair_work = lengths * (lengths - 1) // 2
     n_tri = f * (f - 1) // 2
+    n_words = (x.shape[0] + 63) // 64
+    if n_tri * n_words < 2 * int(pair_work.sum()) and f <= _MAX_ADJ:
+        # dense data (few items, long baskets): AND + popcount of item bitsets beats
+        # enumerating every pair of every basket
+        bits = _bitsets(x.tocsc())
+        i, j = np.triu_indices(f, 1)
+        counts = np.empty(n_tri, dtype=np.int64)
+        step = max(1, _BLOCK_WORDS // max(n_words, 1))
+        for s0 in range(0, n_tri, step):
+            acc = bits[i[s0 : s0 + step]]
+            np.bitwise_and(acc, bits[j[s0 : s0 + step]], out=acc)
+            counts[s0 : s0 + step] = _popcount_rows(acc)
+        ok = counts >= min_count  # triu order is row-major: lexicographic
+        return np.column_stack([i[ok], j[ok]]).astype(np.int32), counts[ok]
     if n_tri <= (1 << 23):  # dense pair table of at most 64 MiB
         table = np.zeros(n_tri, dtype=np.int64)
         # chunk baskets so that at most ~4M pairs are materialised at once
@@ -319,19 +333,27 @@ def _select_columns(x: sp.csr_matrix, cols: np.ndarray, min_len: int) -> sp.csr_
 def _count_bitsets(cand: np.ndarray, bits: np.ndarray) -> np.ndarray:
     """Counts of candidates = popcount of the AND of their items' bitsets.
 
-    Candidates come sorted, so those sharing their first k-1 items are
-    contiguous: the AND of the shared prefix is computed once per group.
+    Candidates come sorted, so those sharing a prefix are contiguous: the AND
+    of every distinct prefix is computed once, depth by depth (a prefix tree:
+    the AND of ``(a, b, c)`` extends the one of ``(a, b)``).  Work is done in
+    chunks of about 1 MiB of bitsets so that it stays in the CPU cache.
     """
     n_c, k = cand.shape
     out = np.empty(n_c, dtype=np.int64)
     chunk = max(1, _BLOCK_WORDS // bits.shape[1])
     for s in range(0, n_c, chunk):
         c = cand[s : s + chunk]
-        new = np.r_[True, np.any(c[1:, :-1] != c[:-1, :-1], axis=1)]
+        # depth 1: distinct first items
+        new = np.r_[True, c[1:, 0] != c[:-1, 0]]
         starts = np.flatnonzero(new)
         prefix = bits[c[starts, 0]]
         for j in range(1, k - 1):
-            np.bitwise_and(prefix, bits[c[starts, j]], out=prefix)
+            new_j = new | np.r_[True, c[1:, j] != c[:-1, j]]
+            starts_j = np.flatnonzero(new_j)
+            parent = (np.cumsum(new) - 1)[starts_j]
+            ext = bits[c[starts_j, j]]
+            np.bitwise_and(ext, prefix[parent], out=ext)
+            prefix, new = ext, new_j
         group = np.cumsum(new) - 1
         acc = bits[c[:, -1]]
         np.bitwise_and(acc, prefix[group], out=acc)
