@@ -2,8 +2,12 @@
 
 * :class:`BetaGeoModel`, :class:`ParetoNBDModel` - repeat purchasing and dropout
   in non-contractual settings (maximum likelihood on numpy/scipy);
+* :class:`ModifiedBetaGeoModel` (MBG/NBD) - BG/NBD with dropout at time 0;
+* :class:`BetaGeoBetaBinomModel` (BG/BB) - discrete transaction opportunities;
+* :class:`ShiftedBetaGeometricModel` (sBG) - contractual retention of a cohort;
 * :class:`GammaGammaModel` - spend per transaction;
 * :func:`fit_clv` - the one-liner: both fits, one table per customer;
+* :func:`compare_models` - log-likelihood, BIC and holdout error in one table;
 * :func:`calibration_holdout_split`, :func:`holdout_report`,
   :func:`holdout_frequency_table` - calibration / holdout validation;
 * :class:`SurvivalCLV` - survival-based CLV through lifelines (contractual
@@ -12,11 +16,15 @@
 
 from __future__ import annotations
 
+from crmine.lifetime._bgbb import BetaGeoBetaBinomModel
 from crmine.lifetime._bgnbd import BetaGeoModel
 from crmine.lifetime._churn_table import inactivity_churn_table
+from crmine.lifetime._compare import ModelComparison, compare_models
 from crmine.lifetime._gamma_gamma import GammaGammaModel
+from crmine.lifetime._mbgnbd import ModifiedBetaGeoModel
 from crmine.lifetime._oneliner import fit_clv
 from crmine.lifetime._pareto import ParetoNBDModel
+from crmine.lifetime._sbg import ShiftedBetaGeometricModel
 from crmine.lifetime._simulate import simulate_btyd
 from crmine.lifetime._survival import SurvivalCLV
 from crmine.lifetime._validation import (
@@ -27,12 +35,17 @@ from crmine.lifetime._validation import (
 )
 
 __all__ = [
+    "BetaGeoBetaBinomModel",
     "BetaGeoModel",
     "GammaGammaModel",
     "HoldoutReport",
+    "ModelComparison",
+    "ModifiedBetaGeoModel",
     "ParetoNBDModel",
+    "ShiftedBetaGeometricModel",
     "SurvivalCLV",
     "calibration_holdout_split",
+    "compare_models",
     "fit_clv",
     "holdout_frequency_table",
     "holdout_report",

@@ -319,8 +319,8 @@ def warn_boundary(
     params: np.ndarray,
     res: optimize.OptimizeResult,
     extra: list[str] | None = None,
-) -> None:
-    """Emit a ConvergenceWarning for a failed optimisation or a parameter at a boundary."""
+) -> list[str]:
+    """Warn (ConvergenceWarning) on a failed optimisation or a boundary fit; return the problems."""
     problems = list(extra or [])
     for name, value in zip(names, params):
         # shape parameters above 1e3 mean the heterogeneity has collapsed to a point mass
@@ -344,6 +344,7 @@ def warn_boundary(
             ConvergenceWarning,
             stacklevel=3,
         )
+    return problems
 
 
 def check_fitted(est: Any, attr: str = "params_") -> None:
@@ -390,3 +391,59 @@ def discounted_clv(
         total += (cur - prev) / (1.0 + discount_rate) ** k
         prev = cur
     return total * spend
+
+
+def log_param_covariance(
+    total_negll: Callable[[np.ndarray], float], z_hat: np.ndarray, step: float = 1e-4
+) -> np.ndarray:
+    """Covariance of the log-parameters from the observed information.
+
+    The Hessian of the total negative log-likelihood at the optimum ``z_hat``
+    (log-parameters) by central differences; its inverse is the asymptotic
+    covariance.  A Hessian that is not positive definite (a boundary fit: the
+    likelihood is flat in some direction) gives a matrix of NaN.
+    """
+    k = len(z_hat)
+    h = step * np.maximum(1.0, np.abs(z_hat))
+    f0 = total_negll(z_hat)
+    H = np.empty((k, k))
+    for i in range(k):
+        ei = np.zeros(k)
+        ei[i] = h[i]
+        H[i, i] = (total_negll(z_hat + ei) - 2.0 * f0 + total_negll(z_hat - ei)) / h[i] ** 2
+        for j in range(i):
+            ej = np.zeros(k)
+            ej[j] = h[j]
+            H[i, j] = H[j, i] = (
+                total_negll(z_hat + ei + ej)
+                - total_negll(z_hat + ei - ej)
+                - total_negll(z_hat - ei + ej)
+                + total_negll(z_hat - ei - ej)
+            ) / (4.0 * h[i] * h[j])
+    if not np.isfinite(H).all():
+        return np.full((k, k), np.nan)
+    try:
+        np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        return np.full((k, k), np.nan)
+    return np.linalg.inv(H)
+
+
+def parameter_table(
+    names: tuple[str, ...], params: np.ndarray, cov_log: np.ndarray, level: float = 0.95
+) -> pd.DataFrame:
+    """Estimates, standard errors (delta method) and intervals (on the log scale)."""
+    from scipy.stats import norm
+
+    se_log = np.sqrt(np.clip(np.diag(cov_log), 0.0, None))
+    q = norm.ppf(0.5 + level / 2.0)
+    pct = f"{100 * level:g}"
+    return pd.DataFrame(
+        {
+            "estimate": params,
+            "std_error": params * se_log,
+            f"lower_{pct}": params * np.exp(-q * se_log),
+            f"upper_{pct}": params * np.exp(q * se_log),
+        },
+        index=pd.Index(list(names), name="parameter"),
+    )

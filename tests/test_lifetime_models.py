@@ -1,0 +1,260 @@
+"""BG/BB, sBG, MBG/NBD, standard errors, intervals and model comparison (issue 18)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import shared_dataset
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.special import betaln
+
+from crmine.exceptions import SchemaError
+from crmine.lifetime import (
+    BetaGeoBetaBinomModel,
+    BetaGeoModel,
+    ModifiedBetaGeoModel,
+    ShiftedBetaGeometricModel,
+    compare_models,
+    simulate_btyd,
+)
+
+# Fader & Hardie (2007), "How to project customer retention", Table 1: % of each cohort of
+# 1,000 customers still active at the start of years 0..12 (the models use years 0..7).
+REGULAR = [100.0, 63.1, 46.8, 38.2, 32.6, 28.9, 26.2, 24.1, 22.3, 20.7, 19.4, 18.3, 17.3]
+HIGH_END = [100.0, 86.9, 74.3, 65.3, 59.3, 55.1, 51.7, 49.1, 46.8, 44.5, 42.7, 40.9, 39.4]
+
+
+# ----------------------------------------------------------------------------- sBG
+@pytest.mark.parametrize("series, alpha, beta", [(REGULAR, 0.704, 1.182), (HIGH_END, 0.668, 3.806)])
+def test_sbg_reproduces_fader_hardie_2007(series, alpha, beta):
+    m = ShiftedBetaGeometricModel().fit(np.array(series[:8]) * 10)  # 1,000 customers
+    assert m.params_["alpha"] == pytest.approx(alpha, abs=5e-4)
+    assert m.params_["beta"] == pytest.approx(beta, abs=5e-4)
+    # the paper's point: the projection of years 8-12 from 7 years of data is close
+    proj = 100 * m.predict_survival(np.arange(8, 13)).to_numpy()
+    np.testing.assert_allclose(proj, series[8:], atol=2.0)
+
+
+def test_sbg_survival_and_retention_by_hand():
+    m = ShiftedBetaGeometricModel()
+    m.params_ = pd.Series({"alpha": 0.704, "beta": 1.182})
+    a, b = 0.704, 1.182
+    # S(1) = beta / (alpha + beta); r_t = S(t) / S(t - 1)
+    assert m.predict_survival([1]).iloc[0] == pytest.approx(b / (a + b))
+    s = m.predict_survival(np.arange(0, 6)).to_numpy()
+    np.testing.assert_allclose(m.predict_retention_rate(np.arange(1, 6)), s[1:] / s[:-1])
+    # DERL = sum_t S(n + t) / S(n) / (1 + d)^(t - 1) for a customer after n renewals
+    d, n = 0.1, 3
+    t = np.arange(1, 3000)
+    surv = np.exp(betaln(a, b + n + t) - betaln(a, b + n))
+    derl = np.sum(surv / (1 + d) ** (t - 1))
+    assert m.predict_residual_lifetime([n], discount_rate=d).iloc[0] == pytest.approx(derl)
+
+
+def test_sbg_customer_table_equals_cohort_counts():
+    survivors = np.array([1000, 631, 468, 382, 326, 289, 262, 241])
+    churned = -np.diff(survivors)
+    dur = np.concatenate([np.repeat(np.arange(1, 8), churned), np.full(241, 7)])
+    ev = np.concatenate([np.ones(churned.sum()), np.zeros(241)])
+    table = pd.DataFrame({"duration_periods": dur, "churned": ev})
+    a = ShiftedBetaGeometricModel().fit(survivors)
+    b = ShiftedBetaGeometricModel().fit(table)
+    np.testing.assert_allclose(a.params_, b.params_, rtol=1e-6)
+    assert a.log_likelihood_ == pytest.approx(b.log_likelihood_)
+
+
+def test_sbg_bad_input():
+    with pytest.raises(SchemaError, match="never increase"):
+        ShiftedBetaGeometricModel().fit([100, 80, 90])
+    with pytest.raises(SchemaError, match="at least 2"):
+        ShiftedBetaGeometricModel().fit([100])
+    with pytest.raises(SchemaError, match="nobody churned"):
+        ShiftedBetaGeometricModel().fit([100, 100, 100])
+    m = ShiftedBetaGeometricModel().fit(REGULAR[:8])
+    with pytest.raises(SchemaError, match="discount_rate must be > 0"):
+        m.predict_residual_lifetime([1], discount_rate=0.0)
+
+
+# ----------------------------------------------------------------------------- BG/BB
+@pytest.fixture(scope="module")
+def donations():
+    return pd.read_csv(shared_dataset("donations_bgbb") / "donations.csv")
+
+
+@pytest.mark.public_data
+def test_bgbb_reproduces_published_donations_fit(donations):
+    d = donations
+    m = BetaGeoBetaBinomModel().fit(d.frequency, d.recency, d.periods, weights=d.weights)
+    published = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
+    for k, v in published.items():
+        assert m.params_[k] == pytest.approx(v, abs=5e-4)
+    assert m.log_likelihood_ == pytest.approx(-33225.58, abs=0.01)
+    assert m.n_customers_ == 11104
+    assert (m.summary()["std_error"] > 0).all()
+
+
+@pytest.mark.public_data
+def test_bgbb_against_lifetimes(donations):
+    lifetimes = pytest.importorskip("lifetimes")
+    d = donations
+    m = BetaGeoBetaBinomModel().fit(d.frequency, d.recency, d.periods, weights=d.weights)
+    f = lifetimes.BetaGeoBetaBinomFitter().fit(d.frequency, d.recency, d.periods, d.weights)
+    np.testing.assert_allclose(m.params_.to_numpy(), f.params_.to_numpy(), rtol=1e-3)
+    f.params_ = pd.Series(m.params_.to_numpy(), index=f.params_.index)
+    np.testing.assert_allclose(
+        m.predict_proba_alive(d.frequency, d.recency, d.periods),
+        f.conditional_probability_alive(1, d.frequency, d.recency, d.periods),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        m.predict_purchases(d.frequency, d.recency, d.periods, t=5),
+        f.conditional_expected_number_of_purchases_up_to_time(5, d.frequency, d.recency, d.periods),
+        rtol=1e-10,
+    )
+
+
+def test_bgbb_refuses_continuous_time():
+    with pytest.raises(SchemaError, match="whole numbers"):
+        BetaGeoBetaBinomModel().fit([1, 2], [1.5, 3.0], [6, 6])
+    with pytest.raises(SchemaError, match="frequency <= recency"):
+        BetaGeoBetaBinomModel().fit([3, 2], [2, 3], [6, 6])
+
+
+def test_bgbb_new_customer_expectation_by_simulation():
+    m = BetaGeoBetaBinomModel()
+    m.params_ = pd.Series({"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783})
+    rng = np.random.default_rng(0)
+    n = 200_000
+    p = rng.beta(1.204, 0.750, n)
+    theta = rng.beta(0.657, 2.783, n)
+    alive = np.ones(n, bool)
+    total = np.zeros(n)
+    for _ in range(6):
+        alive &= rng.random(n) >= theta
+        total += alive & (rng.random(n) < p)
+    assert m.expected_purchases(6)[0] == pytest.approx(total.mean(), rel=0.01)
+
+
+# ----------------------------------------------------------------------------- MBG/NBD
+@pytest.mark.public_data
+def test_mbgnbd_against_lifetimes_on_cdnow():
+    lifetimes = pytest.importorskip("lifetimes")
+    d = pd.read_csv(shared_dataset("cdnow") / "cdnow_customers_summary_with_transactions.csv")
+    m = ModifiedBetaGeoModel().fit(d.x, d.t_x, d["T"])
+    f = lifetimes.ModifiedBetaGeoFitter().fit(d.x, d.t_x, d["T"])
+    np.testing.assert_allclose(m.params_.to_numpy(), f.params_.to_numpy(), rtol=2e-3)
+    f.params_ = pd.Series(m.params_.to_numpy(), index=f.params_.index)
+    np.testing.assert_allclose(
+        m.predict_purchases(d.x, d.t_x, d["T"], t=39.0),
+        f.conditional_expected_number_of_purchases_up_to_time(39.0, d.x, d.t_x, d["T"]),
+        rtol=1e-8,
+    )
+    np.testing.assert_allclose(
+        m.predict_proba_alive(d.x, d.t_x, d["T"]),
+        f.conditional_probability_alive(d.x, d.t_x, d["T"]),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        m.expected_purchases([13.0, 39.0]),
+        f.expected_number_of_purchases_up_to_time(np.array([13.0, 39.0])),
+        rtol=1e-10,
+    )
+
+
+@pytest.mark.public_data
+def test_standard_errors_match_lifetimes_on_cdnow():
+    lifetimes = pytest.importorskip("lifetimes")
+    d = pd.read_csv(shared_dataset("cdnow") / "cdnow_customers_summary_with_transactions.csv")
+    m = BetaGeoModel().fit(d.x, d.t_x, d["T"])
+    f = lifetimes.BetaGeoFitter().fit(d.x, d.t_x, d["T"])
+    np.testing.assert_allclose(
+        m.summary()["std_error"].to_numpy(), f.summary["se(coef)"].to_numpy(), rtol=1e-3
+    )
+
+
+# ----------------------------------------------------------------------------- uncertainty
+def test_standard_errors_shrink_like_one_over_sqrt_n():
+    params = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    small = BetaGeoModel().fit(simulate_btyd(1000, params, random_state=1))
+    large = BetaGeoModel().fit(simulate_btyd(16000, params, random_state=1))
+    ratio = small.standard_errors_ / large.standard_errors_
+    np.testing.assert_allclose(ratio, 4.0, rtol=0.35)
+
+
+def test_parameter_intervals_cover_the_truth():
+    params = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    hits = 0
+    for seed in range(8):
+        s = BetaGeoModel().fit(simulate_btyd(3000, params, random_state=seed)).summary()
+        hits += int(
+            ((s["lower_95"] <= pd.Series(params)) & (pd.Series(params) <= s["upper_95"])).sum()
+        )
+    assert hits >= 28  # 32 intervals at 95 %
+
+
+def test_predict_interval_contains_estimate_and_states_method():
+    table = simulate_btyd(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, random_state=2)
+    m = BetaGeoModel().fit(table)
+    for what, kw in (
+        ("purchases", {"t": 20.0}),
+        ("proba_alive", {}),
+        ("clv", {"monetary_value": 10.0, "horizon": 20.0}),
+    ):
+        iv = m.predict_interval(table.head(50), what=what, random_state=0, n_draws=100, **kw)
+        assert iv.index.equals(table.index[:50])
+        assert (iv["lower"] <= iv["estimate"] + 1e-12).all()
+        assert (iv["estimate"] <= iv["upper"] + 1e-12).all()
+        assert "parametric bootstrap" in iv.attrs["method"]
+    a = m.predict_interval(table.head(5), t=20.0, random_state=3)
+    b = m.predict_interval(table.head(5), t=20.0, random_state=3)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_predict_interval_refuses_boundary_fit():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = BetaGeoModel().fit([3], [10.0], [20.0])
+    with pytest.raises(SchemaError, match="singular"):
+        m.predict_interval([1], [2.0], [5.0], t=5.0)
+
+
+# ----------------------------------------------------------------------------- recovery
+@settings(max_examples=4, deadline=None)
+@given(
+    r=st.floats(0.2, 1.5),
+    alpha=st.floats(2.0, 15.0),
+    a=st.floats(0.3, 2.0),
+    b=st.floats(1.0, 6.0),
+    seed=st.integers(0, 10_000),
+)
+def test_bgnbd_recovers_simulated_parameters_within_their_intervals(r, alpha, a, b, seed):
+    truth = pd.Series({"r": r, "alpha": alpha, "a": a, "b": b})
+    table = simulate_btyd(4000, truth.to_dict(), T=52.0, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = BetaGeoModel().fit(table).summary(level=0.999)
+    if not np.isfinite(s["std_error"]).all():
+        return  # a boundary fit on this draw: no interval to check
+    assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()
+
+
+# ----------------------------------------------------------------------------- comparison
+def test_compare_models_table():
+    table = simulate_btyd(
+        2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, holdout=39.0, random_state=4
+    )
+    table["holdout_duration"] = 39.0
+    bg = BetaGeoModel().fit(table)
+    mbg = ModifiedBetaGeoModel().fit(table)
+    cmp = compare_models({"BG/NBD": bg, "MBG/NBD": mbg}, table)
+    t = cmp.table
+    assert t.loc["BG/NBD", "log_likelihood"] == pytest.approx(bg.log_likelihood_)
+    assert t.loc["BG/NBD", "bic"] == pytest.approx(4 * np.log(2000) - 2 * bg.log_likelihood_)
+    assert cmp.best_bic == "BG/NBD"  # the data are BG/NBD
+    assert {"holdout_rmse", "holdout_mae"} <= set(t.columns)
+    with pytest.raises(SchemaError, match="non-empty mapping"):
+        compare_models({})
