@@ -226,3 +226,38 @@ def test_plot(log):
     fig, ax = plt.subplots()
     assert plot_outlier_reasons(outlier_customers(log), ax=ax) is ax
     plt.close("all")
+
+
+def test_report_sections_dynamics():
+    """The four report sections run on a synthetic log with a three-arm campaign."""
+    from crmine import TransactionFeatures, clean_transactions
+    from crmine.datasets import make_retail
+    from crmine.report._context import ReportContext
+    from crmine.report._html import Figure, Section
+    from crmine.report._sections_dynamics import DYNAMICS_SECTIONS
+
+    data = make_retail(n_customers=800, random_state=0, sequence=("coffee", "cake"),
+                       n_outliers=6)
+    clean, rep = clean_transactions(data.transactions)
+    customers = TransactionFeatures().fit_transform(clean)
+    camp = data.campaign.copy()
+    pick = np.random.default_rng(0).choice(["mail", "sms"], len(camp))
+    camp["arm"] = [p if t == 1 else 0 for p, t in zip(pick, camp["treatment"])]
+    ctx = ReportContext(
+        log=data.transactions, source="synthetic", layout="default", random_state=0,
+        campaign=camp, clean=clean, cleaning=rep, customers=customers,
+        start=clean["timestamp"].min(), end=pd.Timestamp(data.end),
+    )
+    highlights = {}
+    for key, title, func in DYNAMICS_SECTIONS:
+        sec = Section(key=key, title=title)
+        func(ctx, sec)
+        assert any(isinstance(b, Figure) for b in sec.blocks), key
+        highlights[key] = sec.highlight
+    assert "coffee" in highlights["sequences"] and "cake" in highlights["sequences"]
+    assert highlights["outliers"].startswith("6 outlier customers")
+    from crmine.report._context import SectionSkipped
+
+    ctx.campaign = data.campaign  # a single treatment arm
+    with pytest.raises(SectionSkipped, match="single treatment arm"):
+        DYNAMICS_SECTIONS[3][2](ctx, Section(key="multi-arm", title="t"))

@@ -47,7 +47,7 @@ def plot_cohort_heatmap(
     ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-02-10"]),
     ...     "amount": [10.0, 5.0, 7.0]})
     >>> ax = plot_cohort_heatmap(cohort_table(log))
-    >>> ax.get_title()
+    >>> ax.get_title()  # February is not complete at the default cutoff
     'retention by cohort (hatched: partial period)'
     """
     mat = cohorts.matrix(metric)
@@ -82,7 +82,8 @@ def plot_cohort_heatmap(
                         j, i, text, ha="center", va="center", fontsize=7,
                         color="white" if top and v > 0.6 * top else "black",
                     )
-    ax.set_title(f"{metric.replace('_', ' ')} by cohort (hatched: partial period)")
+    note = " (hatched: partial period)" if partial.to_numpy().any() else ""
+    ax.set_title(f"{metric.replace('_', ' ')} by cohort{note}")
     return ax
 
 
