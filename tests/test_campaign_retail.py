@@ -52,7 +52,7 @@ def test_response_summary_covers_planted_effect(retail):
 
 @pytest.mark.parametrize(
     ("model", "min_share"),
-    [(TwoModelUplift(LogisticRegression(max_iter=1000)), 0.7), (ClassTransformationUplift(), 0.4)],
+    [(TwoModelUplift(estimator=LogisticRegression(max_iter=1000)), 0.7), (ClassTransformationUplift(), 0.4)],
 )
 def test_planted_uplift_recovered(retail, model, min_share):
     c, X = retail
