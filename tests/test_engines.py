@@ -113,13 +113,13 @@ def tz_log() -> pd.DataFrame:
 PARAMS = [
     {},
     {"frequency": "days", "monetary": "net", "time_unit": "W"},
-    {"cutoff": "2024-06-15", "windows": (7, 60)},
+    {"cutoff": "2024-06-15", "windows": (7, 60), "returns": "keep", "monetary": "net"},
 ]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("which", ["planted", "tz_log"])
-@pytest.mark.parametrize("params", PARAMS, ids=["default", "days-net-weeks", "cutoff"])
+@pytest.mark.parametrize("params", PARAMS, ids=["default", "days-net-weeks", "cutoff-keep"])
 def test_customer_table_equals_pandas(engine, which, params, request, tmp_path):
     log = request.getfixturevalue(which)
     want_est = TransactionFeatures(**params)

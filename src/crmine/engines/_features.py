@@ -30,17 +30,19 @@ from crmine.engines._frame import (
     C,
     K,
     Lines,
-    T,
     U,
     W,
+    Z,
     as_timestamp,
     collect,
     lines_of,
     localize,
     raise_checks,
     require_polars,
+    utc_ns,
     wall_ns,
 )
+from crmine.engines._netting import ALIVE, LOGGED, RET, net_lines, plain_lines
 from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema, resolve_schema
 
@@ -60,11 +62,9 @@ def _fit_lines(est: Any, lines: Lines, schema: TransactionSchema) -> None:
     if est.cutoff is not None:
         user_cutoff = localize(as_timestamp(est.cutoff, "cutoff"), lines.tz, "cutoff")
     aggs = [expr.alias(name) for name, expr in lines.checks.items()]
-    aggs.append(pl.col(T).max().alias("max_t"))
+    aggs.append(pl.col(W).max().alias("max_w"))
     if user_cutoff is not None:
-        before = pl.col(T) < pl.lit(user_cutoff.to_pydatetime()).cast(
-            pl.Datetime("ns", lines.tz)
-        )
+        before = pl.col(Z) < utc_ns(user_cutoff)
     else:  # the default cutoff is after every row
         before = pl.lit(True)
     aggs.append((before & (pl.col(A) < 0)).sum().alias("n_returns"))
@@ -74,10 +74,10 @@ def _fit_lines(est: Any, lines: Lines, schema: TransactionSchema) -> None:
     row = collect(lines.frame.select(aggs)).row(0, named=True)
     raise_checks(row, schema)
     if user_cutoff is None:
-        last = pd.Timestamp(row["max_t"])
-        if lines.tz is not None and last.tzinfo is None:
-            last = last.tz_localize("UTC").tz_convert(lines.tz)
-        cutoff = last.normalize() + pd.Timedelta(days=1)
+        # midnight after the last wall-clock time, in the log's zone
+        cutoff = pd.Timestamp(int(row["max_w"])).normalize() + pd.Timedelta(days=1)
+        if lines.tz is not None:
+            cutoff = cutoff.tz_localize(lines.tz, ambiguous=True, nonexistent="shift_forward")
     else:
         cutoff = user_cutoff
     est.cutoff_ = cutoff
@@ -143,19 +143,21 @@ def rfm_table(
     cutoff: Any = None,
     frequency: str = "orders",
     monetary: str = "gross",
+    **kwargs: Any,
 ) -> pd.DataFrame:
-    """:func:`crmine.rfm_table` on a local engine."""
+    """:func:`crmine.rfm_table` on a local engine (``returns=`` passed on when given)."""
     from crmine.features import TransactionFeatures
 
     est = TransactionFeatures(
-        schema=schema, cutoff=cutoff, frequency=frequency, monetary=monetary, include=("rfm",)
+        schema=schema, cutoff=cutoff, frequency=frequency, monetary=monetary, include=("rfm",),
+        **kwargs,
     )
     return fit_transform(est, log)[["recency_days", "frequency", "monetary_total"]]
 
 
-def _from_wall_ns(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
+def _from_utc_ns(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
     out = pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).astype("datetime64[ns]"))
-    return out.tz_localize(tz) if tz is not None else out
+    return out.tz_localize("UTC").tz_convert(tz) if tz is not None else out
 
 
 def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = False) -> Any:
@@ -176,13 +178,23 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
             0, named=True
         )
         raise_checks(row, schema)
-    lf = lf.filter(w < cutoff_ns)
+    lf = lf.filter(pl.col(Z) < utc_ns(cutoff))
+    if getattr(est, "returns", "keep") == "net":
+        lf, _ = net_lines(lf, has_item=lines.has_item, has_quantity=lines.has_quantity)
+    else:
+        lf = plain_lines(lf)
+    ret = pl.col(RET)
+    purchase = pl.col(ALIVE) & ~ret & (a >= 0)
+    logged = pl.col(LOGGED)
     # ---- lines -> (customer, order): one group-by, purchase and return parts
     order_aggs = [
         purchase.sum().alias("n_p"),
         pl.when(purchase).then(w).min().alias("ot"),
+        pl.when(purchase).then(pl.col(Z)).min().alias("oz"),
         pl.when(purchase).then(a).otherwise(0.0).sum().alias("oa"),
-        pl.when(~purchase).then(-a).otherwise(0.0).sum().alias("rv"),
+        pl.when(ret).then(-logged).otherwise(0.0).sum().alias("rv"),
+        pl.when(~ret).then(logged).otherwise(0.0).sum().alias("gl"),
+        pl.when(ret & pl.col(ALIVE)).then(-a).otherwise(0.0).sum().alias("um"),
     ]
     if need_items:
         order_aggs.append(pl.when(purchase).then(pl.col(U)).otherwise(0.0).sum().alias("ou"))
@@ -197,24 +209,32 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
     results = pl.collect_all(plans, engine="streaming")
     orders = results[0].lazy()
 
-    ret = orders.group_by(C).agg(pl.col("rv").sum().alias("ret_val"))
+    ret = orders.group_by(C).agg(
+        pl.col("rv").sum().alias("ret_val"),
+        pl.col("gl").sum().alias("gross_logged"),
+        pl.col("um").sum().alias("unmatched"),
+    )
     po = orders.filter(pl.col("n_p") > 0).with_columns((pl.col("ot") // NS_PER_DAY).alias("d"))
     ot, oa = pl.col("ot"), pl.col("oa")
     cust_aggs = [
         pl.len().alias("n_orders"),
         oa.sum().alias("gross"),
-        ot.min().alias("first_ns"),
-        ot.max().alias("last_ns"),
+        pl.col("oz").min().alias("first_z"),
+        pl.col("oz").max().alias("last_z"),
     ]
     if need_items:
         cust_aggs.append(pl.col("ou").sum().alias("units"))
-    windows = [int(x) for x in est.windows] if "windows" in inc else []
+    if hasattr(est, "_window_days"):
+        windows = est._window_days() if "windows" in inc else []
+    else:
+        windows = [int(x) for x in est.windows] if "windows" in inc else []
     for x in windows:
         inw = ot >= cutoff_ns - x * NS_PER_DAY
         cust_aggs.append(inw.sum().alias(f"ow{x}"))
         cust_aggs.append(pl.when(inw).then(oa).otherwise(0.0).sum().alias(f"sw{x}"))
     if "trend" in inc:
-        tw = int(est.trend_window) * NS_PER_DAY
+        trend = est._trend_days() if hasattr(est, "_trend_days") else int(est.trend_window)
+        tw = int(trend) * NS_PER_DAY
         recent = ot >= cutoff_ns - tw
         prior = (ot >= cutoff_ns - 2 * tw) & ~recent
         cust_aggs.append(pl.when(recent).then(oa).otherwise(0.0).sum().alias("s1"))
@@ -255,10 +275,12 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
     n_days = col["n_days"].astype(np.int64)
     gross = col["gross"].astype(float)
     ret_val = col["ret_val"].astype(float)
+    gross_logged = col["gross_logged"].astype(float)
+    unmatched = col["unmatched"].astype(float)
     first_day = col["first_day"].astype(np.int64)
     last_day = col["last_day"].astype(np.int64)
     freq = n_orders if est.frequency == "orders" else n_days
-    monetary = gross if est.monetary == "gross" else gross - ret_val
+    monetary = gross if est.monetary == "gross" else gross - unmatched
     out: dict[str, Any] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
         if "rfm" in inc:
@@ -268,8 +290,8 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
             out["monetary_mean"] = monetary / freq
         if "tenure" in inc:
             out["tenure_days"] = cutoff_day - first_day
-            out["first_purchase"] = _from_wall_ns(col["first_ns"], lines.tz)
-            out["last_purchase"] = _from_wall_ns(col["last_ns"], lines.tz)
+            out["first_purchase"] = _from_utc_ns(col["first_z"], lines.tz)
+            out["last_purchase"] = _from_utc_ns(col["last_z"], lines.tz)
         if "interpurchase" in inc:
             g = n_days - 1
             out["interpurchase_mean_days"] = np.where(
@@ -293,7 +315,9 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
             out["spend_trend"] = np.where(tot > 0, (s1 - s0) / np.where(tot > 0, tot, 1), 0.0)
         if "returns" in inc:
             out["return_value"] = ret_val
-            out["return_rate"] = np.where(gross > 0, ret_val / np.where(gross > 0, gross, 1), 0.0)
+            out["return_rate"] = np.where(
+                gross_logged > 0, ret_val / np.where(gross_logged > 0, gross_logged, 1), 0.0
+            )
         safe = np.where(gross > 0, gross, 1)
         for j, c in enumerate(cats):
             out[f"share_{c}"] = col[f"k{j}"].astype(float) / safe

@@ -18,12 +18,13 @@ import pandas as pd
 from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema
 
-__all__ = ["Lines", "as_lazy", "lines_of", "require_polars"]
+__all__ = ["Lines", "as_lazy", "lines_of", "require_polars", "utc_ns", "wall_ns"]
 
 NS_PER_DAY = 86_400 * 10**9
 
 # private column names of the prepared lines
 C, ORD, T, W, A, U, ITEM, K = ("__c", "__o", "__t", "__w", "__a", "__u", "__i", "__k")
+Z = "__z"  # the instant: UTC nanoseconds (wall nanoseconds for naive times)
 
 
 def require_polars() -> Any:
@@ -90,7 +91,7 @@ def as_lazy(obj: Any) -> Any:
 class Lines:
     """The prepared lines (private column names) and what the log offers."""
 
-    frame: Any  # polars.LazyFrame with C, ORD, T, W, A, U and optionally ITEM, K
+    frame: Any  # polars.LazyFrame with C, ORD, T, W, Z, A, U and optionally ITEM, K
     has_quantity: bool
     has_price: bool
     has_amount: bool
@@ -195,6 +196,7 @@ def lines_of(
         pl.col(schema.order).alias(ORD),
         t.alias(T),
         wall.dt.cast_time_unit("ns").to_physical().alias(W),
+        t.dt.cast_time_unit("ns").to_physical().alias(Z),
         amount.alias(A),
         units.alias(U),
     ]
@@ -273,6 +275,11 @@ def raise_checks(row: dict[str, Any], schema: TransactionSchema, *,
             f"column {schema.order!r} has {row['null_order']} missing id(s). "
             "Fix: fill or drop them."
         )
+
+
+def utc_ns(ts: pd.Timestamp) -> int:
+    """The instant of a timestamp in nanoseconds (aware: UTC; naive: as is)."""
+    return int(pd.Timestamp(ts).as_unit("ns").value)
 
 
 def wall_ns(ts: pd.Timestamp) -> int:
