@@ -23,7 +23,7 @@ def test_profit_hand_computed():
     assert res.min_score == 0.6
     assert not res.budget_binding
     # budget 6 allows at most 3 contacts -> best is k=3 (profit 4)
-    res = campaign_profit(y, score, 2.0, 5.0, budget=6.0)
+    res = campaign_profit(y, score, cost_per_contact=2.0, value_per_response=5.0, budget=6.0)
     assert res.contacted == 3 and res.profit == 4.0 and res.budget_binding
     assert res.curve["within_budget"].tolist() == [True, True, True, True, False, False]
     # when contacting is never worth it, contact nobody
@@ -34,7 +34,7 @@ def test_profit_hand_computed():
 def test_scores_are_not_mutated_and_order_matters():
     score = np.array([0.1, 0.9, 0.5])
     y = np.array([0, 1, 1])
-    res = campaign_profit(y, score, 1.0, 3.0)
+    res = campaign_profit(y, score, cost_per_contact=1.0, value_per_response=3.0)
     assert score.tolist() == [0.1, 0.9, 0.5]
     assert res.curve["positives"].tolist() == [0, 1, 2, 2]
 
@@ -43,13 +43,20 @@ def test_old_argument_order_is_read_with_a_future_warning():
     score = [0.9, 0.8, 0.7, 0.6, 0.1]
     y = [1, 0, 1, 1, 0]
     with pytest.warns(FutureWarning, match="old argument order"):
-        old = campaign_profit(score, y, 2.0, 5.0)
-    new = campaign_profit(y, score, 2.0, 5.0)
+        with pytest.warns(FutureWarning, match="money by keyword"):
+            old = campaign_profit(score, y, 2.0, 5.0)
+    new = campaign_profit(y, score, cost_per_contact=2.0, value_per_response=5.0)
     assert (old.contacted, old.profit) == (new.contacted, new.profit) == (4, 7.0)
     from crmine.campaign import incremental_profit
 
     with pytest.warns(FutureWarning, match="old argument order"):
-        old = incremental_profit([0.4, 0.3, 0.2, 0.1], [1, 0, 0, 1], [1, 0, 1, 0], 0.2, 1.0)
+        old = incremental_profit(
+            [0.4, 0.3, 0.2, 0.1],
+            [1, 0, 0, 1],
+            [1, 0, 1, 0],
+            cost_per_contact=0.2,
+            value_per_response=1.0,
+        )
     assert old.contacted == 2
 
 
@@ -63,7 +70,7 @@ def test_old_argument_order_is_read_with_a_future_warning():
 def test_optimum_is_best_within_budget(y, cost, value, budget):
     rng = np.random.default_rng(len(y))
     score = rng.random(len(y))
-    res = campaign_profit(y, score, cost, value, budget=budget)
+    res = campaign_profit(y, score, cost_per_contact=cost, value_per_response=value, budget=budget)
     allowed = res.curve[res.curve["within_budget"]]
     assert res.profit == pytest.approx(allowed["profit"].max())
     assert res.profit >= 0  # contacting nobody is always allowed
@@ -73,13 +80,13 @@ def test_optimum_is_best_within_budget(y, cost, value, budget):
 
 def test_bad_inputs():
     with pytest.raises(SchemaError, match="budget"):
-        campaign_profit([1, 0], [0.2, 0.1], 1.0, 2.0, budget=-1)
+        campaign_profit([1, 0], [0.2, 0.1], cost_per_contact=1.0, value_per_response=2.0, budget=-1)
     with pytest.raises(SchemaError):
-        campaign_profit([1, 2], [0.2, 0.1], 1.0, 2.0)
+        campaign_profit([1, 2], [0.2, 0.1], cost_per_contact=1.0, value_per_response=2.0)
     with pytest.raises(SchemaError):
-        campaign_profit([1, 0], [0.2, 0.1], -1.0, 2.0)
+        campaign_profit([1, 0], [0.2, 0.1], cost_per_contact=-1.0, value_per_response=2.0)
     with pytest.raises(SchemaError):
-        campaign_profit([1, 0], [0.2, np.nan], 1.0, 2.0)
+        campaign_profit([1, 0], [0.2, np.nan], cost_per_contact=1.0, value_per_response=2.0)
 
 
 def test_incremental_profit_hand_computed():
@@ -87,12 +94,27 @@ def test_incremental_profit_hand_computed():
 
     # uplift curve of the 4-customer example: [0, 1, 2, 1.5, 0] incremental responders;
     # profit(k) = 1.0 * curve - 0.2 * k = [0, 0.8, 1.6, 0.9, -0.8]
-    res = incremental_profit([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0], 0.2, 1.0)
+    res = incremental_profit(
+        [1, 0, 0, 1],
+        [0.4, 0.3, 0.2, 0.1],
+        [1, 0, 1, 0],
+        cost_per_contact=0.2,
+        value_per_response=1.0,
+    )
     np.testing.assert_allclose(res.curve["profit"], [0, 0.8, 1.6, 0.9, -0.8])
     assert res.contacted == 2 and res.responders == pytest.approx(2.0)
     assert res.min_score == 0.3
     # budget 0.3 allows one contact only
-    res = incremental_profit([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0], 0.2, 1.0, budget=0.3)
+    res = incremental_profit(
+        [1, 0, 0, 1],
+        [0.4, 0.3, 0.2, 0.1],
+        [1, 0, 1, 0],
+        cost_per_contact=0.2,
+        value_per_response=1.0,
+        budget=0.3,
+    )
     assert res.contacted == 1 and res.profit == pytest.approx(0.8) and res.budget_binding
     with pytest.raises(SchemaError, match="cost_per_contact"):
-        incremental_profit([1, 0], [0.4, 0.3], [1, 0], -1.0, 1.0)
+        incremental_profit(
+            [1, 0], [0.4, 0.3], [1, 0], cost_per_contact=-1.0, value_per_response=1.0
+        )

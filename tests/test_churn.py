@@ -324,8 +324,9 @@ def test_bad_input():
         ChurnClassifier().fit(X, np.arange(len(X)) % 3)
     with pytest.raises(ValueError, match="NaN"):
         ChurnClassifier().fit(X, np.where(np.arange(len(X)) == 0, np.nan, y))
-    with pytest.raises(SchemaError, match="dates"):
-        ChurnClassifier().fit(X.assign(signup=pd.Timestamp("2024-01-01")), y)
+    with pytest.warns(DataWarning, match="'signup' holds dates"):
+        clf = ChurnClassifier().fit(X.assign(signup=pd.Timestamp("2024-01-01")), y)
+    assert clf.dropped_features_ == ["signup"]
     with pytest.raises(ValueError, match="infinity in column 'charges'"):
         ChurnClassifier().fit(X.assign(charges=np.inf), y)
     with pytest.raises(ValueError, match="'model' parameter"):

@@ -125,7 +125,7 @@ def test_one_profit_optimiser_campaign_profit_is_a_wrapper():
     y = rng.integers(0, 2, 200)
     s = rng.random(200)
     a = best_contact_depth(y, s, cost_per_contact=1.0, value_per_response=2.5, budget=60)
-    b = campaign_profit(y, s, 1.0, 2.5, budget=60)
+    b = campaign_profit(y, s, cost_per_contact=1.0, value_per_response=2.5, budget=60)
     assert type(a) is type(b)
     pd.testing.assert_frame_equal(a.table, b.table)
     assert (a.contacted, a.profit) == (b.contacted, b.profit)

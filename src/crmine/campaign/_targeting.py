@@ -8,7 +8,9 @@ Both helpers use crmine's one profit optimiser,
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,14 +43,43 @@ def _legacy_order(first: Any, second: Any, func: str, new: str) -> bool:
         f"{func}(score, y, ...) is the old argument order; the outcome comes first now: "
         f"{new}. The call was read in the old order.",
         FutureWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
     return True
 
 
+def _money_by_keyword(n_data: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Read the old positional ``cost, value, budget`` (after ``n_data`` arguments), warning."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if len(args) > n_data:
+                names = ("cost_per_contact", "value_per_response", "budget")
+                extra = args[n_data:]
+                if len(extra) > len(names):
+                    raise TypeError(f"{fn.__name__}() takes {n_data} data arguments and money.")
+                warnings.warn(
+                    f"{fn.__name__}: pass the money by keyword "
+                    f"({', '.join(f'{n}=...' for n in names[: len(extra)])}); positional money "
+                    "is the old calling convention.",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+                kwargs.update(zip(names, extra))
+                args = args[:n_data]
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@_money_by_keyword(2)
 def campaign_profit(
     y_true: Any,
     y_score: Any,
+    *,
     cost_per_contact: float,
     value_per_response: float,
     budget: float | None = None,
@@ -69,8 +100,9 @@ def campaign_profit(
     allowed.  ``y_true`` are observed responses (a hold-out or a past
     campaign), so this is the *realised* profit of the ranking.
 
-    The old argument order ``(score, y, ...)`` is still read, with a
-    ``FutureWarning``, when ``y_true`` is not binary but ``y_score`` is.
+    The old calling convention ``campaign_profit(score, y, cost, value)`` is
+    still read, with a ``FutureWarning``: money given by position, and the
+    order ``(score, y)`` when ``y_true`` is not binary but ``y_score`` is.
 
     Parameters
     ----------
@@ -100,10 +132,11 @@ def campaign_profit(
 
     Examples
     --------
-    >>> res = campaign_profit([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], 1.0, 3.0)
+    >>> money = {"cost_per_contact": 1.0, "value_per_response": 3.0}
+    >>> res = campaign_profit([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], **money)
     >>> res.contacted, res.profit
     (3, 3.0)
-    >>> res = campaign_profit([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], 1.0, 3.0, budget=2.0)
+    >>> res = campaign_profit([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], **money, budget=2.0)
     >>> res.contacted, res.profit, res.budget_binding
     (1, 2.0, True)
     """
@@ -120,14 +153,16 @@ def campaign_profit(
     )
 
 
+@_money_by_keyword(3)
 def incremental_profit(
     y_true: Any,
     y_score: Any,
     treatment: Any,
+    *,
     cost_per_contact: float,
     value_per_response: float,
     budget: float | None = None,
-) -> CampaignProfit:
+) -> ContactDepth:
     r"""Incremental profit of contacting the top ``k`` by predicted uplift.
 
     A response model contacts the customers most likely to respond, many of
@@ -172,7 +207,10 @@ def incremental_profit(
 
     Examples
     --------
-    >>> res = incremental_profit([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0], 0.2, 1.0)
+    >>> res = incremental_profit(
+    ...     [1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0],
+    ...     cost_per_contact=0.2, value_per_response=1.0,
+    ... )
     >>> res.contacted, round(res.responders, 2), round(res.profit, 2)
     (2, 2.0, 1.6)
     """

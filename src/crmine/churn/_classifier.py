@@ -58,8 +58,10 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
       values and a :class:`~crmine.exceptions.DataWarning` names the column
       and counts them;
     - categorical columns with more distinct values than half the rows (at
-      least 20 rows) look like identifiers: they are dropped with a
-      ``DataWarning`` (``dropped_features_``);
+      least 20 rows) look like identifiers, and date columns do not carry
+      over from one cutoff to the next: both are dropped with a
+      ``DataWarning`` (``dropped_features_``), so the table of
+      :class:`~crmine.features.TransactionFeatures` can be passed as it is;
     - numeric: median imputation with missing-value indicator columns, then
       standardisation;
     - categorical: missing values become the category ``"missing"``, then
@@ -124,7 +126,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     coerced_features_ : list of str
         Text columns read as numbers (blank cells = missing).
     dropped_features_ : list of str
-        Identifier-like columns ignored by the model.
+        Identifier-like and date columns ignored by the model (each with a
+        ``DataWarning`` in ``fit``).
     preprocessor_ : sklearn.compose.ColumnTransformer
         Fitted preprocessing step.
     estimator_ : classifier

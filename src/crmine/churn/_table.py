@@ -21,6 +21,12 @@ def _is_numeric_col(col: pd.Series) -> bool:
     )
 
 
+def _is_date(col: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(col.dtype) or isinstance(
+        col.dtype, (pd.PeriodDtype, pd.DatetimeTZDtype)
+    )
+
+
 def _is_text(col: pd.Series) -> bool:
     return col.dtype == object or isinstance(col.dtype, pd.StringDtype)
 
@@ -61,6 +67,16 @@ def split_columns(df: pd.DataFrame) -> tuple[list[str], list[str], list[str], li
     n = len(df)
     for c in df.columns:
         col = df[c]
+        if _is_date(col):
+            dropped.append(c)
+            warnings.warn(
+                f"column {c!r} holds dates ({col.dtype}); absolute dates do not carry over from "
+                "one cutoff to the next, so the model ignores it (dropped_features_). Fix: turn "
+                "it into a duration, e.g. (cutoff - X[col]).dt.days, or drop it.",
+                DataWarning,
+                stacklevel=5,
+            )
+            continue
         if _is_numeric_col(col):
             numeric.append(c)
             continue
@@ -161,12 +177,6 @@ def read_frame(est: Any, X: Any, *, fit: bool) -> pd.DataFrame:
             est._columns = cols
     for c in df.columns:
         col = df[c]
-        if pd.api.types.is_datetime64_any_dtype(col.dtype) or isinstance(col.dtype, pd.PeriodDtype):
-            raise SchemaError(
-                f"column {c!r} holds dates ({col.dtype}); ChurnClassifier needs numbers or "
-                "categories. Turn dates into durations first, e.g. "
-                "(cutoff - X[col]).dt.days, or drop the column."
-            )
         if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
             inf = np.isinf(col.to_numpy(dtype=float, na_value=np.nan))
             if inf.any():
