@@ -102,6 +102,15 @@ _HEADERS: dict[str, str] = {
     "estimate": "Estimate",
     "model": "Model",
     "k": "k",
+    "rfm_code": "RFM code",
+    "rfm_segment": "RFM segment",
+    "rfm_score": "RFM score",
+    "value_tier": "Value tier",
+    "clv": "CLV",
+    "expected_purchases": "Expected purchase days",
+    "next_best_offer": "Next best offer",
+    "offer_confidence": "Offer confidence",
+    "offer_basis": "Offer basis",
 }
 
 

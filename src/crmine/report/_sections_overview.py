@@ -63,6 +63,8 @@ def data_quality(ctx: ReportContext, sec: Section) -> None:
         + (f", {money(rep.value_out)} of revenue." if ctx.has_money else ".")
     )
     reasons["share_of_rows"] = reasons["rows"] / max(rep.rows_in, 1)
+    reasons.index = [str(r).replace("_", " ").capitalize() for r in reasons.index]
+    reasons.index.name = "Reason"
     sec.blocks.append(
         Table(
             reasons[
