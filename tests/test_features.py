@@ -420,3 +420,22 @@ def test_monetary_totals_add_up_property(rows, negative_qty):
     t = TransactionFeatures(include=("rfm",)).fit_transform(clean)
     assert t["monetary_total"].sum() == pytest.approx(rep.value_out)
     assert t["frequency"].sum() == clean["order_id"].nunique()
+
+
+@pytest.mark.public_data
+def test_online_retail_netting_in_features_equals_netting_in_cleaning():
+    from crmine.datasets import load_online_retail
+
+    log = load_online_retail(shared_dataset("online_retail") / "online_retail.parquet")
+    kept, _ = clean_transactions(log, returns="keep")  # return lines left to the features
+    netted, rep = clean_transactions(log)  # the default: netted while cleaning
+    a = TransactionFeatures(cutoff="2011-12-10").fit_transform(kept)
+    b = TransactionFeatures(cutoff="2011-12-10").fit_transform(netted)
+    pd.testing.assert_series_equal(a["monetary_total"], b["monetary_total"])
+    assert a["frequency"].sum() == b["frequency"].sum() == rep.orders_out
+    # 16446's 80,995-unit order was cancelled 12 minutes later: 2.90 left, not the top customer
+    assert a.loc[16446, "frequency"] == 1
+    assert a.loc[16446, "monetary_total"] == pytest.approx(2.9)
+    assert a.loc[16446, "return_value"] == pytest.approx(168_469.6)
+    assert 12346 not in a.index  # their only order was cancelled
+    assert a["monetary_total"].idxmax() == 14646
