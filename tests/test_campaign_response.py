@@ -418,3 +418,9 @@ def test_one_class_and_zero_control_responders_are_documented_results():
     values = some.table.select_dtypes("number").to_numpy(dtype=float)
     assert not np.isinf(values).any()
     assert np.isnan(some.table.loc["t", "lift_rel"]) and some.table.loc["t", "lift_abs"] == 0.2
+
+
+def test_value_column_that_overflows_is_refused():
+    df = _frame({"t": (10, 2), "c": (10, 1)}).assign(rev=[1e308] * 20)
+    with pytest.raises(SchemaError, match="overflows float64"):
+        response_summary(df, "arm", "resp", control="c", value_col="rev")

@@ -251,3 +251,34 @@ def test_no_mutation_no_output(capsys):
 def test_errors_are_crmine_errors():
     with pytest.raises(CrmineError):
         RFMScorer().fit(_header_only())
+
+
+def test_sums_that_overflow_are_refused_not_nan():
+    X = customers(4).assign(monetary_total=[1e308, 1e308, 1.0, 2.0])
+    with pytest.raises(SchemaError, match="overflow"):
+        ValueTierClassifier().fit(X)
+    with pytest.raises(SchemaError, match="overflow"):
+        gini(X["monetary_total"])
+    with pytest.raises(SchemaError, match="overflow"):
+        segment_summary(score_rfm(X))
+
+
+def test_pandas_extension_dtypes():
+    X = customers(30)
+    pd.testing.assert_frame_equal(
+        score_rfm(X.convert_dtypes(dtype_backend="pyarrow"))[["r_score", "f_score", "m_score"]],
+        score_rfm(X)[["r_score", "f_score", "m_score"]],
+    )
+    nullable = X.astype({"frequency": "Int64"})
+    nullable.loc[nullable.index[0], "frequency"] = pd.NA
+    with pytest.raises(SchemaError, match="frequency column 'frequency' has 1 missing"):
+        score_rfm(nullable)
+
+
+def test_segment_grid_bad_n_bins():
+    from crmine.value import segment_grid
+
+    for bad in (1, "5", (5,), 2.5, True):
+        with pytest.raises(SchemaError, match="n_bins"):
+            segment_grid({"all": ((1, 2), (1, 2))}, n_bins=bad)
+    assert segment_grid({"all": ((1, 3), (1, 2))}, n_bins=(3, 2)).shape == (3, 2)

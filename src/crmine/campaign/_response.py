@@ -296,6 +296,14 @@ def response_summary(
                 f"response_summary: value column {value_col!r} has {n_bad} missing or infinite "
                 "values; fill non-buyers with 0 and fix the others."
             )
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = float(np.sum(np.square(values - values.mean())))
+        if not np.isfinite(values.sum()) or not np.isfinite(spread):
+            raise SchemaError(
+                f"response_summary: value column {value_col!r} overflows float64 (largest "
+                f"value {np.max(np.abs(values)):.3g}); its sums and variances would be inf. "
+                "Fix: rescale it (e.g. to thousands) or remove the corrupt values."
+            )
 
     observed_levels = set(pd.unique(arms))
     if isinstance(arms.dtype, pd.CategoricalDtype):

@@ -86,3 +86,16 @@ def customer_order(ids: pd.Index | None, n: int) -> np.ndarray:
         return np.asarray(ids.argsort(kind="stable"))
     except TypeError:  # ids of mixed, unorderable types: order by their text
         return np.argsort(np.asarray(ids.astype(str)), kind="stable")
+
+
+def check_total(values: np.ndarray, who: str, role: str, column: Any) -> float:
+    """The sum of a value column, refused when it overflows float64 (shares would be NaN)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(values))
+    if not np.isfinite(total):
+        raise SchemaError(
+            f"{who}: the {role} column {column!r} sums to {total} (float64 overflow, largest "
+            f"value {np.max(np.abs(values)):.3g}); shares of the total would be undefined. "
+            "Fix: rescale the column (e.g. to thousands) or remove the corrupt values."
+        )
+    return total

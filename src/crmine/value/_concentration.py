@@ -44,7 +44,14 @@ def _values(values: Any, func: str) -> np.ndarray:
             "concentration measures need non-negative values. Use gross spend, or clip "
             "loss-makers to zero with values.clip(lower=0) and report them separately."
         )
-    if arr.sum() <= 0:
+    with np.errstate(over="ignore"):
+        total = arr.sum()
+    if not np.isfinite(total):
+        raise SchemaError(
+            f"{func}: {label} sum to {total} (float64 overflow, largest value {arr.max():.3g}); "
+            "rescale them (e.g. to thousands) or remove the corrupt values."
+        )
+    if total <= 0:
         raise SchemaError(
             f"{func}: {label} sum to 0, so shares of the total are undefined; pass values "
             "with a positive total."

@@ -276,7 +276,13 @@ def segment_summary(
             data[col] = scored[col]
     groups = data.groupby(seg.to_numpy(), observed=False, sort=True)
     n = len(scored)
-    total = float(data[monetary_col].sum())
+    with np.errstate(over="ignore"):
+        total = float(data[monetary_col].to_numpy().sum())
+    if not np.isfinite(total):
+        raise SchemaError(
+            f"segment_summary: monetary column {monetary_col!r} sums to {total} (float64 "
+            "overflow); rescale it (e.g. to thousands) or remove the corrupt values."
+        )
     out = pd.DataFrame(index=pd.Index(cats, name=segment_col))
     out["customers"] = groups.size().reindex(cats, fill_value=0).astype("int64")
     out["customer_share"] = out["customers"] / n

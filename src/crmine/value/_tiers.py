@@ -13,7 +13,12 @@ from sklearn.base import BaseEstimator
 from crmine.base import CustomerEstimatorMixin, StrOptions, _fit_context
 from crmine.exceptions import DataWarning, SchemaError
 from crmine.utils._validation import check_is_fitted, is_dataframe_like
-from crmine.value._common import customer_frame, customer_order, read_customers
+from crmine.value._common import (
+    check_total,
+    customer_frame,
+    customer_order,
+    read_customers,
+)
 
 __all__ = ["TIER_ACTIONS", "ValueTierClassifier", "value_tiers"]
 
@@ -292,6 +297,9 @@ class ValueTierClassifier(CustomerEstimatorMixin, BaseEstimator):
         else:
             actions = _default_actions(labels, self.cost_col is not None)
         values, cost, ids = self._read(X, reset=True)
+        check_total(values, "ValueTierClassifier", "value", self.value_col)
+        if cost is not None:
+            check_total(cost, "ValueTierClassifier", "cost", self.cost_col)
         n = values.size
         order = customer_order(ids, n)
         # rank by value descending, ties by customer id
