@@ -230,8 +230,9 @@ def test_concentration_bad_values():
     ]:
         with pytest.raises(SchemaError, match=match):
             gini(bad)
-    with pytest.raises(SchemaError, match="top"):
-        top_share([1, 2], top=0)
+    for bad in (0, "0.2", np.nan, True, 1.5):
+        with pytest.raises(SchemaError, match="top"):
+            top_share([1, 2], top=bad)
     with pytest.raises(SchemaError, match="top"):
         pareto_table([1, 2], tops=[1.5])
     assert gini(pl.Series([0.0, 0.0, 0.0, 4.0])) == 0.75

@@ -59,6 +59,14 @@ def _values(values: Any, func: str) -> np.ndarray:
     return arr
 
 
+def _is_fraction(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float, np.number))
+        and not isinstance(value, (bool, np.bool_))
+        and 0 < float(value) <= 1
+    )
+
+
 def _top_count(fraction: float, n: int) -> int:
     """Count the customers in the top ``fraction``: rounded half up, at least 1."""
     return int(min(n, max(1, np.floor(fraction * n + 0.5))))
@@ -88,7 +96,7 @@ def top_share(values: Any, top: float = 0.2) -> float:
     0.7
     """
     arr = _values(values, "top_share")
-    if not 0 < top <= 1:
+    if not _is_fraction(top):
         raise SchemaError(f"top_share: top={top!r} must be a fraction in (0, 1], e.g. 0.2.")
     k = _top_count(top, arr.size)
     ordered = np.sort(arr)[::-1]
@@ -174,8 +182,8 @@ def pareto_table(values: Any, tops: Sequence[float] = (0.01, 0.05, 0.1, 0.2, 0.5
     -------
     DataFrame
         Indexed by ``top`` with columns ``customers`` (count in the top
-        group), ``value`` and ``value_share``; ``attrs["gini"]`` holds the
-        Gini coefficient.
+        group), ``value`` and ``value_share`` (the Gini coefficient is
+        :func:`gini`).
 
     Examples
     --------
@@ -190,8 +198,10 @@ def pareto_table(values: Any, tops: Sequence[float] = (0.01, 0.05, 0.1, 0.2, 0.5
     cum = np.cumsum(ordered)
     rows = []
     for top in tops:
-        if not 0 < top <= 1:
-            raise SchemaError(f"pareto_table: top={top!r} must be a fraction in (0, 1].")
+        if not _is_fraction(top):
+            raise SchemaError(
+                f"pareto_table: top={top!r} in tops must be a fraction in (0, 1], e.g. 0.2."
+            )
         k = _top_count(top, arr.size)
         rows.append((k, float(cum[k - 1]), float(cum[k - 1] / cum[-1])))
     out = pd.DataFrame(
@@ -199,5 +209,4 @@ def pareto_table(values: Any, tops: Sequence[float] = (0.01, 0.05, 0.1, 0.2, 0.5
         index=pd.Index([float(t) for t in tops], name="top"),
         columns=["customers", "value", "value_share"],
     )
-    out.attrs["gini"] = gini(arr)
     return out
