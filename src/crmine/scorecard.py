@@ -131,6 +131,15 @@ def _lifetime_columns(
         cols = {
             "p_alive": _predict(bg.predict_proba_alive, customers),
             "expected_purchases": _predict(bg.predict_purchases, customers, t=horizon_days),
+        }
+        if getattr(gg, "mean_spend_finite_", True) is False:
+            q = float(gg.params_.get("q", float("nan")))
+            return cols, (
+                f"the Gamma-Gamma spend model has q = {q:.3f} <= 1 (infinite mean spend), so "
+                "no CLV in money is given"
+            )
+        cols = {
+            **cols,
             "clv": _predict(
                 bg.predict_clv,
                 customers,
@@ -393,7 +402,8 @@ def customer_scorecard(
     for col in ("p_alive", "expected_purchases", "clv"):
         out[col] = life.get(col, np.nan)
     if why:
-        notes.append(f"p_alive, expected_purchases, clv: {why}")
+        missing = [c for c in ("p_alive", "expected_purchases", "clv") if c not in life]
+        notes.append(f"{', '.join(missing)}: {why}")
 
     if schema.item in clean.columns:
         items = pd.unique(clean[schema.item])

@@ -56,8 +56,11 @@ def cohorts(ctx: ReportContext, sec: Section) -> None:
             "size. Cells of the month that contains the cutoff are incomplete (hatched)."
         )
     )
-    weighted_m1 = float((m1 * sizes.reindex(m1.index)).sum() / sizes.reindex(m1.index).sum()) \
-        if len(m1) else float("nan")
+    weighted_m1 = (
+        float((m1 * sizes.reindex(m1.index)).sum() / sizes.reindex(m1.index).sum())
+        if len(m1)
+        else float("nan")
+    )
     sec.blocks.append(
         KeyValues(
             [
@@ -126,8 +129,17 @@ def sequences(ctx: ReportContext, sec: Section) -> None:
     )
     sec.blocks.append(
         Table(
-            top[["antecedent", "consequent", "orders", "confidence", "baseline", "lift",
-                 "customers"]].set_index(["antecedent", "consequent"]),
+            top[
+                [
+                    "antecedent",
+                    "consequent",
+                    "orders",
+                    "confidence",
+                    "baseline",
+                    "lift",
+                    "customers",
+                ]
+            ].set_index(["antecedent", "consequent"]),
             caption="Strongest 'A then B in the next order' rules",
             formats={"confidence": pct, "baseline": pct},
         )
@@ -181,11 +193,22 @@ def outliers(ctx: ReportContext, sec: Section) -> None:
     top = out.sort_values("monetary_total", ascending=False).head(15)
     sec.blocks.append(
         Table(
-            top[["orders", "monetary_total", "median_order_value", "max_order_value",
-                 "rapid_orders", "reasons"]],
+            top[
+                [
+                    "orders",
+                    "monetary_total",
+                    "median_order_value",
+                    "max_order_value",
+                    "rapid_orders",
+                    "reasons",
+                ]
+            ],
             caption="Largest outlier customers",
-            formats={"monetary_total": money, "median_order_value": money,
-                     "max_order_value": money},
+            formats={
+                "monetary_total": money,
+                "median_order_value": money,
+                "max_order_value": money,
+            },
         )
     )
     fig = new_figure(6.5, 3.6)
@@ -199,9 +222,7 @@ def _arm_column(camp: pd.DataFrame) -> tuple[str, object]:
         raise SectionSkipped("the campaign file has no arm/treatment and response columns")
     labels = pd.unique(camp[col]).tolist()
     if len(labels) < 3:
-        raise SectionSkipped(
-            "the campaign has a single treatment arm (see 'Campaign response')"
-        )
+        raise SectionSkipped("the campaign has a single treatment arm (see 'Campaign response')")
     for control in (0, "0", "control", "Control", "none", "No E-Mail"):
         if control in labels:
             return col, control

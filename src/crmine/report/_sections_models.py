@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -164,6 +166,9 @@ def lifetime(ctx: ReportContext, sec: Section) -> None:
     gg = GammaGammaModel(penalizer=0.001).fit(c)
     alive = bg.predict_proba_alive(c)
     purchases = bg.predict_purchases(c, t=CLV_HORIZON_DAYS)
+    if getattr(gg, "mean_spend_finite_", True) is False:
+        _purchases_only(ctx, sec, bg, gg, alive, purchases)
+        return
     spend = gg.predict_spend(c)
     clv = bg.predict_clv(
         c, monetary_value=gg, horizon=CLV_HORIZON_DAYS, period_length=30.0, discount_rate=0.01
@@ -231,6 +236,51 @@ def lifetime(ctx: ReportContext, sec: Section) -> None:
     fig = new_figure(8.0, 3.8)
     plot_clv_distribution(table["clv_12m"], log_scale=True, ax=fig.add_subplot())
     sec.blocks.append(figure_block(fig, "Histogram of customer lifetime value"))
+
+
+def _purchases_only(
+    ctx: ReportContext, sec: Section, bg: Any, gg: Any, alive: Any, purchases: Any
+) -> None:
+    """BG/NBD without a money figure: the spend model has an infinite mean (q <= 1)."""
+    c = ctx.customers
+    q = float(gg.params_.get("q", float("nan")))
+    sec.blocks.append(
+        Text(
+            f"No lifetime value in money: the Gamma-Gamma spend model fitted q = {q:.3f} <= 1, "
+            "so the expected spend per purchase of customers with few purchases is infinite "
+            "and any CLV total would be dominated by the tail. Shown instead: the BG/NBD "
+            "probability that each customer is still active and the purchase days expected "
+            "in the next 12 months. Fix: check the spend column for outliers.",
+            "note",
+        )
+    )
+    table = pd.DataFrame(
+        {
+            "p_alive": np.asarray(alive, dtype=float),
+            "expected_purchases_12m": np.asarray(purchases, dtype=float),
+            "past_spend": c["monetary_total"].to_numpy(dtype=float),
+            "purchase_days": c["repeat_frequency"].to_numpy(dtype=float) + 1,
+        },
+        index=c.index,
+    )
+    total = float(table["expected_purchases_12m"].sum())
+    sec.highlight = (
+        f"BG/NBD expects {total:,.0f} purchase days in the next 12 months; "
+        f"{pct(float((table['p_alive'] >= 0.5).mean()))} of the customers are more likely "
+        "active than not (no CLV in money: the spend model has an infinite mean)."
+    )
+    _clv_holdout(ctx, sec)
+    params = bg.params_.rename("estimate").to_frame().assign(model="BG/NBD")
+    params.index.name = "parameter"
+    sec.blocks.append(Table(params[["model", "estimate"]], caption="Model parameters"))
+    top = table.sort_values("expected_purchases_12m", ascending=False, kind="stable").head(20)
+    sec.blocks.append(
+        Table(
+            top,
+            caption="Customers expected to buy most often in the next 12 months",
+            formats={"p_alive": pct, "past_spend": money},
+        )
+    )
 
 
 def _clv_holdout(ctx: ReportContext, sec: Section) -> None:
