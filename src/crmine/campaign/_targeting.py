@@ -178,7 +178,9 @@ def incremental_profit(
 
     evaluated where the predicted uplift changes (tied customers are
     contacted together).  The optimum is chosen as in
-    :func:`campaign_profit`; contacting nobody is allowed.
+    :func:`campaign_profit`; contacting nobody is allowed.  The old calling
+    convention ``(uplift, y, treatment, cost, value)`` is still read, with a
+    ``FutureWarning``, when ``y_true`` is not binary but ``y_score`` is.
 
     Parameters
     ----------
@@ -194,9 +196,6 @@ def incremental_profit(
         Margin of one incremental response (>= 0).
     budget : float, optional
         Maximum total contact cost; ``None`` means no limit.
-
-    The old argument order ``(uplift, y, treatment, ...)`` is still read,
-    with a ``FutureWarning``, when ``y_true`` is not binary but ``y_score`` is.
 
     Returns
     -------
