@@ -244,3 +244,18 @@ def test_columns_mapping_and_schema_are_the_same_roles():
         clean_transactions(log, columns={"client": "CustomerID"})
     with pytest.raises(ValueError, match="not both"):
         clean_transactions(log, TransactionSchema(), columns={"customer": "CustomerID"})
+
+
+def test_polars_log_with_returns_is_netted_like_pandas():
+    pl = pytest.importorskip("polars")
+    log = pd.DataFrame({
+        "customer_id": [1, 1, 2], "order_id": ["A", "C1", "B"],
+        "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:12", "2024-01-02 09:00"]),
+        "item": ["x", "x", "y"], "quantity": [5, -5, 1], "price": [2.0, 2.0, 3.0],
+    })
+    ref_clean, ref_rep = clean_transactions(log)
+    clean, rep = clean_transactions(pl.from_pandas(log))
+    assert rep.rows_out == ref_rep.rows_out == 1 and rep.value_out == 3.0
+    ref = TransactionFeatures(include=["rfm"]).fit_transform(log)
+    got = TransactionFeatures(include=["rfm"]).fit_transform(pl.from_pandas(log))
+    assert got["monetary_total"].tolist() == ref["monetary_total"].tolist() == [3.0]

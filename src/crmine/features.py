@@ -61,6 +61,7 @@ from crmine.basket._input import Baskets
 from crmine.exceptions import SchemaError
 from crmine.schema import (
     TransactionSchema,
+    engine_for,
     prepare_log,
     resolve_schema,
     transaction_amount,
@@ -270,9 +271,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         -------
         self : TransactionFeatures
         """
-        from crmine.utils._engines import find_engine
-
-        engine = find_engine(X)
+        engine = engine_for(X, self.returns)
         if engine is not None:
             return engine.fit(self, X)
         self._validate_params()
@@ -294,9 +293,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         pandas.DataFrame
             The customer table, as :meth:`transform` returns it.
         """
-        from crmine.utils._engines import find_engine
-
-        engine = find_engine(X)
+        engine = engine_for(X, self.returns)
         if engine is not None:
             return engine.fit_transform(self, X)
         self._validate_params()
@@ -400,9 +397,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
             cutoff, indexed by customer id (sorted), columns
             ``get_feature_names_out()``.
         """
-        from crmine.utils._engines import find_engine
-
-        engine = find_engine(X)
+        engine = engine_for(X, self.returns)
         if engine is not None:
             return engine.transform(self, X)
         check_is_fitted(self, "cutoff_")
@@ -482,9 +477,7 @@ def rfm_table(
     1                       1          2            30.0
     2                      38          1            99.0
     """
-    from crmine.utils._engines import find_engine
-
-    engine = find_engine(log)
+    engine = engine_for(log, returns)
     if engine is not None:
         return engine.rfm_table(
             log, schema=resolve_schema(schema, columns), cutoff=cutoff, frequency=frequency,

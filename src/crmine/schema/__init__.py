@@ -18,7 +18,7 @@ against the purchases they undo (:func:`match_returns`) and returns a
 
 from __future__ import annotations
 
-from crmine.schema._clean import as_bound, clean_transactions, net_returns
+from crmine.schema._clean import as_bound, clean_transactions, engine_for, net_returns
 from crmine.schema._report import NET_REASONS, REASONS, CleaningReport
 from crmine.schema._returns import match_returns
 from crmine.schema._schema import TransactionSchema, resolve_schema, transaction_amount
@@ -34,7 +34,7 @@ __all__ = [
     "validate_transactions",
 ]
 # internal helpers used by other crmine modules (not public API):
-# NET_REASONS, REASONS, as_bound, net_returns, parse_times, prepare_log, read_log,
+# NET_REASONS, REASONS, as_bound, engine_for, net_returns, parse_times, prepare_log, read_log,
 # resolve_schema
-_INTERNAL = (NET_REASONS, REASONS, as_bound, net_returns, parse_times, prepare_log, read_log,
-             resolve_schema)
+_INTERNAL = (NET_REASONS, REASONS, as_bound, engine_for, net_returns, parse_times, prepare_log,
+             read_log, resolve_schema)

@@ -194,6 +194,31 @@ def net_returns(
     return adj
 
 
+def engine_for(log: Any, returns: str) -> Any:
+    """The engine adapter for ``log``, or ``None`` for the pandas path.
+
+    ``returns="net"`` needs an adapter that declares ``NETS_RETURNS = True``;
+    otherwise in-memory polars/pyarrow tables take the pandas path (converted
+    by name) and other engines are refused with the fix, so that no engine
+    silently counts cancelled orders.
+    """
+    from crmine.utils._engines import find_engine
+
+    engine = find_engine(log)
+    if engine is None or returns != "net" or getattr(engine, "NETS_RETURNS", False):
+        return engine
+    module = type(log).__module__ or ""
+    if module.startswith(("polars", "pyarrow")) and type(log).__name__ in {
+        "DataFrame", "Table", "RecordBatch"
+    }:
+        return None
+    raise ValueError(
+        f"returns='net' (matching returns to the purchases they undo) is not available for "
+        f"{type(log).__name__} input yet. Fix: pass returns='drop' (the textbook rule) or "
+        "returns='keep', or collect the log to pandas/polars first."
+    )
+
+
 def clean_transactions(
     log: pd.DataFrame,
     schema: TransactionSchema | Mapping[str, Any] | None = None,
@@ -291,9 +316,7 @@ def clean_transactions(
     >>> textbook["quantity"].tolist()
     [2, 1]
     """
-    from crmine.utils._engines import find_engine
-
-    engine = find_engine(log)
+    engine = engine_for(log, returns)
     if engine is not None:
         return engine.clean_transactions(
             log, resolve_schema(schema, columns), returns=returns,
