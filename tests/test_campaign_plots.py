@@ -38,7 +38,7 @@ def test_all_plots_draw_on_given_axes(data):
     assert plotting.plot_qini_curve(y, u, t, ax=axes[4]) is axes[4]
     assert plotting.plot_uplift_curve(y, u, t, perfect=False, ax=axes[5]) is axes[5]
     assert plotting.plot_uplift_by_percentile(y, u, t, ax=axes[6]) is axes[6]
-    res = campaign_profit(u, y, 1.0, 8.0, budget=100.0)
+    res = campaign_profit(y, u, cost_per_contact=1.0, value_per_response=8.0, budget=100.0)
     assert plotting.plot_campaign_profit(res, ax=axes[7]) is axes[7]
     assert len(axes[4].lines) == 3  # model, perfect, random
     plt.close(fig)

@@ -261,8 +261,10 @@ def plot_campaign_profit(result: Any, *, ax: Any = None) -> Any:
 
     Parameters
     ----------
-    result : CampaignProfit
-        Result of :func:`crmine.campaign.campaign_profit`.
+    result : ContactDepth
+        Result of :func:`crmine.campaign.campaign_profit`,
+        :func:`crmine.campaign.incremental_profit` or
+        :func:`crmine.evaluation.best_contact_depth`.
     ax : matplotlib Axes, optional
         Where to draw.
 
@@ -273,7 +275,8 @@ def plot_campaign_profit(result: Any, *, ax: Any = None) -> Any:
     Examples
     --------
     >>> from crmine.campaign import campaign_profit
-    >>> res = campaign_profit([1, 0, 0], [0.9, 0.5, 0.1], 1.0, 5.0)  # doctest: +SKIP
+    >>> res = campaign_profit([1, 0, 0], [0.9, 0.5, 0.1], cost_per_contact=1.0,
+    ...                       value_per_response=5.0)
     >>> ax = plot_campaign_profit(res)  # doctest: +SKIP
     """
     curve = result.curve
