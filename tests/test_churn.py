@@ -577,3 +577,88 @@ def test_plot_importances_of_fitted_classifier():
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[-1] == clf.feature_importances_.abs().idxmax() and len(labels) == 3
     plt.close(ax.figure)
+
+
+# --------------------------------------------------------------------------- issue 16.1
+
+
+def _raw_telco_like(n=600, seed=0):
+    """A raw frame as pd.read_csv gives it: numbers as text with blanks, an id column."""
+    X, y = _mixed(n=n, seed=seed)
+    total = (X["tenure"] * X["charges"].fillna(70)).round(2).astype(str)
+    total[X["tenure"] == 0] = " "
+    return X.assign(total=total, customer_id=[f"{i:04d}-ABCD" for i in range(n)]), y
+
+
+def test_numeric_text_coerced_with_blank_count_and_identifier_dropped():
+    X, y = _raw_telco_like()
+    blanks = int((X["total"] == " ").sum())
+    assert blanks > 0
+    with pytest.warns(DataWarning) as record:
+        clf = ChurnClassifier(random_state=0).fit(X, y)
+    messages = [str(w.message) for w in record]
+    assert any("'total' holds numbers as text" in m and f"{blanks} blank" in m for m in messages)
+    assert any("'customer_id'" in m and "identifier" in m for m in messages)
+    assert clf.coerced_features_ == ["total"] and "total" in clf.numeric_features_
+    assert clf.dropped_features_ == ["customer_id"]
+    # the id is ignored: same model as without the column
+    ref = ChurnClassifier(random_state=0).fit(
+        X.drop(columns="customer_id").assign(total=pd.to_numeric(X["total"], errors="coerce")), y
+    )
+    np.testing.assert_allclose(
+        clf.predict_proba(X),
+        ref.predict_proba(
+            X.drop(columns="customer_id").assign(total=pd.to_numeric(X["total"], errors="coerce"))
+        ),
+        atol=1e-10,
+    )
+
+
+def test_one_hot_is_sparse_for_linear_models_dense_for_boosting():
+    import scipy.sparse as sp
+
+    X, y = _mixed(n=300)
+    clf = ChurnClassifier(random_state=0).fit(X, y)
+    assert sp.issparse(clf._transform(X))
+    hgb = ChurnClassifier(model="gradient_boosting", random_state=0).fit(X, y)
+    assert not sp.issparse(hgb._transform(X))
+
+
+def test_importances_not_in_fit_and_linear_shortcut_is_exact():
+    from crmine.churn._importance import permutation_drops
+
+    X, y = _mixed(n=1200, seed=3)
+    clf = ChurnClassifier(random_state=0).fit(X.iloc[:800], y[:800])
+    assert not hasattr(clf, "feature_importances_")  # nothing computed in fit
+    Z = clf._transform(X.iloc[800:])
+    blocks = clf._blocks(clf.preprocessor_)
+
+    class Generic:  # hides coef_: the predict_proba path on the same permutations
+        def __init__(self, inner):
+            self.inner = inner
+
+        def predict_proba(self, A):
+            return self.inner.predict_proba(A)
+
+    base_l, d_l = permutation_drops(clf.estimator_, Z, y[800:], blocks, 1, 4, 7)
+    base_g, d_g = permutation_drops(Generic(clf.estimator_), Z, y[800:], blocks, 1, 4, 7)
+    assert base_l == pytest.approx(base_g, abs=1e-12)
+    np.testing.assert_allclose(d_l, d_g, atol=1e-9)
+    imp = clf.permutation_importance(X.iloc[800:], y[800:], random_state=0)
+    assert imp.table.index[0] == "tenure" and imp.baseline_auc == pytest.approx(base_l)
+    assert set(imp.table.index) == set(X.columns)
+    with pytest.raises(SchemaError, match="one class"):
+        clf.permutation_importance(X.iloc[800:], np.zeros(400, dtype=int))
+    with pytest.raises(SchemaError, match="not seen in fit"):
+        clf.permutation_importance(X.iloc[800:], np.full(400, 3))
+
+
+def test_polars_input_by_name_and_probability_series():
+    pl = pytest.importorskip("polars")
+    X, y = _mixed(n=300)
+    X.index = pd.Index([f"c{i}" for i in range(len(X))], name="customer_id")
+    ref = ChurnClassifier(random_state=0).fit(X, y)
+    clf = ChurnClassifier(random_state=0).fit(pl.from_pandas(X.reset_index(drop=True)), y)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-10)
+    s = ref.churn_probability(X)
+    assert isinstance(s, pd.Series) and s.index.equals(X.index) and s.name == "churn_probability"

@@ -608,3 +608,52 @@ def test_other_transforms_match_sklearn_pipeline(skew, scaling):
         assert adjusted_rand_score(y, seg.labels_) >= 0.5
     else:
         assert adjusted_rand_score(y, seg.labels_) >= 0.95
+
+
+# ------------------------------------------------- large-table path (issue 16.2)
+def test_scan_sample_then_refit_recovers_planted_blobs():
+    """Above scan_size, k is chosen on a sample and only the chosen k is refitted on everyone."""
+    X, y = rfm_blobs(4000, 4)
+    seg = CustomerSegmenter(scan_size=800, sample_size=300, n_bootstrap=3, random_state=0).fit(X)
+    assert seg.n_clusters_ == 4
+    assert adjusted_rand_score(y, seg.labels_) == 1.0  # every customer, not only the sample
+    assert len(seg.labels_) == 4000 and seg.profiles_["size"].sum() == 4000
+    assert seg.stability_ >= 0.95 and len(seg.stability_scores_) == 3
+    # the refit starts from the scan's centroids: same partition as a full k-means
+    Z = StandardScalerLog(X)
+    full = KMeans(n_clusters=4, n_init=3, random_state=0).fit(Z)
+    assert adjusted_rand_score(full.labels_, seg.labels_) == 1.0
+    assert seg.inertia_ == pytest.approx(full.inertia_, rel=1e-6)
+    # same seed, same result on the sampled path
+    again = CustomerSegmenter(scan_size=800, sample_size=300, n_bootstrap=3, random_state=0)
+    np.testing.assert_array_equal(again.fit(X).labels_, seg.labels_)
+    assert again.stability_ == seg.stability_
+
+
+def test_predict_returns_series_on_the_customer_index():
+    X, _ = rfm_blobs(300, 3)
+    seg = CustomerSegmenter(n_clusters=3, n_bootstrap=0, random_state=0)
+    fp = seg.fit_predict(X)
+    assert isinstance(fp, pd.Series) and fp.index.equals(X.index) and fp.name == "segment"
+    np.testing.assert_array_equal(fp.to_numpy(), seg.labels_)
+    pred = seg.predict(X.iloc[::-1])
+    assert pred.index.equals(X.index[::-1])
+    np.testing.assert_array_equal(pred.to_numpy(), seg.labels_[::-1])
+    assert isinstance(seg.predict(X[RFM].to_numpy()), np.ndarray)  # by position for arrays
+
+
+@pytest.mark.parametrize("kind", ["polars", "pyarrow"])
+def test_polars_and_pyarrow_tables_read_by_name(kind):
+    X, _ = rfm_blobs(300, 3)
+    shuffled = X[["monetary_total", "recency_days", "frequency"]]  # other column order
+    if kind == "polars":
+        pl = pytest.importorskip("polars")
+        table = pl.from_pandas(shuffled.reset_index(drop=True))
+    else:
+        pa = pytest.importorskip("pyarrow")
+        table = pa.Table.from_pandas(shuffled.reset_index(drop=True), preserve_index=False)
+    ref = CustomerSegmenter(n_clusters=3, n_bootstrap=0, random_state=0).fit(X)
+    seg = CustomerSegmenter(n_clusters=3, n_bootstrap=0, random_state=0).fit(table)
+    np.testing.assert_array_equal(seg.labels_, ref.labels_)
+    out = segment_customers(table, n_clusters=3, n_bootstrap=0, random_state=0)
+    assert list(out.columns) == ["segment", "segment_name"] and len(out) == 300
