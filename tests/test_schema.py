@@ -262,3 +262,33 @@ def test_online_retail_standard_cleaning():
     assert rep.orders_out == 18_532
     assert rep.value_out == pytest.approx(8_911_407.904, abs=1e-3)
     assert rep.reasons.loc["missing_customer", "rows"] == 135_080
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([1.0, 2.0, None]), st.sampled_from(["a", "b", None]),
+            st.integers(0, 2), st.sampled_from([0.5, -0.0, 0.0, float("nan")]),
+            st.sampled_from(["x", "y"]),
+        ),
+        min_size=1, max_size=40,
+    )
+)
+def test_exact_duplicates_are_exactly_pandas_duplicated(rows):
+    from crmine.schema._clean import _duplicated
+
+    log = pd.DataFrame(rows, columns=["customer_id", "order_id", "q", "price", "note"])
+    log["timestamp"] = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(log["q"], "D")
+    codes = {"order_id": pd.factorize(log["order_id"])[0]}
+    np.testing.assert_array_equal(_duplicated(log, codes), log.duplicated().to_numpy())
+
+
+def test_exact_duplicates_on_a_large_log_use_the_partitioned_tables():
+    from crmine.schema._clean import _duplicated
+
+    rng = np.random.default_rng(0)
+    n = 200_000
+    log = pd.DataFrame({"a": rng.integers(0, 50_000, n), "b": rng.integers(0, 3, n),
+                        "c": rng.choice(["x", "y", "z"], n)})
+    np.testing.assert_array_equal(_duplicated(log, {}), log.duplicated().to_numpy())

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from crmine.exceptions import SchemaError
 from crmine.schema._report import NET_REASONS, REASONS, CleaningReport
 from crmine.schema._returns import match_returns
 from crmine.schema._schema import TransactionSchema, resolve_schema, transaction_amount
@@ -65,8 +66,11 @@ def _distinct(codes: np.ndarray, n: int, mask: np.ndarray | None = None) -> int:
 _PRIME = np.uint64(0x100000001B3)
 
 
-def _column_key(values: pd.Series) -> np.ndarray:
-    """64-bit keys equal for equal cells of one column (NaN equal to NaN)."""
+def _column_key(values: pd.Series) -> np.ndarray | None:
+    """64-bit keys equal for equal cells of one column (NaN equal to NaN).
+
+    ``None`` for text and other object columns: they are left to the exact check.
+    """
     dtype = values.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":
         return values.to_numpy().astype(np.int64, copy=False)
@@ -76,8 +80,12 @@ def _column_key(values: pd.Series) -> np.ndarray:
         return np.where(np.isnan(arr), np.int64(-1), bits)
     if isinstance(dtype, np.dtype) and dtype.kind == "M":
         return values.to_numpy().view(np.int64)
-    codes, _ = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64, copy=False)
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().view(np.int64)
+    if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.where(np.isnan(arr), np.int64(-1), (arr + 0.0).view(np.int64))
+    return None
 
 
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
@@ -113,9 +121,11 @@ def _repeated(h: np.ndarray) -> np.ndarray:
 def _duplicated(log: pd.DataFrame, known: dict[object, np.ndarray]) -> np.ndarray:
     """Exact duplicate rows (all columns), from one 64-bit key per row.
 
-    Columns already factorised (``known``: column -> codes) are not hashed
-    again; rows whose keys collide are confirmed exactly, so the result is
-    exactly ``log.duplicated()``.
+    The key combines the columns already factorised (``known``: column ->
+    codes: the ids and the item) and the numeric and time columns; two rows
+    can only be identical when their keys are.  The few rows whose keys repeat
+    are then compared exactly on every column, so the result is exactly
+    ``log.duplicated()``.
     """
     if log.columns.has_duplicates:
         return log.duplicated(keep="first").to_numpy()
@@ -124,17 +134,22 @@ def _duplicated(log: pd.DataFrame, known: dict[object, np.ndarray]) -> np.ndarra
         for col in log.columns:
             key = known.get(col)
             if key is None:
-                try:
-                    key = _column_key(log[col])
-                except TypeError:  # unhashable cells (lists): the exact slow path
-                    return log.duplicated(keep="first").to_numpy()
+                key = _column_key(log[col])
+                if key is None:
+                    continue
             h *= _PRIME
             h ^= key.astype(np.int64, copy=False).view(np.uint64)
     candidates = _repeated(h)
     if not candidates.any():
         return candidates
     idx = np.flatnonzero(candidates)
-    exact = log.iloc[idx].duplicated(keep="first").to_numpy()
+    try:
+        exact = log.iloc[idx].duplicated(keep="first").to_numpy()
+    except TypeError as exc:  # unhashable cells (lists, dicts)
+        raise SchemaError(
+            f"cannot compare rows for exact duplicates: a column holds unhashable values "
+            f"({exc}). Fix: drop or convert that column before cleaning."
+        ) from exc
     out = np.zeros(len(log), dtype=bool)
     out[idx[exact]] = True
     return out
@@ -369,6 +384,8 @@ def clean_transactions(
     price = df[schema.price].to_numpy(dtype=np.float64) if schema.has(df, "price") else amount
     masks["non_positive_price"] = price <= 0
     known = {schema.customer: cust_codes, schema.order: order_codes}
+    if schema.has(raw, "item"):
+        known[schema.item] = pd.factorize(raw[schema.item])[0]
     masks["exact_duplicate"] = _duplicated(raw, known)
 
     drop_action = {
