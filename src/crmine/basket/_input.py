@@ -60,7 +60,9 @@ def _factorize(values: Any) -> tuple[np.ndarray, pd.Index]:
         if lo >= 0 and hi < 4 * len(values) + 1024:  # small ids: counting sort
             present = np.zeros(hi + 1, dtype=bool)
             present[values] = True
-            remap = np.cumsum(present) - 1
+            remap = np.cumsum(present, dtype=np.int64) - 1
+            if len(remap) and remap[-1] < np.iinfo(np.int32).max:
+                remap = remap.astype(np.int32)  # half the memory of the codes
             return remap[values], pd.Index(np.flatnonzero(present))
     try:
         codes, uniques = pd.factorize(values, sort=True)
@@ -320,16 +322,20 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
     if values is None:
         values = np.empty(total, dtype=object)
         values[:] = flat
+    del flat
     cols, items = _factorize(values)
+    del values
     if (cols < 0).any():
         raise SchemaError(
             f"{int((cols < 0).sum())} missing item label(s) (None/NaN) in the baskets; "
             "remove them first."
         )
     _check_labels(items, "the baskets")
-    indptr = np.r_[0, np.cumsum(lengths)]
+    index_dtype = np.int32 if total < np.iinfo(np.int32).max else np.int64
+    indptr = np.r_[0, np.cumsum(lengths)].astype(index_dtype)
     mat = sp.csr_matrix(
-        (np.ones(len(cols), dtype=bool), cols, indptr), shape=(len(baskets), len(items))
+        (np.ones(len(cols), dtype=bool), cols.astype(index_dtype, copy=False), indptr),
+        shape=(len(baskets), len(items)),
     )
     if not mat.has_canonical_format:
         mat.sum_duplicates()

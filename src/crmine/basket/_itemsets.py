@@ -120,15 +120,28 @@ def _popcount_rows(x: np.ndarray) -> np.ndarray:
 
 
 def _bitsets(csc: sp.csc_matrix) -> np.ndarray:
-    """Packed vertical bitsets, shape (n_items, n_words), from a boolean CSC matrix."""
+    """Packed vertical bitsets, shape (n_items, n_words), from a boolean CSC matrix.
+
+    Built in blocks of columns (about 256k stored entries each) so that the
+    temporaries stay small next to the bitsets themselves.
+    """
     n, f = csc.shape
     w = max(1, (n + 63) // 64)
     out = np.zeros(f * w, dtype=np.uint64)
-    if csc.nnz:
+    if not csc.nnz:
+        return out.reshape(f, w)
+    if not csc.has_sorted_indices:
         csc = csc.copy()
         csc.sort_indices()
-        col = np.repeat(np.arange(f, dtype=np.int64), np.diff(csc.indptr))
-        row = csc.indices.astype(np.int64)
+    indptr = csc.indptr.astype(np.int64)
+    bounds = np.searchsorted(indptr, np.arange(0, indptr[-1], 1 << 18), side="right") - 1
+    edges = np.unique(np.r_[bounds, f])
+    for j0, j1 in zip(edges[:-1], edges[1:]):
+        lo, hi = indptr[j0], indptr[j1]
+        if hi == lo:
+            continue
+        row = csc.indices[lo:hi].astype(np.int64)
+        col = np.repeat(np.arange(j0, j1, dtype=np.int64), np.diff(indptr[j0 : j1 + 1]))
         key = col * w + (row >> 6)
         bit = np.left_shift(np.uint64(1), (row & 63).astype(np.uint64))
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
@@ -255,8 +268,8 @@ def _pair_codes(indptr: np.ndarray, indices: np.ndarray, f: int) -> np.ndarray:
 def _count_pairs(x: sp.csr_matrix, min_count: int) -> tuple[np.ndarray, np.ndarray]:
     """Frequent pairs (i < j) of a canonical boolean CSR matrix and their counts."""
     f = x.shape[1]
-    indptr = x.indptr.astype(np.int64)
-    indices = x.indices.astype(np.int64)
+    indptr = x.indptr.astype(np.int64)  # n + 1 entries; the indices keep their dtype
+    indices = x.indices
     lengths = np.diff(indptr)
     pair_work = lengths * (lengths - 1) // 2
     n_tri = f * (f - 1) // 2
@@ -275,20 +288,25 @@ def _count_pairs(x: sp.csr_matrix, min_count: int) -> tuple[np.ndarray, np.ndarr
         ok = counts >= min_count  # triu order is row-major: lexicographic
         return np.column_stack([i[ok], j[ok]]).astype(np.int32), counts[ok]
     if n_tri <= (1 << 23):  # dense pair table of at most 64 MiB
-        table = np.zeros(n_tri, dtype=np.int64)
-        # chunk baskets so that at most ~4M pairs are materialised at once
+        table = np.zeros(n_tri, dtype=np.int32 if x.shape[0] < 2**31 else np.int64)
+        # chunk baskets so that at most ~512k pairs (4 MiB of codes) exist at once
         cum = np.cumsum(pair_work)
-        cuts = np.searchsorted(cum, np.arange(1, cum[-1] // (1 << 22) + 1) * (1 << 22))
+        cuts = np.searchsorted(cum, np.arange(1, cum[-1] // (1 << 19) + 1) * (1 << 19))
         edges = np.unique(np.r_[0, cuts, len(lengths)])
         for r0, r1 in zip(edges[:-1], edges[1:]):
             sub_ptr = indptr[r0 : r1 + 1]
             codes = _pair_codes(sub_ptr - sub_ptr[0], indices[sub_ptr[0] : sub_ptr[-1]], f)
-            table += np.bincount(codes, minlength=n_tri)
+            if n_tri <= (1 << 19):
+                table += np.bincount(codes, minlength=n_tri).astype(table.dtype)
+            else:  # a big table: sort the chunk's codes instead of a table-sized bincount
+                codes.sort()
+                first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+                table[codes[first]] += np.diff(np.r_[first, len(codes)]).astype(table.dtype)
         flat = np.flatnonzero(table >= min_count)  # row-major: lexicographic order
         start = np.arange(f, dtype=np.int64) * (2 * f - np.arange(f) - 1) // 2
         i = np.searchsorted(start, flat, side="right") - 1
         j = flat - start[i] + i + 1
-        return np.column_stack([i, j]).astype(np.int32), table[flat]
+        return np.column_stack([i, j]).astype(np.int32), table[flat].astype(np.int64)
     # many items: blocked sparse product X.T @ X
     xi = x.astype(np.int32)
     xt = xi.T.tocsr()
@@ -315,17 +333,20 @@ def _count_pairs(x: sp.csr_matrix, min_count: int) -> tuple[np.ndarray, np.ndarr
 
 def _select_columns(x: sp.csr_matrix, cols: np.ndarray, min_len: int) -> sp.csr_matrix:
     """Columns ``cols`` (sorted) of a canonical CSR, re-indexed, rows with >= min_len kept."""
-    remap = np.full(x.shape[1], -1, dtype=np.int64)
-    remap[cols] = np.arange(len(cols))
+    remap = np.full(x.shape[1], -1, dtype=np.int32)
+    remap[cols] = np.arange(len(cols), dtype=np.int32)
     new = remap[x.indices]
     keep = new >= 0
     cum = np.r_[0, np.cumsum(keep, dtype=np.int64)]
     row_len = cum[x.indptr[1:]] - cum[x.indptr[:-1]]
+    del cum
     row_ok = row_len >= min_len
-    keep &= np.repeat(row_ok, np.diff(x.indptr))
+    if not row_ok.all():
+        keep &= np.repeat(row_ok, np.diff(x.indptr))
     indptr = np.r_[0, np.cumsum(row_len[row_ok])]
+    index_dtype = np.int32 if indptr[-1] < np.iinfo(np.int32).max else np.int64
     return sp.csr_matrix(
-        (np.ones(int(keep.sum()), dtype=bool), new[keep], indptr),
+        (np.ones(int(keep.sum()), dtype=bool), new[keep], indptr.astype(index_dtype)),
         shape=(int(row_ok.sum()), len(cols)),
     )
 
