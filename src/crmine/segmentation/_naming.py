@@ -1,4 +1,14 @@
-"""Profiles and readable names of customer segments (see CustomerSegmenter, Notes)."""
+"""Profiles and readable names of customer segments.
+
+Names compare a segment's medians with the population tertiles (33rd and 67th
+percentiles): value (``monetary_total``) above the 90th percentile "top value", above
+the 67th "high value", below the 33rd "low value", else "mid value"; status
+(``recency_days``) at most the 33rd "active", above the 67th "lost", else "lapsing",
+or "new" when the median ``tenure_days`` is at most its 33rd percentile.  Without
+``monetary_total`` the value part uses ``frequency``; without any role column the
+name lists "high"/"low" for up to three features, or "typical".  Equal names get
+a suffix " (1)", " (2)"... in label order.
+"""
 
 from __future__ import annotations
 

@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn import config_context
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -43,19 +42,19 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.metrics import (
-    adjusted_rand_score,
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    silhouette_score,
-)
+from sklearn.metrics import adjusted_rand_score
 from sklearn.utils import check_random_state
 
 from crmine.base import Interval, StrOptions, _fit_context, on_customers
 from crmine.exceptions import DataWarning, SchemaError
 from crmine.segmentation._naming import describe_segments
-from crmine.segmentation._selection import choose_k, k_candidates, k_range_values
-from crmine.segmentation._transform import SkewScaler, _n_distinct_at_least
+from crmine.segmentation._selection import (
+    choose_k,
+    k_candidates,
+    k_range_values,
+    segmentation_scores,
+)
+from crmine.segmentation._transform import SkewScaler, _n_distinct_at_least, feature_columns
 from crmine.utils._validation import (
     check_is_fitted,
     read_customer_table,
@@ -225,24 +224,11 @@ class CustomerSegmenter(
     the default ``k_range`` starts at 3.  To let the data decide freely pass
     ``k_range=(2, 10), tol=0``; to force a number pass an integer.
 
-    **Names.**  A segment's medians are compared with the population tertiles
-    (33rd and 67th percentiles) of the same column:
-
-    - value (``monetary_total``): above the 90th percentile ``"top value"``,
-      above the 67th ``"high value"``, below the 33rd ``"low value"``, else
-      ``"mid value"``;
-    - status (``recency_days``): at most the 33rd percentile ``"active"``,
-      above the 67th ``"lost"``, else ``"lapsing"``;  when ``tenure_days`` is
-      present and the segment median tenure is at most its 33rd percentile the
-      status is ``"new"`` instead (short tenure implies a recent purchase);
-    - the name is ``"<status>, <value>"``, e.g. ``"active, high value"``,
-      ``"lapsing, mid value"``, ``"new, low value"``, ``"lost, low value"``.
-      Without ``monetary_total`` the value part uses ``frequency``
-      (``"high/mid/low frequency"``); without any role column (e.g. NumPy
-      input) the name lists ``"high"``/``"low"`` for up to three features
-      (``"high x0, low x2"``), or ``"typical"``.
-    - When two segments get the same name they are told apart by a suffix
-      ``" (1)"``, ``" (2)"``... in label order.
+    **Names.**  A segment's medians of ``recency_days``, ``monetary_total``
+    (or ``frequency``) and ``tenure_days`` are compared with the population
+    tertiles: ``"<status>, <value>"`` such as ``"active, high value"``,
+    ``"lapsing, mid value"``, ``"new, low value"`` or ``"lost, low value"``
+    (the rules are in the user guide, "Profiles, centres and names").
 
     **Stability.**  For each of ``n_bootstrap`` rounds, ``min(m, sample_size)``
     customers are drawn with replacement from the ``m`` customers of the scan
@@ -336,21 +322,6 @@ class CustomerSegmenter(
         self.random_state = random_state
 
     # ------------------------------------------------------------------ input
-    def _feature_columns(self, X: pd.DataFrame, *, fitting: bool) -> list:
-        if not fitting:
-            return list(self._columns)
-        if self.features is not None:
-            features = list(self.features)
-        elif all(c in X.columns for c in DEFAULT_FEATURES):
-            features = list(DEFAULT_FEATURES)
-        else:
-            features = list(X.columns)
-        if not features:
-            raise SchemaError("features is empty: name at least one numeric column of X.")
-        if len(set(features)) != len(features):
-            raise SchemaError(f"features={features!r} names a column twice; list each once.")
-        return features
-
     def _check_X(self, X: Any, *, fitting: bool) -> tuple[np.ndarray, pd.Index | None]:
         """The clustered features as a float matrix, and the customer index (None for arrays).
 
@@ -377,7 +348,7 @@ class CustomerSegmenter(
                 self.features_ = [f"x{j}" for j in range(arr.shape[1])]
             index = X.index if isinstance(X, pd.DataFrame) else None
             return np.asarray(arr, dtype=np.float64), index
-        features = self._feature_columns(X, fitting=fitting)
+        features = feature_columns(X, self.features, DEFAULT_FEATURES) if fitting else self._columns
         _, arr = read_customer_table(
             X, {c: c for c in features}, estimator=self, reset=fitting, what="CustomerSegmenter"
         )
@@ -418,22 +389,6 @@ class CustomerSegmenter(
             n_clusters=k, init=start, n_init=n_init, max_iter=self.max_iter, random_state=seed
         )
 
-    @staticmethod
-    def _scores(Z: np.ndarray, labels: np.ndarray, sil: np.ndarray | None) -> dict[str, float]:
-        """Silhouette on the rows ``sil`` (all when None), Calinski-Harabasz and Davies-Bouldin."""
-        n_labels = len(np.unique(labels))
-        out = {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
-        if 2 <= n_labels <= len(Z) - 1:
-            Zs, ls = (Z, labels) if sil is None else (Z[sil], labels[sil])
-            if 2 <= len(np.unique(ls)) <= len(Zs) - 1:
-                # distances in chunks of at most 64 MiB instead of one sample x sample block
-                with config_context(working_memory=64):
-                    out["silhouette"] = float(silhouette_score(Zs, ls))
-            out["calinski_harabasz"] = float(calinski_harabasz_score(Z, labels))
-            out["davies_bouldin"] = float(davies_bouldin_score(Z, labels))
-        return out
-
-    # ------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> CustomerSegmenter:
         """Fit k-means (choosing k when ``n_clusters="auto"``) and describe the segments.
@@ -497,7 +452,9 @@ class CustomerSegmenter(
             seed = int(rng.randint(np.iinfo(np.int32).max))
             km = self._make_kmeans(k, seed, len(S)).fit(S)
             models[k] = km
-            rows.append({"k": k, "inertia": float(km.inertia_), **self._scores(S, km.labels_, sil)})
+            rows.append(
+                {"k": k, "inertia": float(km.inertia_), **segmentation_scores(S, km.labels_, sil)}
+            )
         table = pd.DataFrame(rows).set_index("k")
         if self.n_clusters == "auto":
             k, reason, notes = choose_k(table, self.criterion, self.tol)

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from crmine.exceptions import DataWarning, SchemaError
 
@@ -112,3 +114,23 @@ def k_candidates(ks: list[int], n_distinct: int, k_range: Any) -> list[int]:
             stacklevel=3,
         )
     return feasible
+
+
+def segmentation_scores(
+    Z: np.ndarray, labels: np.ndarray, sil: np.ndarray | None
+) -> dict[str, float]:
+    """Silhouette on the rows ``sil`` (all when None), Calinski-Harabasz and Davies-Bouldin."""
+    n_labels = len(np.unique(labels))
+    out = {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
+    if 2 <= n_labels <= len(Z) - 1:
+        Zs, ls = (Z, labels) if sil is None else (Z[sil], labels[sil])
+        if 2 <= len(np.unique(ls)) <= len(Zs) - 1:
+            # distances in chunks of at most 64 MiB instead of one sample x sample block
+            with config_context(working_memory=64):
+                out["silhouette"] = float(silhouette_score(Zs, ls))
+        out["calinski_harabasz"] = float(calinski_harabasz_score(Z, labels))
+        out["davies_bouldin"] = float(davies_bouldin_score(Z, labels))
+    return out
+
+
+# ------------------------------------------------------------------- fit

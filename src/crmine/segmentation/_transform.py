@@ -3,9 +3,31 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.preprocessing import PowerTransformer, RobustScaler, StandardScaler
+
+from crmine.exceptions import SchemaError
+
+
+def feature_columns(
+    X: pd.DataFrame, features: Sequence[Any] | None, default: Sequence[str]
+) -> list[Any]:
+    """The clustered columns: ``features``, else ``default`` when all present, else all."""
+    if features is not None:
+        cols = list(features)
+    elif all(c in X.columns for c in default):
+        cols = list(default)
+    else:
+        cols = list(X.columns)
+    if not cols:
+        raise SchemaError("features is empty: name at least one numeric column of X.")
+    if len(set(cols)) != len(cols):
+        raise SchemaError(f"features={cols!r} names a column twice; list each once.")
+    return cols
 
 
 def _signed_log1p(x: np.ndarray) -> np.ndarray:
