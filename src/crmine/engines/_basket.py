@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from crmine.engines._frame import (
     require_polars,
     wall_ns,
 )
-from crmine.exceptions import SchemaError
+from crmine.exceptions import DataWarning, SchemaError
 from crmine.schema import TransactionSchema, resolve_schema
 
 __all__ = ["basket_matrix_lazy"]
@@ -66,6 +67,16 @@ def basket_matrix_lazy(
     if cutoff is not None:
         cut = localize(as_timestamp(cutoff, "cutoff"), lines.tz, "cutoff")
         keep = keep & (pl.col(W) < wall_ns(cut))
+    before = pl.col(W) < wall_ns(cut) if cutoff is not None else pl.lit(True)
+    n_ret = int(collect(lines.frame.filter((pl.col(A) < 0) & before).select(pl.len())).item())
+    if n_ret:
+        warnings.warn(
+            f"{n_ret} return line(s) (negative or missing quantity * price) are left out of "
+            "the baskets: a basket holds the purchase lines of an order. Fix: net returns "
+            "first with crmine.clean_transactions to silence this.",
+            DataWarning,
+            stacklevel=3,
+        )
     pairs = collect(
         lines.frame.filter(keep).select(ORD, ITEM).unique(maintain_order=True)
     )

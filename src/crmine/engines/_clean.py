@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from crmine.engines._frame import (
@@ -11,7 +12,8 @@ from crmine.engines._frame import (
     A,
     C,
     T,
-    W,
+    U,
+    Z,
     as_lazy,
     as_timestamp,
     collect,
@@ -19,20 +21,22 @@ from crmine.engines._frame import (
     localize,
     raise_checks,
     require_polars,
-    wall_ns,
+    utc_ns,
 )
-from crmine.schema import REASONS, CleaningReport, TransactionSchema, resolve_schema
+from crmine.engines._netting import ALIVE, net_lines
+from crmine.schema import NET_REASONS, REASONS, CleaningReport, TransactionSchema, resolve_schema
 
 __all__ = ["clean_transactions_lazy"]
 
 _R = "__r"
+_ROW = "__row"
 
 
 def clean_transactions_lazy(
     log: Any,
     schema: TransactionSchema | None = None,
     *,
-    returns: Literal["drop", "keep"] = "drop",
+    returns: Literal["net", "drop", "keep"] = "net",
     cancellation_prefix: str | None = "C",
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
@@ -41,11 +45,15 @@ def clean_transactions_lazy(
     """:func:`crmine.clean_transactions` on a polars, Arrow, DuckDB or Parquet log.
 
     Same rules, same order, same :class:`~crmine.schema.CleaningReport` as the
-    pandas function, computed in one pass.  The clean log keeps the input's
-    row order; it is a ``polars.DataFrame`` for a polars DataFrame, a
-    ``pyarrow.Table`` for an Arrow table, and a lazy ``polars.LazyFrame`` for
-    a LazyFrame, a DuckDB relation or a Parquet path (nothing is materialised:
-    pass it on to :class:`crmine.TransactionFeatures` or ``sink_parquet``).
+    pandas function.  The reasons are counted in one pass; with
+    ``returns="net"`` the (customer, item) groups that hold a return are
+    collected and netted by :func:`crmine.schema.net_returns` (the pandas
+    rule itself), and one more pass counts what is left.  The clean log keeps
+    the input's row order; it is a ``polars.DataFrame`` for a polars
+    DataFrame, a ``pyarrow.Table`` for an Arrow table, and a lazy
+    ``polars.LazyFrame`` for a LazyFrame, a DuckDB relation or a Parquet path
+    (nothing is materialised: pass it on to :class:`crmine.TransactionFeatures`
+    or ``sink_parquet``).
 
     ``duplicates="ignore"`` is the cheap mode: exact duplicates are neither
     looked for nor counted (finding them compares every column of every row,
@@ -57,31 +65,40 @@ def clean_transactions_lazy(
     >>> from crmine import clean_transactions
     >>> log = pl.DataFrame({"customer_id": [1, 1, None], "order_id": ["A1", "C2", "A3"],
     ...                     "timestamp": ["2024-01-01", "2024-01-02", "2024-01-03"],
-    ...                     "amount": [10.0, -10.0, 5.0]})
+    ...                     "item": ["x", "x", "y"], "quantity": [3, -1, 1],
+    ...                     "price": [2.0, 2.0, 5.0]})
     >>> clean, report = clean_transactions(log)
-    >>> clean["order_id"].to_list(), report.rows_out
-    (['A1'], 1)
+    >>> clean["quantity"].to_list(), report.rows_out, report.value_matched
+    ([2], 1, 2.0)
     """
     pl = require_polars()
-    if returns not in ("drop", "keep"):
-        raise ValueError(f"returns must be 'drop' or 'keep', got {returns!r}.")
+    if returns not in ("net", "drop", "keep"):
+        raise ValueError(f"returns must be 'net', 'drop' or 'keep', got {returns!r}.")
     if duplicates not in ("drop", "keep", "ignore"):
         raise ValueError(
             f"duplicates must be 'drop', 'keep' or 'ignore', got {duplicates!r}."
         )
+    if cancellation_prefix is not None and (
+        not isinstance(cancellation_prefix, str) or not cancellation_prefix
+    ):
+        raise ValueError(
+            f"cancellation_prefix must be a non-empty string or None, got "
+            f"{cancellation_prefix!r}."
+        )
     schema = resolve_schema(schema)
     source = as_lazy(log)
-    original = list(source.collect_schema().names())
+    dtypes = source.collect_schema()
+    original = list(dtypes.names())
     lines = lines_of(source, schema, keep_all=True)
-    t = pl.col(T)
     a = pl.col(A)
+    z = pl.col(Z)
     out_range = pl.lit(False)
     if start is not None:
-        lo = wall_ns(localize(as_timestamp(start, "start"), lines.tz, "start"))
-        out_range = out_range | (pl.col(W) < lo)
+        lo = utc_ns(localize(as_timestamp(start, "start"), lines.tz, "start"))
+        out_range = out_range | (z < lo)
     if end is not None:
-        hi = wall_ns(localize(as_timestamp(end, "end"), lines.tz, "end"))
-        out_range = out_range | (pl.col(W) >= hi)
+        hi = utc_ns(localize(as_timestamp(end, "end"), lines.tz, "end"))
+        out_range = out_range | (z >= hi)
     qty = pl.col(schema.quantity).cast(pl.Float64) if lines.has_quantity else a
     ret = qty < 0
     if cancellation_prefix:
@@ -96,9 +113,11 @@ def clean_transactions_lazy(
     )
     if duplicates != "ignore":
         reason = reason.when(~pl.struct(original).is_first_distinct()).then(5)
-    df = lines.frame.with_columns(reason.otherwise(None).cast(pl.Int8).alias(_R))
+    df = lines.frame.with_row_index(_ROW).with_columns(
+        reason.otherwise(None).cast(pl.Int8).alias(_R)
+    )
     r = pl.col(_R)
-    drop_codes = [0, 1, 3, 4] + ([2] if returns == "drop" else [])
+    drop_codes = [0, 1, 3, 4] + ([2] if returns != "keep" else [])
     if duplicates == "drop":
         drop_codes.append(5)
     keep = r.is_null() | ~r.is_in(drop_codes)
@@ -115,38 +134,120 @@ def clean_transactions_lazy(
     for i in range(len(REASONS)):
         aggs.append((r == i).sum().alias(f"rows{i}"))
         aggs.append(a.filter(r == i).sum().alias(f"value{i}"))
+    if returns == "net":
+        aggs.append(qty.abs().filter(r == 2).sum().alias("ret_units"))
+        aggs.append(a.abs().filter(r == 2).sum().alias("ret_value"))
     row = collect(df.select(aggs)).row(0, named=True)
     raise_checks(row, schema, allow_missing_customers=True)
 
     actions = ["dropped" if i in drop_codes else "kept" for i in range(len(REASONS))]
     if duplicates == "ignore":
         actions[5] = "not checked"
+    rows = [int(row[f"rows{i}"] or 0) for i in range(len(REASONS))]
+    values = [float(row[f"value{i}"] or 0.0) for i in range(len(REASONS))]
+    totals = {
+        "rows_out": int(row["rows_out"]),
+        "value_out": float(row["value_out"] or 0.0),
+        "customers_out": int(row["customers_out"]),
+        "orders_out": int(row["orders_out"]),
+    }
+    stats: dict[str, Any] = {}
+    index = REASONS
+    if returns == "net":
+        is_ret = (r == 2).fill_null(False)
+        df, adj = net_lines(df, has_item=lines.has_item, has_quantity=lines.has_quantity,
+                            is_return=is_ret, eligible=keep & ~is_ret)
+        keep = keep & pl.col(ALIVE)
+        stats, extra = _net_stats(adj, row)
+        rows += extra["rows"]
+        values += extra["values"]
+        actions += ["dropped", "reduced"]
+        index = NET_REASONS
+        if adj is not None:
+            after = collect(df.select(
+                keep.sum().alias("rows_out"),
+                a.filter(keep).sum().alias("value_out"),
+                pl.col(C).filter(keep).drop_nulls().n_unique().alias("customers_out"),
+                pl.col(ORD).filter(keep).n_unique().alias("orders_out"),
+            )).row(0, named=True)
+            totals = {k: (float(v or 0.0) if k == "value_out" else int(v))
+                      for k, v in after.items()}
     reasons = pd.DataFrame(
-        {
-            "rows": [int(row[f"rows{i}"] or 0) for i in range(len(REASONS))],
-            "value": [float(row[f"value{i}"] or 0.0) for i in range(len(REASONS))],
-            "action": actions,
-        },
-        index=pd.Index(REASONS, name="reason"),
+        {"rows": rows, "value": values, "action": actions},
+        index=pd.Index(index, name="reason"),
     )
     report = CleaningReport(
+        reasons,
+        returns=returns,
         rows_in=int(row["n"]),
-        rows_out=int(row["rows_out"]),
         value_in=float(row["value_in"] or 0.0),
-        value_out=float(row["value_out"] or 0.0),
         customers_in=int(row["customers_in"]),
-        customers_out=int(row["customers_out"]),
         orders_in=int(row["orders_in"]),
-        orders_out=int(row["orders_out"]),
-        reasons=reasons,
+        **totals,
+        **stats,
     )
-    out_cols = [t.alias(schema.time) if c == schema.time else pl.col(c) for c in original]
+    out_cols = []
+    for c in original:
+        if c == schema.time:
+            out_cols.append(pl.col(T).alias(c))
+        elif returns == "net" and c == schema.amount and lines.has_amount:
+            out_cols.append(_like(a, dtypes[c]).alias(c))
+        elif returns == "net" and c == schema.quantity and lines.has_quantity:
+            out_cols.append(_like(pl.col(U), dtypes[c]).alias(c))
+        else:
+            out_cols.append(pl.col(c))
     if not lines.has_amount:
         out_cols.append(a.alias("amount"))
-    clean = df.filter(keep).select(out_cols)
+    clean = df.filter(keep)
+    if returns == "net":  # netted groups were set beside the others: back to log order
+        clean = clean.sort(_ROW)
+    clean = clean.select(out_cols)
     if isinstance(log, pl.DataFrame):
         return clean.collect(), report
     module = type(log).__module__ or ""
     if module.startswith("pyarrow"):
         return clean.collect().to_arrow(), report
     return clean, report
+
+
+def _like(expr: Any, dtype: Any) -> Any:
+    """A netted float column back in an integer dtype (netted integer quantities stay whole)."""
+    if dtype.is_integer():
+        return expr.round(0).cast(dtype)
+    return expr.cast(dtype)
+
+
+def _net_stats(adj: pd.DataFrame | None, row: dict[str, Any]) -> tuple[dict, dict]:
+    """Report fields of the netting, as the pandas path computes them."""
+    n_ret = int(row["rows2"] or 0)
+    ret_units = float(row["ret_units"] or 0.0)
+    ret_value = float(row["ret_value"] or 0.0)
+    if adj is None or len(adj) == 0:
+        stats = {"returns_unmatched": n_ret, "quantity_unmatched": ret_units,
+                 "value_unmatched": ret_value}
+        return stats, {"rows": [0, 0], "values": [0.0, 0.0]}
+    r = adj["__is_return"].to_numpy(dtype=bool)
+    m_q = adj["matched_quantity"].to_numpy()
+    m_v = adj["matched_value"].to_numpy()
+    units = adj["__units"].to_numpy()
+    amount = adj["__amount"].to_numpy()
+    # returns that were not matched at all (none: every return's group is netted)
+    outside = n_ret > int(r.sum())
+    outside_units = ret_units - float(units[r].sum()) if outside else 0.0
+    outside_value = ret_value - float(np.abs(amount[r]).sum()) if outside else 0.0
+    hit = ~r & (m_q > 0)
+    full = hit & (m_q >= units)
+    part = hit & ~full
+    stats = {
+        "returns_matched": int((m_q[r] > 0).sum()),
+        "returns_unmatched": int((adj["unmatched_quantity"].to_numpy()[r] > 0).sum())
+        + n_ret - int(r.sum()),
+        "purchases_undone": int(hit.sum()),
+        "quantity_matched": float(m_q[~r].sum()),
+        "value_matched": float(m_v[~r].sum()),
+        "quantity_unmatched": float(adj["unmatched_quantity"].sum()) + outside_units,
+        "value_unmatched": float(adj["unmatched_value"].sum()) + outside_value,
+    }
+    extra = {"rows": [int(full.sum()), int(part.sum())],
+             "values": [float(amount[full].sum()), float(m_v[part].sum())]}
+    return stats, extra

@@ -84,5 +84,6 @@ def net_lines(lf: Any, *, has_item: bool, has_quantity: bool,
                               qty[pos] - m_q)
         cols.append(pl.Series(U, new_q))
     sub = sub.with_columns(cols)
-    adj = adj.assign(__row=pos, __is_return=is_ret[pos])
+    adj = adj.assign(__row=pos, __is_return=is_ret[pos], __units=units[pos],
+                     __amount=amount[pos])
     return pl.concat([rest, sub.lazy()], how="vertical_relaxed").drop("__elig"), adj

@@ -11,6 +11,7 @@ from crmine.schema import REASONS, CleaningReport, TransactionSchema, resolve_sc
 from crmine.spark._common import (
     AMT,
     TIME,
+    SparkNotSupportedError,
     as_timestamp,
     check_columns,
     has,
@@ -30,11 +31,11 @@ def clean_transactions_spark(
     log: Any,
     schema: TransactionSchema | None = None,
     *,
-    returns: Literal["drop", "keep"] = "drop",
+    returns: Literal["net", "drop", "keep"] = "drop",
     cancellation_prefix: str | None = "C",
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
-    duplicates: Literal["keep", "drop"] = "keep",
+    duplicates: Literal["keep", "drop", "ignore"] = "keep",
 ) -> tuple[Any, CleaningReport]:
     """Clean a Spark transaction log; :func:`crmine.clean_transactions` on Spark.
 
@@ -43,7 +44,10 @@ def clean_transactions_spark(
     precision in another order, so equal up to rounding).  The report is
     computed in one Spark aggregation; the clean log stays a lazy Spark
     DataFrame (row order is not kept: Spark frames have none).  Exact
-    duplicates are counted by a hash aggregation over all columns of the log.
+    duplicates are counted by a hash aggregation over all columns of the log,
+    which shuffles every column; ``duplicates="ignore"`` (the cheap mode)
+    skips that rule altogether -- the report is then one aggregation over
+    the scanned rows, and its ``exact_duplicate`` row says ``"not checked"``.
 
     Parameters
     ----------
@@ -51,9 +55,12 @@ def clean_transactions_spark(
         Transaction log.  Never modified.
     schema : TransactionSchema, optional
         Column roles; the default schema when omitted.
-    returns, cancellation_prefix, start, end, duplicates
+    returns, cancellation_prefix, start, end
         As in :func:`crmine.clean_transactions`; naive ``start`` and ``end``
         are wall-clock times in the Spark session time zone.
+    duplicates : {"keep", "drop", "ignore"}, default "keep"
+        As in :func:`crmine.clean_transactions`, plus ``"ignore"``: exact
+        duplicates are neither looked for nor counted (no shuffle).
 
     Returns
     -------
@@ -71,10 +78,19 @@ def clean_transactions_spark(
     """
     F = require_pyspark()
 
+    if returns == "net":
+        raise SparkNotSupportedError(
+            "clean_transactions(returns='net') (the default) matches each return to the "
+            "purchases it undoes; the Spark path does not net returns yet. Fix: "
+            "clean_transactions(sdf, returns='drop') (the textbook rule) or returns='keep', "
+            "or clean on a local engine (pandas, polars, a Parquet path)."
+        )
     if returns not in ("drop", "keep"):
         raise ValueError(f"returns must be 'drop' or 'keep', got {returns!r}.")
-    if duplicates not in ("drop", "keep"):
-        raise ValueError(f"duplicates must be 'drop' or 'keep', got {duplicates!r}.")
+    if duplicates not in ("drop", "keep", "ignore"):
+        raise ValueError(
+            f"duplicates must be 'drop', 'keep' or 'ignore', got {duplicates!r}."
+        )
     schema = resolve_schema(schema)
     check_columns(log, schema, ("customer", "order", "time"))
     amount, _source = value_expr(log, schema)
@@ -83,7 +99,10 @@ def clean_transactions_spark(
     # identical rows share every reason, so the report is computed on the groups of
     # identical rows (a hash aggregation) weighted by their size: a group of g rows
     # without an earlier reason holds g - 1 exact duplicates
-    grouped = log.groupBy(*original).agg(F.count(F.lit(1)).alias(_N))
+    if duplicates == "ignore":  # cheap mode: every row is its own group, no shuffle
+        grouped = log.withColumn(_N, F.lit(1).cast("long"))
+    else:
+        grouped = log.groupBy(*original).agg(F.count(F.lit(1)).alias(_N))
     df = grouped.withColumn(AMT, amount).withColumn(TIME, time_expr(log, schema.time))
     t = F.col(TIME)
     amt = F.col(AMT)
@@ -142,7 +161,10 @@ def clean_transactions_spark(
         aggs.append(F.sum(F.when(v.isNull() | F.isnan(v), g)).alias(f"nan:{c}"))
         aggs.append(F.sum(F.when(F.abs(v) == float("inf"), g)).alias(f"inf:{c}"))
     for i in range(len(REASONS)):
-        n_i = F.when(r.isNull(), g - 1) if i == 5 else F.when(r == i, g)
+        if i == 5 and duplicates == "ignore":
+            n_i = F.lit(0).cast("long")
+        else:
+            n_i = F.when(r.isNull(), g - 1) if i == 5 else F.when(r == i, g)
         aggs.append(F.sum(n_i).alias(f"rows{i}"))
         aggs.append(F.sum(amt * n_i).alias(f"value{i}"))
     row = df.agg(*aggs).collect()[0].asDict()
@@ -183,7 +205,11 @@ def clean_transactions_spark(
         {
             "rows": [int(row[f"rows{i}"] or 0) for i in range(len(REASONS))],
             "value": [float(row[f"value{i}"] or 0.0) for i in range(len(REASONS))],
-            "action": ["dropped" if i in drop_codes else "kept" for i in range(len(REASONS))],
+            "action": [
+                "not checked" if i == 5 and duplicates == "ignore"
+                else "dropped" if i in drop_codes else "kept"
+                for i in range(len(REASONS))
+            ],
         },
         index=pd.Index(REASONS, name="reason"),
     )

@@ -28,6 +28,7 @@ from crmine.schema import TransactionSchema, resolve_schema
 from crmine.spark._common import (
     AMT,
     TIME,
+    SparkNotSupportedError,
     as_timestamp,
     check_columns,
     has,
@@ -164,6 +165,14 @@ def _fit_lines(est: Any, lines: Any, sdf: Any, schema: TransactionSchema) -> Non
         cutoff = pd.Timestamp(row["max_day"]) + pd.Timedelta(days=1)
         before = t < time_literal(cutoff, sdf, schema.time)
     est.cutoff_ = cutoff
+    if getattr(est, "returns", "keep") == "net" and row["n_returns"]:
+        raise SparkNotSupportedError(
+            f"TransactionFeatures(returns='net') (the default) matches each return to the "
+            f"purchases it undoes; the Spark path does not net returns yet and the log has "
+            f"{row['n_returns']} return line(s) before the cutoff. Fix: "
+            "TransactionFeatures(returns='keep', ...) on Spark (returns counted as logged), "
+            "or compute the features on a local engine (pandas, polars, a Parquet path)."
+        )
     include = list(est.include) if est.include is not None else list(FEATURE_GROUPS)
     if "basket" in include and not has(sdf, schema, "item") and est.include is None:
         include.remove("basket")
@@ -376,6 +385,9 @@ def to_customer_table(sdf: Any, schema: TransactionSchema | None = None) -> pd.D
     """
     schema = resolve_schema(schema)
     pdf = sdf.toPandas()
+    # Spark Connect stores its observed-metrics objects in .attrs; they are not
+    # serialisable and break to_parquet / pickling of the customer table
+    pdf.attrs.clear()
     return pdf.set_index(schema.customer).sort_index()
 
 

@@ -46,8 +46,15 @@ class SparkKMeans(BaseEstimator):
         Convergence tolerance of MLlib's k-means.
     output_col : str, default "segment"
         Column added by :meth:`predict`.
-    random_state : int, default 0
-        Seed of the initialisation.
+    random_state : int, RandomState, Generator or None, default None
+        Seed of the initialisation (a generator draws one); None uses seed 0,
+        so that a Spark fit is reproducible by default.
+
+    Notes
+    -----
+    The scaled input is persisted (``DataFrame.persist``) for the duration of
+    ``fit``, since k-means passes over it once per iteration, and released
+    afterwards.
 
     Attributes
     ----------
@@ -76,7 +83,7 @@ class SparkKMeans(BaseEstimator):
         max_iter: int = 50,
         tol: float = 1e-4,
         output_col: str = "segment",
-        random_state: int = 0,
+        random_state: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.features = features
@@ -164,20 +171,27 @@ class SparkKMeans(BaseEstimator):
                 predictionCol=self.output_col,
                 maxIter=int(self.max_iter),
                 tol=float(self.tol),
-                seed=int(self.random_state),
+                seed=_seed(self.random_state),
             )
         )
-        self.model_ = Pipeline(stages=stages).fit(data)
-        self.cluster_centers_ = np.asarray(self.model_.stages[-1].clusterCenters())
-        self.feature_names_in_ = np.asarray(feats, dtype=object)
-        labelled = self.model_.transform(data)
-        prof = (
-            labelled.groupBy(self.output_col)
-            .agg(F.count(F.lit(1)).alias("size"), *[F.avg(c).alias(c) for c in feats])
-            .toPandas()
-            .set_index(self.output_col)
-            .sort_index()
-        )
+        # k-means passes over its input once per iteration (and the scaler once more):
+        # compute the transformed table once and keep it cached for the duration of fit
+        data = data.select(*feats, *xcols).persist()
+        try:
+            self.model_ = Pipeline(stages=stages).fit(data)
+            self.cluster_centers_ = np.asarray(self.model_.stages[-1].clusterCenters())
+            self.feature_names_in_ = np.asarray(feats, dtype=object)
+            labelled = self.model_.transform(data)
+            prof = (
+                labelled.groupBy(self.output_col)
+                .agg(F.count(F.lit(1)).alias("size"), *[F.avg(c).alias(c) for c in feats])
+                .toPandas()
+                .set_index(self.output_col)
+                .sort_index()
+            )
+        finally:
+            data.unpersist()
+        prof.attrs.clear()  # Spark Connect leaves its metrics object there
         self.profiles_ = prof
         return self
 
@@ -209,3 +223,14 @@ class SparkKMeans(BaseEstimator):
         """Number of customers per segment."""
         check_is_fitted(self, "profiles_")
         return self.profiles_["size"]
+
+
+def _seed(random_state: Any) -> int:
+    """A Spark seed from ``random_state`` (None -> a fixed default, as MLlib's own)."""
+    if random_state is None:
+        return 0
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    return int(random_state)
