@@ -161,7 +161,9 @@ def test_churn_labels_bad_input():
     with pytest.raises(SchemaError):
         churn_labels(TINY.drop(columns=["customer_id"]), "2024-02-01", 30)
     with pytest.raises(TypeError, match="features"):
-        churn_labels(TINY, "2024-02-01", 30, features="rfm")
+        churn_labels(TINY, "2024-02-01", 30, transaction_features="rfm")
+    with pytest.warns(FutureWarning, match="transaction_features"):
+        churn_labels(TINY, "2024-02-01", 30, features=TransactionFeatures())
     before = TINY.copy()
     churn_labels(TINY, "2024-02-01", 30)
     pd.testing.assert_frame_equal(TINY, before)  # caller's frame untouched
@@ -208,7 +210,10 @@ def test_churn_labels_property_matches_brute_force(rows, cut_day, horizon):
     cut = start + pd.Timedelta(days=cut_day)
     before = log[(log["timestamp"] < cut) & (log["amount"] >= 0)]
     # returns kept as their own lines: the brute force below counts purchase lines
-    kw = {"end": start + pd.Timedelta(days=200), "features": TransactionFeatures(returns="keep")}
+    kw = {
+        "end": start + pd.Timedelta(days=200),
+        "transaction_features": TransactionFeatures(returns="keep"),
+    }
     if before.empty:
         with pytest.raises(SchemaError):
             churn_labels(log, cut, horizon, **kw)

@@ -148,8 +148,9 @@ def _as_features(features: Any, schema: Any, cutoff: pd.Timestamp) -> Any:
         return TransactionFeatures(schema=schema, cutoff=cutoff)
     if not isinstance(features, TransactionFeatures):
         raise TypeError(
-            "features must be an (unfitted) crmine.TransactionFeatures used as a template; got "
-            f"{type(features).__name__}. Pass e.g. features=TransactionFeatures(windows=(30, 90))."
+            "transaction_features must be an (unfitted) crmine.TransactionFeatures used as a "
+            f"template; got {type(features).__name__}. Pass e.g. "
+            "transaction_features=TransactionFeatures(windows=(30, 90))."
         )
     params = {"cutoff": cutoff}
     if schema is not None:
@@ -164,7 +165,7 @@ def churn_labels(
     *,
     time_unit: str = "D",
     schema: Any = None,
-    features: Any = None,
+    transaction_features: Any = None,
     active_days: int | None = None,
     end: str | pd.Timestamp | None = None,
     keep_dates: bool = False,
@@ -201,9 +202,10 @@ def churn_labels(
         Unit of an integer ``horizon`` (``"D"`` days, ``"W"`` weeks).
     schema : TransactionSchema, optional
         Column roles of the log.
-    features : TransactionFeatures, optional
-        Template whose parameters (windows, frequency, ...) are used; it is
-        cloned and its ``cutoff`` replaced.
+    transaction_features : TransactionFeatures, optional
+        Template whose parameters (windows, frequency, returns, ...) are used;
+        it is cloned and its ``cutoff`` replaced.  (``features=`` is its
+        deprecated spelling: ``features=`` names input columns in crmine.)
     active_days : int, optional
         Only label customers whose last purchase is at most ``active_days``
         days before the cutoff (``recency_days <= active_days``); ``None``
@@ -258,9 +260,19 @@ def churn_labels(
     """
     from crmine.schema import prepare_log, resolve_schema, transaction_amount
 
-    unknown = sorted(set(deprecated) - {"horizon_days"})
+    unknown = sorted(set(deprecated) - {"horizon_days", "features"})
     if unknown:
         raise TypeError(f"churn_labels() got unexpected keyword argument(s) {unknown}.")
+    if "features" in deprecated:
+        warnings.warn(
+            "churn_labels(features=TransactionFeatures(...)) is deprecated; pass "
+            "transaction_features=TransactionFeatures(...) (features= names input columns).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        if transaction_features is not None:
+            raise TypeError("pass transaction_features= only (features= is its old spelling).")
+        transaction_features = deprecated["features"]
     horizon_days = _horizon_days(horizon, time_unit, deprecated.get("horizon_days"))
     if active_days is not None and (
         isinstance(active_days, bool)
@@ -272,7 +284,7 @@ def churn_labels(
         cutoff_ts = pd.Timestamp(cutoff)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"cutoff={cutoff!r} is not a valid timestamp: {exc}") from None
-    tf = _as_features(features, schema, cutoff_ts)
+    tf = _as_features(transaction_features, schema, cutoff_ts)
     sch = resolve_schema(tf.schema)
     prepared = prepare_log(log, sch)
     tf.fit(prepared)
@@ -349,7 +361,7 @@ def make_churn_dataset(
         Label window (see :func:`churn_labels`).
     **kwargs
         Passed to :func:`churn_labels` (``time_unit``, ``schema``,
-        ``features``, ``active_days``, ``end``, ``keep_dates``).
+        ``transaction_features``, ``active_days``, ``end``, ``keep_dates``).
 
     Returns
     -------
