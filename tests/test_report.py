@@ -440,3 +440,32 @@ def test_rendered_page_never_contains_raw_data_markup(texts, title):
     assert body.count("<script") == 1  # the page's own inline script, never data
     for t in texts:
         assert html.escape(t, quote=True) in body
+
+
+def test_non_products_by_code_and_whole_description():
+    from crmine.report._items import non_product_items
+
+    labels = pd.Series(
+        {
+            "POST": "POSTAGE",
+            "23444": "Next Day Carriage",
+            "23099": "FRENCH CARRIAGE LANTERN",
+            "85168B": "BLACK BAROQUE CARRIAGE CLOCK",
+            "22016": "Dotcomgiftshop Gift Voucher £100.00",
+            "AMAZONFEE": "AMAZON FEE",
+            "BANK CHARGES": "Bank Charges",
+            "85123A": "WHITE HANGING HEART T-LIGHT HOLDER",
+            "PADS": "PADS TO MATCH ALL CUSHIONS",
+        }
+    )
+    found = non_product_items(list(labels.index) + ["DOT", "M", "gift_0001_10"], labels)
+    assert found == [
+        "POST",
+        "23444",
+        "22016",
+        "AMAZONFEE",
+        "BANK CHARGES",
+        "DOT",
+        "M",
+        "gift_0001_10",
+    ]

@@ -27,7 +27,6 @@ NON_PRODUCT_CODES: tuple[str, ...] = (
     "B",
     "C2",
     "CRUK",
-    "PADS",
     "BANK CHARGES",
     "AMAZONFEE",
     "ADJUST",
@@ -35,21 +34,21 @@ NON_PRODUCT_CODES: tuple[str, ...] = (
     "TEST001",
     "TEST002",
 )
-#: Words in an item's code or description that mark a non-product.
+#: What a whole description says for a non-product (a product may *contain* such a word:
+#: "FRENCH CARRIAGE LANTERN" is a lantern, "Next Day Carriage" is a delivery charge).
 NON_PRODUCT_WORDS: tuple[str, ...] = (
     "postage",
     "carriage",
     "shipping",
-    "delivery charge",
-    "bank charges",
+    "delivery",
+    "delivery charges?",
+    "bank charges?",
     "amazon fee",
     "fee",
-    "gift voucher",
-    "gift card",
-    "voucher",
+    "fees",
     "discount",
     "manual",
-    "samples",
+    "samples?",
     "adjust bad debt",
     "commission",
 )
@@ -57,7 +56,13 @@ _CODE = re.compile(
     r"^(?:" + "|".join(re.escape(c) for c in NON_PRODUCT_CODES) + r"|gift_\d+_\d+)$",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in NON_PRODUCT_WORDS) + r")\b", re.I)
+# a whole label: at most two leading words ("DOTCOM POSTAGE", "Next Day Carriage",
+# "CRUK Commission"), or any label that names a gift voucher / gift card
+_LABEL = re.compile(
+    r"^\W*(?:\w+\s+){0,2}(?:" + "|".join(NON_PRODUCT_WORDS) + r")\W*$"
+    r"|\bgift\s*(?:voucher|card)\b",
+    re.IGNORECASE,
+)
 
 
 def non_product_items(items: Iterable[Any], labels: pd.Series | None = None) -> list[Any]:
@@ -79,9 +84,10 @@ def non_product_items(items: Iterable[Any], labels: pd.Series | None = None) -> 
     --------
     >>> import pandas as pd
     >>> from crmine.report._items import non_product_items
-    >>> labels = pd.Series({"85123A": "WHITE HANGING HEART", "X1": "Dotcom postage"})
-    >>> non_product_items(["POST", "85123A", "X1", "gift_0001_20", "beer"], labels)
-    ['POST', 'X1', 'gift_0001_20']
+    >>> labels = pd.Series({"85123A": "WHITE HANGING HEART", "X1": "Dotcom postage",
+    ...                     "23099": "FRENCH CARRIAGE LANTERN", "G": "Gift Voucher £10.00"})
+    >>> non_product_items(["POST", "85123A", "X1", "23099", "G", "gift_0001_20", "beer"], labels)
+    ['POST', 'X1', 'G', 'gift_0001_20']
     """
     out = []
     for item in items:
@@ -90,6 +96,6 @@ def non_product_items(items: Iterable[Any], labels: pd.Series | None = None) -> 
         if labels is not None:
             lab = labels.get(text)
             label = "" if lab is None or pd.isna(lab) else str(lab)
-        if _CODE.match(text) or _WORD.search(label) or (_WORD.search(text) and not label):
+        if _CODE.match(text) or _LABEL.search(label) or (not label and _LABEL.search(text)):
             out.append(item)
     return out
