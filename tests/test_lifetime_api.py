@@ -64,6 +64,7 @@ def test_clone_pickle_and_not_fitted():
         "recency_col": "btyd_recency",
         "T_col": "btyd_T",
         "time_unit": None,
+        "features": None,
     }
     with pytest.raises(NotFittedError):
         m.predict_proba_alive([1], [1.0], [2.0])

@@ -29,6 +29,7 @@ from crmine.lifetime._common import (
     warn_boundary,
     wrap,
 )
+from crmine.lifetime._covariates import fit_covariates, grouped, read_features
 from crmine.utils._validation import check_money, check_rate, to_pandas
 
 __all__ = ["BTYDTransactionModel"]
@@ -70,6 +71,7 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         recency_col: str = RECENCY_COL,
         T_col: str = T_COL,
         time_unit: str | None = None,
+        features: list[str] | None = None,
     ) -> None:
         self.penalizer = penalizer
         self.max_iter = max_iter
@@ -77,6 +79,7 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         self.recency_col = recency_col
         self.T_col = T_col
         self.time_unit = time_unit
+        self.features = features
 
     def _rft(self, frequency: Any, recency: Any, T: Any, *, reset: bool = False) -> tuple:
         """(x, t_x, T, index) from a customer table (by ``<role>_col``) or three arrays."""
@@ -97,6 +100,7 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         "recency_col": [str],
         "T_col": [str],
         "time_unit": [str, None],
+        "features": ["array-like", None],
     }
 
     def _validate_hyper(self) -> None:
@@ -214,7 +218,31 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         self.standard_errors_ = pd.Series(
             params * np.sqrt(np.clip(np.diag(cov), 0.0, None)), index=names, name="std_error"
         )
+        if self.features:
+            Z = read_features(self, frequency)
+            fit_covariates(self, x, t_x, t_cal, w_in, Z, ll_without=self.log_likelihood_)
         return self
+
+    # ------------------------------------------------------------------ covariate dispatch
+    def _Z(self, data: Any) -> np.ndarray | None:
+        return read_features(self, data) if self.features else None
+
+    def _alive(self, Z: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        if Z is None:
+            return self._proba_alive(x, t_x, T)
+        return grouped(self, Z, lambda m, *a: m._proba_alive(*a), x, t_x, T)
+
+    def _expected(self, Z: Any, t: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray):
+        if Z is None:
+            return self._conditional_expected(t, x, t_x, T)
+        return grouped(self, Z, lambda m, *a: m._conditional_expected(*a), x, t_x, T, t=t)
+
+    def _ll(self, Z: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        if Z is None:
+            return self._loglik_terms(self.params_.to_numpy(), x, t_x, T)
+        return grouped(
+            self, Z, lambda m, *a: m._loglik_terms(m.params_.to_numpy(), *a), x, t_x, T
+        )
 
     _stop_early = None
 
@@ -269,7 +297,7 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         """
         self._check_fitted()
         x, t_x, t_cal, index = self._rft(frequency, recency, T)
-        ll = self._loglik_terms(self.params_.to_numpy(), x, t_x, t_cal)
+        ll = self._ll(self._Z(frequency), x, t_x, t_cal)
         return wrap(ll, index, "log_likelihood")
 
     def predict_proba_alive(
@@ -298,7 +326,8 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         """
         self._check_fitted()
         x, t_x, t_cal, index = self._rft(frequency, recency, T)
-        return wrap(np.clip(self._proba_alive(x, t_x, t_cal), 0.0, 1.0), index, "proba_alive")
+        alive = self._alive(self._Z(frequency), x, t_x, t_cal)
+        return wrap(np.clip(alive, 0.0, 1.0), index, "proba_alive")
 
     def predict_purchases(
         self, frequency: Any, recency: Any = None, T: Any = None, *, t: float
@@ -332,7 +361,7 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         self._check_fitted()
         x, t_x, t_cal, index = self._rft(frequency, recency, T)
         t = _check_horizons(t, x.shape[0])
-        out = self._conditional_expected(t, x, t_x, t_cal)
+        out = self._expected(self._Z(frequency), t, x, t_x, t_cal)
         return wrap(out, index, "expected_purchases")
 
     def predict_clv(
@@ -392,11 +421,12 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         self._check_fitted()
         x, t_x, t_cal, index = self._rft(frequency, recency, T)
         spend = self._spend(monetary_value, frequency, x.shape)
+        Z = self._Z(frequency)
         margin = check_rate(margin, name="margin")
         discount_rate = check_rate(discount_rate, name="discount_rate")
 
         def cumulative(t: float) -> np.ndarray:
-            return self._conditional_expected(t, x, t_x, t_cal)
+            return self._expected(Z, t, x, t_x, t_cal)
 
         clv = discounted_clv(
             cumulative,
@@ -580,5 +610,6 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         out.attrs["method"] = (
             f"parametric bootstrap: {int(n_draws)} draws of the log-parameters from their "
             f"asymptotic normal (observed information), {100 * level:g}% quantiles"
+            + ("; covariate coefficients held at their estimates" if self.features else "")
         )
         return out
