@@ -33,9 +33,11 @@ from crmine.spark import (
     customer_features,
     fpgrowth,
     is_spark_dataframe,
+    rfm_table_spark,
     score_customers,
     to_customer_table,
 )
+from crmine.spark._common import SparkNotSupportedError
 
 pytestmark = pytest.mark.spark
 
@@ -207,9 +209,10 @@ def test_recency_is_calendar_days_known_answer(spark):
 
 
 def test_features_equal_pandas_all_groups(slog, log):
-    pandas_est = TransactionFeatures()
+    # the Spark path counts returns as logged (returns="keep"); netting is local-only
+    pandas_est = TransactionFeatures(returns="keep")
     expected = pandas_est.fit_transform(log)
-    spark_est = TransactionFeatures()
+    spark_est = TransactionFeatures(returns="keep")
     got = spark_est.fit_transform(slog)
     assert is_spark_dataframe(got)
     assert spark_est.cutoff_ == pandas_est.cutoff_
@@ -237,6 +240,7 @@ def test_features_equal_pandas_other_definitions(slog, log):
         windows=(7, 60),
         trend_window=45,
         time_unit="W",
+        returns="keep",
     )
     expected = TransactionFeatures(**params).fit(log).transform(log)
     est = TransactionFeatures(**params).fit(slog)
@@ -247,9 +251,17 @@ def test_features_equal_pandas_other_definitions(slog, log):
 
 
 def test_rfm_table_dispatch(slog, log):
-    got = rfm_table(slog, cutoff="2023-08-01")
+    got = rfm_table(slog.filter("amount >= 0"), cutoff="2023-08-01")
     assert is_spark_dataframe(got)
-    _assert_same_table(_collect_table(got), rfm_table(log, cutoff="2023-08-01"))
+    want = rfm_table(log[log["amount"] >= 0], cutoff="2023-08-01")
+    _assert_same_table(_collect_table(got), want)
+    # the default returns="net" is not implemented on Spark: refused, not silently different
+    with pytest.raises(SparkNotSupportedError, match="returns='keep'"):
+        rfm_table(slog, cutoff="2023-08-01")
+    with pytest.raises(SparkNotSupportedError, match="returns='drop'"):
+        clean_transactions(slog)
+    got = rfm_table_spark(slog, cutoff="2023-08-01", returns="keep", to_pandas=True)
+    _assert_same_table(got, rfm_table(log, cutoff="2023-08-01", returns="keep"))
 
 
 def test_features_bad_input(spark):
@@ -285,6 +297,7 @@ def test_clean_report_equal_pandas(spark, log):
     dirty = pd.concat([dirty, dirty.iloc[::50]], ignore_index=True)  # exact duplicates
     sdf = spark.createDataFrame(dirty).repartition(3)
     kwargs = dict(start="2023-02-01", end="2023-11-30 12:00", duplicates="drop")
+    kwargs["returns"] = "drop"  # the textbook rule (netting is local-only)
     clean_p, rep_p = clean_transactions(dirty, **kwargs)
     clean_s, rep_s = clean_transactions(sdf, **kwargs)
     for name in ("rows_in", "rows_out", "customers_in", "customers_out", "orders_in", "orders_out"):
@@ -321,7 +334,7 @@ def test_clean_bad_input(spark):
         )
     )
     with pytest.raises(SchemaError, match="not timestamps"):
-        clean_transactions(sdf)
+        clean_transactions(sdf, returns="drop")
     with pytest.raises(ValueError, match="returns"):
         clean_transactions(sdf, returns="maybe")
 
@@ -389,11 +402,11 @@ def test_spark_kmeans_recovers_planted_clusters(spark):
 def test_score_customers_equals_local_predictions(slog, log):
     from sklearn.linear_model import LogisticRegression
 
-    table = TransactionFeatures(include=("rfm", "tenure")).fit_transform(log)
+    table = TransactionFeatures(include=("rfm", "tenure"), returns="keep").fit_transform(log)
     feats = ["recency_days", "frequency", "monetary_total", "tenure_days"]
     y = (table["recency_days"] < table["recency_days"].median()).astype(int)
     model = LogisticRegression(max_iter=1000).fit(table[feats], y)
-    spark_table = TransactionFeatures(include=("rfm", "tenure")).fit_transform(slog)
+    spark_table = TransactionFeatures(include=("rfm", "tenure"), returns="keep").fit_transform(slog)
     scored = to_customer_table(score_customers(model, spark_table.repartition(2)))
     expected = model.predict_proba(table[feats])[:, 1]
     np.testing.assert_allclose(scored["score"].to_numpy(), expected, rtol=1e-12)
@@ -436,7 +449,90 @@ def test_property_features_equal_pandas(spark, rows):
         include=("rfm", "tenure", "interpurchase", "windows", "trend", "returns", "btyd"),
         windows=(3, 20),
         trend_window=10,
+        returns="keep",
     )
     expected = TransactionFeatures(**params).fit_transform(log)
     got = customer_features(spark.createDataFrame(log).repartition(2), to_pandas=True, **params)
     _assert_same_table(got, expected)
+
+
+# ----------------------------------------------------------------------------- fixes of issue 15
+
+
+def test_clean_cheap_mode_skips_duplicates_and_keeps_the_rest(spark, log):
+    dirty = pd.concat([log, log.iloc[:30]], ignore_index=True)  # 30+ exact duplicates
+    sdf = spark.createDataFrame(dirty).repartition(3)
+    _, want = clean_transactions(dirty, returns="drop")
+    _, full = clean_transactions(sdf, returns="drop")
+    clean, cheap = clean_transactions(sdf, returns="drop", duplicates="ignore")
+    assert full.reasons.loc["exact_duplicate", "rows"] == want.reasons.loc[
+        "exact_duplicate", "rows"
+    ] >= 30
+    assert cheap.reasons.loc["exact_duplicate", "rows"] == 0
+    assert cheap.reasons.loc["exact_duplicate", "action"] == "not checked"
+    for name in ("rows_in", "rows_out", "customers_out", "orders_out"):
+        assert getattr(cheap, name) == getattr(want, name), name
+    assert clean.count() == want.rows_out
+    with pytest.raises(ValueError, match="duplicates must be"):
+        clean_transactions(sdf, returns="drop", duplicates="sometimes")
+
+
+def test_to_customer_table_drops_connect_metrics_from_attrs(tmp_path):
+    class ConnectLikeFrame:  # Spark Connect's toPandas leaves observed metrics in .attrs
+        def toPandas(self):
+            pdf = pd.DataFrame({"customer_id": [2, 1], "frequency": [3, 1]})
+            pdf.attrs["metrics"] = [object()]
+            return pdf
+
+    table = to_customer_table(ConnectLikeFrame())
+    assert table.attrs == {}
+    assert table.index.tolist() == [1, 2]
+    table.to_parquet(tmp_path / "customers.parquet")  # failed with the metrics object
+
+
+def test_spark_kmeans_default_seed_is_reproducible_and_input_released(spark):
+    rng = np.random.default_rng(2)
+    table = pd.DataFrame(rng.normal(size=(60, 3)) + np.repeat([[0, 0, 0], [6, 6, 6]], 30, 0),
+                         columns=["recency_days", "frequency", "monetary_total"])
+    table.insert(0, "customer_id", np.arange(60))
+    sdf = spark.createDataFrame(table)
+    a = SparkKMeans(n_clusters=2, skew=None).fit(sdf)
+    b = SparkKMeans(n_clusters=2, skew=None).fit(sdf)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert sorted(a.sizes_.tolist()) == [30, 30]
+    assert not spark.sparkContext._jsc.getPersistentRDDs()  # the cached input was released
+
+
+CONNECT_SCRIPT = r"""
+import os, sys
+import numpy as np
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.remote("local[2]").config(
+    "spark.sql.shuffle.partitions", "2").getOrCreate()
+from crmine import TransactionFeatures, clean_transactions, make_retail
+from crmine.spark import customer_features
+log = make_retail(60, random_state=1).transactions
+sdf = spark.createDataFrame(log)
+assert type(sdf).__module__.startswith("pyspark.sql.connect"), type(sdf)
+clean, report = clean_transactions(sdf, returns="drop", duplicates="ignore")
+want_clean, want = clean_transactions(log, returns="drop")
+assert report.rows_out == want.rows_out
+table = customer_features(clean, to_pandas=True, returns="keep")
+table.to_parquet(sys.argv[1])
+ref = TransactionFeatures(returns="keep").fit_transform(want_clean)
+np.testing.assert_allclose(table[ref.columns].select_dtypes("number").to_numpy(float),
+                           ref.select_dtypes("number").to_numpy(float), rtol=1e-9,
+                           equal_nan=True)
+spark.stop()
+"""
+
+
+@pytest.mark.slow
+def test_spark_connect_local_server(tmp_path):
+    pytest.importorskip("grpc", reason="the Spark Connect client needs pyspark[connect]")
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    out = tmp_path / "customers.parquet"
+    proc = subprocess.run([sys.executable, "-c", CONNECT_SCRIPT, str(out)], env=env,
+                          capture_output=True, text=True, timeout=480)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert pd.read_parquet(out).shape[0] == 60

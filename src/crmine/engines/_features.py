@@ -1,17 +1,19 @@
 """Customer features on polars, with the exact definitions of the pandas path.
 
-Every definition follows :mod:`crmine.features`: only rows whose wall-clock
-time is before the cutoff are used; purchase lines have a non-negative value,
-return lines a negative one; an order counts when it has a purchase line
-(orders are keyed by ``(customer, order)``); an order's time is its first
+Every definition follows :mod:`crmine.features`: only rows before the cutoff
+(an instant) are used; with ``returns="net"`` (the default) the (customer,
+item) groups that hold a return are collected and netted by crmine's own
+:func:`crmine.schema.net_returns`, everything else stays in polars; purchase
+lines have a non-negative value left; an order counts when it has a purchase
+line (orders are keyed by ``(customer, order)``); an order's time is its first
 purchase line; recency, tenure and the buy-till-you-die summary count calendar
 days between wall-clock dates (so DST changes never move a purchase to another
 day).
 
-The work is three group-bys over the lines in one streaming pass
-(``(customer, order)``, ``(customer, item)`` for distinct items, and the
-validation/fit aggregates in ``fit``) and small group-bys over the orders and
-the ``(customer, day)`` pairs; only the per-customer table comes back as pandas.
+The lines are read in one streaming pass for the fit (validation, cutoff,
+category vocabulary) and one for the table: a ``(customer, order)`` group-by,
+the distinct items and the category spend per customer; the rest runs on the
+per-order table.  Only the per-customer table comes back, as pandas.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def fit_transform(features: Any, log: Any) -> Any:
     return fit_transform_spark(features, log)
 
 
-def rfm_table(log: Any, **kwargs: Any) -> Any:
+def rfm_table(log: Any, **kwargs: Any) -> Any:  # ``returns`` passed on when the core gives it
     from crmine.spark._features import rfm_table_spark
 
     return rfm_table_spark(log, **kwargs)

@@ -435,6 +435,7 @@ def rfm_table_spark(
     cutoff: str | pd.Timestamp | None = None,
     frequency: Literal["orders", "days"] = "orders",
     monetary: Literal["gross", "net"] = "gross",
+    returns: Literal["net", "keep"] = "net",
     to_pandas: bool = False,
 ) -> Any:
     """:func:`crmine.rfm_table` on a Spark log.
@@ -443,8 +444,9 @@ def rfm_table_spark(
     ----------
     log : pyspark.sql.DataFrame
         Transaction log.
-    schema, cutoff, frequency, monetary
-        As in :func:`crmine.rfm_table`.
+    schema, cutoff, frequency, monetary, returns
+        As in :func:`crmine.rfm_table` (``returns="net"`` is refused when the
+        log holds returns: the Spark path does not net them yet).
     to_pandas : bool, default False
         Return a pandas table indexed by customer id instead of a Spark frame.
 
@@ -463,7 +465,8 @@ def rfm_table_spark(
 
     schema = resolve_schema(schema)
     est = TransactionFeatures(
-        schema=schema, cutoff=cutoff, frequency=frequency, monetary=monetary, include=("rfm",)
+        schema=schema, cutoff=cutoff, frequency=frequency, monetary=monetary,
+        returns=returns, include=("rfm",),
     )
     table = fit_transform_spark(est, log).select(
         schema.customer, "recency_days", "frequency", "monetary_total"
