@@ -350,13 +350,20 @@ def customer_scorecard(
     >>> card.shape[0] == log["customer_id"].nunique(), card.columns[:4].tolist()
     (True, ['recency_days', 'frequency', 'monetary_total', 'rfm_code'])
     """
+    from crmine.exceptions import SchemaError
     from crmine.features import TransactionFeatures
     from crmine.report._items import non_product_items
     from crmine.schema import TransactionSchema, clean_transactions
     from crmine.segmentation import CustomerSegmenter
-    from crmine.utils._validation import to_pandas
+    from crmine.utils._validation import is_dataframe_like, to_pandas
     from crmine.value import RFMScorer, ValueTierClassifier
 
+    if not isinstance(log, pd.DataFrame) and not is_dataframe_like(log):
+        raise SchemaError(
+            f"log must be a transaction log with named columns (pandas, polars or pyarrow), "
+            f"got {type(log).__name__}. Fix: read the file first, e.g. pd.read_csv(path), or "
+            "use `crmine scores FILE` on the command line."
+        )
     log = to_pandas(log, name="log")
     schema = schema if schema is not None else TransactionSchema()
     horizon_days = _days(horizon, "horizon")
