@@ -342,7 +342,7 @@ def test_response_summary_refuses_arrays_and_lazy_frames():
     with pytest.raises(SchemaError, match="table"):
         response_summary([[1, 0]], "arm", "resp", control="c")
     pl = pytest.importorskip("polars")
-    with pytest.raises(TypeError, match=r"collect\(\)"):
+    with pytest.raises(SchemaError, match=r"collect\(\)"):
         response_summary(pl.from_pandas(_frame({"t": (5, 1)})).lazy(), "arm", "resp")
 
 

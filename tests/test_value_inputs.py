@@ -113,7 +113,7 @@ def test_paths_are_refused_with_the_fix():
 
 
 def test_lazy_frame_and_bare_lists_are_refused_with_the_fix():
-    with pytest.raises(TypeError, match=r"collect\(\)"):
+    with pytest.raises(SchemaError, match=r"collect\(\)"):
         RFMScorer().fit(as_polars(customers()).lazy())
     with pytest.raises(SchemaError, match="customer table"):
         score_rfm([[1, 2, 3]])
@@ -283,3 +283,73 @@ def test_segment_grid_bad_n_bins():
         with pytest.raises(SchemaError, match="n_bins"):
             segment_grid({"all": ((1, 2), (1, 2))}, n_bins=bad)
     assert segment_grid({"all": ((1, 3), (1, 2))}, n_bins=(3, 2)).shape == (3, 2)
+
+
+# ----------------------------------------------------------------------------- hostile sweep
+def _hostile_inputs() -> dict[str, object]:
+    base = customers(40)
+    return {
+        "empty": base.iloc[:0],
+        "header_only": pd.DataFrame(columns=base.columns),
+        "all_nan": base.assign(monetary_total=np.nan),
+        "text": base.astype(str),
+        "na_text": base.assign(frequency="N/A"),
+        "one": base.head(1),
+        "dup_ids": pd.concat([base, base.head(2)]),
+        "mixed_ids": base.set_axis(pd.Index([1, "1", *range(2, 40)], name="customer_id")),
+        "none_id": base.set_axis(pd.Index([None, *range(1, 40)], name="customer_id")),
+        "multiindex_cols": pd.concat({"a": base}, axis=1),
+        "negative": base.assign(monetary_total=-1.0),
+        "zero": base.assign(monetary_total=0.0),
+        "dup_columns": pd.concat([base, base[["frequency"]]], axis=1),
+        "int_columns": base.set_axis([0, 1, 2], axis=1),
+        "series": base["monetary_total"],
+        "none": None,
+        "dict": {"recency_days": [1]},
+        "path": "customers.csv",
+        "lazy": as_polars(base).lazy(),
+        "datetime": base.assign(monetary_total=pd.Timestamp("2024-01-01")),
+        "huge": base.assign(monetary_total=1e308),
+    }
+
+
+ENTRY_POINTS = {
+    "score_rfm": score_rfm,
+    "value_tiers": value_tiers,
+    "RFMScorer.fit_transform": lambda X: RFMScorer().fit_transform(X),
+    "ValueTierClassifier.fit_predict": lambda X: ValueTierClassifier().fit_predict(X),
+    "pareto tiers": lambda X: ValueTierClassifier(method="pareto").fit(X),
+    "segment_summary": segment_summary,
+    "gini": gini,
+    "top_share": top_share,
+    "pareto_table": pareto_table,
+    "tier_migration": lambda X: tier_migration(X, X),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_hostile_inputs()))
+@pytest.mark.parametrize("name", sorted(ENTRY_POINTS))
+def test_hostile_sweep_ends_in_a_result_or_a_crmine_error(name, case, capsys):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    data = _hostile_inputs()[case]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = ENTRY_POINTS[name](data)
+    except (CrmineError, InvalidParameterError) as exc:
+        assert len(str(exc)) > 30, f"{name}({case}): terse error {exc}"
+        return
+    except Exception as exc:  # the point of the test
+        pytest.fail(f"{name}({case}) raised an unclear {type(exc).__name__}: {exc}")
+    finally:
+        assert capsys.readouterr() == ("", "")
+    if isinstance(result, (pd.DataFrame, pd.Series)):
+        numeric = (
+            result.select_dtypes("number")
+            if isinstance(result, pd.DataFrame)
+            else (result if pd.api.types.is_numeric_dtype(result) else result.iloc[:0])
+        )
+        assert not np.isinf(numeric.to_numpy(dtype=float)).any()
+    elif isinstance(result, float):
+        assert np.isfinite(result)

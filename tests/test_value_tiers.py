@@ -333,7 +333,7 @@ def test_migration_unordered_segments():
 
 def test_migration_bad_input():
     s = pd.Series({"a": "VIP"})
-    with pytest.raises(TypeError, match="Series"):
+    with pytest.raises(SchemaError, match="Series"):
         tier_migration({"a": "VIP"}, s)
     with pytest.raises(SchemaError, match="missing labels"):
         tier_migration(pd.Series({"a": None, "b": "VIP"}), s)

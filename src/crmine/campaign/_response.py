@@ -253,6 +253,8 @@ def response_summary(
     >>> round(float(s.table.loc["mail", "p_value"]), 4)
     0.1025
     """
+    if type(df).__name__ == "LazyFrame":
+        raise SchemaError("response_summary: df is a polars LazyFrame; pass df.collect().")
     df = to_pandas(df, name="df")
     if not isinstance(df, pd.DataFrame):
         raise SchemaError(

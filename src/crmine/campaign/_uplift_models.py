@@ -364,6 +364,8 @@ def uplift_scores(
             f"uplift_scores: model={model!r} is not a model; use 'two_model' or "
             "'class_transformation'."
         )
+    if type(customers).__name__ == "LazyFrame":
+        raise SchemaError("uplift_scores: customers is a polars LazyFrame; pass .collect().")
     frame = to_pandas(customers, name="customers")
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(

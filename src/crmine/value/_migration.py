@@ -91,9 +91,13 @@ class TierMigration(Result):
 
 
 def _labels_series(s: Any, name: str) -> pd.Series:
+    if type(s).__name__ == "LazyFrame":
+        raise SchemaError(f"tier_migration: {name} is a polars LazyFrame; pass a Series.")
     s = to_pandas(s, name=name)
+    if isinstance(s, pd.DataFrame) and s.shape[1] == 1:
+        s = s.iloc[:, 0]
     if not isinstance(s, pd.Series):
-        raise TypeError(
+        raise SchemaError(
             f"tier_migration: {name} must be a Series of labels indexed by customer id "
             f"(e.g. ValueTierClassifier.predict(customers)); got {type(s).__name__}."
         )

@@ -433,7 +433,7 @@ class RFMScorer(CustomerEstimatorMixin, TransformerMixin, BaseEstimator):
             )
         scored = self.transform(X)
         if not isinstance(scored, pd.DataFrame):
-            raise TypeError(
+            raise SchemaError(
                 "segment_summary needs a customer table (pandas, polars or pyarrow) - it "
                 f"reports revenue and order values by column; got {type(X).__name__}."
             )

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crmine.exceptions import SchemaError
-from crmine.utils._validation import to_pandas
+from crmine.utils._validation import is_dataframe_like, to_pandas
 
 __all__ = ["DEFAULT_SEGMENT_MAP", "segment_grid", "segment_summary"]
 
@@ -233,7 +233,12 @@ def segment_summary(
     A                2            0.8             20.0
     B                1            0.2             20.0
     """
-    scored = to_pandas(scored, name="scored", allow_arrays=False)
+    if not is_dataframe_like(scored) and not isinstance(scored, pd.Series):
+        raise SchemaError(
+            f"segment_summary: scored is {type(scored).__name__}, not a table. Fix: pass the "
+            "output of RFMScorer.transform (a pandas, polars or pyarrow table)."
+        )
+    scored = to_pandas(scored, name="scored")
     if not isinstance(scored, pd.DataFrame):  # a Series
         scored = scored.to_frame()
     roles = {"recency": recency_col, "frequency": frequency_col, "monetary": monetary_col}
