@@ -482,7 +482,7 @@ def online_retail_customers():
     from crmine.features import TransactionFeatures
     from crmine.schema import clean_transactions
 
-    clean, _ = clean_transactions(load_online_retail(path))
+    clean, _ = clean_transactions(load_online_retail(path), returns="drop")  # textbook rule
     customers = TransactionFeatures(cutoff="2011-12-10").fit_transform(clean)
     # standard cleaning facts from shared/datasets/online_retail/SOURCE.md
     assert len(customers) == 4338
