@@ -7,6 +7,7 @@
 * :class:`ShiftedBetaGeometricModel` (sBG) - contractual retention of a cohort;
 * :class:`GammaGammaModel` - spend per transaction;
 * :func:`fit_clv` - the one-liner: both fits, one table per customer;
+* :func:`check_model` - tracking table, conditional expectations, P(alive) matrix;
 * :func:`compare_models` - log-likelihood, BIC and holdout error in one table;
 * :func:`calibration_holdout_split`, :func:`holdout_report`,
   :func:`holdout_frequency_table` - calibration / holdout validation;
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from crmine.lifetime._bgbb import BetaGeoBetaBinomModel
 from crmine.lifetime._bgnbd import BetaGeoModel
+from crmine.lifetime._checking import ModelCheck, check_model, proba_alive_matrix, tracking_table
 from crmine.lifetime._churn_table import inactivity_churn_table
 from crmine.lifetime._compare import ModelComparison, compare_models
 from crmine.lifetime._gamma_gamma import GammaGammaModel
@@ -39,16 +41,20 @@ __all__ = [
     "BetaGeoModel",
     "GammaGammaModel",
     "HoldoutReport",
+    "ModelCheck",
     "ModelComparison",
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "ShiftedBetaGeometricModel",
     "SurvivalCLV",
     "calibration_holdout_split",
+    "check_model",
     "compare_models",
     "fit_clv",
     "holdout_frequency_table",
     "holdout_report",
     "inactivity_churn_table",
+    "proba_alive_matrix",
     "simulate_btyd",
+    "tracking_table",
 ]

@@ -14,6 +14,8 @@ __all__ = [
     "plot_probability_alive_matrix",
     "plot_calibration_holdout",
     "plot_clv_distribution",
+    "plot_tracking",
+    "plot_alive_matrix_table",
 ]
 
 
@@ -243,4 +245,80 @@ def plot_clv_distribution(
     ax.set_xlabel("customer lifetime value")
     ax.set_ylabel("customers")
     ax.set_title("CLV distribution")
+    return ax
+
+
+def plot_tracking(tracking: pd.DataFrame, *, cumulative: bool = True, ax: Any = None) -> Any:
+    """Actual vs expected repeat purchases over time (the FHL tracking plot).
+
+    Parameters
+    ----------
+    tracking : pandas.DataFrame
+        Output of :func:`crmine.lifetime.tracking_table` (or ``check_model(...).tracking``).
+    cumulative : bool, default=True
+        Cumulative totals (else purchases per period).
+    ax : matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.plotting import plot_tracking
+    >>> t = pd.DataFrame({"actual": [1.0, 2.0], "expected": [1.5, 1.5],
+    ...                   "actual_cumulative": [1.0, 3.0], "expected_cumulative": [1.5, 3.0],
+    ...                   "holdout": [False, True]}, index=pd.Index([1.0, 2.0], name="w"))
+    >>> ax = plot_tracking(t)  # doctest: +SKIP
+    """
+    ax = _axes(ax)
+    a, e = ("actual_cumulative", "expected_cumulative") if cumulative else ("actual", "expected")
+    x = tracking.index.to_numpy(dtype=float)
+    ax.plot(x, tracking[a].to_numpy(), "-", color="black", label="actual")
+    ax.plot(x, tracking[e].to_numpy(), "--", color="tab:blue", label="model")
+    if tracking["holdout"].any():
+        ax.axvline(x[np.argmax(tracking["holdout"].to_numpy())], color="grey", linestyle=":",
+                   label="end of calibration")
+    ax.set_xlabel(str(tracking.index.name or "period"))
+    ax.set_ylabel("repeat purchases" + (" (cumulative)" if cumulative else " per period"))
+    ax.legend()
+    return ax
+
+
+def plot_alive_matrix_table(matrix: pd.DataFrame, *, ax: Any = None, cmap: str = "viridis") -> Any:
+    """Heat map of a P(alive) matrix from :func:`crmine.lifetime.proba_alive_matrix`.
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame
+        Rows repeat frequency, columns recency, values P(alive).
+    ax : matplotlib Axes, optional
+        Where to draw.
+    cmap : str, default="viridis"
+        Colour map.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.plotting import plot_alive_matrix_table
+    >>> m = pd.DataFrame([[1.0, 1.0], [0.2, 0.9]], index=[0, 1], columns=[0.0, 39.0])
+    >>> ax = plot_alive_matrix_table(m)  # doctest: +SKIP
+    """
+    ax = _axes(ax)
+    rec = matrix.columns.to_numpy(dtype=float)
+    freq = matrix.index.to_numpy(dtype=float)
+    im = ax.imshow(
+        matrix.to_numpy(dtype=float), origin="lower", aspect="auto",
+        extent=(rec.min(), rec.max(), freq.min() - 0.5, freq.max() + 0.5),
+        vmin=0.0, vmax=1.0, cmap=cmap,
+    )
+    ax.figure.colorbar(im, ax=ax, label="P(alive)")
+    ax.set_xlabel("recency (time of last purchase since first)")
+    ax.set_ylabel("repeat frequency")
     return ax
