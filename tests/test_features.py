@@ -439,3 +439,15 @@ def test_online_retail_netting_in_features_equals_netting_in_cleaning():
     assert a.loc[16446, "return_value"] == pytest.approx(168_469.6)
     assert 12346 not in a.index  # their only order was cancelled
     assert a["monetary_total"].idxmax() == 14646
+
+
+def test_transaction_aggregates_when_every_purchase_was_returned():
+    log = pd.DataFrame({"customer_id": [1, 1], "order_id": [1, 2],
+                        "timestamp": ["2024-01-01", "2024-01-02"], "item": ["x", "x"],
+                        "quantity": [1, -1], "price": [2.0, 2.0]})
+    X = pd.DataFrame({"age": [30]}, index=pd.Index([1], name="customer_id"))
+    out = TransactionAggregates(transactions=log, fill_value=0.0).fit_transform(X)
+    assert out["frequency"].tolist() == [0.0] and out["monetary_total"].tolist() == [0.0]
+    first = TransactionAggregates(transactions=log.assign(quantity=[2, -1]),
+                                  features=["first_purchase"]).fit_transform(X)
+    assert first["first_purchase"].tolist() == [pd.Timestamp("2024-01-01")]

@@ -159,13 +159,14 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
         pos = self.table_.index.get_indexer(ids)
         out = X.copy()
         for col in self.table_.columns:
-            values = self.table_[col].to_numpy()
+            # pandas' take with -1 = missing fills customers without purchases
+            values = pd.Series(self.table_[col].to_numpy()).take(np.maximum(pos, 0)) if len(
+                self.table_) else pd.Series(np.full(len(pos), np.nan))
+            values = values.to_numpy()
             if np.issubdtype(values.dtype, np.number):
-                values = values.astype(float)
-                filled = np.where(pos >= 0, values[np.maximum(pos, 0)], self.fill_value)
+                out[col] = np.where(pos >= 0, values.astype(float), self.fill_value)
             else:
-                filled = np.where(pos >= 0, values[np.maximum(pos, 0)], pd.NaT)
-            out[col] = filled
+                out[col] = pd.Series(values, index=X.index).where(pos >= 0)
         return out
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:

@@ -154,8 +154,11 @@ def compute(
                 alive]
             qty = qty[alive] if qty is not None else None
             cat_codes = cat_codes[alive] if cat_codes is not None else None
-        purchase = purchase_mask(amount_all) & ~is_return[alive]
+        purchase = ~is_return[alive]
         is_return = ~purchase
+        if not purchase.any():
+            logger.info("every purchase before the cutoff was returned: the table is empty")
+            return pd.DataFrame(columns=names, index=pd.Index([], name=index_name))
     cutoff_day = cutoff_ns // NS_PER_DAY
 
     # ---- purchase lines -> orders
