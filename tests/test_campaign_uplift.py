@@ -470,3 +470,19 @@ def test_uplift_scores_one_liner():
         uplift_scores(camp.assign(response=camp["response"] * 2))
     with pytest.raises(SchemaError, match="table"):
         uplift_scores(X)
+
+
+def test_shapes_and_missing_outcome():
+    with pytest.raises(SchemaError, match=r"one value per customer \(1-D\)"):
+        qini_curve(np.c_[Y4, Y4], U4, T4)
+    with pytest.raises(SchemaError, match="one column"):
+        qini_curve(pd.DataFrame({"a": Y4, "b": Y4}), U4, T4)
+    with pytest.raises(SchemaError, match="text"):
+        qini_curve("y.csv", U4, T4)
+    # a single column (table or n x 1 array) is that column
+    assert qini_auc_score(pd.DataFrame({"y": Y4}), U4.reshape(-1, 1), T4) == pytest.approx(1.0)
+    with pytest.raises(SchemaError, match="y is required"):
+        TwoModelUplift().fit(np.c_[U4], None, T4)
+    # undefined normalised areas are NaN with a DataWarning, never silent
+    with pytest.warns(DataWarning, match="undefined"):
+        assert np.isnan(qini_auc_score(np.zeros(4, int), U4, T4))

@@ -38,10 +38,44 @@ __all__ = [
 ]
 
 
+def _one_dimensional(values: Any, name: str) -> Any:
+    """``values`` as a 1-D array-like; a one-column table is its column."""
+    if values is None:
+        return None
+    if isinstance(values, (str, bytes)):
+        raise SchemaError(
+            f"{name} is the text {values!r}, not one value per customer. Fix: pass an array or "
+            "a column (e.g. df['response'])."
+        )
+    values = to_pandas(values, name=name)
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise SchemaError(
+                f"{name} must be one column, got a table with {values.shape[1]} columns. Fix: "
+                f"pass {name}=df['<column>']."
+            )
+        return values.iloc[:, 0]
+    if isinstance(values, pd.Series):
+        return values
+    arr = np.asarray(values)
+    if arr.ndim == 2 and 1 in arr.shape:
+        return arr.ravel()
+    if arr.ndim != 1:
+        raise SchemaError(
+            f"{name} must be one value per customer (1-D), got shape {arr.shape}. Fix: pass "
+            "a 1-D array or a single column."
+        )
+    return arr
+
+
 def _check_inputs(
     y_true: Any, y_score: Any | None, treatment: Any
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """The one check of ``(y_true, y_score, treatment)`` for every uplift metric."""
+    y_true, y_score, treatment = (
+        _one_dimensional(v, name)
+        for v, name in ((y_true, "y_true"), (y_score, "y_score"), (treatment, "treatment"))
+    )
     y = check_binary(y_true, name="y_true")
     if y.size == 0:
         raise SchemaError("y_true is empty; uplift metrics need customers.")

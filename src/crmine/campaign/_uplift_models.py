@@ -30,6 +30,15 @@ def _features(X: Any) -> tuple[Any, pd.Index | None]:
     index = X.index if isinstance(X, pd.DataFrame) else None
     return X, index
 
+def _outcome_vector(y: Any) -> Any:
+    if y is None:
+        raise SchemaError(
+            "y is required: call fit(X, y, treatment) with the observed outcome per customer "
+            "(0/1 response, or a numeric value with a regressor)."
+        )
+    return to_pandas(y, name="y")
+
+
 def _treatment(treatment: Any, n: int) -> np.ndarray:
     if treatment is None:
         raise SchemaError(
@@ -138,7 +147,7 @@ class TwoModelUplift(CustomerEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
             The fitted model.
         """
         X, _ = _features(X)
-        X, y = validate_data(self, X, to_pandas(y, name="y"), y_numeric=True)
+        X, y = validate_data(self, X, _outcome_vector(y), y_numeric=True)
         t = _treatment(treatment, X.shape[0])
         treated = clone(self.estimator if self.estimator is not None else LogisticRegression())
         base_c = self.control_estimator if self.control_estimator is not None else treated
@@ -259,7 +268,7 @@ class ClassTransformationUplift(CustomerEstimatorMixin, MetaEstimatorMixin, Base
             The fitted model.
         """
         X, _ = _features(X)
-        X, y = validate_data(self, X, to_pandas(y, name="y"), y_numeric=True)
+        X, y = validate_data(self, X, _outcome_vector(y), y_numeric=True)
         t = _treatment(treatment, X.shape[0])
         y = check_binary(y, name="y").astype(np.int64)
         est = clone(self.estimator if self.estimator is not None else LogisticRegression())
