@@ -160,6 +160,9 @@ def test_ids_mixing_1_and_text_1_are_refused_naming_both():
     cat = log_with(customer_id=pd.Categorical([1, "1", 2]))
     with pytest.raises(SchemaError, match="mixes id types"):
         validate_transactions(cat)
+    items = log_with(item=pd.Series([85123, "85123", "85123A"], dtype=object))
+    with pytest.raises(SchemaError, match=r"column 'item' mixes id types.*print alike"):
+        clean_transactions(items)
 
 
 def reference_table():

@@ -161,8 +161,8 @@ def check_ids(
         both = f"; {clash[0]!r} appears both as a number and as text" if clash else ""
         raise SchemaError(
             f"column {column!r} mixes id types: {parts}{both}; 1 and '1' would count as "
-            f"two customers. Fix: log[{column!r}] = log[{column!r}].astype(str) "
-            "(or .astype(int))."
+            f"two different ids but print alike. Fix: "
+            f"log[{column!r}] = log[{column!r}].astype(str) (or .astype(int))."
         )
 
 
@@ -258,6 +258,8 @@ def validate(
               codes=codes["customer"][0] if "customer" in codes else None)
     check_ids(log, schema.order, allow_missing=False,
               codes=codes["order"][0] if "order" in codes else None)
+    if schema.has(log, "item"):  # 1 and "1" would be two items printed alike
+        check_ids(log, schema.item, allow_missing=True, codes=np.zeros(0, dtype=np.int64))
     return times
 
 
