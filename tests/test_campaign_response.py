@@ -424,3 +424,9 @@ def test_value_column_that_overflows_is_refused():
     df = _frame({"t": (10, 2), "c": (10, 1)}).assign(rev=[1e308] * 20)
     with pytest.raises(SchemaError, match="overflows float64"):
         response_summary(df, "arm", "resp", control="c", value_col="rev")
+
+
+def test_arm_labels_that_print_alike_are_refused():
+    df = _frame({"t": (10, 2), "c": (10, 1)}).assign(arm=[1, "1"] * 10)
+    with pytest.raises(SchemaError, match="print alike"):
+        response_summary(df, "arm", "resp", control=1)

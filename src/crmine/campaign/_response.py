@@ -308,6 +308,14 @@ def response_summary(
             )
 
     observed_levels = set(pd.unique(arms))
+    as_text = pd.Series([str(a) for a in observed_levels])
+    if as_text.duplicated().any():
+        clash = sorted(observed_levels, key=str)
+        raise SchemaError(
+            f"arm column {arm_col!r} has labels that print alike but differ in type "
+            f"({', '.join(repr(a) for a in clash[:6])}); they would be reported as separate "
+            f"arms. Fix: use one type, e.g. df[{arm_col!r}].astype(str)."
+        )
     if isinstance(arms.dtype, pd.CategoricalDtype):
         empty = [c for c in arms.cat.categories if c not in observed_levels]
         if empty:
