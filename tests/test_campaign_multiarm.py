@@ -239,7 +239,7 @@ def test_bad_inputs():
         allocate_arms(u.iloc[:0], 1.0, 5.0)
     with pytest.raises(SchemaError, match="infinite"):
         allocate_arms(pd.DataFrame({"a": [np.inf]}), 1.0, 5.0)
-    with pytest.raises(SchemaError, match="not in arm"):
+    with pytest.raises(SchemaError, match="not in treatment"):
         arm_policy_value(y, np.full(len(y), "fax", dtype=object), arm, control="none")
     df = X.assign(arm=arm, response=y)
     with pytest.raises(SchemaError, match="arm_col"):

@@ -81,6 +81,16 @@ class CohortTable(Result):
         Number of cohorts and of acquired customers.
     last_period_partial : bool
         Whether the calendar period that contains the cutoff is incomplete.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({"customer_id": [1, 1], "order_id": ["a", "b"],
+    ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-01"]), "amount": [10.0, 5.0]})
+    >>> cohort_table(log).matrix("retention")
+    period_index    0    1
+    cohort
+    2024-01       1.0  1.0
     """
 
     period: str = "M"

@@ -448,19 +448,20 @@ def outlier_customers(
     return est.fit(log, segments=segments).flags_
 
 
-def drop_outliers(data: Any, flags: pd.DataFrame, *, customer_col: str | None = None) -> Any:
+def drop_outliers(
+    data: Any, flags: pd.DataFrame, *, schema: TransactionSchema | None = None
+) -> Any:
     """Remove the flagged customers from a transaction log or a customer table.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        A transaction log (rows of the customer column ``customer_col``,
-        default ``"customer_id"``) or, when ``customer_col`` is None and the
-        column is absent, a customer table indexed by customer id.
+    data : DataFrame (pandas, polars or pyarrow)
+        A transaction log (with the customer column of ``schema``) or, when
+        that column is absent, a customer table indexed by customer id.
     flags : pandas.DataFrame
         Output of :func:`outlier_customers` (its ``is_outlier`` column).
-    customer_col : str, optional
-        Customer column of a log; default ``"customer_id"`` when present.
+    schema : TransactionSchema, optional
+        Column roles of a log; its ``customer`` column is used.
 
     Returns
     -------
@@ -481,12 +482,13 @@ def drop_outliers(data: Any, flags: pd.DataFrame, *, customer_col: str | None = 
             "flags must be the DataFrame of outlier_customers(...) with an 'is_outlier' column."
         )
     bad = flags.index[flags["is_outlier"].to_numpy(dtype=bool)]
-    col = customer_col if customer_col is not None else "customer_id"
+    col = resolve_schema(schema).customer
     if col in data.columns:
         return data.loc[~data[col].isin(bad)]
-    if customer_col is not None:
+    if schema is not None:
         raise SchemaError(
-            f"customer column {customer_col!r} not found (columns "
-            f"{show_values(list(data.columns), 12)}). Fix: pass customer_col=<column name>."
+            f"customer column {col!r} not found (columns "
+            f"{show_values(list(data.columns), 12)}). Fix: "
+            "schema=TransactionSchema(customer=<column name>)."
         )
     return data.loc[~data.index.isin(bad)]

@@ -34,7 +34,13 @@ from crmine.base import Result, _fit_context
 from crmine.campaign._uplift_metrics import qini_auc_score, uplift_auc_score
 from crmine.campaign._uplift_models import TwoModelUplift
 from crmine.exceptions import SchemaError
-from crmine.utils._validation import check_binary, check_is_fitted, check_money, show_values
+from crmine.utils._validation import (
+    check_binary,
+    check_is_fitted,
+    check_money,
+    show_values,
+    to_pandas,
+)
 
 __all__ = [
     "ArmAllocation",
@@ -129,7 +135,7 @@ class MultiArmUplift(MetaEstimatorMixin, BaseEstimator):
         self.control = control
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X: Any, y: Any, arm: Any) -> MultiArmUplift:
+    def fit(self, X: Any, y: Any, treatment: Any) -> MultiArmUplift:
         """Fit one two-model uplift estimator per treated arm.
 
         Parameters
@@ -138,7 +144,7 @@ class MultiArmUplift(MetaEstimatorMixin, BaseEstimator):
             Numeric customer features.
         y : array-like of shape (n_customers,)
             Outcome (0/1 for a classifier).
-        arm : array-like of shape (n_customers,)
+        treatment : array-like of shape (n_customers,)
             Arm label of each customer (``control`` for the hold-out group).
 
         Returns
@@ -146,7 +152,7 @@ class MultiArmUplift(MetaEstimatorMixin, BaseEstimator):
         self : MultiArmUplift
         """
         n = len(X)
-        a = _arms(arm, self.control, n)
+        a = _arms(treatment, self.control, n, name="treatment")
         Xv = X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
         yv = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y).ravel()
         self.arms_ = _treated_arms(a, self.control)
@@ -224,30 +230,32 @@ def _best(u: pd.DataFrame, control: Any, min_uplift: float) -> pd.Series:
 def _uplift_frame(uplift: Any, arms: list[Any], n: int) -> pd.DataFrame:
     if not isinstance(uplift, pd.DataFrame):
         raise TypeError(
-            "uplift must be a DataFrame with one column per treated arm (as returned by "
+            "y_score must be a DataFrame with one column per treated arm (as returned by "
             f"MultiArmUplift.predict), got {type(uplift).__name__}."
         )
     missing = [a for a in arms if a not in uplift.columns]
     if missing:
         raise SchemaError(
-            f"uplift has no column for arm(s) {show_values(missing)} (columns "
+            f"y_score has no column for arm(s) {show_values(missing)} (columns "
             f"{show_values(list(uplift.columns))}). Fix: predict with a model fitted on these arms."
         )
     if len(uplift) != n:
-        raise SchemaError(f"uplift has {len(uplift)} rows but there are {n} customers.")
+        raise SchemaError(f"y_score has {len(uplift)} rows but there are {n} customers.")
     bad = ~np.isfinite(uplift[arms].to_numpy(dtype=float))
     if bad.any():
         raise SchemaError(
-            f"uplift has {int(bad.sum())} missing or infinite value(s); predict every customer."
+            f"y_score has {int(bad.sum())} missing or infinite value(s); predict every customer."
         )
     return uplift
 
 
-def qini_by_arm(y_true: Any, uplift: pd.DataFrame, arm: Any, *, control: Any = 0) -> pd.DataFrame:
+def qini_by_arm(
+    y_true: Any, y_score: Any, treatment: Any, *, control: Any = 0
+) -> pd.DataFrame:
     """Response, observed uplift and Qini / uplift-curve areas of every arm against the control.
 
     Each arm is evaluated on its own customers plus the control group with
-    that arm's column of ``uplift``; the areas are those of
+    that arm's column of ``y_score``; the areas are those of
     :func:`~crmine.campaign.qini_auc_score` and
     :func:`~crmine.campaign.uplift_auc_score` on that subset.
 
@@ -255,10 +263,11 @@ def qini_by_arm(y_true: Any, uplift: pd.DataFrame, arm: Any, *, control: Any = 0
     ----------
     y_true : array-like of shape (n,)
         Observed 0/1 outcome.
-    uplift : pandas.DataFrame of shape (n, n_arms)
-        Predicted uplift per arm (columns = arm labels), in the order of ``y_true``.
-    arm : array-like of shape (n,)
-        Arm label of each customer.
+    y_score : pandas.DataFrame of shape (n, n_arms)
+        Predicted uplift per arm (columns = arm labels), in the order of
+        ``y_true``.  With a single treated arm a 1-D array is accepted.
+    treatment : array-like of shape (n,)
+        Arm label of each customer (``control`` for the hold-out group).
     control : object, default 0
         Label of the control arm.
 
@@ -282,9 +291,14 @@ def qini_by_arm(y_true: Any, uplift: pd.DataFrame, arm: Any, *, control: Any = 0
     b            2     0.0     0.833
     """
     y = check_binary(y_true, name="y_true")
-    a = _arms(arm, control, y.size)
+    a = _arms(treatment, control, y.size, name="treatment")
     arms = _treated_arms(a, control)
-    u = _uplift_frame(uplift, arms, y.size)
+    if not isinstance(y_score, pd.DataFrame) and len(arms) == 1:
+        score = to_pandas(y_score, name="y_score")
+        values = np.asarray(score, dtype=float) if np.ndim(score) == 1 else None
+        if values is not None:
+            y_score = pd.DataFrame({arms[0]: values})
+    u = _uplift_frame(y_score, arms, y.size)
     is_c = a == control
     rows = []
     for label in arms:
@@ -308,7 +322,7 @@ def qini_by_arm(y_true: Any, uplift: pd.DataFrame, arm: Any, *, control: Any = 0
 
 
 def arm_policy_value(
-    y_true: Any, recommended: Any, arm: Any, *, control: Any = 0
+    y_true: Any, recommended: Any, treatment: Any, *, control: Any = 0
 ) -> pd.DataFrame:
     r"""Estimated response rate of a targeting policy, from randomised data.
 
@@ -332,7 +346,7 @@ def arm_policy_value(
     recommended : array-like of shape (n,)
         Recommended arm per customer (``control`` = do not contact), e.g.
         :meth:`MultiArmUplift.best_arm` on held-out customers.
-    arm : array-like of shape (n,)
+    treatment : array-like of shape (n,)
         Randomly assigned arm of each customer.
     control : object, default 0
         Label of the control arm.
@@ -352,7 +366,7 @@ def arm_policy_value(
     [0.75, 0.0, 0.667, 0.667]
     """
     y = check_binary(y_true, name="y_true")
-    a = _arms(arm, control, y.size)
+    a = _arms(treatment, control, y.size, name="treatment")
     r = np.asarray(recommended, dtype=object).ravel()
     if r.size != y.size:
         raise SchemaError(f"recommended has {r.size} entries but there are {y.size} customers.")
@@ -360,7 +374,7 @@ def arm_policy_value(
     unknown = [v for v in pd.unique(r).tolist() if v not in known]
     if unknown:
         raise SchemaError(
-            f"recommended has arm(s) {show_values(unknown)} that are not in arm "
+            f"recommended has arm(s) {show_values(unknown)} that are not in treatment "
             f"{show_values(sorted(known, key=str))}. Fix: recommend only tested arms."
         )
     value = 0.0
@@ -393,6 +407,16 @@ class ArmAllocation(Result):
         Totals of the assignment (expected incremental responders).
     budget : float or None
         The budget (None = unlimited).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> u = pd.DataFrame({"mail": [0.10, 0.02], "sms": [0.04, 0.08]})
+    >>> res = allocate_arms(u, 1.0, 20.0, control="none")
+    >>> res.contacted, round(res.expected_profit, 2)
+    (2, 1.6)
+    >>> res.per_arm()["customers"].to_dict()
+    {'mail': 1, 'sms': 1}
     """
 
     contacted: int = 0
@@ -449,7 +473,7 @@ def _fill(
 
 
 def allocate_arms(
-    uplift: pd.DataFrame,
+    y_score: pd.DataFrame,
     cost_per_contact: float | dict[Any, float],
     value_per_response: float,
     budget: float | None = None,
@@ -476,7 +500,7 @@ def allocate_arms(
 
     Parameters
     ----------
-    uplift : pandas.DataFrame
+    y_score : pandas.DataFrame
         Predicted uplift, one column per arm (e.g. :meth:`MultiArmUplift.predict`),
         indexed by customer id.
     cost_per_contact : float or dict
@@ -504,15 +528,16 @@ def allocate_arms(
     >>> res.table["arm"].tolist(), round(res.expected_profit, 2)
     (['sms', 'sms', 'none'], 1.4)
     """
-    if not isinstance(uplift, pd.DataFrame) or uplift.shape[1] == 0 or len(uplift) == 0:
+    if not isinstance(y_score, pd.DataFrame) or y_score.shape[1] == 0 or len(y_score) == 0:
         raise SchemaError(
-            "uplift must be a non-empty DataFrame with one column per arm (customers as rows)."
+            "y_score must be a non-empty DataFrame of predicted uplift with one column per arm "
+            "(customers as rows), e.g. MultiArmUplift.predict(X)."
         )
-    arms = list(uplift.columns)
-    u = uplift.to_numpy(dtype=float)
+    arms = list(y_score.columns)
+    u = y_score.to_numpy(dtype=float)
     if not np.isfinite(u).all():
         raise SchemaError(
-            f"uplift has {int((~np.isfinite(u)).sum())} missing or infinite value(s); "
+            f"y_score has {int((~np.isfinite(u)).sum())} missing or infinite value(s); "
             "predict every customer."
         )
     c = _arm_costs(cost_per_contact, arms)
@@ -552,7 +577,7 @@ def allocate_arms(
             "cost": cost,
             "expected_profit": v * chosen_u - cost,
         },
-        index=uplift.index,
+        index=y_score.index,
     )
     return ArmAllocation(
         table=table,

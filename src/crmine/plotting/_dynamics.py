@@ -193,7 +193,7 @@ def plot_sequence_rules(
 
 
 def plot_arm_qini_curves(
-    y_true: Any, uplift: Any, arm: Any, *, control: Any = 0, ax: Any = None
+    y_true: Any, y_score: Any, arm: Any, *, control: Any = 0, ax: Any = None
 ) -> Any:
     """One Qini curve per treatment arm (each arm against the control), with random lines.
 
@@ -201,7 +201,7 @@ def plot_arm_qini_curves(
     ----------
     y_true : array-like of shape (n,)
         Observed 0/1 outcome.
-    uplift : pandas.DataFrame
+    y_score : pandas.DataFrame
         Predicted uplift, one column per arm (``MultiArmUplift.predict``).
     arm : array-like of shape (n,)
         Arm label per customer.
@@ -227,14 +227,14 @@ def plot_arm_qini_curves(
     from crmine.campaign import qini_curve
     from crmine.campaign._multiarm import qini_by_arm
 
-    table = qini_by_arm(y_true, uplift, arm, control=control)
+    table = qini_by_arm(y_true, y_score, arm, control=control)  # arm = treatment labels
     y = np.asarray(y_true).ravel()
     a = np.asarray(arm, dtype=object).ravel()
     ax = get_axes(ax)
     for label in table.index:
         rows = (a == control) | (a == label)
         t = (a[rows] == label).astype(int)
-        x, q = qini_curve(y[rows], uplift[label].to_numpy(dtype=float)[rows], t)
+        x, q = qini_curve(y[rows], y_score[label].to_numpy(dtype=float)[rows], t)
         share = x / max(x[-1], 1)
         line = ax.plot(share, q, label=f"{label} (Qini {table.loc[label, 'qini_auc']:.3f})")
         ax.plot([0, 1], [0, q[-1]], ls="--", lw=1, color=line[0].get_color(), alpha=0.6)
