@@ -353,3 +353,14 @@ def test_hostile_sweep_ends_in_a_result_or_a_crmine_error(name, case, capsys):
         assert not np.isinf(numeric.to_numpy(dtype=float)).any()
     elif isinstance(result, float):
         assert np.isfinite(result)
+
+
+def test_ids_that_print_alike_are_refused():
+    X = customers(4).set_axis(pd.Index([1, "1", 2, 3], name="customer_id"))
+    with pytest.raises(SchemaError, match="print alike"):
+        score_rfm(X)
+    with pytest.raises(SchemaError, match="print alike"):
+        value_tiers(X)
+    # mixed types that print apart are fine
+    ok = customers(4).set_axis(pd.Index([1, "a", 2, 3], name="customer_id"))
+    assert len(score_rfm(ok)) == 4

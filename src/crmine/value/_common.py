@@ -91,8 +91,23 @@ def read_customers(
         frame, columns, estimator=estimator, reset=reset, allow_arrays=True
     )
     if isinstance(frame, pd.DataFrame):
+        _check_ids_print_apart(table.index, type(estimator).__name__)
         return frame, values, table.index
     return None, values, None
+
+
+def _check_ids_print_apart(ids: pd.Index, who: str) -> None:
+    """Refuse ids of mixed types that print alike (1 and "1" would be two customers)."""
+    if ids.dtype != object or ids.inferred_type not in {"mixed", "mixed-integer"}:
+        return
+    text = pd.Index([str(i) for i in ids])
+    if text.has_duplicates:
+        clash = text[text.duplicated()].unique()[:5].tolist()
+        raise SchemaError(
+            f"{who}: customer ids of different types print alike ({clash}, e.g. 1 and '1'); "
+            "they would be scored as different customers. Fix: use one type, e.g. "
+            "X.index = X.index.astype(str)."
+        )
 
 
 def customer_order(ids: pd.Index | None, n: int) -> np.ndarray:
