@@ -85,6 +85,13 @@ class Report:
     timings : dict of str to float
         Seconds per step, preparation steps (``read``, ``clean``,
         ``features``) included.
+
+    Examples
+    --------
+    >>> from crmine.report import build_report
+    >>> report = build_report(n_customers=60, random_state=0, sections=["data-quality"])
+    >>> report.html.startswith("<!DOCTYPE html>"), list(report.skipped)
+    (True, [])
     """
 
     html: str
@@ -137,7 +144,7 @@ def build_report(
     *,
     columns: Mapping[str, str | None] | None = None,
     campaign: str | Path | pd.DataFrame | None = None,
-    random_state: int = 0,
+    random_state: int | None = None,
     n_customers: int = 2000,
     sections: Sequence[str] | None = None,
     progress: Callable[[str], None] | None = None,
@@ -161,8 +168,9 @@ def build_report(
         Campaign table: one row per customer with arm and response (see
         :func:`read_campaign`).  Without it the campaign section is skipped,
         except for the built-in log.
-    random_state : int, default 0
-        Seed of the synthetic log and of every random step.
+    random_state : int or None, default None
+        Seed of the synthetic log and of every random step; give an int for a
+        reproducible page (the command line passes ``--seed``, default 0).
     n_customers : int, default 2000
         Size of the built-in log (used only when ``log`` is None).
     sections : sequence of str, optional

@@ -291,7 +291,26 @@ def normalise_log(
 
 
 def has_money(log: pd.DataFrame) -> bool:
-    """Whether a normalised log has line values (``amount`` or ``quantity`` and ``price``)."""
+    """Whether a normalised log has line values (``amount`` or ``quantity`` and ``price``).
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        A log with crmine's column names (see :func:`normalise_log`).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.report import has_money
+    >>> has_money(pd.DataFrame(columns=["customer_id", "quantity", "price"]))
+    True
+    >>> has_money(pd.DataFrame(columns=["customer_id", "item"]))
+    False
+    """
     return "amount" in log.columns or {"quantity", "price"} <= set(log.columns)
 
 

@@ -51,6 +51,14 @@ class PreparedLog:
         First transaction and the cutoff (midnight after the last one).
     timings : dict
         Seconds per step.
+
+    Examples
+    --------
+    >>> from crmine.datasets import make_retail
+    >>> from crmine.report import prepare_log
+    >>> prep = prepare_log(make_retail(40, random_state=0).transactions)
+    >>> prep.customers.index.name, prep.has_money
+    ('customer_id', True)
     """
 
     source: str
@@ -71,7 +79,7 @@ def load_log(
     *,
     options: ReadOptions | None = None,
     n_customers: int = 2000,
-    random_state: int = 0,
+    random_state: int | None = None,
 ) -> tuple[pd.DataFrame, str, Any]:
     """Read a log; ``None`` gives the built-in synthetic log.
 
@@ -81,8 +89,10 @@ def load_log(
         File, database URL, table, or ``None``.
     options : ReadOptions, optional
         How to read a file (separator, encoding, decimal mark, table).
-    n_customers, random_state : int
-        Size and seed of the built-in log.
+    n_customers : int, default 2000
+        Size of the built-in log.
+    random_state : int or None, default None
+        Seed of the built-in log.
 
     Returns
     -------
@@ -96,7 +106,7 @@ def load_log(
     Examples
     --------
     >>> from crmine.report._prepare import load_log
-    >>> raw, source, _ = load_log(None, n_customers=50)
+    >>> raw, source, _ = load_log(None, n_customers=50, random_state=0)
     >>> source
     'built-in make_retail(n_customers=50, random_state=0)'
     """
