@@ -667,3 +667,14 @@ def test_polars_input_by_name_and_probability_series():
     np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-10)
     s = ref.churn_probability(X)
     assert isinstance(s, pd.Series) and s.index.equals(X.index) and s.name == "churn_probability"
+
+
+def test_features_selects_the_input_columns():
+    X, y = _mixed(n=300)
+    clf = ChurnClassifier(features=["tenure", "contract"], random_state=0).fit(X, y)
+    assert clf.numeric_features_ == ["tenure"] and clf.categorical_features_ == ["contract"]
+    ref = ChurnClassifier(random_state=0).fit(X[["tenure", "contract"]], y)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X[["tenure", "contract"]]))
+    assert clf.n_features_in_ == X.shape[1]  # the table seen in fit
+    with pytest.raises(SchemaError, match="'tenor' not found"):
+        ChurnClassifier(features=["tenor"]).fit(X, y)

@@ -26,6 +26,7 @@ from crmine.base import HasMethods, Interval, StrOptions, _fit_context, on_custo
 from crmine.churn._importance import (
     PermutationImportance,
     _single_feature_auc,
+    holdout_importances,
     permutation_drops,
 )
 from crmine.churn._table import (
@@ -76,6 +77,9 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
+    features : list of str or None, default=None
+        Columns of the customer table the model uses; ``None`` uses every
+        column (identifiers and dates excepted, see above).
     model : {"logistic", "gradient_boosting", "random_forest"} or classifier, default="logistic"
         ``"logistic"``: :class:`~sklearn.linear_model.LogisticRegression`
         (L2, ``C=1``, ``max_iter=1000``); ``"gradient_boosting"``:
@@ -171,6 +175,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        "features": [list, tuple, None],
         "model": [StrOptions(set(_MODELS)), HasMethods(["fit", "predict_proba"])],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "calibration": [StrOptions({"sigmoid", "isotonic"}), None],
@@ -183,6 +188,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
+        features: list[str] | None = None,
         model: str | Any = "logistic",
         class_weight: str | dict | None = None,
         calibration: str | None = None,
@@ -191,6 +197,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         leakage_threshold: float | None = 0.99,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
+        self.features = features
         self.model = model
         self.class_weight = class_weight
         self.calibration = calibration
@@ -342,7 +349,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             self.categorical_features_,
             self.coerced_features_,
             self.dropped_features_,
-        ) = split_columns(df)
+        ) = split_columns(df if self.features is None else self._selected(df))
         used = self.numeric_features_ + self.categorical_features_
         if not used:
             raise SchemaError(
@@ -371,9 +378,20 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         if self.leakage_threshold is not None:
             self._check_leakage(data, y01, int(rng.randint(np.iinfo(np.int32).max)))
         if self.importance_holdout is not None:
-            self._fit_importances(data, y_arr, y01, sample_weight, groups, rng)
+            holdout_importances(self, data, y_arr, y01, sample_weight, groups, rng)
         self.preprocessor_, self.estimator_ = self._fit_pipeline(data, y_arr, sample_weight)
         return self
+
+    def _selected(self, df: pd.DataFrame) -> pd.DataFrame:
+        names = [str(c) for c in self.features]
+        missing = [c for c in names if c not in df.columns]
+        if missing or not names or len(set(names)) != len(names):
+            what = f"columns {show_values(missing)} not found" if missing else "empty or repeated"
+            raise SchemaError(
+                f"features={names!r}: {what} (columns of X: {show_values(list(df.columns), 12)})."
+                " Fix: name each column of X the model should use once."
+            )
+        return df[names]
 
     def _check_leakage(self, data: pd.DataFrame, y01: np.ndarray, seed: int) -> None:
         numeric = set(self.numeric_features_)
@@ -389,63 +407,6 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                 DataWarning,
                 stacklevel=4,
             )
-
-    def _fit_importances(
-        self,
-        data: pd.DataFrame,
-        y_arr: np.ndarray,
-        y01: np.ndarray,
-        sample_weight: np.ndarray | None,
-        groups: Any,
-        rng: np.random.RandomState,
-    ) -> None:
-        from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
-
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        n = len(data)
-        train = test = None
-        try:
-            if groups is not None:
-                splitter = GroupShuffleSplit(
-                    1, test_size=self.importance_holdout, random_state=seed
-                )
-                train, test = next(splitter.split(data, y01, groups))
-            else:
-                splitter = StratifiedShuffleSplit(
-                    1, test_size=self.importance_holdout, random_state=seed
-                )
-                train, test = next(splitter.split(data, y01))
-        except ValueError:
-            pass
-        if (
-            train is None
-            or len(np.unique(y01[train])) < 2
-            or len(np.unique(y01[test])) < 2
-            or (self.calibration is not None and np.bincount(y01[train]).min() < 3)
-        ):
-            warnings.warn(
-                f"too few customers ({n}, {int(y01.sum())} churners) to hold out rows for "
-                "permutation importances; feature_importances_ is nan. Set "
-                "importance_holdout=None to skip them.",
-                DataWarning,
-                stacklevel=4,
-            )
-            nan_imp = pd.Series(np.nan, index=self._columns, dtype=float)
-            self.feature_importances_ = nan_imp.rename("importance")
-            self.feature_importances_std_ = nan_imp.rename("importance_std")
-            return
-        sw = None if sample_weight is None else sample_weight[train]
-        pre, est = self._fit_pipeline(data.iloc[train], y_arr[train], sw)
-        Z = pre.transform(data.iloc[test])
-        pos = list(est.classes_).index(self.classes_[1])
-        base, drops = permutation_drops(
-            est, Z, y01[test], self._blocks(pre), pos, int(self.n_repeats), seed
-        )
-        self.feature_importances_ = pd.Series(drops.mean(1), index=self._columns, name="importance")
-        self.feature_importances_std_ = pd.Series(
-            drops.std(1), index=self._columns, name="importance_std"
-        )
-        self.importance_baseline_auc_ = float(base)
 
     def permutation_importance(
         self,

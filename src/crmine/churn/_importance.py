@@ -16,6 +16,7 @@ is shuffled.  Two exact paths:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from crmine.base import Result
+from crmine.exceptions import DataWarning
 
 
 def _auc(y01: np.ndarray, score: np.ndarray) -> float:
@@ -182,3 +184,60 @@ class PermutationImportance(Result):
     def importances(self) -> pd.Series:
         """The ``importance`` column."""
         return self.table["importance"]
+
+
+def holdout_importances(
+    clf: Any,
+    data: pd.DataFrame,
+    y_arr: np.ndarray,
+    y01: np.ndarray,
+    sample_weight: np.ndarray | None,
+    groups: Any,
+    rng: np.random.RandomState,
+) -> None:
+    """Importances on a hold-out of the training rows (``importance_holdout``), set on ``clf``."""
+    from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
+
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    n = len(data)
+    train = test = None
+    try:
+        if groups is not None:
+            splitter = GroupShuffleSplit(1, test_size=clf.importance_holdout, random_state=seed)
+            train, test = next(splitter.split(data, y01, groups))
+        else:
+            splitter = StratifiedShuffleSplit(
+                1, test_size=clf.importance_holdout, random_state=seed
+            )
+            train, test = next(splitter.split(data, y01))
+    except ValueError:
+        pass
+    if (
+        train is None
+        or len(np.unique(y01[train])) < 2
+        or len(np.unique(y01[test])) < 2
+        or (clf.calibration is not None and np.bincount(y01[train]).min() < 3)
+    ):
+        warnings.warn(
+            f"too few customers ({n}, {int(y01.sum())} churners) to hold out rows for "
+            "permutation importances; feature_importances_ is nan. Set "
+            "importance_holdout=None to skip them.",
+            DataWarning,
+            stacklevel=4,
+        )
+        nan_imp = pd.Series(np.nan, index=clf._columns, dtype=float)
+        clf.feature_importances_ = nan_imp.rename("importance")
+        clf.feature_importances_std_ = nan_imp.rename("importance_std")
+        return
+    sw = None if sample_weight is None else sample_weight[train]
+    pre, est = clf._fit_pipeline(data.iloc[train], y_arr[train], sw)
+    Z = pre.transform(data.iloc[test])
+    pos = list(est.classes_).index(clf.classes_[1])
+    base, drops = permutation_drops(
+        est, Z, y01[test], clf._blocks(pre), pos, int(clf.n_repeats), seed
+    )
+    clf.feature_importances_ = pd.Series(drops.mean(1), index=clf._columns, name="importance")
+    clf.feature_importances_std_ = pd.Series(
+        drops.std(1), index=clf._columns, name="importance_std"
+    )
+    clf.importance_baseline_auc_ = float(base)
