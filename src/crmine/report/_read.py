@@ -58,6 +58,12 @@ class ReadOptions:
     format : str, optional
         ``"table"`` (one row per line item) or ``"baskets"`` (one basket per
         line, items separated by ``sep``: the Groceries layout).
+
+    Examples
+    --------
+    >>> from crmine.report import ReadOptions
+    >>> ReadOptions(sep=";", decimal=",").encoding is None  # still sniffed
+    True
     """
 
     sep: str | None = None
