@@ -258,3 +258,52 @@ def test_compare_models_table():
     assert {"holdout_rmse", "holdout_mae"} <= set(t.columns)
     with pytest.raises(SchemaError, match="non-empty mapping"):
         compare_models({})
+
+
+@settings(max_examples=3, deadline=None)
+@given(
+    a=st.floats(0.5, 2.0),
+    b=st.floats(1.5, 5.0),
+    g=st.floats(0.4, 1.5),
+    d=st.floats(1.5, 5.0),
+    seed=st.integers(0, 10_000),
+)
+def test_bgbb_recovers_simulated_parameters(a, b, g, d, seed):
+    truth = pd.Series({"alpha": a, "beta": b, "gamma": g, "delta": d})
+    sim = simulate_btyd(8000, truth.to_dict(), model="bgbb", T=8.0, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = BetaGeoBetaBinomModel().fit(sim).summary(level=0.999)
+    if not np.isfinite(s["std_error"]).all():
+        return
+    assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()
+
+
+@settings(max_examples=3, deadline=None)
+@given(
+    r=st.floats(0.3, 1.5),
+    alpha=st.floats(2.0, 10.0),
+    a=st.floats(0.5, 2.0),
+    b=st.floats(1.5, 5.0),
+    seed=st.integers(0, 10_000),
+)
+def test_mbgnbd_recovers_simulated_parameters(r, alpha, a, b, seed):
+    truth = pd.Series({"r": r, "alpha": alpha, "a": a, "b": b})
+    sim = simulate_btyd(6000, truth.to_dict(), model="mbgnbd", T=52.0, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = ModifiedBetaGeoModel().fit(sim).summary(level=0.999)
+    if not np.isfinite(s["std_error"]).all():
+        return
+    assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()
+
+
+@settings(max_examples=5, deadline=None)
+@given(alpha=st.floats(0.3, 3.0), beta=st.floats(0.5, 6.0), seed=st.integers(0, 10_000))
+def test_sbg_recovers_simulated_parameters(alpha, beta, seed):
+    from crmine.lifetime import simulate_sbg
+
+    truth = pd.Series({"alpha": alpha, "beta": beta})
+    survivors = simulate_sbg(20_000, alpha, beta, n_periods=10, random_state=seed)
+    s = ShiftedBetaGeometricModel().fit(survivors).summary(level=0.999)
+    assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()

@@ -27,7 +27,7 @@ from crmine.lifetime._mbgnbd import ModifiedBetaGeoModel
 from crmine.lifetime._oneliner import fit_clv
 from crmine.lifetime._pareto import ParetoNBDModel
 from crmine.lifetime._sbg import ShiftedBetaGeometricModel
-from crmine.lifetime._simulate import simulate_btyd
+from crmine.lifetime._simulate import simulate_btyd, simulate_sbg
 from crmine.lifetime._survival import SurvivalCLV
 from crmine.lifetime._validation import (
     HoldoutReport,
@@ -56,5 +56,6 @@ __all__ = [
     "inactivity_churn_table",
     "proba_alive_matrix",
     "simulate_btyd",
+    "simulate_sbg",
     "tracking_table",
 ]

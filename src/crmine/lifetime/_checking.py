@@ -184,6 +184,15 @@ class ModelCheck(Result):
     (FHL 2005, Figure 4); ``alive_matrix`` the P(alive) grid; ``tracking`` the
     period-by-period actual vs expected repeat purchases (when a log was
     given); ``holdout`` the :class:`HoldoutReport`.
+
+    Examples
+    --------
+    >>> from crmine.lifetime import BetaGeoModel, check_model, simulate_btyd
+    >>> table = simulate_btyd(500, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
+    ...                       holdout=39.0, random_state=0)
+    >>> table["holdout_duration"] = 39.0
+    >>> check_model(BetaGeoModel().fit(table), table).model
+    'BetaGeoModel'
     """
 
     model: str = ""

@@ -23,6 +23,13 @@ class ModelComparison(Result):
 
     ``best_bic`` names the model with the lowest BIC (information criteria
     compare models fitted on the same customers only).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ModelComparison(table=pd.DataFrame({"bic": [10.0]}, index=["BG/NBD"]),
+    ...                 best_bic="BG/NBD", n_models=1)
+    ModelComparison(best_bic='BG/NBD', n_models=1, table=1x1)
     """
 
     best_bic: str = ""

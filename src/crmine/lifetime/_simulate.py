@@ -9,9 +9,14 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-__all__ = ["simulate_btyd"]
+__all__ = ["simulate_btyd", "simulate_sbg"]
 
-_PARAMS = {"bgnbd": ("r", "alpha", "a", "b"), "pareto": ("r", "alpha", "s", "beta")}
+_PARAMS = {
+    "bgnbd": ("r", "alpha", "a", "b"),
+    "mbgnbd": ("r", "alpha", "a", "b"),
+    "pareto": ("r", "alpha", "s", "beta"),
+    "bgbb": ("alpha", "beta", "gamma", "delta"),
+}
 
 
 def simulate_btyd(
@@ -36,8 +41,12 @@ def simulate_btyd(
     params : mapping
         ``r, alpha, a, b`` for ``model="bgnbd"``; ``r, alpha, s, beta`` for
         ``model="pareto"``.
-    model : {"bgnbd", "pareto"}, default="bgnbd"
-        Generative story.
+    model : {"bgnbd", "mbgnbd", "pareto", "bgbb"}, default="bgnbd"
+        Generative story: BG/NBD, MBG/NBD (also a dropout chance right after
+        the first purchase), Pareto/NBD, or BG/BB (discrete opportunities:
+        ``T`` and ``holdout`` are whole numbers of opportunities and
+        ``params`` are ``alpha, beta`` (transaction) and ``gamma, delta``
+        (dropout)).
     T : float or array-like, default=39.0
         Length of each customer's calibration window.
     holdout : float, default=0.0
@@ -63,7 +72,7 @@ def simulate_btyd(
     True
     """
     if model not in _PARAMS:
-        raise ValueError(f"model must be 'bgnbd' or 'pareto', got {model!r}.")
+        raise ValueError(f"model must be one of {sorted(_PARAMS)}, got {model!r}.")
     missing = [k for k in _PARAMS[model] if k not in params]
     if missing:
         raise ValueError(
@@ -76,9 +85,11 @@ def simulate_btyd(
     T_arr = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
     if (T_arr <= 0).any() or holdout < 0:
         raise ValueError("T must be > 0 and holdout >= 0.")
+    if model == "bgbb":
+        return _simulate_bgbb(n, params, T_arr, holdout, rng)
     end = T_arr + holdout
     lam = rng.gamma(params["r"], 1.0 / params["alpha"], size=n)
-    if model == "bgnbd":
+    if model in ("bgnbd", "mbgnbd"):
         dropout = rng.beta(params["a"], params["b"], size=n)
         death = np.full(n, np.inf)
     else:
@@ -89,6 +100,10 @@ def simulate_btyd(
     hold = np.zeros(n)
     t = np.zeros(n)
     active = np.ones(n, dtype=bool)
+    if model == "mbgnbd":  # may drop out right after the first purchase
+        gone = rng.random_sample(n) < dropout
+        death[gone] = 0.0
+        active[gone] = False
     while active.any():
         idx = np.flatnonzero(active)
         t_new = t[idx] + rng.exponential(1.0, size=idx.size) / np.maximum(lam[idx], 1e-300)
@@ -101,7 +116,7 @@ def simulate_btyd(
         x[idx[in_cal]] += 1
         t_x[idx[in_cal]] = t_new[in_cal]
         hold[idx[~in_cal]] += 1
-        if model == "bgnbd":
+        if model in ("bgnbd", "mbgnbd"):
             dies = rng.random_sample(idx.size) < dropout[idx]
             death[idx[dies]] = t_new[dies]
             active[idx[dies]] = False
@@ -118,3 +133,81 @@ def simulate_btyd(
         },
         index=pd.RangeIndex(n, name="customer_id"),
     )
+
+
+def _simulate_bgbb(n, params, T_arr, holdout, rng) -> pd.DataFrame:
+    """BG/BB: at each opportunity, survive (1 - theta) then transact with probability p."""
+    n_cal = np.round(T_arr).astype(int)
+    h = int(round(holdout))
+    p = rng.beta(params["alpha"], params["beta"], size=n)
+    theta = rng.beta(params["gamma"], params["delta"], size=n)
+    x = np.zeros(n)
+    t_x = np.zeros(n)
+    hold = np.zeros(n)
+    alive = np.ones(n, dtype=bool)
+    alive_at_T = np.ones(n, dtype=bool)
+    for k in range(1, int(n_cal.max()) + h + 1):
+        alive &= rng.random_sample(n) >= theta
+        buys = alive & (rng.random_sample(n) < p)
+        in_cal = k <= n_cal
+        x += buys & in_cal
+        t_x = np.where(buys & in_cal, k, t_x)
+        hold += buys & ~in_cal & (k <= n_cal + h)
+        alive_at_T = np.where(k == n_cal, alive, alive_at_T)
+    return pd.DataFrame(
+        {
+            "repeat_frequency": x,
+            "btyd_recency": t_x,
+            "btyd_T": n_cal.astype(float),
+            "alive": alive_at_T,
+            "holdout_frequency": hold,
+            "purchase_rate": p,
+            "dropout": theta,
+        },
+        index=pd.RangeIndex(n, name="customer_id"),
+    )
+
+
+def simulate_sbg(
+    n_customers: int,
+    alpha: float,
+    beta: float,
+    *,
+    n_periods: int = 7,
+    random_state: Any = None,
+) -> np.ndarray:
+    """Active customers per period of a cohort drawn from the sBG model.
+
+    Each customer churns at the end of every period with probability
+    ``theta ~ Beta(alpha, beta)``.
+
+    Parameters
+    ----------
+    n_customers : int
+        Cohort size.
+    alpha, beta : float
+        Beta parameters of the churn probability.
+    n_periods : int, default=7
+        Number of periods after the start.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_periods + 1`` counts, the cohort size first (the input of
+        :meth:`ShiftedBetaGeometricModel.fit`).
+
+    Examples
+    --------
+    >>> from crmine.lifetime import simulate_sbg
+    >>> s = simulate_sbg(1000, 0.7, 1.2, random_state=0)
+    >>> int(s[0]), len(s), bool((s[1:] <= s[:-1]).all())
+    (1000, 8, True)
+    """
+    rng = check_random_state(random_state)
+    n = int(n_customers)
+    theta = rng.beta(alpha, beta, size=n)
+    life = rng.geometric(np.clip(theta, 1e-12, 1.0))  # period of churn, >= 1
+    periods = np.arange(0, int(n_periods) + 1)
+    return (life[None, :] > periods[:, None]).sum(axis=1).astype(float)

@@ -199,6 +199,14 @@ class HoldoutReport(Result):
     purchases and, with a spend model, ``actual_spend``/``predicted_spend``),
     indexed by customer id.  The headline numbers are fields; ``report["mae"]``
     and :meth:`to_series` give dict-style access.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rep = HoldoutReport(table=pd.DataFrame({"actual": [1.0], "predicted": [0.8]}),
+    ...                     n_customers=1, actual_total=1.0, predicted_total=0.8)
+    >>> rep["predicted_total"]
+    0.8
     """
 
     n_customers: int = 0
