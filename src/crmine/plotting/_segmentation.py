@@ -143,7 +143,7 @@ def plot_segments_2d(
     *,
     ax: Any = None,
     sample_size: int | None = 5000,
-    random_state: int | None = 0,
+    random_state: int | np.random.RandomState | np.random.Generator | None = None,
 ) -> Any:
     """Scatter the customers on the first two principal components, coloured by segment.
 
@@ -161,8 +161,8 @@ def plot_segments_2d(
         Axes to draw on; a new figure when ``None``.
     sample_size : int or None, default=5000
         Draw at most this many customers (chosen at random); ``None`` draws all.
-    random_state : int or None, default=0
-        Seed of the sample.
+    random_state : int, RandomState, Generator or None, default=None
+        Seed of the sample (pass an int for the same picture every time).
 
     Returns
     -------
@@ -181,7 +181,14 @@ def plot_segments_2d(
     n_comp = min(2, Z.shape[1])
     pca = PCA(n_components=n_comp).fit(Z)
     if sample_size is not None and len(Z) > sample_size:
-        idx = np.random.default_rng(random_state).choice(len(Z), sample_size, replace=False)
+        from sklearn.utils import check_random_state
+
+        rng = (
+            random_state
+            if isinstance(random_state, np.random.Generator)
+            else check_random_state(random_state)
+        )
+        idx = np.sort(rng.choice(len(Z), sample_size, replace=False))
         Z, labels = Z[idx], labels[idx]
     P = pca.transform(Z)
     C = pca.transform(seg._centers_model)
