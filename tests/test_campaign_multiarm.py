@@ -177,24 +177,28 @@ def test_hillstrom_two_email_arms():
         df[["recency", "history", "mens", "womens", "newbie", "zip_code", "channel"]],
         columns=["zip_code", "channel"], dtype=float,
     )
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     y, arm = df["visit"].to_numpy(), df["segment"].to_numpy(dtype=object)
     rng = np.random.default_rng(0)
     train = rng.random(len(df)) < 0.5
-    model = MultiArmUplift(control="No E-Mail").fit(X[train], y[train], arm[train])
+    base = make_pipeline(StandardScaler(), LogisticRegression())
+    model = MultiArmUplift(estimator=base, control="No E-Mail").fit(X[train], y[train], arm[train])
     u = model.predict(X[~train])
     table = qini_by_arm(y[~train], u, arm[~train], control="No E-Mail")
     summary = response_summary(df.loc[~train], "segment", "visit", control="No E-Mail").table
     for label in ("Mens E-Mail", "Womens E-Mail"):
         assert table.loc[label, "uplift"] == pytest.approx(summary.loc[label, "lift_abs"])
         rows = ~train & ((arm == "No E-Mail") | (arm == label))
-        single = TwoModelUplift().fit(
+        single = TwoModelUplift(estimator=base).fit(
             X.to_numpy()[train & ((arm == "No E-Mail") | (arm == label))],
             y[train & ((arm == "No E-Mail") | (arm == label))],
             (arm[train & ((arm == "No E-Mail") | (arm == label))] == label).astype(int),
         )
         q = qini_auc_score(y[rows], single.predict(X.to_numpy()[rows]), (arm[rows] == label))
-        # same fits up to the summation order of unconverged lbfgs on differently laid-out arrays
-        assert table.loc[label, "qini_auc"] == pytest.approx(q, rel=1e-4)
+        # the same fits, up to lbfgs's tolerance on differently laid-out arrays
+        assert table.loc[label, "qini_auc"] == pytest.approx(q, rel=1e-3)
     # published rates: visits 18.3% (men's), 15.1% (women's), 10.6% (no e-mail)
     assert table.loc["Mens E-Mail", "uplift"] == pytest.approx(0.0766, abs=0.01)
     assert table.loc["Womens E-Mail", "uplift"] == pytest.approx(0.0452, abs=0.01)
