@@ -549,3 +549,106 @@ def test_campaign_verb(tmp_path, capsys):
     assert code == 0, err
     table = pd.read_csv(tmp_path / "c.csv", index_col="arm")
     assert table.loc["treated", "customers"] == int(camp["treatment"].sum())
+
+
+# ----------------------------------------------------------------------------- real public data
+
+
+@pytest.mark.public_data
+def test_breadbasket_from_the_command_line(tmp_path, capsys):
+    from conftest import shared_dataset
+
+    path = shared_dataset("breadbasket") / "BreadBasket_DMS.csv"
+    flags = [
+        "--customer",
+        "Transaction",
+        "--order",
+        "Transaction",
+        "--time",
+        "Date,Time",
+        "--item",
+        "Item",
+        "-q",
+    ]
+    raw = pd.read_csv(path)
+    if raw["Date"].isna().any():  # this copy has a blank date: refused with the row named
+        code, _, err = _run(["rules", str(path), *flags], capsys)
+        assert code == 2 and "timestamp" in err and "Fix" in err
+        path = tmp_path / "bread.csv"
+        raw.dropna().to_csv(path, index=False)
+    out = tmp_path / "rules.csv"
+    code, _, err = _run(
+        ["rules", str(path), *flags, "--min-support", "0.01", "-o", str(out)], capsys
+    )
+    assert code == 0, err
+    rules = pd.read_csv(out)
+    # the best-known BreadBasket rules end in coffee (bought in about half the baskets)
+    assert (rules["consequents"] == "Coffee").any()
+    page = tmp_path / "bread.html"
+    code, _, err = _run(
+        ["report", str(path), *flags, "--sections", "data-quality,rfm,basket", "-o", str(page)],
+        capsys,
+    )
+    assert code == 0, err
+    html = page.read_text()
+    assert "Coffee" in html[html.index('id="basket"') :]
+    assert "no money column" in html
+
+
+@pytest.mark.public_data
+@pytest.mark.slow
+def test_groceries_basket_file_gives_the_published_rule(tmp_path, capsys):
+    from conftest import shared_dataset
+
+    path = shared_dataset("groceries") / "groceries.csv"
+    out = tmp_path / "rules.csv"
+    code, _, err = _run(
+        [
+            "rules",
+            str(path),
+            "--min-support",
+            "0.01",
+            "--min-confidence",
+            "0.5",
+            "-o",
+            str(out),
+            "-q",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    rules = pd.read_csv(out)
+    # Hahsler's arules example: {citrus fruit, root vegetables} -> other vegetables,
+    # support 1.04%, confidence 58.6% on the 9,835 Groceries baskets
+    row = rules.loc[
+        (rules["antecedents"] == "citrus fruit, root vegetables")
+        & (rules["consequents"] == "other vegetables")
+    ]
+    assert row["support"].iloc[0] == pytest.approx(0.01037, abs=2e-5)
+    assert row["confidence"].iloc[0] == pytest.approx(0.5862, abs=1e-3)
+
+
+@pytest.mark.public_data
+def test_apparel_log_without_order_column(tmp_path, capsys):
+    from conftest import shared_dataset
+
+    path = shared_dataset("apparel_clvtools") / "apparel_trans.csv"
+    out = tmp_path / "rfm.csv"
+    code, _, err = _run(
+        [
+            "rfm",
+            str(path),
+            "--customer",
+            "Id",
+            "--time",
+            "Date",
+            "--amount",
+            "Price",
+            "-o",
+            str(out),
+            "-q",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert len(pd.read_csv(out)) == pd.read_csv(path)["Id"].nunique()
