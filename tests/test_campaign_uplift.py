@@ -208,9 +208,8 @@ def test_metric_bad_inputs():
         uplift_at_k(Y4, U4, T4, k=1.5)
     with pytest.raises(SchemaError, match="n_bins=4"):
         uplift_by_percentile(Y4, U4, T4, n_bins=4)
-    with pytest.warns(FutureWarning, match="n_bins"):
-        old = uplift_by_percentile(Y4, U4, T4, bins=2)
-    pd.testing.assert_frame_equal(old, uplift_by_percentile(Y4, U4, T4, n_bins=2))
+    with pytest.raises(TypeError, match="bins"):
+        uplift_by_percentile(Y4, U4, T4, bins=2)  # the old spelling is gone: n_bins
     with pytest.warns(DataWarning, match="no control customer"):
         assert np.isnan(uplift_at_k(Y4, U4, T4, k=1))
 

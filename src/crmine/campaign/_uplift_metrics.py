@@ -479,7 +479,6 @@ def uplift_by_percentile(
     n_bins: int = 10,
     std: bool = False,
     total: bool = False,
-    **deprecated: Any,
 ) -> pd.DataFrame:
     r"""Response rates and observed uplift per percentile bin of predicted uplift.
 
@@ -510,9 +509,6 @@ def uplift_by_percentile(
         Add ``std_treatment``, ``std_control`` and ``std_uplift``.
     total : bool, default False
         Append a ``"total"`` row.
-    **deprecated
-        ``bins=`` is still read as ``n_bins`` with a FutureWarning; it will be
-        removed.
 
     Returns
     -------
@@ -533,21 +529,6 @@ def uplift_by_percentile(
     y, u, t = _check_inputs(y_true, y_score, treatment)
     if strategy not in ("overall", "by_group"):
         raise SchemaError(f"strategy={strategy!r} is not a strategy; use 'overall' or 'by_group'.")
-    unknown = set(deprecated) - {"bins"}
-    if unknown:
-        raise TypeError(
-            f"uplift_by_percentile() got unexpected keyword argument(s) {sorted(unknown)}; "
-            "the options are strategy=, n_bins=, std=, total=."
-        )
-    bins = deprecated.get("bins")
-    if bins is not None:
-        warnings.warn(
-            "uplift_by_percentile(bins=) is deprecated; use n_bins= (crmine's one name for "
-            "a number of bins).",
-            FutureWarning,
-            stacklevel=2,
-        )
-        n_bins = bins
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins <= 0:
         raise SchemaError(f"n_bins must be a positive int, got {n_bins!r}; e.g. n_bins=10.")
     if n_bins >= y.size:
