@@ -208,3 +208,24 @@ def test_report_in_a_real_browser(tmp_path, drawn, width):
     assert facts["raw_markup"] == 0, facts
     assert facts["nav_position"] == ("sticky" if width > 800 else "static"), facts
     assert facts["sorted_desc"], facts
+
+
+@pytest.mark.public_data
+@pytest.mark.slow
+def test_online_retail_report_is_honest():
+    from conftest import shared_dataset
+
+    path = shared_dataset("online_retail") / "online_retail.parquet"
+    report = build_report(path, random_state=0, sections=["basket", "lifetime"])
+    html = report.html
+    basket = html[html.index('id="basket"') : html.index('id="lifetime"')]
+    # postage, bank charges and vouchers are named as left out and never suggested
+    assert "not products" in basket
+    suggestions = basket[basket.index("Cross-sell suggestions") :]
+    for word in ("POSTAGE", "Bank Charges", "Gift Voucher", "Manual"):
+        assert word not in suggestions
+    intro = basket[: basket.index("Top association rules")]
+    assert "CARRIAGE CLOCK" not in intro and "LANTERN" not in intro  # products stay products
+    # a spend model with an infinite mean never feeds a CLV figure in money
+    life = html[html.index('id="lifetime"') :]
+    assert "infinite" in life or "Value, next 12 months" in life
