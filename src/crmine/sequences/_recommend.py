@@ -39,10 +39,13 @@ class NextPurchaseRecommender(BaseEstimator):
 
     with ``m = smoothing`` and ``b_X`` the rule's baseline (the share of all
     orders followed by ``X``), so that rules seen in few orders shrink to the
-    baseline.  An item's score is the larger of its baseline and its best
-    vote; items are ranked by score (ties: popularity).  Items whose score is
-    a rule's vote above the baseline have ``source="rule"``, the others
-    ``"popular"``.
+    baseline; a repeat rule ``X -> X`` shrinks to ``repeat_rate_`` instead
+    (the share of orders with an item followed by that item again, over all
+    repeat rules), and an item of the recent orders without a repeat rule of
+    its own gets ``repeat_rate_`` (``source="repeat"``).  An item's score is
+    the larger of its baseline and its best vote; items are ranked by score
+    (ties: popularity).  Items whose score is a rule's vote above the
+    baseline have ``source="rule"``, the others ``"popular"``.
 
     Parameters
     ----------
@@ -72,6 +75,8 @@ class NextPurchaseRecommender(BaseEstimator):
         The rules (see :class:`SequenceMiner`).
     popularity_ : pandas.Series
         Customers per item, most popular first.
+    repeat_rate_ : float
+        Pooled confidence of the repeat rules ``X -> X``.
     histories_ : dict
         Customer id -> list of the customer's baskets (sets of items), oldest first.
     cutoff_ : pandas.Timestamp
@@ -169,10 +174,15 @@ class NextPurchaseRecommender(BaseEstimator):
         }
         self._days = dict(zip(seqs.customers, seqs.days))
         self._customer_name = seqs.customers.name
-        by_ante: dict[Any, list[tuple[Any, float, float]]] = {}
-        m = float(self.smoothing)
         r = self.rules_
-        smoothed = (r["hits"] + m * r["baseline"]) / (r["orders"] + m)
+        same = (r["antecedent"] == r["consequent"]).to_numpy()
+        orders = float(r.loc[same, "orders"].sum())
+        self.repeat_rate_ = float(r.loc[same, "hits"].sum()) / orders if orders else 0.0
+        # rules shrink to the baseline of the consequent; repeat rules to the repeat rate
+        m = float(self.smoothing)
+        prior = np.where(same, self.repeat_rate_, r["baseline"].to_numpy(dtype=float))
+        smoothed = (r["hits"].to_numpy() + m * prior) / (r["orders"].to_numpy() + m)
+        by_ante: dict[Any, list[tuple[Any, float, float]]] = {}
         for a, x, p, lift in zip(r["antecedent"], r["consequent"], smoothed, r["lift"]):
             by_ante.setdefault(a, []).append((x, float(p), float(lift)))
         self._by_ante = by_ante
@@ -209,7 +219,7 @@ class NextPurchaseRecommender(BaseEstimator):
             ``item``, ``score`` (estimated probability of being in the next
             order; the baseline for ``"popular"`` items, NaN for items no
             rule reaches), ``lift``, ``antecedent`` and ``source``
-            (``"rule"`` or ``"popular"``).
+            (``"rule"``, ``"repeat"`` or ``"popular"``).
         """
         check_is_fitted(self, "rules_")
         if isinstance(history, (str, bytes)):
@@ -228,6 +238,12 @@ class NextPurchaseRecommender(BaseEstimator):
         skip = recent if self.exclude_seen else set()
         big = len(self._rank)
         cands = [(x, *v, "rule") for x, v in best.items()]
+        if not self.exclude_seen and self.repeat_rate_ > 0:
+            # recent items without a rule of their own: the average repeat probability
+            for x in recent:
+                if x not in best and self.repeat_rate_ > self._baseline.get(x, 0.0):
+                    best[x] = (self.repeat_rate_, np.nan, x)
+                    cands.append((x, self.repeat_rate_, np.nan, x, "repeat"))
         cands += [
             (x, b, np.nan, None, "popular")
             for x, b in self._baseline.items()
