@@ -52,7 +52,10 @@ def test_response_summary_covers_planted_effect(retail):
 
 @pytest.mark.parametrize(
     ("model", "min_share"),
-    [(TwoModelUplift(estimator=LogisticRegression(max_iter=1000)), 0.7), (ClassTransformationUplift(), 0.4)],
+    [
+        (TwoModelUplift(estimator=LogisticRegression(max_iter=1000)), 0.7),
+        (ClassTransformationUplift(), 0.4),
+    ],
 )
 def test_planted_uplift_recovered(retail, model, min_share):
     c, X = retail
@@ -95,3 +98,18 @@ def test_incremental_profit_prefers_planted_uplift(retail):
     assert good.profit > 0
     # the optimum contacts mostly the planted high-uplift customers (uplift >= 0.11)
     assert 0.1 < good.depth < 0.6
+
+
+def test_uplift_scores_one_liner_recovers_planted_uplift(retail):
+    from crmine.campaign import uplift_scores
+
+    c, X = retail
+    table = pd.DataFrame(X, index=c.index).add_prefix("x").assign(
+        response=c["response"], treatment=c["treatment"]
+    )
+    scores = uplift_scores(table, estimator=LogisticRegression(max_iter=1000))
+    assert scores.index.equals(c.index) and scores.index.name == "customer_id"
+    tau = c["true_uplift"]
+    top = scores["uplift"] >= scores["uplift"].quantile(0.9)
+    assert (tau[top] >= 0.15).mean() >= 0.7
+    assert stats.spearmanr(scores["uplift"], tau).statistic > 0.6
