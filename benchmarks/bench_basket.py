@@ -56,28 +56,29 @@ FILES = {
     "dense": None,  # generated
 }
 PYFIM = ["pyfim apriori", "pyfim eclat", "pyfim fpgrowth"]
-BASE = ["crmine", "crmine (matrix)", *PYFIM]
+BASE = ["crmine", *PYFIM]
+MATRIX = ["crmine (matrix)"]
 MLX = ["mlxtend apriori", "mlxtend fpgrowth"]
 FULL_CASES = [
-    ("groceries", 0.01, BASE + MLX),
+    ("groceries", 0.01, BASE + MATRIX + MLX),
     ("groceries", 0.005, BASE),
-    ("groceries", 0.001, BASE),
+    ("groceries", 0.001, BASE + MATRIX),
     ("breadbasket", 0.01, BASE + MLX),
     ("breadbasket", 0.001, BASE),
     ("fimi_retail", 0.01, BASE),
     ("fimi_retail", 0.005, BASE),
-    ("fimi_retail", 0.002, BASE),
+    ("fimi_retail", 0.002, BASE + MATRIX),
     ("fimi_retail", 0.001, BASE),
     ("t10i4d100k", 0.01, BASE),
-    ("t10i4d100k", 0.002, BASE),
+    ("t10i4d100k", 0.002, BASE + MATRIX),
     ("dense", 0.3, BASE + MLX),
     ("dense", 0.2, BASE),
-    ("dense", 0.1, BASE),
+    ("dense", 0.1, BASE + MATRIX),
 ]
 QUICK_CASES = [
     ("groceries", 0.005, BASE),
     ("breadbasket", 0.001, BASE),
-    ("fimi_retail", 0.002, BASE),
+    ("fimi_retail", 0.002, BASE + MATRIX),
     ("t10i4d100k", 0.002, BASE),
     ("dense", 0.2, BASE),
 ]
@@ -131,7 +132,7 @@ def load(dataset: str) -> list[list]:
 
         df = pd.read_csv(path)
         df = df[df["Item"] != "NONE"]
-        return [sorted(set(g)) for g in df.groupby("Transaction")["Item"]]
+        return [sorted(set(g)) for _, g in df.groupby("Transaction")["Item"]]
     return load_fimi(path)
 
 

@@ -135,6 +135,7 @@ def plot_item_cooccurrence(
     items: Sequence[Any] | None = None,
     top: int = 12,
     measure: str = "lift",
+    schema: Any = None,
     ax: Any = None,
 ) -> Any:
     """Heatmap of pairwise co-occurrence (lift or count) among the top items.
@@ -152,6 +153,9 @@ def plot_item_cooccurrence(
         Number of items when ``items`` is not given.
     measure : {"lift", "count", "confidence"}, default="lift"
         Cell value: pair lift, pair count, or confidence of row -> column.
+    schema : TransactionSchema or dict, optional
+        Order and item columns of a transaction log (see
+        :func:`crmine.basket.as_baskets`).
     ax : matplotlib Axes, optional
 
     Returns
@@ -164,10 +168,11 @@ def plot_item_cooccurrence(
     >>> ax = plot_item_cooccurrence([["a", "b"], ["a"], ["b", "c"]])  # doctest: +SKIP
     """
     from crmine.basket import as_baskets
+    from crmine.exceptions import SchemaError
 
     if measure not in ("lift", "count", "confidence"):
-        raise ValueError(f"measure must be 'lift', 'count' or 'confidence', got {measure!r}.")
-    b = as_baskets(data)
+        raise SchemaError(f"measure must be 'lift', 'count' or 'confidence', got {measure!r}.")
+    b = as_baskets(data, schema=schema)
     m = b.matrix.tocsc()
     counts = np.diff(m.indptr)
     if items is None:
@@ -176,7 +181,9 @@ def plot_item_cooccurrence(
         lookup = {x: i for i, x in enumerate(b.items)}
         missing = [x for x in items if x not in lookup]
         if missing:
-            raise ValueError(f"items {missing[:3]} are not in the baskets; pick existing items.")
+            raise SchemaError(
+                f"items {missing[:3]} are not in the baskets; pick existing items."
+            )
         cols = np.array([lookup[x] for x in items])
     sub = m[:, cols].astype(np.int64)
     pair = (sub.T @ sub).toarray().astype(float)  # top x top, small
