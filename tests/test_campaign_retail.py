@@ -82,8 +82,9 @@ def test_profit_prefers_planted_responders(retail):
     treated = c[c["treatment"] == 1]
     y = treated["response"].to_numpy()
     # ranking by the planted response probability earns more than a random ranking
-    good = campaign_profit(treated["true_p_treated"].to_numpy(), y, 1.0, 20.0)
-    rnd = campaign_profit(np.random.default_rng(0).random(len(y)), y, 1.0, 20.0)
+    money = {"cost_per_contact": 1.0, "value_per_response": 20.0}
+    good = campaign_profit(y, treated["true_p_treated"].to_numpy(), **money)
+    rnd = campaign_profit(y, np.random.default_rng(0).random(len(y)), **money)
     assert good.profit > rnd.profit
 
 
@@ -92,8 +93,9 @@ def test_incremental_profit_prefers_planted_uplift(retail):
     y, t = c["response"].to_numpy(), c["treatment"].to_numpy()
     tau = c["true_uplift"].to_numpy()
     # contact cost 2, response worth 20: only customers with uplift > 0.1 pay off
-    good = incremental_profit(tau, y, t, 2.0, 20.0)
-    rnd = incremental_profit(np.random.default_rng(0).random(len(y)), y, t, 2.0, 20.0)
+    money = {"cost_per_contact": 2.0, "value_per_response": 20.0}
+    good = incremental_profit(y, tau, t, **money)
+    rnd = incremental_profit(y, np.random.default_rng(0).random(len(y)), t, **money)
     assert good.profit > rnd.profit
     assert good.profit > 0
     # the optimum contacts mostly the planted high-uplift customers (uplift >= 0.11)
