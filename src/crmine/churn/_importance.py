@@ -28,11 +28,12 @@ from crmine.exceptions import DataWarning
 
 
 def _auc(y01: np.ndarray, score: np.ndarray) -> float:
-    """Return the ROC AUC through the Mann-Whitney rank identity (ties count one half).
+    """Return the ROC AUC by the Mann-Whitney count over distinct scores (ties count one half).
 
     Equal to :func:`sklearn.metrics.roc_auc_score` but without its input
     checks, which dominate the cost of the many calls made by the leakage
-    check and the permutation importances.
+    check and the permutation importances: one sort of the scores and two
+    bincounts.
 
     Examples
     --------
@@ -40,12 +41,12 @@ def _auc(y01: np.ndarray, score: np.ndarray) -> float:
     >>> _auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
     0.75
     """
-    from scipy.stats import rankdata
-
-    n1 = int(y01.sum())
-    n0 = len(y01) - n1
-    ranks = rankdata(score)
-    return float((ranks[y01 == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    values, inverse = np.unique(score, return_inverse=True)
+    total = np.bincount(inverse, minlength=len(values))
+    pos = np.bincount(inverse, weights=y01, minlength=len(values))
+    neg = total - pos
+    below = np.cumsum(neg) - neg  # negatives scored strictly lower
+    return float((pos * (below + 0.5 * neg)).sum() / (pos.sum() * neg.sum()))
 
 
 def _single_feature_auc(x: pd.Series, y: np.ndarray, numeric: bool, random_state: int) -> float:
@@ -72,7 +73,7 @@ def _single_feature_auc(x: pd.Series, y: np.ndarray, numeric: bool, random_state
             auc = _auc(y, w)
             best = max(best, auc, 1.0 - auc)
         return float(best)
-    codes = pd.factorize(x.astype("object"), use_na_sentinel=False)[0]
+    codes = pd.factorize(x if x.dtype == object else x.astype("object"), use_na_sentinel=False)[0]
     n_codes = int(codes.max()) + 1
     rng = np.random.default_rng(random_state)
     fold = rng.integers(0, 5, len(codes))
