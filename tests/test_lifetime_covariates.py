@@ -121,3 +121,23 @@ def test_apparel_static_covariates():
     assert m.lr_test_["df"] == 4 and 0 <= m.lr_test_["p_value"] <= 1
     pred = m.predict_purchases(data, t=52.0)
     assert np.isfinite(pred).all() and pred.index.equals(data.index)
+
+
+def test_covariates_on_a_boundary_fit_are_refused():
+    # pure Poisson buyers: no dropout signal, the model without covariates is degenerate
+    rng = np.random.default_rng(0)
+    n = 2000
+    lam = rng.gamma(5.0, 1 / 20.0, n)
+    times = [np.sort(rng.uniform(0, 100, rng.poisson(rate * 100))) for rate in lam]
+    data = pd.DataFrame(
+        {
+            "repeat_frequency": [float(len(t)) for t in times],
+            "btyd_recency": [t[-1] if len(t) else 0.0 for t in times],
+            "btyd_T": 100.0,
+            "g": rng.integers(0, 2, n).astype(float),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(SchemaError, match="already a boundary fit"):
+            ParetoNBDModel(features=["g"]).fit(data)

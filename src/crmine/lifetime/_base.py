@@ -220,6 +220,13 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         )
         if self.features:
             Z = read_features(self, frequency)
+            if problems:
+                raise SchemaError(
+                    f"{self._model_name}: the model without covariates is already a boundary "
+                    f"fit ({'; '.join(problems)}), so covariate effects on it are not "
+                    "identified. Fix: a longer calibration window, penalizer > 0, or fit "
+                    "without features=."
+                )
             fit_covariates(self, x, t_x, t_cal, w_in, Z, ll_without=self.log_likelihood_)
         return self
 

@@ -109,7 +109,26 @@ def fit_covariates(model: Any, x, t_x, T, w, Z: np.ndarray, ll_without: float) -
         return total_negll(theta) / total + pen * float(np.sum(base**2))
 
     theta0 = np.concatenate([np.log(model.params_.to_numpy()), np.zeros(2 * k)])
-    res = fit_log_params(negll, theta0, max_iter=int(model.max_iter))
+    stop = None
+    if getattr(model, "_stop_early", None) is not None:
+        t_max = float(np.max(T))
+        stop_fn = model._stop_early
+
+        def stop(theta: np.ndarray) -> bool:  # the model's degenerate region (see its fit)
+            return bool(stop_fn(theta[:p], t_max))
+
+    res = fit_log_params(negll, theta0, max_iter=int(model.max_iter), stop=stop)
+    if getattr(res, "stopped_early", False):
+        import warnings
+
+        from crmine.exceptions import ConvergenceWarning
+
+        warnings.warn(
+            f"{name}: the fit with covariates reached the no-dropout boundary and was stopped; "
+            "the coefficients rest on a degenerate model. Check the calibration window.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     base, gt, gl = unpack(res.x)
     names = list(model._param_names)
     model.params_ = pd.Series(base, index=names, name="estimate")
