@@ -292,3 +292,13 @@ def test_exact_duplicates_on_a_large_log_use_the_partitioned_tables():
     log = pd.DataFrame({"a": rng.integers(0, 50_000, n), "b": rng.integers(0, 3, n),
                         "c": rng.choice(["x", "y", "z"], n)})
     np.testing.assert_array_equal(_duplicated(log, {}), log.duplicated().to_numpy())
+
+
+def test_cheap_mode_does_not_compare_rows():
+    log = pd.concat([tiny_log(), tiny_log().iloc[:2]], ignore_index=True)
+    _, full = clean_transactions(log, returns="drop")
+    clean, cheap = clean_transactions(log, returns="drop", duplicates="ignore")
+    assert full.table.loc["exact_duplicate", "rows"] == 3
+    assert cheap.table.loc["exact_duplicate", "rows"] == 0
+    assert cheap.table.loc["exact_duplicate", "action"] == "not checked"
+    assert cheap.rows_out == full.rows_out and cheap.value_out == full.value_out

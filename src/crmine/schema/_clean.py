@@ -18,7 +18,7 @@ from crmine.utils._validation import purchase_mask
 __all__ = ["clean_transactions", "net_returns"]
 
 _RETURNS = ("net", "drop", "keep")
-_DUPLICATES = ("keep", "drop")
+_DUPLICATES = ("keep", "drop", "ignore")
 
 
 def _check_option(name: str, value: object, choices: tuple[str, ...]) -> None:
@@ -210,28 +210,14 @@ def net_returns(
 
 
 def engine_for(log: Any, returns: str) -> Any:
-    """The engine adapter for ``log``, or ``None`` for the pandas path.
+    """The engine adapter for ``log`` (``None`` for pandas): ``find_engine``.
 
-    ``returns="net"`` needs an adapter that declares ``NETS_RETURNS = True``;
-    otherwise in-memory polars/pyarrow tables take the pandas path (converted
-    by name) and other engines are refused with the fix, so that no engine
-    silently counts cancelled orders.
+    Every adapter applies the same rules; an adapter that cannot net returns
+    (``returns="net"``) refuses it with the fix rather than return other numbers.
     """
     from crmine.utils._engines import find_engine
 
-    engine = find_engine(log)
-    if engine is None or returns != "net" or getattr(engine, "NETS_RETURNS", False):
-        return engine
-    module = type(log).__module__ or ""
-    if module.startswith(("polars", "pyarrow")) and type(log).__name__ in {
-        "DataFrame", "Table", "RecordBatch"
-    }:
-        return None
-    raise ValueError(
-        f"returns='net' (matching returns to the purchases they undo) is not available for "
-        f"{type(log).__name__} input yet. Fix: pass returns='drop' (the textbook rule) or "
-        "returns='keep', or collect the log to pandas/polars first."
-    )
+    return find_engine(log)
 
 
 def clean_transactions(
@@ -261,7 +247,7 @@ def clean_transactions(
        zero or negative: free lines and accounting adjustments.
     6. ``exact_duplicate``: a row identical in every column to an earlier one.
        Kept by default (``duplicates="keep"``; real logs often hold repeated
-       scans of the same item) but always counted.
+       scans of the same item) but counted (unless ``duplicates="ignore"``).
     7. With ``returns="net"``: ``returned_purchase``, a purchase line fully
        undone by later returns (dropped), and ``partly_returned``, a purchase
        line partly undone (kept with the remaining quantity and value).
@@ -292,8 +278,10 @@ def clean_transactions(
         convention).  ``None`` relies on negative quantities alone.
     start, end : str or Timestamp, optional
         Keep rows with ``start <= timestamp < end``.
-    duplicates : {"keep", "drop"}, default "keep"
-        What to do with exact duplicate rows (counted either way).
+    duplicates : {"keep", "drop", "ignore"}, default "keep"
+        What to do with exact duplicate rows: keep or drop them (counted either
+        way), or ``"ignore"``: the cheap mode, where rows are not compared at
+        all (kept, report row ``"not checked"``); the one costly rule.
 
     Returns
     -------
@@ -383,10 +371,13 @@ def clean_transactions(
     masks["non_positive_quantity"] = (qty == 0) if has_q else np.zeros(n, dtype=bool)
     price = df[schema.price].to_numpy(dtype=np.float64) if schema.has(df, "price") else amount
     masks["non_positive_price"] = price <= 0
-    known = {schema.customer: cust_codes, schema.order: order_codes}
-    if schema.has(raw, "item"):
-        known[schema.item] = pd.factorize(raw[schema.item])[0]
-    masks["exact_duplicate"] = _duplicated(raw, known)
+    if duplicates == "ignore":  # the cheap mode: no row is hashed
+        masks["exact_duplicate"] = np.zeros(n, dtype=bool)
+    else:
+        known = {schema.customer: cust_codes, schema.order: order_codes}
+        if schema.has(raw, "item"):
+            known[schema.item] = pd.factorize(raw[schema.item])[0]
+        masks["exact_duplicate"] = _duplicated(raw, known)
 
     drop_action = {
         "missing_customer": True,
@@ -406,6 +397,8 @@ def clean_transactions(
         rows.append(int(hit.sum()))
         values.append(float(amount[hit].sum()))
         actions.append("dropped" if drop_action[reason] else "kept")
+        if reason == "exact_duplicate" and duplicates == "ignore":
+            actions[-1] = "not checked"
         if drop_action[reason]:
             keep &= ~hit
         # kept rows are attributed too, so that later reasons do not count them twice
