@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from types import SimpleNamespace
 
@@ -247,6 +248,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     wrote r.html
     0
     """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command
+    if command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    problem = _check_args(args)
+    if problem:
+        return _error(command, problem)
+
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        seen: set[str] = set()
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            # one readable line per warning, without the file and source line of Python's format
+            text = f"crmine {command}: warning: {message}"
+            if text not in seen:
+                seen.add(text)
+                print(text, file=sys.stderr, flush=True)
+
+        warnings.showwarning = show
+        return _run(args, command, parser, started)
+
+
+def _run(
+    args: argparse.Namespace, command: str, parser: argparse.ArgumentParser, started: float
+) -> int:
     from crmine.cli._output import OutputError, check_output, write_table
     from crmine.cli._verbs import NEEDS_MONEY, VERBS
     from crmine.exceptions import CrmineError
@@ -259,18 +288,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         prepare_log,
     )
     from crmine.report._prepare import NO_MONEY, map_log
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    command = args.command
-    if command is None:
-        parser.print_help(sys.stderr)
-        return 2
-    problem = _check_args(args)
-    if problem:
-        return _error(command, problem)
-
-    started = time.perf_counter()
 
     def say(message: str) -> None:
         if not args.quiet:
