@@ -391,3 +391,15 @@ def test_categorical_and_string_ids():
         item=LOG["item"].astype("string"),
     )
     assert itemsets(apriori(log, min_count=1)) == itemsets(apriori(LOG, min_count=1))
+
+
+def test_unhashable_items_and_wrong_tables_are_clear():
+    with pytest.raises(SchemaError, match="hashable"):
+        apriori([[["a"]]], min_count=1)
+    from crmine.basket import closed_itemsets, drop_hierarchy_rules, maximal_itemsets
+
+    for fn in (closed_itemsets, maximal_itemsets, association_rules):
+        with pytest.raises(TypeError, match="apriori"):
+            fn([["a"]])
+    with pytest.raises(SchemaError, match="antecedents"):
+        drop_hierarchy_rules(LOG, {"beer": "drinks"})

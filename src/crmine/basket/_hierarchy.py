@@ -165,6 +165,17 @@ def drop_hierarchy_rules(
     >>> drop_hierarchy_rules(rules, {"beer": "drinks"})["consequents"].tolist()
     [frozenset({'baby'})]
     """
+    if not isinstance(rules, pd.DataFrame):
+        raise TypeError(
+            f"rules must be the DataFrame returned by association_rules(), got "
+            f"{type(rules).__name__}. Fix: pass association_rules(...)."
+        )
+    missing = [c for c in ("antecedents", "consequents") if c not in rules.columns]
+    if missing:
+        raise SchemaError(
+            f"the rules table has no column(s) {missing} (columns: {list(rules.columns)[:8]}); "
+            "pass the table returned by crmine.basket.association_rules()."
+        )
     series = _as_mapping(mapping, level)
     parent = {k: f"{prefix}{v}" for k, v in series.items()}
 

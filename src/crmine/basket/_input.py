@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import array
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from itertools import chain
 from typing import Any, NamedTuple
 
@@ -323,7 +323,14 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
         values = np.empty(total, dtype=object)
         values[:] = flat
     del flat
-    cols, items = _factorize(values)
+    try:
+        cols, items = _factorize(values)
+    except TypeError as exc:  # unhashable labels such as lists
+        bad = next((x for x in values if not isinstance(x, Hashable)), None)
+        raise SchemaError(
+            f"item labels must be hashable (strings, numbers), got {bad!r}; pass a list of "
+            'baskets, each a list of item labels, e.g. [["beer", "diapers"], ["milk"]].'
+        ) from exc
     del values
     if (cols < 0).any():
         raise SchemaError(

@@ -418,9 +418,10 @@ def _empty_rules(n: int, fisher: bool, improvement: bool = False) -> pd.DataFram
     return out
 
 
-def _superset_flags(itemsets: pd.DataFrame, n_baskets: int | None) -> tuple[np.ndarray, ...]:
+def _superset_flags(itemsets: pd.DataFrame) -> tuple[np.ndarray, ...]:
     """Per itemset: has a frequent immediate superset / one with the same count."""
-    index = _ItemsetIndex(itemsets, n_baskets if n_baskets is not None else 1)
+    n = itemsets.attrs.get("n_baskets") if isinstance(itemsets, pd.DataFrame) else None
+    index = _ItemsetIndex(itemsets, n if n is not None else 1)
     has_super = np.zeros(len(itemsets), dtype=bool)
     has_equal = np.zeros(len(itemsets), dtype=bool)
     for k, (rows, counts, _, _) in index.levels.items():
@@ -457,7 +458,7 @@ def closed_itemsets(itemsets: pd.DataFrame) -> pd.DataFrame:
     >>> [sorted(s) for s in closed_itemsets(fi)["itemset"]]
     [['a'], ['a', 'b']]
     """
-    _, has_equal = _superset_flags(itemsets, itemsets.attrs.get("n_baskets"))
+    _, has_equal = _superset_flags(itemsets)
     out = itemsets[~has_equal]
     out.attrs.update(itemsets.attrs)
     return out
@@ -483,7 +484,7 @@ def maximal_itemsets(itemsets: pd.DataFrame) -> pd.DataFrame:
     >>> [sorted(s) for s in maximal_itemsets(fi)["itemset"]]
     [['a', 'b'], ['a', 'c']]
     """
-    has_super, _ = _superset_flags(itemsets, itemsets.attrs.get("n_baskets"))
+    has_super, _ = _superset_flags(itemsets)
     out = itemsets[~has_super]
     out.attrs.update(itemsets.attrs)
     return out
