@@ -54,3 +54,15 @@ def test_plot_bad_arguments(data):
         plotting.plot_response_gains(y, u, kind="roc")
     ax = plotting.plot_qini_curve(y, u, t)  # makes its own figure
     plt.close(ax.figure)
+
+
+def test_plots_use_the_metric_vocabulary(data):
+    import inspect
+
+    y, u, t = data
+    for f in (plotting.plot_qini_curve, plotting.plot_uplift_curve,
+              plotting.plot_uplift_by_percentile):
+        assert list(inspect.signature(f).parameters)[:3] == ["y_true", "y_score", "treatment"]
+    ax = plotting.plot_uplift_by_percentile(y_true=y, y_score=u, treatment=t, n_bins=5)
+    assert len(ax.patches) == 5
+    plt.close(ax.figure)

@@ -459,6 +459,8 @@ def test_uplift_scores_one_liner():
         uplift_scores(camp, treatment_col="treated")
     with pytest.raises(SchemaError, match="feature column 'z' not found"):
         uplift_scores(camp, features=["a", "z"])
+    with pytest.raises(SchemaError, match="include the response or the treatment"):
+        uplift_scores(camp, features=["a", "treatment"])
     with pytest.raises(SchemaError, match="model='forest'"):
         uplift_scores(camp, model="forest")
     with pytest.raises(SchemaError, match="empty"):

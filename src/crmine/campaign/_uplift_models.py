@@ -404,6 +404,13 @@ def uplift_scores(
     else:
         features = list(features)
         missing += [f"feature column {c!r}" for c in features if c not in frame.columns]
+        leak = [c for c in features if c in (response_col, treatment_col)]
+        if leak:
+            raise SchemaError(
+                f"uplift_scores: features {leak} include the response or the treatment column; "
+                "a model that sees them predicts nothing about other customers. Fix: leave "
+                "them out of features=."
+            )
     if missing:
         raise SchemaError(
             f"uplift_scores: {', '.join(missing)} not found (columns: "
