@@ -468,3 +468,30 @@ def test_btyd_models_do_not_import_lifelines():
         "BetaGeoModel().fit(t).predict_clv(t, monetary_value=1.0, horizon=5.0)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_fit_clv_bad_input():
+    from crmine.lifetime import fit_clv
+
+    df = simulate_btyd(300, BG_PUBLISHED, random_state=9)
+    with pytest.raises(SchemaError, match="monetary column 'btyd_monetary_mean'.* not found"):
+        fit_clv(df, horizon=10.0)
+    with pytest.raises(SchemaError, match="margin is a rate"):
+        fit_clv(df, horizon=10.0, monetary_value=5.0, margin=25)
+    with pytest.raises(SchemaError, match="model must be"):
+        fit_clv(df, horizon=10.0, monetary_value=5.0, model="lifetimes")
+    with pytest.raises(SchemaError, match="T column 'btyd_T'.* not found"):
+        fit_clv(df.drop(columns="btyd_T"), horizon=10.0, monetary_value=5.0)
+    # a spend model with an infinite mean never turns into a CLV
+    rng = np.random.default_rng(0)
+    x = df["repeat_frequency"].to_numpy()
+    nu = rng.gamma(0.6, 1 / 20.0, len(df))
+    heavy = df.assign(
+        btyd_monetary_mean=np.where(
+            x > 0, rng.gamma(2.0 * np.maximum(x, 1), 1 / (nu * np.maximum(x, 1))), np.nan
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(SchemaError, match="mean_spend_finite_ is False"):
+            fit_clv(heavy, horizon=10.0)
