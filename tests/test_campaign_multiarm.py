@@ -20,13 +20,12 @@ from crmine.campaign import (
     uplift_auc_score,
 )
 from crmine.campaign._multiarm import (
-    ArmAllocation,
     MultiArmUplift,
-    allocate_arms,
     arm_policy_value,
     multiarm_uplift,
     qini_by_arm,
 )
+from crmine.campaign._multiarm_budget import ArmAllocation, allocate_arms
 from crmine.exceptions import SchemaError
 
 

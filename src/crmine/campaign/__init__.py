@@ -21,13 +21,12 @@ After a campaign, marketing asks three questions, and this package answers each:
 from __future__ import annotations
 
 from crmine.campaign._multiarm import (
-    ArmAllocation,
     MultiArmUplift,
-    allocate_arms,
     arm_policy_value,
     multiarm_uplift,
     qini_by_arm,
 )
+from crmine.campaign._multiarm_budget import ArmAllocation, allocate_arms
 from crmine.campaign._qini_intervals import QiniInterval, qini_auc_confint, random_qini_band
 from crmine.campaign._response import ResponseSummary, response_summary
 from crmine.campaign._significance import (
