@@ -564,15 +564,19 @@ def itemset_bound(matrix: sp.spmatrix, min_count: int) -> float:
     3.0
     """
     csr = sp.csr_matrix(matrix, dtype=bool)
+
+    def bound(lengths: np.ndarray) -> float:
+        with np.errstate(over="ignore"):
+            total = float(np.sum(np.exp2(lengths.astype(np.float64)) - 1.0))
+        return total / max(int(min_count), 1)
+
+    quick = bound(np.diff(csr.indptr))  # all items: a cheap first bound
+    if quick <= 1e6:
+        return quick
     counts = np.bincount(csr.indices, minlength=csr.shape[1])
-    freq = counts >= min_count
-    lengths = np.bincount(
-        np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))[freq[csr.indices]],
-        minlength=csr.shape[0],
-    )
-    with np.errstate(over="ignore"):
-        total = float(np.sum(np.exp2(lengths.astype(np.float64)) - 1.0))
-    return total / max(int(min_count), 1)
+    cum = np.cumsum((counts >= min_count)[csr.indices], dtype=np.int64)
+    lengths = np.diff(np.r_[0, cum][csr.indptr])
+    return min(quick, bound(lengths))
 
 
 def _limit_error(found: int, level: int, limit: int, bound: float, min_count: int, n: int) -> str:
