@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 __all__ = [
     "CrmineError",
     "SchemaError",
+    "InputTypeError",
     "NotFittedError",
     "DataWarning",
     "ConvergenceWarning",
@@ -28,6 +29,14 @@ class SchemaError(CrmineError, ValueError):
     Raised for a missing column, unparseable timestamps, non-numeric amounts,
     missing customer ids and similar problems.  The message names the column,
     shows a few offending values with their count and says how to fix it.
+    """
+
+
+class InputTypeError(CrmineError, TypeError):
+    """The input is of a type crmine cannot read (e.g. an array where a named table is needed).
+
+    The message names the argument, the type received and the conversion that fixes it.
+    Subclasses ``TypeError``.
     """
 
 

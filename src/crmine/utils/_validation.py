@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from crmine.exceptions import SchemaError
+from crmine.exceptions import InputTypeError, SchemaError
 
 __all__ = [
     "check_binary",
@@ -124,7 +124,7 @@ def to_pandas(data: Any, *, name: str = "data", allow_arrays: bool = True) -> An
     cls = type(data).__name__
     if module.startswith("polars"):
         if cls == "LazyFrame":
-            raise TypeError(
+            raise InputTypeError(
                 f"{name} is a polars LazyFrame; crmine reads eager tables here. "
                 f"Fix: pass {name}.collect()."
             )
@@ -144,7 +144,7 @@ def to_pandas(data: Any, *, name: str = "data", allow_arrays: bool = True) -> An
     if hasattr(data, "__dataframe__") and not isinstance(data, np.ndarray):
         return pd.api.interchange.from_dataframe(data)
     if not allow_arrays:
-        raise TypeError(
+        raise InputTypeError(
             f"{name} must be a table with named columns (pandas, polars or pyarrow), got "
             f"{cls}. Fix: pd.DataFrame({name}, columns=[...])."
         )
@@ -243,7 +243,7 @@ def read_customer_table(
         X = X.to_frame()
     if not isinstance(X, pd.DataFrame):
         if not allow_arrays:
-            raise TypeError(
+            raise InputTypeError(
                 f"{who} reads a customer table by column name and got {type(X).__name__}. "
                 "Fix: pass a pandas/polars/pyarrow table with the columns "
                 f"{show_values(list(columns.values()), 12)} (crmine.TransactionFeatures "
