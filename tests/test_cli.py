@@ -652,3 +652,22 @@ def test_apparel_log_without_order_column(tmp_path, capsys):
     )
     assert code == 0, err
     assert len(pd.read_csv(out)) == pd.read_csv(path)["Id"].nunique()
+
+
+def test_missing_inputs_are_reported_before_any_work(tmp_path, capsys, small_log):
+    log = tmp_path / "log.parquet"
+    small_log.to_parquet(log)
+    code, _, err = _run(
+        [
+            "report",
+            str(log),
+            "--campaign",
+            str(tmp_path / "nope.csv"),
+            "-o",
+            str(tmp_path / "r.html"),
+        ],
+        capsys,
+    )
+    assert code == 2 and "nope.csv" in err and "reading the log" not in err
+    code, _, err = _run(["rfm", str(tmp_path / "missing.csv")], capsys)
+    assert code == 2 and "not found" in err and "reading the log" not in err

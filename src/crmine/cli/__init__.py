@@ -17,6 +17,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -304,6 +305,15 @@ def _run(
         format="baskets" if args.baskets else None,
     )
     try:
+        campaign = getattr(args, "campaign", None)
+        if campaign is not None and "://" not in campaign and not os.path.isfile(campaign):
+            raise FileNotFoundError(
+                f"campaign file not found: {campaign!r}. Fix: check the path given to --campaign."
+            )
+        if args.log is not None and "://" not in args.log and not os.path.exists(args.log):
+            raise FileNotFoundError(
+                f"transaction log file not found: {args.log!r}. Fix: check the path."
+            )
         if command == "report":
             check_output(args.out, kinds={".html": "html", ".htm": "html"})
             sections = None
@@ -359,8 +369,6 @@ def _run(
             print(f"wrote {args.out}")
         return 0
     except BrokenPipeError:  # e.g. `crmine rfm | head`: the reader stopped, not an error
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except FileNotFoundError as exc:
