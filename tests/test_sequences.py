@@ -347,3 +347,23 @@ def test_make_retail_default_output_unchanged():
     assert len(planted.transactions) > len(data.transactions)
     with pytest.raises(ValueError, match="catalog"):
         make_retail(n_customers=50, sequence=("coffee", "caviar"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from("abcde"), min_size=1, max_size=7), min_size=1,
+                max_size=8),
+       st.integers(1, 3))
+def test_matches_prefixspan(sequences, min_count):
+    """Peer library: PrefixSpan (package prefixspan) on one-item orders, no gap limit."""
+    prefixspan = pytest.importorskip("prefixspan")
+    rows = [
+        (c, f"c{c}o{j}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=j), item)
+        for c, seq in enumerate(sequences)
+        for j, item in enumerate(seq)
+    ]
+    log = pd.DataFrame(rows, columns=["customer_id", "order_id", "timestamp", "item"])
+    ours = sequential_patterns(log, min_count=min_count, max_len=3, max_gap_orders=None)
+    ps = prefixspan.PrefixSpan(sequences)
+    ps.maxlen = 3
+    theirs = {tuple(p): n for n, p in ps.frequent(min_count)}
+    assert dict(zip(ours["pattern"], ours["count"])) == theirs
