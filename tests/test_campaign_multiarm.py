@@ -252,3 +252,20 @@ def test_bad_inputs():
     before = df.copy()
     multiarm_uplift(df, ["x"], control="none")
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_qini_by_arm_matches_scikit_uplift():
+    sklift = pytest.importorskip("sklift.metrics")
+    X, y, arm = _planted(1500, seed=7)
+    u = MultiArmUplift(control="none").fit(X, y, arm).predict(X)
+    table = qini_by_arm(y, u, arm, control="none")
+    for label in ("mail", "sms"):
+        rows = (arm == "none") | (arm == label)
+        t = (arm[rows] == label).astype(int)
+        score = u[label].to_numpy()[rows]
+        assert table.loc[label, "qini_auc"] == pytest.approx(
+            sklift.qini_auc_score(y[rows], score, t)
+        )
+        assert table.loc[label, "uplift_auc"] == pytest.approx(
+            sklift.uplift_auc_score(y[rows], score, t)
+        )
