@@ -170,13 +170,16 @@ def net_returns(
     amount: np.ndarray,
     is_return: np.ndarray,
     eligible: np.ndarray,
+    *,
+    item_codes: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Apply :func:`match_returns` to the groups of a log that hold a return.
 
     ``eligible`` marks the purchase lines that may be undone; ``is_return``
     the return lines.  Only the (customer, item) groups with a return line are
-    matched.  Returns the adjustments for the rows involved, indexed by row
-    position.
+    matched.  ``item_codes`` (the item column already factorised) spares a
+    factorisation.  Returns the adjustments for the rows involved, indexed by
+    row position.
     """
     has_ret = np.zeros(int(customer_codes.max(initial=-1)) + 1, dtype=bool)
     has_ret[customer_codes[is_return & (customer_codes >= 0)]] = True
@@ -185,11 +188,15 @@ def net_returns(
     pos = np.flatnonzero(cand)
     item = None
     icodes = None
-    if item_values is not None:
-        icodes, _ = pd.factorize(item_values[pos])
+    if item_values is not None or item_codes is not None:
+        if item_codes is not None:
+            icodes = np.asarray(item_codes)[pos]
+        else:
+            icodes, _ = pd.factorize(item_values[pos])
         width = int(icodes.max(initial=0)) + 2
         key = customer_codes[pos].astype(np.int64) * width + icodes + 1
-        in_group = np.isin(key, np.unique(key[is_return[pos]]))
+        # hash-table membership (np.isin would sort millions of keys)
+        in_group = pd.Index(np.unique(key[is_return[pos]])).get_indexer(key) >= 0
         pos = pos[in_group]
         icodes = icodes[in_group]
         item = "item"
@@ -371,12 +378,13 @@ def clean_transactions(
     masks["non_positive_quantity"] = (qty == 0) if has_q else np.zeros(n, dtype=bool)
     price = df[schema.price].to_numpy(dtype=np.float64) if schema.has(df, "price") else amount
     masks["non_positive_price"] = price <= 0
+    item_codes = None
     if duplicates == "ignore":  # the cheap mode: no row is hashed
         masks["exact_duplicate"] = np.zeros(n, dtype=bool)
     else:
         known = {schema.customer: cust_codes, schema.order: order_codes}
         if schema.has(raw, "item"):
-            known[schema.item] = pd.factorize(raw[schema.item])[0]
+            known[schema.item] = item_codes = pd.factorize(raw[schema.item])[0]
         masks["exact_duplicate"] = _duplicated(raw, known)
 
     drop_action = {
@@ -413,7 +421,7 @@ def clean_transactions(
         if is_ret.any():
             item_values = (df[schema.item].to_numpy() if schema.has(df, "item") else None)
             adj = net_returns(cust_codes, item_values, _time_ns(time), np.abs(qty), amount,
-                              is_ret, eligible)
+                              is_ret, eligible, item_codes=item_codes)
         else:
             adj = pd.DataFrame(columns=["matched_quantity", "matched_value",
                                         "unmatched_quantity", "unmatched_value"], dtype=float)
