@@ -46,7 +46,8 @@ SCORECARD_COLUMNS: dict[str, str] = {
     "popular item they have not bought (non-products such as postage are never offered)",
     "offer_confidence": "confidence of that rule (for a popular-item offer: the item's share "
     "of all orders)",
-    "offer_basis": "'rule' or 'popular'",
+    "offer_basis": "'rule' or 'popular' (empty when the customer already bought every "
+    "candidate item)",
 }
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
