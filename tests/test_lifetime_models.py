@@ -307,3 +307,15 @@ def test_sbg_recovers_simulated_parameters(alpha, beta, seed):
     survivors = simulate_sbg(20_000, alpha, beta, n_periods=10, random_state=seed)
     s = ShiftedBetaGeometricModel().fit(survivors).summary(level=0.999)
     assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()
+
+
+@pytest.mark.public_data
+def test_gamma_gamma_standard_errors_match_lifetimes_on_cdnow():
+    lifetimes = pytest.importorskip("lifetimes")
+    from crmine.lifetime import GammaGammaModel
+
+    d = pd.read_csv(shared_dataset("cdnow") / "cdnow_customers_summary_with_transactions.csv")
+    d = d[d.x > 0]
+    ours = GammaGammaModel().fit(d.x, d.zbar).summary()
+    ref = lifetimes.GammaGammaFitter().fit(d.x, d.zbar).summary
+    np.testing.assert_allclose(ours["std_error"], ref["se(coef)"], rtol=1e-4)

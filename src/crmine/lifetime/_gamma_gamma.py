@@ -22,10 +22,17 @@ from crmine.lifetime._common import (
     check_fitted,
     compress,
     fit_log_params,
+    log_param_covariance,
+    parameter_table,
     warn_boundary,
     wrap,
 )
-from crmine.utils._validation import is_dataframe_like, read_customer_table, to_pandas
+from crmine.utils._validation import (
+    check_rate,
+    is_dataframe_like,
+    read_customer_table,
+    to_pandas,
+)
 
 __all__ = ["GammaGammaModel"]
 
@@ -259,6 +266,14 @@ class GammaGammaModel(CustomerEstimatorMixin, BaseEstimator):
         self.log_likelihood_ = float(np.dot(w, _gg_loglik(params, ux, uz)))
         self.n_customers_ = int(mask.sum())
         self.n_iter_ = int(res.get("nit", 0))
+
+        def total_negll(t: np.ndarray) -> float:
+            with np.errstate(all="ignore"):
+                return float(-np.dot(w, _gg_loglik(np.exp(t), ux, uz)))
+
+        cov = log_param_covariance(total_negll, res.x)
+        names = list(self._param_names)
+        self.log_params_covariance_ = pd.DataFrame(cov, index=names, columns=names)
         self.frequency_spend_corr_ = (
             float(np.corrcoef(x[mask], z[mask])[0, 1]) if np.ptp(x[mask]) > 0 else float("nan")
         )
@@ -322,6 +337,41 @@ class GammaGammaModel(CustomerEstimatorMixin, BaseEstimator):
                 stacklevel=2,
             )
         return wrap(out, index, "expected_spend")
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Estimates with standard errors (observed information) and confidence intervals.
+
+        Parameters
+        ----------
+        level : float, default=0.95
+            Confidence level.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``estimate``, ``std_error``, ``lower_95``, ``upper_95`` per parameter;
+            ``attrs`` holds ``log_likelihood`` and ``mean_spend_finite``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crmine.lifetime import GammaGammaModel
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.integers(1, 6, 500)
+        >>> spend = rng.gamma(6.0 * x, 1 / (rng.gamma(4.0, 1 / 15.0, 500) * x))
+        >>> list(GammaGammaModel().fit(x, spend).summary().columns)
+        ['estimate', 'std_error', 'lower_95', 'upper_95']
+        """
+        check_fitted(self)
+        out = parameter_table(
+            self._param_names,
+            self.params_.to_numpy(),
+            self.log_params_covariance_.to_numpy(),
+            check_rate(level, name="level"),
+        )
+        out.attrs["log_likelihood"] = self.log_likelihood_
+        out.attrs["mean_spend_finite"] = self.mean_spend_finite_
+        return out
 
     def mean_spend(self) -> float:
         r"""Population mean spend per transaction, :math:`p\gamma/(q-1)`.
