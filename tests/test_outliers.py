@@ -81,6 +81,9 @@ def test_segment_spend_needs_segments(log):
     assert not flags.loc[[50, 60], "segment_spend"].any()
     assert flags["z_segment_spend"].notna().all()
     assert outlier_customers(log)["z_segment_spend"].isna().all()
+    one = outlier_customers(log, segments=pd.Series("a", index=seg.index))
+    assert one.loc[[50, 60], "segment_spend"].all()  # among small spenders they stand out
+    assert "segment_spend" in one.loc[50, "reasons"]
 
 
 def test_fit_reference_applies_to_a_new_log(log):
