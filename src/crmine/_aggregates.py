@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -62,6 +64,16 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
     3             25        NaN
     """
 
+    _parameter_constraints: dict = {
+        "transactions": [object, None],
+        "schema": [TransactionSchema, Mapping, None],
+        "columns": [Mapping, None],
+        "cutoff": [str, pd.Timestamp, datetime.datetime, datetime.date, None],
+        "features": [list, tuple, None],
+        "customer_col": [str, None],
+        "fill_value": [Real],
+    }
+
     def __init__(
         self,
         transactions: pd.DataFrame | None = None,
@@ -94,6 +106,7 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
         -------
         self : TransactionAggregates
         """
+        self._validate_params()
         if self.transactions is None:
             raise ValueError(
                 "TransactionAggregates needs transactions=<log DataFrame>. "
