@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import numbers
 from typing import Any
 
@@ -25,11 +24,11 @@ from crmine.lifetime._common import (
     discounted_clv,
     fit_log_params,
     log_param_covariance,
-    parameter_table,
     warn_boundary,
     wrap,
 )
 from crmine.lifetime._covariates import fit_covariates, grouped, read_features
+from crmine.lifetime._uncertainty import ParameterUncertaintyMixin
 from crmine.utils._validation import check_money, check_rate, to_pandas
 
 __all__ = ["BTYDTransactionModel"]
@@ -51,7 +50,7 @@ def _check_horizons(t: Any, n: int) -> float | np.ndarray:
     return arr
 
 
-class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
+class BTYDTransactionModel(ParameterUncertaintyMixin, CustomerEstimatorMixin, BaseEstimator):
     """Base class: fit by maximum likelihood on compressed (x, t_x, T) rows.
 
     Subclasses define ``_param_names``, ``_model_name``, ``_loglik_terms``,
@@ -247,9 +246,7 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
     def _ll(self, Z: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         if Z is None:
             return self._loglik_terms(self.params_.to_numpy(), x, t_x, T)
-        return grouped(
-            self, Z, lambda m, *a: m._loglik_terms(m.params_.to_numpy(), *a), x, t_x, T
-        )
+        return grouped(self, Z, lambda m, *a: m._loglik_terms(m.params_.to_numpy(), *a), x, t_x, T)
 
     _stop_early = None
 
@@ -460,8 +457,9 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
         elif np.ndim(monetary_value) == 0:
             spend = np.full(shape, check_money(monetary_value, name="monetary_value"))
         else:
-            spend = _as_float_array(to_pandas(monetary_value, name="monetary_value"),
-                                    "monetary_value")
+            spend = _as_float_array(
+                to_pandas(monetary_value, name="monetary_value"), "monetary_value"
+            )
         if spend.shape != shape:
             raise SchemaError(
                 f"monetary_value must have one value per customer ({shape[0]}), "
@@ -475,148 +473,3 @@ class BTYDTransactionModel(CustomerEstimatorMixin, BaseEstimator):
                 "Fix: fill or drop those customers."
             )
         return spend
-
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Parameter estimates with standard errors and confidence intervals.
-
-        Standard errors come from the observed information (the numerical
-        Hessian of the log-likelihood at the optimum, in log-parameters) by the
-        delta method; intervals are symmetric on the log scale, so they stay
-        positive.  A boundary fit (flat likelihood) gives NaN errors.
-
-        Parameters
-        ----------
-        level : float, default=0.95
-            Confidence level of the intervals.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per parameter: ``estimate``, ``std_error``, ``lower_95``,
-            ``upper_95``; ``attrs`` holds ``log_likelihood``, ``n_customers``
-            and ``bic``.
-
-        Examples
-        --------
-        >>> from crmine.lifetime import BetaGeoModel, simulate_btyd
-        >>> table = simulate_btyd(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
-        ...                       random_state=0)
-        >>> s = BetaGeoModel().fit(table).summary()
-        >>> list(s.columns)
-        ['estimate', 'std_error', 'lower_95', 'upper_95']
-        >>> bool((s["lower_95"] < s["estimate"]).all())
-        True
-        """
-        self._check_fitted()
-        level = check_rate(level, name="level")
-        cov = getattr(self, "log_params_covariance_", None)
-        k = len(self.params_)
-        cov_arr = np.full((k, k), np.nan) if cov is None else cov.to_numpy()
-        out = parameter_table(tuple(self.params_.index), self.params_.to_numpy(), cov_arr, level)
-        out.attrs["log_likelihood"] = getattr(self, "log_likelihood_", float("nan"))
-        n = getattr(self, "n_customers_", None)
-        out.attrs["n_customers"] = n
-        if n:
-            out.attrs["bic"] = k * np.log(n) - 2.0 * out.attrs["log_likelihood"]
-        return out
-
-    def predict_interval(
-        self,
-        frequency: Any,
-        recency: Any = None,
-        T: Any = None,
-        *,
-        what: str = "purchases",
-        t: float | None = None,
-        level: float = 0.9,
-        n_draws: int = 200,
-        random_state: Any = None,
-        **clv_kwargs: Any,
-    ) -> pd.DataFrame:
-        """Customer-level predictions with intervals from parameter uncertainty.
-
-        Method: parametric bootstrap of the parameters -- ``n_draws`` draws of
-        the log-parameters from their asymptotic normal distribution (the
-        estimate and the inverse observed information, see :meth:`summary`);
-        the prediction is recomputed for each draw and the interval is given
-        by the draws' quantiles.  It covers the uncertainty of the estimated
-        population, not the Poisson noise of a customer's future purchases.
-
-        Parameters
-        ----------
-        frequency, recency, T : array-like or customer table
-            As in :meth:`fit`.
-        what : {"purchases", "proba_alive", "clv"}, default="purchases"
-            The prediction.
-        t : float, optional
-            Horizon of ``"purchases"``.
-        level : float, default=0.9
-            Coverage of the interval.
-        n_draws : int, default=200
-            Number of parameter draws.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draws.
-        **clv_kwargs
-            Arguments of :meth:`predict_clv` for ``what="clv"``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``estimate``, ``lower``, ``upper`` per customer (customer index for
-            table input); ``attrs["method"]`` states the method.
-
-        Examples
-        --------
-        >>> from crmine.lifetime import BetaGeoModel, simulate_btyd
-        >>> table = simulate_btyd(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
-        ...                       random_state=0)
-        >>> m = BetaGeoModel().fit(table)
-        >>> iv = m.predict_interval(table.head(3), t=10.0, random_state=0)
-        >>> bool(((iv["lower"] <= iv["estimate"]) & (iv["estimate"] <= iv["upper"])).all())
-        True
-        """
-        from sklearn.utils import check_random_state
-
-        self._check_fitted()
-        level = check_rate(level, name="level")
-        if what not in {"purchases", "proba_alive", "clv"}:
-            raise SchemaError(
-                f"what must be 'purchases', 'proba_alive' or 'clv', got {what!r}."
-            )
-        if what == "purchases" and t is None:
-            raise SchemaError("what='purchases' needs the horizon t=<number>.")
-
-        def predict(model: BTYDTransactionModel) -> np.ndarray:
-            if what == "purchases":
-                out = model.predict_purchases(frequency, recency, T, t=t)
-            elif what == "proba_alive":
-                out = model.predict_proba_alive(frequency, recency, T)
-            else:
-                out = model.predict_clv(frequency, recency, T, **clv_kwargs)
-            return np.asarray(out, dtype=float)
-
-        cov = self.log_params_covariance_.to_numpy()
-        if not np.isfinite(cov).all():
-            raise SchemaError(
-                f"{type(self).__name__}: the observed information is singular (a boundary "
-                "fit), so parameter uncertainty is not defined. Fix: refit with penalizer > 0 "
-                "or on more data."
-            )
-        rng = check_random_state(random_state)
-        z = rng.multivariate_normal(np.log(self.params_.to_numpy()), cov, size=int(n_draws))
-        draw = copy.copy(self)
-        sims = []
-        for zi in z:
-            draw.params_ = pd.Series(np.exp(zi), index=self.params_.index, name="estimate")
-            sims.append(predict(draw))
-        sims_arr = np.vstack(sims)
-        estimate = predict(self)
-        lo, hi = np.quantile(sims_arr, [0.5 - level / 2.0, 0.5 + level / 2.0], axis=0)
-        _, _, _, index = self._rft(frequency, recency, T)
-        out = pd.DataFrame({"estimate": estimate, "lower": lo, "upper": hi}, index=index)
-        out.attrs["method"] = (
-            f"parametric bootstrap: {int(n_draws)} draws of the log-parameters from their "
-            f"asymptotic normal (observed information), {100 * level:g}% quantiles"
-            + ("; covariate coefficients held at their estimates" if self.features else "")
-        )
-        return out
