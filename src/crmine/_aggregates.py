@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema
 from crmine.utils._validation import check_is_fitted, to_pandas
 
@@ -21,8 +20,9 @@ __all__ = ["TransactionAggregates"]
 class TransactionAggregates(TransformerMixin, BaseEstimator):
     """Add per-customer transaction aggregates to a customer table (AggJoiner style).
 
-    The transactions are a parameter; ``X`` is a customer table whose rows are
-    kept, in order, with the aggregate columns appended.  Use it inside a
+    The transactions are a parameter; ``X`` is a customer table indexed by
+    customer id (``X.set_index("<id column>")`` first if the id is a column)
+    whose rows are kept, in order, with the aggregate columns appended.  Use it inside a
     scikit-learn ``Pipeline`` over customer tables.
 
     Parameters
@@ -38,8 +38,6 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
     features : sequence of str, optional
         Columns of the :class:`TransactionFeatures` table to add (default
         recency, frequency and monetary total).
-    customer_col : str, optional
-        Column of ``X`` holding the customer id; default the index of ``X``.
     fill_value : float, default nan
         Value for customers of ``X`` without any purchase before the cutoff.
 
@@ -70,19 +68,17 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
         "columns": [Mapping, None],
         "cutoff": [str, pd.Timestamp, datetime.datetime, datetime.date, None],
         "features": [list, tuple, None],
-        "customer_col": [str, None],
         "fill_value": [Real],
     }
 
     def __init__(
         self,
-        transactions: pd.DataFrame | None = None,
         *,
+        transactions: pd.DataFrame | None = None,
         schema: TransactionSchema | Mapping[str, Any] | None = None,
         columns: Mapping[str, Any] | None = None,
         cutoff: str | pd.Timestamp | None = None,
         features: Sequence[str] | None = None,
-        customer_col: str | None = None,
         fill_value: float = np.nan,
     ) -> None:
         self.transactions = transactions
@@ -90,7 +86,6 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
         self.columns = columns
         self.cutoff = cutoff
         self.features = features
-        self.customer_col = customer_col
         self.fill_value = fill_value
 
     def fit(self, X: pd.DataFrame, y: object = None) -> TransactionAggregates:
@@ -146,12 +141,6 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
                 f"X must be a customer table (pandas, polars or pyarrow), got "
                 f"{type(X).__name__}. Fix: pd.DataFrame(X, index=<customer ids>)."
             )
-        if self.customer_col is not None and self.customer_col not in X.columns:
-            raise SchemaError(
-                f"customer_col {self.customer_col!r} is not in X (columns "
-                f"{list(X.columns)[:10]}). Fix: customer_col=None to use the index, or name the "
-                "id column."
-            )
         return X
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -168,7 +157,7 @@ class TransactionAggregates(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "table_")
         X = self._check_X(X)
-        ids = X.index if self.customer_col is None else pd.Index(X[self.customer_col])
+        ids = X.index
         pos = self.table_.index.get_indexer(ids)
         out = X.copy()
         for col in self.table_.columns:

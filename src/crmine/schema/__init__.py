@@ -30,11 +30,10 @@ __all__ = [
     "TransactionSchema",
     "clean_transactions",
     "match_returns",
-    "transaction_amount",
     "validate_transactions",
 ]
-# internal helpers used by other crmine modules (not public API):
-# NET_REASONS, REASONS, as_bound, engine_for, net_returns, parse_times, prepare_log, read_log,
-# resolve_schema
-_INTERNAL = (NET_REASONS, REASONS, as_bound, engine_for, net_returns, parse_times, prepare_log,
-             read_log, resolve_schema)
+# internal helpers used by other crmine modules (not public API)
+_INTERNAL = (
+    NET_REASONS, REASONS, as_bound, engine_for, net_returns, parse_times, prepare_log,
+    read_log, resolve_schema, transaction_amount,
+)
