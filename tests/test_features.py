@@ -451,3 +451,29 @@ def test_transaction_aggregates_when_every_purchase_was_returned():
     first = TransactionAggregates(transactions=log.assign(quantity=[2, -1]),
                                   features=["first_purchase"]).fit_transform(X)
     assert first["first_purchase"].tolist() == [pd.Timestamp("2024-01-01")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]), st.sampled_from(["x", "y"]), st.integers(0, 20),
+            st.integers(-4, 6).filter(lambda q: q != 0), st.sampled_from([1.0, 2.5, 4.0]),
+        ),
+        min_size=1, max_size=30,
+    )
+)
+def test_netting_in_features_equals_netting_in_cleaning_property(rows):
+    log = pd.DataFrame(rows, columns=["customer_id", "item", "day", "quantity", "price"])
+    log["timestamp"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(log.pop("day"), unit="D")
+    log["order_id"] = np.arange(len(log)) // 2  # some orders hold two lines
+    log["order_id"] = log["customer_id"] + log["order_id"].astype(str)
+    cutoff = "2024-02-01"
+    direct = TransactionFeatures(cutoff=cutoff, include=["rfm", "basket"]).fit_transform(log)
+    clean, rep = clean_transactions(log)
+    if clean.empty:
+        assert direct.empty
+        return
+    via_clean = TransactionFeatures(cutoff=cutoff, include=["rfm", "basket"]).fit_transform(clean)
+    pd.testing.assert_frame_equal(direct, via_clean, check_dtype=False)
+    assert direct["monetary_total"].sum() == pytest.approx(rep.value_out)
