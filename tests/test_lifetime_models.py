@@ -94,7 +94,7 @@ def test_bgbb_reproduces_published_donations_fit(donations):
         assert m.params_[k] == pytest.approx(v, abs=5e-4)
     assert m.log_likelihood_ == pytest.approx(-33225.58, abs=0.01)
     assert m.n_customers_ == 11104
-    assert (m.summary()["std_error"] > 0).all()
+    assert (m.summary().table["std_error"] > 0).all()
 
 
 @pytest.mark.public_data
@@ -172,7 +172,7 @@ def test_standard_errors_match_lifetimes_on_cdnow():
     m = BetaGeoModel().fit(d.x, d.t_x, d["T"])
     f = lifetimes.BetaGeoFitter().fit(d.x, d.t_x, d["T"])
     np.testing.assert_allclose(
-        m.summary()["std_error"].to_numpy(), f.summary["se(coef)"].to_numpy(), rtol=1e-3
+        m.summary().table["std_error"].to_numpy(), f.summary["se(coef)"].to_numpy(), rtol=1e-3
     )
 
 
@@ -189,7 +189,7 @@ def test_parameter_intervals_cover_the_truth():
     params = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
     hits = 0
     for seed in range(8):
-        s = BetaGeoModel().fit(simulate_btyd(3000, params, random_state=seed)).summary()
+        s = BetaGeoModel().fit(simulate_btyd(3000, params, random_state=seed)).summary().table
         hits += int(
             ((s["lower_95"] <= pd.Series(params)) & (pd.Series(params) <= s["upper_95"])).sum()
         )
@@ -236,7 +236,7 @@ def test_bgnbd_recovers_simulated_parameters_within_their_intervals(r, alpha, a,
     table = simulate_btyd(4000, truth.to_dict(), T=52.0, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s = BetaGeoModel().fit(table).summary(level=0.999)
+        s = BetaGeoModel().fit(table).summary(level=0.999).table
     if not np.isfinite(s["std_error"]).all():
         return  # a boundary fit on this draw: no interval to check
     assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()
@@ -273,7 +273,7 @@ def test_bgbb_recovers_simulated_parameters(a, b, g, d, seed):
     sim = simulate_btyd(8000, truth.to_dict(), model="bgbb", T=8.0, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s = BetaGeoBetaBinomModel().fit(sim).summary(level=0.999)
+        s = BetaGeoBetaBinomModel().fit(sim).summary(level=0.999).table
     if not np.isfinite(s["std_error"]).all():
         return
     assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()
@@ -292,7 +292,7 @@ def test_mbgnbd_recovers_simulated_parameters(r, alpha, a, b, seed):
     sim = simulate_btyd(6000, truth.to_dict(), model="mbgnbd", T=52.0, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s = ModifiedBetaGeoModel().fit(sim).summary(level=0.999)
+        s = ModifiedBetaGeoModel().fit(sim).summary(level=0.999).table
     if not np.isfinite(s["std_error"]).all():
         return
     assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()
@@ -305,7 +305,7 @@ def test_sbg_recovers_simulated_parameters(alpha, beta, seed):
 
     truth = pd.Series({"alpha": alpha, "beta": beta})
     survivors = simulate_sbg(20_000, alpha, beta, n_periods=10, random_state=seed)
-    s = ShiftedBetaGeometricModel().fit(survivors).summary(level=0.999)
+    s = ShiftedBetaGeometricModel().fit(survivors).summary(level=0.999).table
     assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()
 
 
@@ -316,6 +316,6 @@ def test_gamma_gamma_standard_errors_match_lifetimes_on_cdnow():
 
     d = pd.read_csv(shared_dataset("cdnow") / "cdnow_customers_summary_with_transactions.csv")
     d = d[d.x > 0]
-    ours = GammaGammaModel().fit(d.x, d.zbar).summary()
+    ours = GammaGammaModel().fit(d.x, d.zbar).summary().table
     ref = lifetimes.GammaGammaFitter().fit(d.x, d.zbar).summary
     np.testing.assert_allclose(ours["std_error"], ref["se(coef)"], rtol=1e-4)

@@ -21,6 +21,7 @@ from crmine.lifetime._bgbb import BetaGeoBetaBinomModel
 from crmine.lifetime._bgnbd import BetaGeoModel
 from crmine.lifetime._checking import ModelCheck, check_model, proba_alive_matrix, tracking_table
 from crmine.lifetime._churn_table import inactivity_churn_table
+from crmine.lifetime._common import FitSummary
 from crmine.lifetime._compare import ModelComparison, compare_models
 from crmine.lifetime._gamma_gamma import GammaGammaModel
 from crmine.lifetime._mbgnbd import ModifiedBetaGeoModel
@@ -39,6 +40,7 @@ from crmine.lifetime._validation import (
 __all__ = [
     "BetaGeoBetaBinomModel",
     "BetaGeoModel",
+    "FitSummary",
     "GammaGammaModel",
     "HoldoutReport",
     "ModelCheck",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from crmine.base import on_customers
+from crmine.base import Result, on_customers
 from crmine.exceptions import ConvergenceWarning, NotFittedError, SchemaError
 from crmine.utils._validation import (
     check_is_fitted,
@@ -427,6 +428,52 @@ def log_param_covariance(
     except np.linalg.LinAlgError:
         return np.full((k, k), np.nan)
     return np.linalg.inv(H)
+
+
+@dataclass(frozen=True, repr=False)
+class FitSummary(Result):
+    """Parameter estimates of a fitted lifetime model with their uncertainty.
+
+    ``table`` has one row per parameter (``estimate``, ``std_error`` from the
+    observed information by the delta method, and the confidence bounds, e.g.
+    ``lower_95``/``upper_95``); the fields are the fit's headline numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = FitSummary(table=pd.DataFrame({"estimate": [0.24]}, index=["r"]),
+    ...                model="BetaGeoModel", log_likelihood=-9582.4, n_customers=2357)
+    >>> s.model, s.n_customers
+    ('BetaGeoModel', 2357)
+    """
+
+    model: str = ""
+    log_likelihood: float = float("nan")
+    n_customers: int = 0
+    aic: float = float("nan")
+    bic: float = float("nan")
+    level: float = 0.95
+
+
+def fit_summary(
+    model: Any, cov_log: np.ndarray | None, level: float, n_customers: int | None
+) -> FitSummary:
+    """The :class:`FitSummary` of a fitted model (``params_``, ``log_likelihood_``)."""
+    params = model.params_.to_numpy()
+    k = len(params)
+    cov = np.full((k, k), np.nan) if cov_log is None else np.asarray(cov_log, dtype=float)
+    table = parameter_table(tuple(model.params_.index), params, cov, level)
+    ll = float(getattr(model, "log_likelihood_", float("nan")))
+    n = int(n_customers or 0)
+    return FitSummary(
+        table=table,
+        model=type(model).__name__,
+        log_likelihood=ll,
+        n_customers=n,
+        aic=2 * k - 2 * ll,
+        bic=k * np.log(n) - 2 * ll if n else float("nan"),
+        level=float(level),
+    )
 
 
 def parameter_table(

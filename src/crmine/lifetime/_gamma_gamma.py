@@ -17,13 +17,14 @@ from crmine.exceptions import DataWarning, SchemaError
 from crmine.lifetime._common import (
     FREQUENCY_COL,
     MONETARY_COL,
+    FitSummary,
     _as_float_array,
     _check_finite,
     check_fitted,
     compress,
     fit_log_params,
+    fit_summary,
     log_param_covariance,
-    parameter_table,
     warn_boundary,
     wrap,
 )
@@ -338,7 +339,7 @@ class GammaGammaModel(CustomerEstimatorMixin, BaseEstimator):
             )
         return wrap(out, index, "expected_spend")
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
+    def summary(self, level: float = 0.95) -> FitSummary:
         """Estimates with standard errors (observed information) and confidence intervals.
 
         Parameters
@@ -348,9 +349,9 @@ class GammaGammaModel(CustomerEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        pandas.DataFrame
-            ``estimate``, ``std_error``, ``lower_95``, ``upper_95`` per parameter;
-            ``attrs`` holds ``log_likelihood`` and ``mean_spend_finite``.
+        FitSummary
+            ``.table`` with ``estimate``, ``std_error``, ``lower_95``, ``upper_95``
+            per parameter; fields ``log_likelihood``, ``aic``, ``bic``.
 
         Examples
         --------
@@ -359,19 +360,16 @@ class GammaGammaModel(CustomerEstimatorMixin, BaseEstimator):
         >>> rng = np.random.default_rng(0)
         >>> x = rng.integers(1, 6, 500)
         >>> spend = rng.gamma(6.0 * x, 1 / (rng.gamma(4.0, 1 / 15.0, 500) * x))
-        >>> list(GammaGammaModel().fit(x, spend).summary().columns)
+        >>> list(GammaGammaModel().fit(x, spend).summary().table.columns)
         ['estimate', 'std_error', 'lower_95', 'upper_95']
         """
         check_fitted(self)
-        out = parameter_table(
-            self._param_names,
-            self.params_.to_numpy(),
+        return fit_summary(
+            self,
             self.log_params_covariance_.to_numpy(),
             check_rate(level, name="level"),
+            self.n_customers_,
         )
-        out.attrs["log_likelihood"] = self.log_likelihood_
-        out.attrs["mean_spend_finite"] = self.mean_spend_finite_
-        return out
 
     def mean_spend(self) -> float:
         r"""Population mean spend per transaction, :math:`p\gamma/(q-1)`.

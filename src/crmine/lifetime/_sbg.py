@@ -13,10 +13,11 @@ from sklearn.base import BaseEstimator
 from crmine.base import Interval, _fit_context
 from crmine.exceptions import SchemaError
 from crmine.lifetime._common import (
+    FitSummary,
     check_fitted,
     fit_log_params,
+    fit_summary,
     log_param_covariance,
-    parameter_table,
     warn_boundary,
 )
 from crmine.utils._validation import check_rate, is_dataframe_like, read_customer_table
@@ -188,7 +189,7 @@ class ShiftedBetaGeometricModel(BaseEstimator):
         warn_boundary("ShiftedBetaGeometricModel", self._param_names, params, res)
         return self
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
+    def summary(self, level: float = 0.95) -> FitSummary:
         """Estimates, standard errors (observed information) and intervals.
 
         Parameters
@@ -198,26 +199,24 @@ class ShiftedBetaGeometricModel(BaseEstimator):
 
         Returns
         -------
-        pandas.DataFrame
-            ``estimate``, ``std_error``, ``lower_95``, ``upper_95`` per parameter.
+        FitSummary
+            ``.table`` with ``estimate``, ``std_error``, ``lower_95``, ``upper_95``
+            per parameter; fields ``log_likelihood``, ``aic``, ``bic``.
 
         Examples
         --------
         >>> from crmine.lifetime import ShiftedBetaGeometricModel
         >>> m = ShiftedBetaGeometricModel().fit([1000, 631, 468, 382, 326, 289, 262, 241])
-        >>> list(m.summary().columns)
+        >>> list(m.summary().table.columns)
         ['estimate', 'std_error', 'lower_95', 'upper_95']
         """
         check_fitted(self)
-        out = parameter_table(
-            self._param_names,
-            self.params_.to_numpy(),
+        return fit_summary(
+            self,
             self.log_params_covariance_.to_numpy(),
             check_rate(level, name="level"),
+            self.n_customers_,
         )
-        out.attrs["log_likelihood"] = self.log_likelihood_
-        out.attrs["bic"] = 2 * np.log(self.n_customers_) - 2 * self.log_likelihood_
-        return out
 
     def predict_survival(self, periods: Any) -> pd.Series:
         r"""Share of a new cohort still active after each of ``periods``.

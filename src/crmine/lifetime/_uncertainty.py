@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crmine.exceptions import SchemaError
-from crmine.lifetime._common import parameter_table
+from crmine.lifetime._common import FitSummary, fit_summary
 from crmine.utils._validation import check_rate
 
 __all__ = ["ParameterUncertaintyMixin"]
@@ -18,7 +18,7 @@ __all__ = ["ParameterUncertaintyMixin"]
 class ParameterUncertaintyMixin:
     """``summary`` (observed information) and ``predict_interval`` (parametric bootstrap)."""
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
+    def summary(self, level: float = 0.95) -> FitSummary:
         """Parameter estimates with standard errors and confidence intervals.
 
         Standard errors come from the observed information (the numerical
@@ -33,10 +33,10 @@ class ParameterUncertaintyMixin:
 
         Returns
         -------
-        pandas.DataFrame
-            One row per parameter: ``estimate``, ``std_error``, ``lower_95``,
-            ``upper_95``; ``attrs`` holds ``log_likelihood``, ``n_customers``
-            and ``bic``.
+        FitSummary
+            ``.table``: one row per parameter with ``estimate``, ``std_error``,
+            ``lower_95``, ``upper_95``; fields ``log_likelihood``,
+            ``n_customers``, ``aic``, ``bic``.
 
         Examples
         --------
@@ -44,23 +44,17 @@ class ParameterUncertaintyMixin:
         >>> table = simulate_btyd(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
         ...                       random_state=0)
         >>> s = BetaGeoModel().fit(table).summary()
-        >>> list(s.columns)
+        >>> list(s.table.columns)
         ['estimate', 'std_error', 'lower_95', 'upper_95']
-        >>> bool((s["lower_95"] < s["estimate"]).all())
+        >>> bool((s.table["lower_95"] < s.table["estimate"]).all())
         True
         """
         self._check_fitted()
         level = check_rate(level, name="level")
         cov = getattr(self, "log_params_covariance_", None)
-        k = len(self.params_)
-        cov_arr = np.full((k, k), np.nan) if cov is None else cov.to_numpy()
-        out = parameter_table(tuple(self.params_.index), self.params_.to_numpy(), cov_arr, level)
-        out.attrs["log_likelihood"] = getattr(self, "log_likelihood_", float("nan"))
-        n = getattr(self, "n_customers_", None)
-        out.attrs["n_customers"] = n
-        if n:
-            out.attrs["bic"] = k * np.log(n) - 2.0 * out.attrs["log_likelihood"]
-        return out
+        return fit_summary(
+            self, None if cov is None else cov.to_numpy(), level, getattr(self, "n_customers_", 0)
+        )
 
     def predict_interval(
         self,
