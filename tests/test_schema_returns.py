@@ -195,3 +195,21 @@ def test_online_retail_cancelled_orders_no_longer_make_top_customers():
     textbook, rep_drop = clean_transactions(log, returns="drop")
     assert rep_drop.customers_out == 4_338
     assert rep.value_out < rep_drop.value_out - 400_000
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([1, 2, 3]), st.sampled_from(["x", "y"]), st.integers(0, 6),
+            st.integers(-5, 6).filter(lambda q: q != 0), st.just(1.0),
+        ),
+        min_size=1, max_size=40,
+    )
+)
+def test_whole_and_fractional_quantities_take_paths_that_agree(rows):
+    df = lines(rows)
+    whole = match_returns(df)  # whole numbers: the exact numpy path
+    half = match_returns(df.assign(quantity=df["quantity"] * 0.5))  # pandas' grouped path
+    np.testing.assert_allclose(half["matched_quantity"] * 2, whole["matched_quantity"])
+    np.testing.assert_allclose(half["unmatched_quantity"] * 2, whole["unmatched_quantity"])

@@ -45,9 +45,36 @@ def _time_key(values: pd.Series) -> np.ndarray:
     )
 
 
-def _group_cummin(values: np.ndarray, starts: np.ndarray, gid: np.ndarray) -> np.ndarray:
-    """Running minimum within consecutive groups (``gid`` sorted)."""
-    return pd.Series(values).groupby(gid, sort=False).cummin().to_numpy()
+_EXACT = 2.0**52
+
+
+def _segmented(step: np.ndarray, new: np.ndarray, gid: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per-group running sum, running min of it and the min from each line to the group end.
+
+    Groups are consecutive (``gid`` sorted, ``new`` marks their first line).
+    Whole numbers (quantities) take an exact numpy path: one global cumsum
+    minus each group's start, and running minima made group-local by an
+    offset per group; other values use pandas' grouped operations.
+    """
+    n_groups = int(gid[-1]) + 1
+    total = float(np.abs(step).sum())
+    whole = total < _EXACT and bool(np.all(step == np.round(step)))
+    if whole and n_groups * (2.0 * total + 1.0) < _EXACT:
+        cs = np.cumsum(step)
+        starts = np.flatnonzero(new)
+        walk = cs - np.repeat(cs[starts] - step[starts], np.diff(np.append(starts, len(step))))
+        span = 2.0 * total + 1.0  # any two values of a walk differ by less than this
+        shift = (n_groups - 1 - gid) * span
+        low = np.minimum.accumulate(walk + shift) - shift
+        height = walk - np.minimum(low, 0.0)
+        back = gid[::-1] * span
+        floor = (np.minimum.accumulate(height[::-1] + back) - back)[::-1]
+        return walk, height, floor
+    walk = pd.Series(step).groupby(gid, sort=False).cumsum().to_numpy()
+    low = np.minimum(pd.Series(walk).groupby(gid, sort=False).cummin().to_numpy(), 0.0)
+    height = walk - low
+    floor = pd.Series(height[::-1]).groupby(gid[::-1], sort=False).cummin().to_numpy()[::-1]
+    return walk, height, floor
 
 
 def match_returns(
@@ -174,16 +201,13 @@ def match_returns(
     new[1:] = (c_s[1:] != c_s[:-1]) | (i_s[1:] != i_s[:-1])
     gid = np.cumsum(new) - 1
     step = np.where(r_s, -u_s, u_s)
-    walk = pd.Series(step).groupby(gid, sort=False).cumsum().to_numpy()
-    low = np.minimum(_group_cummin(walk, new, gid), 0.0)
-    height = walk - low  # stack height after each line (a walk reflected at 0)
+    # height: the stack after each line (a walk reflected at 0); floor: the lowest
+    # height from each line to the end of its group
+    _, height, floor = _segmented(step, new, gid)
     before = np.empty(n)
     before[0] = 0.0
     before[1:] = height[:-1]
     before[new] = 0.0
-    # lowest height from each line to the end of its group
-    rev_gid = gid[::-1]
-    floor = pd.Series(height[::-1]).groupby(rev_gid, sort=False).cummin().to_numpy()[::-1]
     tol = 1e-9 * np.maximum(u_s, 1.0)
     kept = np.clip(floor - before, 0.0, u_s)
     undone = np.where(r_s, 0.0, u_s - kept)
