@@ -90,6 +90,7 @@ _HEADERS: dict[str, str] = {
     "lift_abs_low": "Lift, 95% low",
     "lift_abs_high": "Lift, 95% high",
     "p_value": "p-value",
+    "p-value": "p-value",
     "significant": "Significant",
     "incremental_responders": "Incremental responders",
     "revenue_per_customer": "Revenue per customer",

@@ -340,44 +340,45 @@ def campaign(ctx: ReportContext, sec: Section) -> None:
             "test (Fisher's exact test for small counts)."
         )
     )
-    cols = [
-        col
-        for col in (
-            "customers",
-            "responders",
-            "response_rate",
-            "response_rate_low",
-            "response_rate_high",
-            "lift_abs",
-            "lift_abs_low",
-            "lift_abs_high",
-            "p_value",
-            "significant",
-            "incremental_responders",
-            "revenue_per_customer",
-            "incremental_revenue",
-        )
-        if col in tab.columns
-    ]
-    shown = tab[cols].copy()
-    shown.index = ["control" if a == 0 else "treated" for a in shown.index]
-    shown.index.name = "arm"
-    rates = (
-        "response_rate",
-        "response_rate_low",
-        "response_rate_high",
-        "lift_abs",
-        "lift_abs_low",
-        "lift_abs_high",
+    arms = ["control" if a == 0 else "treated" for a in tab.index]
+
+    def interval(low: str, high: str) -> list[str]:
+        if low not in tab.columns or high not in tab.columns:
+            return [""] * len(tab)
+        return [
+            "" if pd.isna(lo) or pd.isna(hi) else f"{pct(lo)} to {pct(hi)}"
+            for lo, hi in zip(tab[low], tab[high])
+        ]
+
+    shown = pd.DataFrame(
+        {
+            "Customers": tab["customers"].to_numpy(),
+            "Responders": tab["responders"].to_numpy(),
+            "Response rate": tab["response_rate"].to_numpy(),
+            "95% interval": interval("response_rate_low", "response_rate_high"),
+            "Lift (points)": tab["lift_abs"].to_numpy() if "lift_abs" in tab else np.nan,
+            "Lift, 95% interval": interval("lift_abs_low", "lift_abs_high"),
+            "p-value": tab["p_value"].to_numpy() if "p_value" in tab else np.nan,
+        },
+        index=pd.Index(arms, name="Arm"),
     )
+    for col, label in (
+        ("incremental_responders", "Incremental responders"),
+        ("revenue_per_customer", "Revenue per customer"),
+        ("incremental_revenue", "Incremental revenue"),
+    ):
+        if col in tab.columns:
+            shown[label] = tab[col].to_numpy()
     sec.blocks.append(
         Table(
             shown,
-            caption="Response per arm",
+            caption="Response per arm (intervals at 95%)",
             formats={
-                **{r: pct for r in rates},
-                "revenue_per_customer": money,
-                "incremental_revenue": money,
+                "Response rate": pct,
+                "Lift (points)": lambda v: "" if pd.isna(v) else f"{100 * v:+.1f}",
+                "p-value": lambda v: "" if pd.isna(v) else f"{v:.3g}",
+                "Revenue per customer": money,
+                "Incremental revenue": money,
             },
         )
     )
@@ -398,7 +399,7 @@ def campaign(ctx: ReportContext, sec: Section) -> None:
             )
         )
     fig = new_figure(6.0, 3.8)
-    plot_arm_comparison(summ, ax=fig.add_subplot())
+    plot_arm_comparison(tab.set_axis(arms, axis=0), ax=fig.add_subplot())
     sec.blocks.append(figure_block(fig, "Response rate per arm with 95% intervals"))
     _uplift(ctx, sec, camp)
 
