@@ -190,33 +190,31 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
     logged = pl.col(LOGGED)
     # ---- lines -> (customer, order): one group-by, purchase and return parts
     order_aggs = [
-        purchase.sum().alias("n_p"),
+        purchase.sum().cast(pl.UInt32).alias("n_p"),
         pl.when(purchase).then(w).min().alias("ot"),
         pl.when(purchase).then(pl.col(Z)).min().alias("oz"),
         pl.when(purchase).then(a).otherwise(0.0).sum().alias("oa"),
-        pl.when(ret).then(-logged).otherwise(0.0).sum().alias("rv"),
-        pl.when(~ret).then(logged).otherwise(0.0).sum().alias("gl"),
-        pl.when(ret & pl.col(ALIVE)).then(-a).otherwise(0.0).sum().alias("um"),
     ]
     if need_items:
         order_aggs.append(pl.when(purchase).then(pl.col(U)).otherwise(0.0).sum().alias("ou"))
-    plans = [lf.group_by(C, ORD).agg(order_aggs)]
+    plans = [lf.group_by(C, ORD).agg(order_aggs).filter(pl.col("n_p") > 0)]
     if need_items:
         plans.append(lf.filter(purchase).group_by(C).agg(pl.col(ITEM).n_unique().alias("n_items")))
-    if cats:  # spend per category: summed per customer, not per order (k small columns)
-        plans.append(lf.group_by(C).agg([
-            pl.when(purchase & (pl.col(K) == c)).then(a).otherwise(0.0).sum().alias(f"k{j}")
-            for j, c in enumerate(cats)
-        ]))
+    # customer-level sums straight from the lines (the per-order table stays narrow):
+    # returns as logged, purchases as logged, returns left after netting, category spend
+    cust_line_aggs = [
+        pl.when(ret).then(-logged).otherwise(0.0).sum().alias("ret_val"),
+        pl.when(~ret).then(logged).otherwise(0.0).sum().alias("gross_logged"),
+        pl.when(ret & pl.col(ALIVE)).then(-a).otherwise(0.0).sum().alias("unmatched"),
+    ] + [
+        pl.when(purchase & (pl.col(K) == c)).then(a).otherwise(0.0).sum().alias(f"k{j}")
+        for j, c in enumerate(cats)
+    ]
+    plans.append(lf.group_by(C).agg(cust_line_aggs))
     results = pl.collect_all(plans, engine="streaming")
     orders = results[0].lazy()
 
-    ret = orders.group_by(C).agg(
-        pl.col("rv").sum().alias("ret_val"),
-        pl.col("gl").sum().alias("gross_logged"),
-        pl.col("um").sum().alias("unmatched"),
-    )
-    po = orders.filter(pl.col("n_p") > 0).with_columns((pl.col("ot") // NS_PER_DAY).alias("d"))
+    po = orders.with_columns((pl.col("ot") // NS_PER_DAY).alias("d"))
     ot, oa = pl.col("ot"), pl.col("oa")
     cust_aggs = [
         pl.len().alias("n_orders"),
@@ -262,11 +260,9 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
         )
         day_aggs.append(pl.col("g2").sum().alias("gap_sq"))
     table = table.join(days.group_by(C).agg(day_aggs), on=C, how="left")
-    table = table.join(ret, on=C, how="left")
+    table = table.join(results[-1].lazy(), on=C, how="left")
     if need_items:
         table = table.join(results[1].lazy(), on=C, how="left")
-    if cats:
-        table = table.join(results[-1].lazy(), on=C, how="left")
     cust = collect(table.sort(C))
     if cust.height == 0:
         logger.info("no purchase lines before the cutoff: the customer table is empty")
