@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 
 from crmine.basket import Apriori, apriori, as_baskets, min_count_for
-from crmine.basket._itemsets import _count_pairs, mine_levels
+from crmine.basket._mining import _count_pairs, mine_levels
 from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema
 

@@ -1,10 +1,12 @@
-"""Turn any basket input into a sparse order x item matrix.
+"""The one basket container: any basket input as a sparse order x item matrix.
 
-Accepted inputs: a long transaction log (one row per line item, with an order
-column and an item column), a list of baskets (iterables of item labels), a
-one-hot DataFrame (boolean or 0/1 columns, dense or pandas-sparse), a scipy
-sparse matrix, or a ``(matrix, orders, items)`` bundle such as
-``crmine.features.BasketMatrix``.  A dense basket x item table is never built.
+Accepted inputs: a long transaction log (pandas, polars or pyarrow, read by
+column name through the schema's ``order`` and ``item`` roles), a list of
+baskets (iterables of item labels), a one-hot table (every column boolean or
+0/1, dense or pandas-sparse), a scipy sparse matrix, or a :class:`Baskets`
+bundle (``crmine.features.BasketMatrix`` is the same class).  A dense basket
+x item table is never built.  Return lines of a log are left out (the one
+purchase definition) and counted in a ``DataWarning``.
 """
 
 from __future__ import annotations
