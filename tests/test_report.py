@@ -469,3 +469,41 @@ def test_non_products_by_code_and_whole_description():
         "M",
         "gift_0001_10",
     ]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    names=st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüéèñ ", min_size=1, max_size=8).map(
+            lambda s: "x" + s.strip()
+        ),
+        min_size=3,
+        max_size=3,
+        unique=True,
+    ),
+    values=st.lists(
+        st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 2)), min_size=2, max_size=12
+    ),
+    words=st.text(alphabet="abcdefghij ;,|éü", min_size=1, max_size=10),
+    sep=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252"]),
+)
+def test_sniffed_text_reads_back_what_was_written(
+    tmp_path_factory, names, values, words, sep, encoding
+):
+    n = len(values)
+    frame = pd.DataFrame(
+        {
+            names[0]: range(1, n + 1),
+            names[1]: values,
+            names[2]: ["w" + words.strip()] * n,
+        }
+    )
+    decimal = "," if sep != "," else "."
+    path = tmp_path_factory.mktemp("sniff") / "data.csv"
+    path.write_bytes(frame.to_csv(index=False, sep=sep, decimal=decimal).encode(encoding))
+    got = read_table(path)
+    assert got.columns.tolist() == names
+    assert got[names[0]].tolist() == list(range(1, n + 1))
+    np.testing.assert_allclose(got[names[1]].to_numpy(dtype=float), values)
+    assert got[names[2]].tolist() == frame[names[2]].tolist()

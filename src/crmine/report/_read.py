@@ -97,7 +97,12 @@ def _sniff_encoding(sample: bytes) -> str:
     # followed by plain ASCII ("Bière"), which GBK would misread as one Chinese character
     gb = _decodes(sample, "gb2312")
     if gb is not None and any("\u4e00" <= ch <= "\u9fff" for ch in gb):
-        return "gb18030"
+        # a few latin-1 letter pairs ("ää") are valid GB2312 too; Chinese text seen as latin-1
+        # is full of symbols (¶ © ¥ »), accented Western text is letters only
+        latin = sample.decode("latin-1")
+        wide = [ch for ch in latin if ord(ch) > 127]
+        if sum(ch.isalpha() for ch in wide) < 0.95 * len(wide):
+            return "gb18030"
     return "cp1252" if _decodes(sample, "cp1252") is not None else "latin-1"
 
 
