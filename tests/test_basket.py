@@ -138,7 +138,7 @@ def test_sparse_pair_path_matches_dense_path(monkeypatch):
     rng = np.random.default_rng(1)
     m = sp.random(300, 40, density=0.15, random_state=rng, format="csr").astype(bool)
     dense_levels = mine_levels(m, 5)
-    import crmine.basket._itemsets as mod
+    import crmine.basket._mining as mod
 
     def sparse_only(x, min_count):
         saved = x.shape
@@ -155,7 +155,7 @@ def test_sparse_pair_path_matches_dense_path(monkeypatch):
 
 
 def test_join_fallback_without_pair_matrix(monkeypatch):
-    import crmine.basket._itemsets as mod
+    import crmine.basket._mining as mod
 
     rng = np.random.default_rng(2)
     m = sp.random(200, 12, density=0.4, random_state=rng, format="csr").astype(bool)
