@@ -18,7 +18,7 @@ from crmine.campaign import (
     wilson_interval,
 )
 from crmine.datasets import load_hillstrom
-from crmine.exceptions import DataWarning, SchemaError
+from crmine.exceptions import CrmineError, DataWarning, SchemaError
 
 
 def _frame(counts: dict[str, tuple[int, int]], value: dict[str, list[float]] | None = None):
@@ -342,7 +342,7 @@ def test_response_summary_refuses_arrays_and_lazy_frames():
     with pytest.raises(SchemaError, match="table"):
         response_summary([[1, 0]], "arm", "resp", control="c")
     pl = pytest.importorskip("polars")
-    with pytest.raises(SchemaError, match=r"collect\(\)"):
+    with pytest.raises(CrmineError, match=r"collect\(\)"):
         response_summary(pl.from_pandas(_frame({"t": (5, 1)})).lazy(), "arm", "resp")
 
 

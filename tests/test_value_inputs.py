@@ -113,7 +113,7 @@ def test_paths_are_refused_with_the_fix():
 
 
 def test_lazy_frame_and_bare_lists_are_refused_with_the_fix():
-    with pytest.raises(SchemaError, match=r"collect\(\)"):
+    with pytest.raises(CrmineError, match=r"collect\(\)"):
         RFMScorer().fit(as_polars(customers()).lazy())
     with pytest.raises(SchemaError, match="customer table"):
         score_rfm([[1, 2, 3]])

@@ -33,6 +33,7 @@ __all__ = [
     "check_money",
     "check_rate",
     "check_treatment",
+    "customer_frame",
     "default_cutoff",
     "is_dataframe_like",
     "purchase_mask",
@@ -151,6 +152,53 @@ def to_pandas(data: Any, *, name: str = "data", allow_arrays: bool = True) -> An
     return data
 
 
+#: the column that holds the customer id in tables without an index (polars, pyarrow)
+ID_COLUMN = "customer_id"
+
+
+def customer_frame(X: Any, name: str = "X", *, id_col: str = ID_COLUMN) -> Any:
+    """``X`` as a pandas DataFrame on the customer index, or unchanged (arrays).
+
+    polars and pyarrow tables are converted by name and their ``id_col``
+    column (``customer_id``) becomes the index, so that results come back on
+    the customer ids.  pandas tables are returned as they are (a Series as a
+    one-column table).  Paths, ``None``, scalars, dicts, lazy frames and
+    duplicated column names are refused with the fix.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> customer_frame(pa.table({"customer_id": ["a", "b"], "frequency": [1, 2]})).index.tolist()
+    ['a', 'b']
+    """
+    import os
+
+    if isinstance(X, (str, bytes, os.PathLike)):
+        raise SchemaError(
+            f"{name} is {X!r}, not a table; crmine reads a customer table (pandas, polars or "
+            "pyarrow). Fix: read the file first, e.g. pd.read_csv(path, index_col='customer_id')."
+        )
+    plain_dict = isinstance(X, dict) and not hasattr(X, "tocsr")  # scipy's dok is a dict
+    if X is None or isinstance(X, (int, float)) or plain_dict:
+        raise SchemaError(
+            f"{name} is {type(X).__name__}, not a customer table. Fix: pass a pandas, polars or "
+            "pyarrow table with one row per customer (crmine.TransactionFeatures builds one)."
+        )
+    frame = X if isinstance(X, pd.DataFrame) else to_pandas(X, name=name)
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    if isinstance(frame, pd.DataFrame):
+        if frame.columns.has_duplicates:
+            dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+            raise SchemaError(
+                f"{name} has duplicated column names {dup[:5]}; a column must be named once. "
+                "Fix: X.loc[:, ~X.columns.duplicated()] or rename them."
+            )
+        if frame is not X and id_col in frame.columns:
+            frame = frame.set_index(id_col)
+    return frame
+
+
 def _numeric_values(series: pd.Series, label: Any, role: str, what: str) -> np.ndarray:
     """A numeric column as float64, with the fix when it is text or has NaN/inf."""
     if pd.api.types.is_bool_dtype(series.dtype):
@@ -238,9 +286,7 @@ def read_customer_table(
     ([3.0, 40.0], (2, 1))
     """
     who = what or (type(estimator).__name__ if estimator is not None else "crmine")
-    X = to_pandas(X, name="X", allow_arrays=True)
-    if isinstance(X, pd.Series):
-        X = X.to_frame()
+    X = customer_frame(X, name="X")
     if not isinstance(X, pd.DataFrame):
         if not allow_arrays:
             raise InputTypeError(
@@ -256,9 +302,11 @@ def read_customer_table(
             if arr.ndim != 2:
                 raise ValueError(f"{who}: expected a 2-D array, got shape {arr.shape}.")
         if arr.shape[1] < len(columns):
-            raise ValueError(
-                f"{who}: X has {arr.shape[1]} column(s) but {len(columns)} are needed "
-                f"({', '.join(columns)}). Pass a customer table DataFrame (read by name)."
+            # the wording scikit-learn's estimator checks look for
+            raise SchemaError(
+                f"{who}: found array with {arr.shape[1]} feature(s) (shape={arr.shape}) while "
+                f"a minimum of {len(columns)} is required ({', '.join(columns)}). Pass a "
+                "customer table DataFrame (read by name)."
             )
         arr = arr[:, : len(columns)]
         return pd.DataFrame(arr, columns=list(columns)), arr

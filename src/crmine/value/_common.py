@@ -10,7 +10,6 @@ column order only.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from crmine.exceptions import SchemaError
+from crmine.utils._validation import customer_frame as _shared_customer_frame
 from crmine.utils._validation import (
     read_customer_table,
-    to_pandas,
     validate_data,
 )
 
@@ -29,39 +28,8 @@ ID_COLUMN = "customer_id"
 
 
 def customer_frame(X: Any, name: str = "X") -> Any:
-    """``X`` as a pandas DataFrame on the customer index, or unchanged (arrays).
-
-    polars and pyarrow tables are converted by name; their ``customer_id``
-    column becomes the index.  pandas tables are returned as they are (a
-    Series as a one-column table).  Paths, ``None``, dicts, lazy frames and
-    duplicated column names are refused with the fix.
-    """
-    if isinstance(X, (str, bytes, os.PathLike)):
-        raise SchemaError(
-            f"{name} is {X!r}, not a table; crmine reads a customer table (pandas, polars or "
-            "pyarrow). Fix: read the file first, e.g. pd.read_csv(path, index_col='customer_id')."
-        )
-    plain_dict = isinstance(X, dict) and not hasattr(X, "tocsr")  # scipy's dok is a dict
-    if X is None or isinstance(X, (int, float)) or plain_dict:
-        raise SchemaError(
-            f"{name} is {type(X).__name__}, not a customer table. Fix: pass a pandas, polars or "
-            "pyarrow table with one row per customer (crmine.TransactionFeatures builds one)."
-        )
-    if type(X).__name__ == "LazyFrame":
-        raise SchemaError(f"{name} is a polars LazyFrame; pass {name}.collect().")
-    frame = X if isinstance(X, pd.DataFrame) else to_pandas(X, name=name)
-    if isinstance(frame, pd.Series):
-        frame = frame.to_frame()
-    if isinstance(frame, pd.DataFrame):
-        if frame.columns.has_duplicates:
-            dup = frame.columns[frame.columns.duplicated()].unique().tolist()
-            raise SchemaError(
-                f"{name} has duplicated column names {dup[:5]}; a column must be named once. "
-                "Fix: X.loc[:, ~X.columns.duplicated()] or rename them."
-            )
-        if frame is not X and ID_COLUMN in frame.columns:
-            frame = frame.set_index(ID_COLUMN)
-    return frame
+    """``X`` as a pandas DataFrame on the customer index (the shared reader's rule)."""
+    return _shared_customer_frame(X, name)
 
 
 def read_customers(
