@@ -227,6 +227,9 @@ def test_duplicated_column_names_are_refused():
     log = pd.concat([log_with(), log_with()[["amount"]]], axis=1)
     with pytest.raises(SchemaError, match=r"several columns named \['amount'\]"):
         validate_transactions(log)
+    # repeated names among the columns crmine does not read are left alone
+    other = log_with().assign(note="a", extra="b").rename(columns={"extra": "note"})
+    assert clean_transactions(other)[1].rows_out == 3
 
 
 def test_duplicate_row_index_is_harmless():

@@ -347,7 +347,7 @@ def clean_transactions(
     codes: dict[str, tuple[np.ndarray, Any]] = {}
     for role in ("customer", "order"):  # the ids are factorised once, here
         col = getattr(schema, role)
-        if col in raw.columns and not raw.columns.duplicated().any():
+        if int((raw.columns == col).sum()) == 1:  # else validation says what is wrong
             codes[role] = pd.factorize(raw[col])
     df = prepare_log(raw, schema, codes=codes, allow_missing_customers=True)
     amount = transaction_amount(df, schema)
