@@ -54,6 +54,7 @@ _RATIONAL: dict[str, _Frac] = {
     ),
 }
 _SQUARED = {"cosine"}
+_TERMS = 64  # most hypergeometric tail terms added per step
 ALIASES = {
     "antecedent support": "antecedent_support",
     "consequent support": "consequent_support",
@@ -127,12 +128,15 @@ def _log_pmf(n: np.ndarray, a: np.ndarray, c: np.ndarray, x: np.ndarray) -> np.n
     )
 
 
-def _tail_sum(n: float, a: np.ndarray, c: np.ndarray, start: np.ndarray, stop: np.ndarray,
-              up: bool) -> np.ndarray:
+def _tail_sum(
+    n: float, a: np.ndarray, c: np.ndarray, start: np.ndarray, stop: np.ndarray, up: bool
+) -> np.ndarray:
     """Log of sum_{x = start .. stop} P(X = x), summing away from the mode.
 
-    The terms decrease monotonically from ``start``; the sum stops once a term
-    is below 2**-60 of the running sum (or at ``stop``).
+    The terms decrease monotonically from ``start``.  They are added several
+    at a time for every unfinished rule (a cumulative product of the term
+    ratios; 4, 8, ... up to 64 per step), until a term is below 2**-60 of the
+    running sum or ``stop`` is reached.
     """
     m = len(a)
     rel = np.ones(m)  # sum of term / first term
@@ -140,18 +144,25 @@ def _tail_sum(n: float, a: np.ndarray, c: np.ndarray, start: np.ndarray, stop: n
     x = start.astype(np.float64).copy()
     active = np.flatnonzero(x != stop)
     step = 1.0 if up else -1.0
+    width = 4
     while len(active):
-        xa, aa, ca = x[active], a[active], c[active]
-        if up:
-            ratio = (aa - xa) * (ca - xa) / ((xa + 1) * (n - aa - ca + xa + 1))
-        else:
-            ratio = xa * (n - aa - ca + xa) / ((aa - xa + 1) * (ca - xa + 1))
-        t = term[active] * ratio
-        term[active] = t
-        rel[active] += t
-        x[active] = xa + step
-        done = (t < rel[active] * 2.0**-60) | (x[active] == stop[active])
+        offs = np.arange(width, dtype=np.float64)
+        aa, ca = a[active, None], c[active, None]
+        xa = x[active, None] + step * offs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if up:
+                ratio = (aa - xa) * (ca - xa) / ((xa + 1) * (n - aa - ca + xa + 1))
+            else:
+                ratio = xa * (n - aa - ca + xa) / ((aa - xa + 1) * (ca - xa + 1))
+        left = np.abs(stop[active] - x[active])  # terms still to come
+        ratio = np.where(offs < left[:, None], ratio, 0.0)
+        terms = term[active, None] * np.cumprod(ratio, axis=1)
+        rel[active] += terms.sum(axis=1)
+        term[active] = terms[:, -1]
+        x[active] += step * width
+        done = (left <= width) | (terms[:, -1] < rel[active] * 2.0**-60)
         active = active[~done]
+        width = min(2 * width, _TERMS)  # the few slow tails get longer steps
     return _log_pmf(n, a, c, start.astype(np.float64)) + np.log(rel)
 
 
