@@ -17,6 +17,7 @@ from crmine.utils._validation import (
     check_binary,
     check_is_fitted,
     check_treatment,
+    customer_frame,
     to_pandas,
     validate_data,
 )
@@ -26,7 +27,7 @@ __all__ = ["ClassTransformationUplift", "TwoModelUplift", "uplift_scores"]
 
 def _features(X: Any) -> tuple[Any, pd.Index | None]:
     """``X`` with polars/pyarrow converted by name, and its customer index (tables only)."""
-    X = to_pandas(X, name="X")
+    X = customer_frame(X, name="X")
     index = X.index if isinstance(X, pd.DataFrame) else None
     return X, index
 
@@ -375,7 +376,7 @@ def uplift_scores(
         )
     if type(customers).__name__ == "LazyFrame":
         raise SchemaError("uplift_scores: customers is a polars LazyFrame; pass .collect().")
-    frame = to_pandas(customers, name="customers")
+    frame = customer_frame(customers, name="customers")
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(
             f"uplift_scores reads a table by column name and got {type(customers).__name__}; "

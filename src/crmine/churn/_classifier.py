@@ -38,7 +38,7 @@ from crmine.churn._table import (
     split_columns,
 )
 from crmine.exceptions import DataWarning, SchemaError
-from crmine.utils._validation import check_is_fitted, show_values, to_pandas
+from crmine.utils._validation import check_is_fitted, customer_frame, show_values, to_pandas
 
 __all__ = ["ChurnClassifier", "PermutationImportance"]
 
@@ -524,7 +524,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         index = X.index if isinstance(X, pd.DataFrame) else None
         p = self.predict_proba(X)[:, 1]
         if index is None and not isinstance(X, np.ndarray):
-            converted = to_pandas(X, name="X")
+            converted = customer_frame(X, name="X")
             index = converted.index if isinstance(converted, pd.DataFrame) else None
         return on_customers(p, index, "churn_probability")
 

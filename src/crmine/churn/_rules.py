@@ -26,6 +26,7 @@ from crmine.exceptions import DataWarning, SchemaError
 from crmine.utils._validation import (
     check_binary,
     check_is_fitted,
+    customer_frame,
     read_customer_table,
     show_values,
     to_pandas,
@@ -218,7 +219,7 @@ class ChurnRules(BaseEstimator):
         self.random_state = random_state
 
     def _read(self, X: Any, y: Any, *, fit: bool) -> tuple[pd.DataFrame, np.ndarray | None]:
-        X = to_pandas(X, name="X", allow_arrays=False)
+        X = customer_frame(X, name="X", allow_arrays=False)
         if fit:
             if self.features is not None:
                 features = list(self.features)
@@ -411,7 +412,7 @@ class ChurnRules(BaseEstimator):
         return result
 
     def _read_labelled(self, X: Any, y: Any) -> tuple[pd.DataFrame, np.ndarray]:
-        X = to_pandas(X, name="X", allow_arrays=False)
+        X = customer_frame(X, name="X", allow_arrays=False)
         columns = {c: c for c in self.features_}
         if y is None:
             columns["churn"] = self.churn_col
@@ -441,7 +442,7 @@ class ChurnRules(BaseEstimator):
             ``rule_id`` per customer.
         """
         check_is_fitted(self, "tree_")
-        X = to_pandas(X, name="X", allow_arrays=False)
+        X = customer_frame(X, name="X", allow_arrays=False)
         table, values = read_customer_table(X, {c: c for c in self.features_}, what="ChurnRules")
         rank = np.full(self.tree_.tree_.node_count, -1, dtype=np.int64)
         rank[self._order] = np.arange(len(self._order))

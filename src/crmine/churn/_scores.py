@@ -9,7 +9,7 @@ import pandas as pd
 
 from crmine.churn._classifier import ChurnClassifier
 from crmine.exceptions import SchemaError
-from crmine.utils._validation import check_binary, show_values, to_pandas
+from crmine.utils._validation import check_binary, customer_frame, show_values, to_pandas
 
 __all__ = ["churn_scores"]
 
@@ -75,7 +75,7 @@ def churn_scores(
     """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    customers = to_pandas(customers, name="customers", allow_arrays=False)
+    customers = customer_frame(customers, name="customers", allow_arrays=False)
     label_name = churn_col if y is None else "y"
     if y is None:
         if churn_col not in customers.columns:
@@ -104,7 +104,7 @@ def churn_scores(
         proba = cross_val_predict(model, X, labels, cv=folds, method="predict_proba")[:, 1]
         index = X.index
     else:
-        new = to_pandas(new_customers, name="new_customers", allow_arrays=False)
+        new = customer_frame(new_customers, name="new_customers", allow_arrays=False)
         proba = model.fit(X, labels).predict_proba(new)[:, 1]
         index = new.index
     order = np.argsort(-proba, kind="stable")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crmine.exceptions import DataWarning, SchemaError
-from crmine.utils._validation import show_values, to_pandas, validate_data
+from crmine.utils._validation import customer_frame, show_values, to_pandas, validate_data
 
 # a categorical column with more distinct values than this share of the rows is an identifier
 _ID_SHARE = 0.5
@@ -146,7 +146,7 @@ def read_frame(est: Any, X: Any, *, fit: bool) -> pd.DataFrame:
     """Return ``X`` as a DataFrame with string column names (checked, not copied)."""
     from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-    X = to_pandas(X, name="X")
+    X = customer_frame(X, name="X")
     if isinstance(X, pd.DataFrame):
         names = [str(c) for c in X.columns]
         if len(set(names)) != len(names):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crmine.segmentation._segmenter import CustomerSegmenter
-from crmine.utils._validation import to_pandas
+from crmine.utils._validation import customer_frame
 
 __all__ = ["segment_customers"]
 
@@ -61,7 +61,7 @@ def segment_customers(
     ['active, high value', 'active, high value', 'lost, low value', 'lost, low value',
      'lapsing, mid value', 'lapsing, mid value']
     """
-    customers = to_pandas(customers, name="customers", allow_arrays=False)
+    customers = customer_frame(customers, name="customers", allow_arrays=False)
     seg = CustomerSegmenter(
         n_clusters=n_clusters, features=features, random_state=random_state, **params
     ).fit(customers)

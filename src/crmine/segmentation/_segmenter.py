@@ -57,8 +57,8 @@ from crmine.segmentation._selection import (
 from crmine.segmentation._transform import SkewScaler, _n_distinct_at_least, feature_columns
 from crmine.utils._validation import (
     check_is_fitted,
+    customer_frame,
     read_customer_table,
-    to_pandas,
     validate_data,
 )
 
@@ -329,7 +329,7 @@ class CustomerSegmenter(
         :func:`crmine.utils._validation.read_customer_table`; arrays by
         position (scikit-learn's ``validate_data``).
         """
-        X = to_pandas(X, name="X")
+        X = customer_frame(X, name="X")
         if isinstance(X, pd.Series):
             X = X.to_frame()
         by_name = isinstance(X, pd.DataFrame) and (fitting or self._columns is not None)
@@ -406,7 +406,7 @@ class CustomerSegmenter(
         self : CustomerSegmenter
             The fitted segmenter.
         """
-        X = to_pandas(X, name="X")
+        X = customer_frame(X, name="X")
         Xarr, _ = self._check_X(X, fitting=True)
         n = Xarr.shape[0]
         if n < 2:
@@ -597,7 +597,7 @@ class CustomerSegmenter(
         >>> CustomerSegmenter(n_clusters=2, n_bootstrap=0, random_state=0).fit_predict(X)
         array([1, 1, 0, 0, 0], dtype=int32)
         """
-        X = to_pandas(X, name="X")
+        X = customer_frame(X, name="X")
         self.fit(X)
         index = X.index if isinstance(X, pd.DataFrame) else None
         return on_customers(self.labels_, index, "segment")

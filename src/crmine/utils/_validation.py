@@ -156,7 +156,9 @@ def to_pandas(data: Any, *, name: str = "data", allow_arrays: bool = True) -> An
 ID_COLUMN = "customer_id"
 
 
-def customer_frame(X: Any, name: str = "X", *, id_col: str = ID_COLUMN) -> Any:
+def customer_frame(
+    X: Any, name: str = "X", *, id_col: str = ID_COLUMN, allow_arrays: bool = True
+) -> Any:
     """``X`` as a pandas DataFrame on the customer index, or unchanged (arrays).
 
     polars and pyarrow tables are converted by name and their ``id_col``
@@ -184,7 +186,9 @@ def customer_frame(X: Any, name: str = "X", *, id_col: str = ID_COLUMN) -> Any:
             f"{name} is {type(X).__name__}, not a customer table. Fix: pass a pandas, polars or "
             "pyarrow table with one row per customer (crmine.TransactionFeatures builds one)."
         )
-    frame = X if isinstance(X, pd.DataFrame) else to_pandas(X, name=name)
+    frame = X if isinstance(X, pd.DataFrame) else to_pandas(
+        X, name=name, allow_arrays=allow_arrays
+    )
     if isinstance(frame, pd.Series):
         frame = frame.to_frame()
     if isinstance(frame, pd.DataFrame):
