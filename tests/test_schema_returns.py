@@ -213,3 +213,18 @@ def test_whole_and_fractional_quantities_take_paths_that_agree(rows):
     half = match_returns(df.assign(quantity=df["quantity"] * 0.5))  # pandas' grouped path
     np.testing.assert_allclose(half["matched_quantity"] * 2, whole["matched_quantity"])
     np.testing.assert_allclose(half["unmatched_quantity"] * 2, whole["unmatched_quantity"])
+
+
+def test_without_an_item_column_returns_are_matched_by_value():
+    # a return worth 1.0 must not undo one unit of the 100.0 item
+    log = pd.DataFrame({"customer_id": [1, 1, 1], "order_id": ["A", "B", "C"],
+                        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+                        "quantity": [1, 2, -1], "price": [100.0, 1.0, 1.0]})
+    clean, rep = clean_transactions(log)
+    assert clean["amount"].tolist() == [100.0, 1.0]
+    assert clean["quantity"].tolist() == [1, 1]
+    assert rep.value_matched == 1.0 and rep.quantity_matched == 1.0
+    from crmine import TransactionFeatures
+
+    t = TransactionFeatures(include=["rfm"]).fit_transform(log)
+    assert t.loc[1, "monetary_total"] == 101.0 and t.loc[1, "frequency"] == 2

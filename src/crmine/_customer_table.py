@@ -128,7 +128,9 @@ def compute(
     gross_logged = bincount(codes[purchase], weights=amount_all[purchase], minlength=n_cust_all)
     if est.returns == "net" and is_return.any():
         item_values = log[schema.item].to_numpy() if schema.has(log, "item") else None
-        units = np.abs(qty) if qty is not None else np.abs(amount_all)
+        # without an item column (or a quantity) returns are matched by value
+        by_value = qty is None or item_values is None
+        units = np.abs(amount_all) if by_value else np.abs(qty)
         adj = net_returns(codes, item_values, u_ns, units, amount_all, is_return, purchase)
         pos = adj.index.to_numpy(dtype=np.int64)
         m_q = adj["matched_quantity"].to_numpy()
@@ -139,10 +141,15 @@ def compute(
             is_return[pos], -adj["unmatched_value"].to_numpy(), amount_all[pos] - m_v
         )
         if qty is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                left_share = np.where(
+                    units[pos] > 0,
+                    np.where(is_return[pos], adj["unmatched_quantity"].to_numpy(),
+                             units[pos] - m_q) / np.where(units[pos] > 0, units[pos], 1.0),
+                    0.0,
+                )
             qty = qty.copy()
-            qty[pos] = np.where(
-                is_return[pos], -adj["unmatched_quantity"].to_numpy(), qty[pos] - m_q
-            )
+            qty[pos] = qty[pos] * left_share  # what is left of each line, in its own units
         left = units.copy()
         left[pos] = np.where(is_return[pos], adj["unmatched_quantity"].to_numpy(),
                              units[pos] - m_q)

@@ -418,9 +418,12 @@ def clean_transactions(
     if returns == "net":
         is_ret = hits["cancellation_or_return"]
         eligible = keep & ~is_ret
+        # without an item column (or a quantity) returns are matched by value
+        by_value = not (has_q and schema.has(df, "item"))
+        units = np.abs(amount) if by_value else np.abs(qty)
         if is_ret.any():
             item_values = (df[schema.item].to_numpy() if schema.has(df, "item") else None)
-            adj = net_returns(cust_codes, item_values, _time_ns(time), np.abs(qty), amount,
+            adj = net_returns(cust_codes, item_values, _time_ns(time), units, amount,
                               is_ret, eligible, item_codes=item_codes)
         else:
             adj = pd.DataFrame(columns=["matched_quantity", "matched_value",
@@ -429,13 +432,17 @@ def clean_transactions(
         m_q = adj["matched_quantity"].to_numpy()
         m_v = adj["matched_value"].to_numpy()
         r_sub = is_ret[pos]
-        full_units = np.abs(qty[pos])
         purchase_hit = ~r_sub & (m_q > 0)
-        full = purchase_hit & (m_q >= full_units)
+        full = purchase_hit & (m_q >= units[pos])
         part = purchase_hit & ~full
         gone = pos[full]
         keep[gone] = False
         red_pos, red_q, red_v = pos[part], m_q[part], m_v[part]
+        if by_value and has_q:  # the quantity shrinks in proportion to the value
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = m_q / np.where(units[pos] > 0, units[pos], 1.0)
+            m_q = share * np.abs(qty[pos])
+            red_q = m_q[part]
         rows += [len(gone), len(red_pos)]
         values += [float(amount[gone].sum()), float(red_v.sum())]
         actions += ["dropped", "reduced"]
@@ -444,14 +451,19 @@ def clean_transactions(
         if has_q:
             new_qty = qty.copy()
             new_qty[red_pos] = qty[red_pos] - red_q
-        n_unmatched = int((adj["unmatched_quantity"].to_numpy()[r_sub] > 0).sum())
+        u_q = adj["unmatched_quantity"].to_numpy()
+        n_unmatched = int((u_q[r_sub] > 0).sum())
+        if by_value and has_q:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                u_q = np.where(units[pos] > 0, u_q / np.where(units[pos] > 0, units[pos], 1.0),
+                               0.0) * np.abs(qty[pos])
         stats = {
             "returns_matched": int((m_q[r_sub] > 0).sum()),
             "returns_unmatched": n_unmatched + int(is_ret.sum() - r_sub.sum()),
             "purchases_undone": int(purchase_hit.sum()),
             "quantity_matched": float(m_q[~r_sub].sum()),
             "value_matched": float(m_v[~r_sub].sum()),
-            "quantity_unmatched": float(adj["unmatched_quantity"].sum())
+            "quantity_unmatched": float(u_q.sum())
             + float(np.abs(qty[is_ret]).sum() - np.abs(qty[pos[r_sub]]).sum()),
             "value_unmatched": float(adj["unmatched_value"].sum())
             + float(np.abs(amount[is_ret]).sum() - np.abs(amount[pos[r_sub]]).sum()),

@@ -5,7 +5,8 @@ or a line of a cancellation order) undoes quantity of the **earlier** purchase
 lines of the same customer and item, the latest first (LIFO), partially if
 needed.  The undone value is the purchase line's own price times the undone
 quantity.  What cannot be matched (no earlier purchase left in the log) is an
-unmatched return.  Without a quantity column the lines are matched by value.
+unmatched return.  Without a quantity column, or without an item column
+(units of different items are not comparable), the lines are matched by value.
 
 :func:`match_returns` is a pure pandas function of the lines of the
 (customer, item) groups that hold a negative line: an engine (polars, DuckDB,
@@ -95,8 +96,9 @@ def match_returns(
         Purchase and return lines; usually only those of the (customer, item)
         groups that hold a return (other groups come back unchanged).
     customer, item, time, quantity, amount : str
-        Column names.  ``item=None`` matches within the customer only;
-        ``quantity=None`` matches by value (the amount).  Quantities and
+        Column names.  ``item=None`` matches within the customer only
+        (crmine then also passes ``quantity=None``: units of different items
+        are not comparable); ``quantity=None`` matches by value (the amount).  Quantities and
         amounts may be given with either sign: a return line undoes
         ``abs(quantity)`` units.
     is_return : str, optional
