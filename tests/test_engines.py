@@ -132,6 +132,21 @@ def test_customer_table_equals_pandas(engine, which, params, request, tmp_path):
     assert_same_table(got, want)
 
 
+@pytest.mark.parametrize("engine", ["parquet", "duckdb", "lazy"])
+def test_customer_partitions_give_the_same_table(engine, tz_log, tmp_path, monkeypatch):
+    """A scanned log is processed in customer partitions (bounded memory): same table."""
+    from crmine.engines import _features
+
+    want = TransactionFeatures().fit_transform(tz_log)
+    monkeypatch.setenv("CRMINE_PARTITION_ROWS", str(len(tz_log) // 3))
+    seen = []
+    original = _features._table
+    monkeypatch.setattr(_features, "_table", lambda *a: seen.append(1) or original(*a))
+    assert_same_table(TransactionFeatures().fit_transform(_native(tz_log, engine, tmp_path)),
+                      want)
+    assert len(seen) >= 3
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_fit_on_engine_transform_on_engine_and_rfm(engine, planted, tmp_path):
     native = _native(planted, engine, tmp_path)

@@ -19,6 +19,7 @@ per-order table.  Only the per-customer table comes back, as pandas.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,9 @@ __all__ = ["fit", "fit_transform", "rfm_table", "transform"]
 logger = logging.getLogger(__name__)
 
 _TIME_UNITS = {"D": 1.0, "W": 7.0}
+
+#: Rows per customer partition of a scanned log (environment: CRMINE_PARTITION_ROWS).
+PARTITION_ROWS = 25_000_000
 _GROUPS = ("rfm", "tenure", "interpurchase", "basket", "windows", "trend", "returns",
            "category", "btyd")
 
@@ -75,6 +79,7 @@ def _fit_lines(est: Any, lines: Lines, schema: TransactionSchema) -> None:
                     .alias("cats"))
     row = collect(lines.frame.select(aggs)).row(0, named=True)
     raise_checks(row, schema)
+    lines.n_rows = int(row["n"])
     if user_cutoff is None:
         # midnight after the last wall-clock time, in the log's zone
         cutoff = pd.Timestamp(int(row["max_w"])).normalize() + pd.Timedelta(days=1)
@@ -164,6 +169,40 @@ def _from_utc_ns(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
 
 def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = False) -> Any:
     pl = require_polars()
+    cutoff = localize(pd.Timestamp(est.cutoff_), lines.tz, "cutoff")
+    lf = lines.frame
+    if check:  # transform: the data checks ride along with the first pass
+        row = collect(lf.select([e.alias(n) for n, e in lines.checks.items()])).row(
+            0, named=True
+        )
+        raise_checks(row, schema)
+        lines.n_rows = int(row["n"])
+    lf = lf.filter(pl.col(Z) < utc_ns(cutoff))
+    parts = _n_parts(lines)
+    if parts > 1:
+        # every feature depends on one customer's rows only: customers are split by a
+        # hash into parts processed one after the other, so the group-by state (orders,
+        # distinct items, netted groups) of only one part is in memory at a time
+        frames = [
+            _table(est, lines, lf.filter(pl.col(C).hash(seed=0) % parts == j), schema)
+            for j in range(parts)
+        ]
+        full = [f for f in frames if len(f)]
+        return pd.concat(full).sort_index() if full else frames[0]
+    return _table(est, lines, lf, schema)
+
+
+def _n_parts(lines: Lines) -> int:
+    """How many customer partitions a scanned log is processed in (1 for in-memory frames)."""
+    if not lines.lazy_source or not lines.n_rows:
+        return 1
+    per_part = int(os.environ.get("CRMINE_PARTITION_ROWS", PARTITION_ROWS))
+    return max(1, -(-lines.n_rows // max(per_part, 1)))
+
+
+def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.DataFrame:
+    """The customer table of the (cutoff-filtered) lines ``lf``."""
+    pl = require_polars()
     inc = est.include_
     names = list(est.feature_names_out_)
     cutoff = localize(pd.Timestamp(est.cutoff_), lines.tz, "cutoff")
@@ -172,15 +211,6 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
     need_items = "basket" in inc
     cats = list(est.categories_) if "category" in inc else []
     w, a = pl.col(W), pl.col(A)
-    purchase = a >= 0
-
-    lf = lines.frame
-    if check:  # transform: the data checks ride along with the first pass
-        row = collect(lf.select([e.alias(n) for n, e in lines.checks.items()])).row(
-            0, named=True
-        )
-        raise_checks(row, schema)
-    lf = lf.filter(pl.col(Z) < utc_ns(cutoff))
     if getattr(est, "returns", "keep") == "net":
         lf, _ = net_lines(lf, has_item=lines.has_item, has_quantity=lines.has_quantity)
     else:

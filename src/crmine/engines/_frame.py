@@ -99,6 +99,8 @@ class Lines:
     has_category: bool
     tz: Any  # time zone of the time column, or None
     checks: dict[str, Any]  # name -> aggregate expression, evaluated with the first pass
+    lazy_source: bool = True  # the rows are read from a scan (Parquet, DuckDB, LazyFrame)
+    n_rows: int | None = None  # set by the first pass
 
 
 def _present(schema: TransactionSchema, names: list[str], role: str) -> bool:
@@ -128,6 +130,9 @@ def lines_of(
     columns beside the private ones (cleaning returns them).
     """
     pl = require_polars()
+    lazy_source = not isinstance(obj, pl.DataFrame) and not (
+        (type(obj).__module__ or "").startswith("pyarrow")
+    )
     lf = as_lazy(obj)
     dtypes = lf.collect_schema()
     names = list(dtypes.names())
@@ -232,6 +237,7 @@ def lines_of(
         has_category=has["category"],
         tz=tz,
         checks=checks,
+        lazy_source=lazy_source,
     )
 
 
