@@ -5,6 +5,10 @@ Usage::
     OMP_NUM_THREADS=1 python benchmarks/bench_engines.py              # 10M in memory, 30M Parquet
     OMP_NUM_THREADS=1 python benchmarks/bench_engines.py --big 1e8    # + a 100M-row Parquet log
     OMP_NUM_THREADS=1 python benchmarks/bench_engines.py --sizes 1e6 --scan 3e6 --pandas
+    # 200M rows: generate two files (one command each), then run on the directory
+    python benchmarks/bench_engines.py --big 2e8 --part 0/2 --dir /tmp/b
+    python benchmarks/bench_engines.py --big 2e8 --part 1/2 --dir /tmp/b
+    OMP_NUM_THREADS=1 python benchmarks/bench_engines.py --sizes "" --scan "" --big 2e8 --dir /tmp/b
 
 A log is generated chunk by chunk (vectorised NumPy, 4 lines per order, 2%
 returns, 8 categories, ``--days`` of history) into ``--dir`` as Parquet (row
@@ -49,17 +53,17 @@ import numpy as np
 CHUNK = 5_000_000
 
 
-def generate(path: str, n_rows: int, days: int, seed: int = 0) -> None:
+def generate(path: str, n_rows: int, days: int, seed: int = 0, *,
+             n_customers: int | None = None, order0: int = 0) -> None:
     """Write a retail-like log of ``n_rows`` lines to ``path`` chunk by chunk."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
-    n_customers = max(1, n_rows // 40)
+    n_customers = n_customers or max(1, n_rows // 40)
     start = np.datetime64("2022-01-01T00:00:00", "s").astype(np.int64)
     writer = None
     done = 0
-    order0 = 0
     cats = pa.array([f"cat{k}" for k in range(8)])
     while done < n_rows:
         n = min(CHUNK, n_rows - done)
@@ -195,6 +199,9 @@ def main() -> None:
     ap.add_argument("--pandas", action="store_true", help="also time the pandas path")
     ap.add_argument("--dir", default="/tmp/crmine_bench_engines")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--part", default="",
+                    help="generate only part K/P of the --big log (a directory of P files, "
+                    "one command per part) and exit, e.g. --big 2e8 --part 0/2")
     ap.add_argument("--child")
     ap.add_argument("--path")
     args = ap.parse_args()
@@ -202,6 +209,16 @@ def main() -> None:
         print(json.dumps(child(args.child, args.path)))
         return
     os.makedirs(args.dir, exist_ok=True)
+    if args.part:  # one file of a multi-file log, so that each command stays short
+        k, p = (int(x) for x in args.part.split("/"))
+        n = int(float(args.big))
+        folder = os.path.join(args.dir, f"log_{n}")
+        os.makedirs(folder, exist_ok=True)
+        t0 = time.perf_counter()
+        generate(os.path.join(folder, f"part-{k}.parquet"), n // p, args.days, seed=k,
+                 n_customers=n // 40, order0=k * (n // p))
+        print(f"part {k}/{p} of {n:,} rows in {time.perf_counter() - t0:.0f} s")
+        return
     sizes = [int(float(s)) for s in args.sizes.split(",") if s]
     scans = [int(float(s)) for s in args.scan.split(",") if s]
     if args.big:
@@ -221,7 +238,9 @@ def main() -> None:
     try:
         for n, steps in plan:
             path = os.path.join(args.dir, f"log_{n}.parquet")
-            if not os.path.exists(path):
+            if os.path.isdir(os.path.join(args.dir, f"log_{n}")):  # generated with --part
+                path = os.path.join(args.dir, f"log_{n}", "*.parquet")
+            elif not os.path.exists(path):
                 t0 = time.perf_counter()
                 generate(path, n, args.days)
                 gb = os.path.getsize(path) / 2**30
