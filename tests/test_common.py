@@ -318,6 +318,14 @@ def _log_case(make: Callable[[], Any], output: Callable[[Any], Any]) -> FitCase:
     return case
 
 
+def _bgbb_case(log: pd.DataFrame, c: pd.DataFrame):
+    from crmine.lifetime import simulate_btyd
+
+    params = {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.78}
+    data = simulate_btyd(200, params, model="bgbb", T=6, random_state=0)
+    return crmine.BetaGeoBetaBinomModel(), (data,), {}, lambda fitted: fitted.params_
+
+
 def _apriori_case(log: pd.DataFrame, c: pd.DataFrame):
     est = crmine.Apriori(min_support=0.05)
     return est, (log,), {}, lambda fitted: fitted.frequent_itemsets_
@@ -351,6 +359,8 @@ FIT_CASES: dict[str, FitCase] = {
     "OutlierCustomers": _log_case(lambda: crmine.OutlierCustomers(), lambda f: f.flags_),
     "BetaGeoModel": _btyd_case("BetaGeoModel"),
     "ParetoNBDModel": _btyd_case("ParetoNBDModel"),
+    "ModifiedBetaGeoModel": _btyd_case("ModifiedBetaGeoModel"),
+    "BetaGeoBetaBinomModel": _bgbb_case,
 }
 
 
@@ -390,6 +400,8 @@ def test_every_estimator_has_a_fit_case() -> None:
 # estimators that cannot be fitted on the common data, with the reason
 NO_FIT_CASE: dict[str, str] = {
     "GammaGammaModel": "needs repeat buyers' mean spend; covered in tests/test_lifetime_btyd.py",
+    "ShiftedBetaGeometricModel": "fits a cohort's survivor counts, not a customer table; "
+    "covered in tests/test_lifetime_models.py",
     "SurvivalCLV": "needs lifelines (the survival extra); covered in test_lifetime_survival.py",
 }
 
