@@ -91,11 +91,14 @@ def test_year_1900_is_a_date_like_any_other():
     assert t.loc[1, "tenure_days"] == 3
 
 
-def test_other_datetime_units_are_used_as_nanoseconds():
+def test_other_datetime_units_are_read_as_they_are():
     log = log_with(timestamp=pd.to_datetime(["2024-01-02", "2024-02-13", "2024-03-01"])
                    .as_unit("s"))
     clean, _ = clean_transactions(log)
-    assert str(clean["timestamp"].dtype) == "datetime64[ns]"
+    pd.testing.assert_series_equal(clean["timestamp"], log["timestamp"])
+    ref = TransactionFeatures(cutoff="2024-04-01").fit_transform(log_with())
+    got = TransactionFeatures(cutoff="2024-04-01").fit_transform(log)
+    pd.testing.assert_frame_equal(got, ref, check_dtype=False)
 
 
 def test_mixed_utc_offsets_in_text_are_refused():

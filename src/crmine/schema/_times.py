@@ -53,19 +53,28 @@ def _out_of_range(column: str, values: Any) -> SchemaError:
     )
 
 
+_LOW, _HIGH = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-10")
+
+
 def _to_ns(values: pd.Series, column: str) -> pd.Series:
-    """A datetime Series of any unit as nanoseconds (refusing out-of-range values)."""
-    unit = np.datetime_data(values.dtype.base if hasattr(values.dtype, "base") else "ns")[0]
-    if unit == "ns":
+    """A datetime Series checked to lie in the nanosecond range.
+
+    Its unit is kept (no copy): every consumer reads it as nanoseconds, which
+    is exact inside that range.
+    """
+    unit = getattr(values.dtype, "unit", None) or np.datetime_data(values.dtype)[0]
+    if unit == "ns" or len(values) == 0:
         return values
-    try:
-        return values.dt.as_unit("ns")
-    except (OutOfBoundsDatetime, OverflowError, ValueError) as exc:
-        lo, hi = pd.Timestamp.min, pd.Timestamp.max
-        naive = values.dt.tz_localize(None) if values.dt.tz is not None else values
-        arr = naive.to_numpy()
-        bad = (arr < np.datetime64(lo)) | (arr > np.datetime64(hi))
-        raise _out_of_range(column, arr[bad].astype(str)) from exc
+    lo, hi = values.min(), values.max()
+    if pd.isna(lo):
+        return values
+    if lo.tzinfo is not None:
+        lo, hi = lo.tz_localize(None), hi.tz_localize(None)
+    if _LOW <= lo and hi <= _HIGH:
+        return values
+    naive = values.dt.tz_localize(None) if values.dt.tz is not None else values
+    bad = ((naive < _LOW) | (naive > _HIGH)).to_numpy()
+    raise _out_of_range(column, naive[bad].astype(str))
 
 
 def _mixed_tz_error(column: str, aware: Any, naive: Any, n_aware: int, n_naive: int) -> SchemaError:
