@@ -314,17 +314,18 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
         baskets = [list(b) for b in baskets]
     lengths = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
     total = int(lengths.sum())
-    flat = list(chain.from_iterable(baskets))
+    first = next((b for b in baskets if len(b)), None)
+    head = next(iter(first)) if first is not None else None
     values: np.ndarray | None = None
-    if total and isinstance(flat[0], (int, np.integer)) and not isinstance(flat[0], bool):
+    if isinstance(head, (int, np.integer)) and not isinstance(head, bool):
         try:  # strict: array('q') rejects str and float items (np.fromiter would cast them)
-            values = np.frombuffer(array.array("q", flat), dtype=np.int64)
+            values = np.frombuffer(
+                array.array("q", chain.from_iterable(baskets)), dtype=np.int64
+            )
         except (TypeError, OverflowError):
             values = None
-    if values is None:
-        values = np.empty(total, dtype=object)
-        values[:] = flat
-    del flat
+    if values is None:  # no intermediate list of all items: straight into the array
+        values = np.fromiter(chain.from_iterable(baskets), dtype=object, count=total)
     try:
         cols, items = _factorize(values)
     except TypeError as exc:  # unhashable labels such as lists

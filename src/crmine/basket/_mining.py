@@ -49,7 +49,7 @@ def _popcount_rows(x: np.ndarray) -> np.ndarray:
 def _bitsets(csc: sp.csc_matrix) -> np.ndarray:
     """Packed vertical bitsets, shape (n_items, n_words), from a boolean CSC matrix.
 
-    Built in blocks of columns (about 256k stored entries each) so that the
+    Built in blocks of columns (about 64k stored entries each) so that the
     temporaries stay small next to the bitsets themselves.
     """
     n, f = csc.shape
@@ -61,7 +61,7 @@ def _bitsets(csc: sp.csc_matrix) -> np.ndarray:
         csc = csc.copy()
         csc.sort_indices()
     indptr = csc.indptr.astype(np.int64)
-    bounds = np.searchsorted(indptr, np.arange(0, indptr[-1], 1 << 18), side="right") - 1
+    bounds = np.searchsorted(indptr, np.arange(0, indptr[-1], 1 << 16), side="right") - 1
     edges = np.unique(np.r_[bounds, f])
     for j0, j1 in zip(edges[:-1], edges[1:]):
         lo, hi = indptr[j0], indptr[j1]
@@ -216,9 +216,9 @@ def _count_pairs(x: sp.csr_matrix, min_count: int) -> tuple[np.ndarray, np.ndarr
         return np.column_stack([i[ok], j[ok]]).astype(np.int32), counts[ok]
     if n_tri <= (1 << 23):  # dense pair table of at most 64 MiB
         table = np.zeros(n_tri, dtype=np.int32 if x.shape[0] < 2**31 else np.int64)
-        # chunk baskets so that at most ~512k pairs (4 MiB of codes) exist at once
+        # chunk baskets so that at most ~256k pairs (2 MiB of codes) exist at once
         cum = np.cumsum(pair_work)
-        cuts = np.searchsorted(cum, np.arange(1, cum[-1] // (1 << 19) + 1) * (1 << 19))
+        cuts = np.searchsorted(cum, np.arange(1, cum[-1] // (1 << 18) + 1) * (1 << 18))
         edges = np.unique(np.r_[0, cuts, len(lengths)])
         for r0, r1 in zip(edges[:-1], edges[1:]):
             sub_ptr = indptr[r0 : r1 + 1]
@@ -264,8 +264,10 @@ def _select_columns(x: sp.csr_matrix, cols: np.ndarray, min_len: int) -> sp.csr_
     remap[cols] = np.arange(len(cols), dtype=np.int32)
     new = remap[x.indices]
     keep = new >= 0
-    cum = np.r_[0, np.cumsum(keep, dtype=np.int64)]
-    row_len = cum[x.indptr[1:]] - cum[x.indptr[:-1]]
+    cum = np.empty(len(keep) + 1, dtype=np.int32 if len(keep) < 2**31 else np.int64)
+    cum[0] = 0
+    np.cumsum(keep, out=cum[1:])
+    row_len = (cum[x.indptr[1:]] - cum[x.indptr[:-1]]).astype(np.int64)
     del cum
     row_ok = row_len >= min_len
     if not row_ok.all():
@@ -453,8 +455,10 @@ def itemset_bound(matrix: sp.spmatrix, min_count: int) -> float:
     if quick <= 1e6:
         return quick
     counts = np.bincount(csr.indices, minlength=csr.shape[1])
-    cum = np.cumsum((counts >= min_count)[csr.indices], dtype=np.int64)
-    lengths = np.diff(np.r_[0, cum][csr.indptr])
+    cum = np.empty(csr.nnz + 1, dtype=np.int32 if csr.nnz < 2**31 else np.int64)
+    cum[0] = 0
+    np.cumsum((counts >= min_count)[csr.indices], out=cum[1:])
+    lengths = np.diff(cum[csr.indptr])
     return min(quick, bound(lengths))
 
 
