@@ -302,3 +302,16 @@ def test_cheap_mode_does_not_compare_rows():
     assert cheap.table.loc["exact_duplicate", "rows"] == 0
     assert cheap.table.loc["exact_duplicate", "action"] == "not checked"
     assert cheap.rows_out == full.rows_out and cheap.value_out == full.value_out
+
+
+def test_exact_duplicates_when_numbers_alone_do_not_tell_rows_apart():
+    from crmine.schema._clean import _duplicated
+
+    rng = np.random.default_rng(1)
+    n = 50_000
+    log = pd.DataFrame({"order": rng.integers(0, 50, n), "q": 1, "price": 2.5,
+                        "item": rng.choice([f"i{k}" for k in range(300)], n),
+                        "note": rng.choice(["a", "b", None], n)})
+    want = log.duplicated().to_numpy()
+    np.testing.assert_array_equal(_duplicated(log, {}, ("item",)), want)
+    np.testing.assert_array_equal(_duplicated(log, {}), want)

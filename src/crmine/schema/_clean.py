@@ -118,31 +118,59 @@ def _repeated(h: np.ndarray) -> np.ndarray:
     return out
 
 
-def _duplicated(log: pd.DataFrame, known: dict[object, np.ndarray]) -> np.ndarray:
+def _duplicated(
+    log: pd.DataFrame, known: dict[object, np.ndarray], prefer: tuple[object, ...] = ()
+) -> np.ndarray:
     """Exact duplicate rows (all columns), from one 64-bit key per row.
 
     The key combines the columns already factorised (``known``: column ->
-    codes: the ids and the item) and the numeric and time columns; two rows
-    can only be identical when their keys are.  The few rows whose keys repeat
-    are then compared exactly on every column, so the result is exactly
+    codes, the ids) and the numeric and time columns; two rows can only be
+    identical when their keys are.  The rows whose keys repeat (usually few)
+    are narrowed with the text columns, factorised on those rows only, and
+    then compared exactly on every column, so the result is exactly
     ``log.duplicated()``.
     """
     if log.columns.has_duplicates:
         return log.duplicated(keep="first").to_numpy()
     h = np.full(len(log), 0xCBF29CE484222325, dtype=np.uint64)
+    text = []
     with np.errstate(over="ignore"):
         for col in log.columns:
             key = known.get(col)
             if key is None:
                 key = _column_key(log[col])
                 if key is None:
+                    text.append(col)
                     continue
             h *= _PRIME
             h ^= key.astype(np.int64, copy=False).view(np.uint64)
     candidates = _repeated(h)
+    # many candidates (lines of one order alike in every number): add the
+    # ``prefer``red text columns (the item) over all rows
+    wide = [c for c in prefer if c in text]
+    if wide and candidates.sum() > 0.05 * len(log):
+        with np.errstate(over="ignore"):
+            for col in wide:
+                h *= _PRIME
+                h ^= pd.factorize(log[col])[0].astype(np.int64, copy=False).view(np.uint64)
+                text.remove(col)
+        candidates = _repeated(h)
     if not candidates.any():
         return candidates
     idx = np.flatnonzero(candidates)
+    if text and len(idx) > 1_000:  # narrow with the other text columns, on the candidates
+        h2 = h[idx]
+        with np.errstate(over="ignore"):
+            for col in text:
+                try:
+                    codes = pd.factorize(log[col].to_numpy()[idx])[0]
+                except TypeError:  # unhashable cells: left to the exact check
+                    continue
+                h2 *= _PRIME
+                h2 ^= codes.astype(np.int64, copy=False).view(np.uint64)
+        idx = idx[_repeated(h2)]
+        if len(idx) == 0:
+            return np.zeros(len(log), dtype=bool)
     try:
         exact = log.iloc[idx].duplicated(keep="first").to_numpy()
     except TypeError as exc:  # unhashable cells (lists, dicts)
@@ -383,9 +411,8 @@ def clean_transactions(
         masks["exact_duplicate"] = np.zeros(n, dtype=bool)
     else:
         known = {schema.customer: cust_codes, schema.order: order_codes}
-        if schema.has(raw, "item"):
-            known[schema.item] = item_codes = pd.factorize(raw[schema.item])[0]
-        masks["exact_duplicate"] = _duplicated(raw, known)
+        prefer = (schema.item,) if schema.has(raw, "item") else ()
+        masks["exact_duplicate"] = _duplicated(raw, known, prefer)
 
     drop_action = {
         "missing_customer": True,
