@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -173,23 +174,46 @@ def _candidates(
     return cand
 
 
-def _pair_codes(indptr: np.ndarray, indices: np.ndarray, f: int) -> np.ndarray:
-    """Upper-triangle codes of all item pairs a < b inside each row of a canonical CSR."""
+def _pair_code_chunks(
+    indptr: np.ndarray, indices: np.ndarray, f: int, budget: int
+) -> Iterator[np.ndarray]:
+    """Upper-triangle codes of all item pairs a < b of every row of a canonical CSR.
+
+    Rows are grouped by length (one ``triu_indices`` per length) and the codes
+    are yielded in chunks of about ``budget`` pairs, so that few numpy calls
+    are made and little memory is held at once.
+    """
     lengths = np.diff(indptr)
     # index of (a, b), a < b, in the row-major upper triangle = offset[a] + b
     items = np.arange(f, dtype=np.int64)
     offset = items * (2 * f - items - 3) // 2 - 1
-    parts = []
-    for length in np.unique(lengths):
+    if f * (f - 1) // 2 < 2**31:  # int32 codes: half the memory, faster to sort
+        offset = offset.astype(np.int32)
+        indices = indices.astype(np.int32, copy=False)
+    order = np.argsort(lengths, kind="stable")
+    sorted_len = lengths[order]
+    bounds = np.flatnonzero(np.r_[True, sorted_len[1:] != sorted_len[:-1], True])
+    parts: list[np.ndarray] = []
+    held = 0
+    for g0, g1 in zip(bounds[:-1], bounds[1:]):
+        length = int(sorted_len[g0])
         if length < 2:
             continue
-        starts = indptr[:-1][lengths == length]
-        rows = indices[starts[:, None] + np.arange(length)]
-        iu0, iu1 = np.triu_indices(int(length), 1)
-        codes = offset[rows][:, iu0]
-        codes += rows[:, iu1]
-        parts.append(codes.ravel())
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        iu0, iu1 = np.triu_indices(length, 1)
+        per_row = len(iu0)
+        step = max(1, budget // per_row)
+        for r0 in range(g0, g1, step):
+            starts = indptr[order[r0 : min(r0 + step, g1)]]
+            rows = indices[starts[:, None] + np.arange(length)]
+            codes = offset[rows][:, iu0]
+            codes += rows[:, iu1]
+            parts.append(codes.ravel())
+            held += codes.size
+            if held >= budget:
+                yield np.concatenate(parts) if len(parts) > 1 else parts[0]
+                parts, held = [], 0
+    if parts:
+        yield np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def _count_pairs(x: sp.csr_matrix, min_count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -216,13 +240,8 @@ def _count_pairs(x: sp.csr_matrix, min_count: int) -> tuple[np.ndarray, np.ndarr
         return np.column_stack([i[ok], j[ok]]).astype(np.int32), counts[ok]
     if n_tri <= (1 << 23):  # dense pair table of at most 64 MiB
         table = np.zeros(n_tri, dtype=np.int32 if x.shape[0] < 2**31 else np.int64)
-        # chunk baskets so that at most ~256k pairs (2 MiB of codes) exist at once
-        cum = np.cumsum(pair_work)
-        cuts = np.searchsorted(cum, np.arange(1, cum[-1] // (1 << 18) + 1) * (1 << 18))
-        edges = np.unique(np.r_[0, cuts, len(lengths)])
-        for r0, r1 in zip(edges[:-1], edges[1:]):
-            sub_ptr = indptr[r0 : r1 + 1]
-            codes = _pair_codes(sub_ptr - sub_ptr[0], indices[sub_ptr[0] : sub_ptr[-1]], f)
+        # at most ~256k pair codes (2 MiB) exist at once
+        for codes in _pair_code_chunks(indptr, indices, f, 1 << 18):
             if n_tri <= (1 << 19):
                 table += np.bincount(codes, minlength=n_tri).astype(table.dtype)
             else:  # a big table: sort the chunk's codes instead of a table-sized bincount
