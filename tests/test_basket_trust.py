@@ -285,8 +285,8 @@ def test_cutoff_keeps_earlier_lines_only():
         as_baskets(LOG, cutoff=pd.Timestamp("2024-01-02", tz="UTC"))
 
 
-def test_old_column_keywords_warn():
-    with pytest.warns(FutureWarning, match="schema="):
+def test_old_column_keywords():
+    with pytest.raises(TypeError, match="item_col"):
         as_baskets(LOG.rename(columns={"item": "sku"}), item_col="sku")
     with pytest.warns(FutureWarning, match="schema="):
         basket_matrix(LOG, item="item")

@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from crmine.basket._input import Baskets, as_baskets
-from crmine.exceptions import SchemaError
+from crmine.exceptions import InputTypeError, SchemaError
 from crmine.schema import TransactionSchema
 
 __all__ = ["aggregate_items", "drop_hierarchy_rules"]
@@ -36,7 +36,7 @@ def _as_mapping(mapping: Any, level: str | None) -> pd.Series:
     elif isinstance(mapping, Mapping):
         series = pd.Series(dict(mapping), dtype=object)
     else:
-        raise TypeError(
+        raise InputTypeError(
             "mapping must be a dict or Series (item -> category) or a DataFrame indexed by item, "
             f"got {type(mapping).__name__}."
         )
@@ -166,7 +166,7 @@ def drop_hierarchy_rules(
     [frozenset({'baby'})]
     """
     if not isinstance(rules, pd.DataFrame):
-        raise TypeError(
+        raise InputTypeError(
             f"rules must be the DataFrame returned by association_rules(), got "
             f"{type(rules).__name__}. Fix: pass association_rules(...)."
         )

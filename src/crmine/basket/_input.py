@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from crmine.exceptions import DataWarning, SchemaError
+from crmine.exceptions import DataWarning, InputTypeError, SchemaError
 from crmine.schema import TransactionSchema, resolve_schema
 from crmine.utils._validation import is_dataframe_like, purchase_mask, show_values, to_pandas
 
@@ -358,8 +358,6 @@ def as_baskets(
     schema: TransactionSchema | None = None,
     cutoff: Any = None,
     items: Sequence[Any] | None = None,
-    order_col: str | None = None,
-    item_col: str | None = None,
 ) -> Baskets:
     """Convert basket data of any supported shape to a sparse :class:`Baskets`.
 
@@ -390,8 +388,6 @@ def as_baskets(
         Use only the log lines strictly before it.
     items : sequence, optional
         Item labels of the columns of a scipy sparse matrix.
-    order_col, item_col : str, optional
-        Deprecated: use ``schema=TransactionSchema(order=..., item=...)``.
 
     Returns
     -------
@@ -432,13 +428,6 @@ def as_baskets(
     >>> list(b.orders), list(b.items)
     ([1, 2], ['beer', 'diapers'])
     """
-    if order_col is not None or item_col is not None:
-        warnings.warn(
-            "order_col=/item_col= are deprecated; pass "
-            "schema=TransactionSchema(order=..., item=...) instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
     if isinstance(data, Baskets) and isinstance(data.items, pd.Index):
         if data.matrix.shape[1] != len(data.items):
             raise SchemaError(
@@ -454,8 +443,6 @@ def as_baskets(
         data = to_pandas(data, name="data")  # by column name; a LazyFrame is refused
     if isinstance(data, pd.DataFrame):
         schema = resolve_schema(schema)
-        if order_col is not None or item_col is not None:
-            schema = schema.replace(order=order_col or schema.order, item=item_col or schema.item)
         if schema.order in data.columns and schema.item in data.columns:
             return _from_log(data, schema, cutoff)
         if _is_one_hot(data):
@@ -467,18 +454,18 @@ def as_baskets(
             return _from_one_hot(data)
         raise _missing_columns(data, schema)
     if isinstance(data, np.ndarray):
-        raise TypeError(
+        raise InputTypeError(
             "a dense numpy array is not accepted as basket data (it would need item labels); "
             "pass scipy.sparse.csr_matrix(array) with items=..., or a one-hot DataFrame."
         )
     if isinstance(data, pd.Series):
-        raise TypeError(
+        raise InputTypeError(
             "a Series is not basket data; pass a transaction log DataFrame, a one-hot "
             "DataFrame or a list of baskets (data.tolist() for a Series of lists)."
         )
     if isinstance(data, Iterable) and not isinstance(data, (str, bytes, dict)):
         return _from_list(data)
-    raise TypeError(
+    raise InputTypeError(
         f"cannot read baskets from an object of type {type(data).__name__}; pass a transaction "
         "log DataFrame, a one-hot DataFrame, a list of baskets or a scipy sparse matrix."
     )

@@ -24,7 +24,7 @@ from crmine.base import _fit_context
 from crmine.basket._input import as_baskets
 from crmine.basket._itemsets import Apriori
 from crmine.basket._rules import RULE_METRICS, _meets, association_rules
-from crmine.exceptions import DataWarning, SchemaError
+from crmine.exceptions import DataWarning, InputTypeError, SchemaError
 from crmine.schema import TransactionSchema, resolve_schema
 from crmine.utils._validation import to_pandas
 
@@ -506,7 +506,10 @@ def recommend_products(
     schema = resolve_schema(schema)
     log = to_pandas(log, name="log", allow_arrays=False)
     if not isinstance(log, pd.DataFrame):
-        raise TypeError(f"log must be a transaction log table, got {type(log).__name__}.")
+        raise InputTypeError(
+            f"log must be a transaction log table (pandas, polars or pyarrow), got "
+            f"{type(log).__name__}. Fix: pd.DataFrame(...) or pd.read_csv(...)."
+        )
     if schema.customer not in log.columns:
         raise SchemaError(
             f"the log has no customer column {schema.customer!r} (columns: "

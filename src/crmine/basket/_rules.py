@@ -19,7 +19,7 @@ from crmine.basket._measures import ALIASES as _ALIASES
 from crmine.basket._measures import meets as _meets
 from crmine.basket._measures import metric_value as _metric_value
 from crmine.basket._mining import _lookup, _row_keys
-from crmine.exceptions import SchemaError
+from crmine.exceptions import InputTypeError, SchemaError
 from crmine.utils._stats import p_adjust
 
 __all__ = [
@@ -36,7 +36,7 @@ class _ItemsetIndex:
 
     def __init__(self, itemsets: pd.DataFrame, n_baskets: int | None) -> None:
         if not isinstance(itemsets, pd.DataFrame):
-            raise TypeError(
+            raise InputTypeError(
                 f"itemsets must be the DataFrame returned by apriori(), got "
                 f"{type(itemsets).__name__}."
             )
