@@ -111,11 +111,15 @@ def clean_transactions_lazy(
         .when(non_q).then(3)
         .when(pl.col("__p") <= 0).then(4)
     )
+    base = lines.frame.with_row_index(_ROW)
     if duplicates != "ignore":
-        reason = reason.when(~pl.struct(original).is_first_distinct()).then(5)
-    df = lines.frame.with_row_index(_ROW).with_columns(
-        reason.otherwise(None).cast(pl.Int8).alias(_R)
-    )
+        # exact duplicates (every column equal to an earlier row) are found once, as row
+        # numbers: the later passes (report, netting, the clean log) only look them up
+        dup_rows = collect(
+            base.filter(~pl.struct(original).is_first_distinct()).select(_ROW)
+        ).get_column(_ROW)
+        reason = reason.when(pl.col(_ROW).is_in(dup_rows.implode())).then(5)
+    df = base.with_columns(reason.otherwise(None).cast(pl.Int8).alias(_R))
     r = pl.col(_R)
     drop_codes = [0, 1, 3, 4] + ([2] if returns != "keep" else [])
     if duplicates == "drop":
