@@ -151,8 +151,9 @@ def _duplicated(
     if wide and candidates.sum() > 0.05 * len(log):
         with np.errstate(over="ignore"):
             for col in wide:
+                known[col] = pd.factorize(log[col])[0]  # kept for the caller (netting)
                 h *= _PRIME
-                h ^= pd.factorize(log[col])[0].astype(np.int64, copy=False).view(np.uint64)
+                h ^= known[col].astype(np.int64, copy=False).view(np.uint64)
                 text.remove(col)
         candidates = _repeated(h)
     if not candidates.any():
@@ -413,6 +414,7 @@ def clean_transactions(
         known = {schema.customer: cust_codes, schema.order: order_codes}
         prefer = (schema.item,) if schema.has(raw, "item") else ()
         masks["exact_duplicate"] = _duplicated(raw, known, prefer)
+        item_codes = known.get(schema.item) if prefer else None
 
     drop_action = {
         "missing_customer": True,
