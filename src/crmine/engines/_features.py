@@ -251,6 +251,8 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
         oa.sum().alias("gross"),
         pl.col("oz").min().alias("first_z"),
         pl.col("oz").max().alias("last_z"),
+        (ot.min() // NS_PER_DAY).alias("first_day"),
+        (ot.max() // NS_PER_DAY).alias("last_day"),
     ]
     if need_items:
         cust_aggs.append(pl.col("ou").sum().alias("units"))
@@ -271,25 +273,25 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
         cust_aggs.append(pl.when(prior).then(oa).otherwise(0.0).sum().alias("s0"))
     table = po.group_by(C).agg(cust_aggs)
 
-    days = po.group_by(C, "d").agg(oa.sum().alias("da"))
-    d = pl.col("d")
-    day_aggs = [
-        pl.len().alias("n_days"),
-        d.min().alias("first_day"),
-        d.max().alias("last_day"),
-        pl.col("da").first().alias("first_day_amt"),  # days are sorted below
-    ]
-    days = days.sort(C, "d")
-    if "interpurchase" in inc:
-        # squared gaps between consecutive purchase days, in integers (exact)
-        days = days.with_columns(
-            pl.when(pl.col(C) == pl.col(C).shift(1))
-            .then((d - d.shift(1)) ** 2)
-            .otherwise(0)
-            .alias("g2")
-        )
-        day_aggs.append(pl.col("g2").sum().alias("gap_sq"))
-    table = table.join(days.group_by(C).agg(day_aggs), on=C, how="left")
+    # purchase days: only for day counts, interpurchase gaps and the BTYD summary
+    need_days = est.frequency == "days" or "interpurchase" in inc or "btyd" in inc
+    if need_days:
+        days = po.group_by(C, "d").agg(oa.sum().alias("da"))
+        d = pl.col("d")
+        day_aggs = [pl.len().alias("n_days")]
+        if "interpurchase" in inc or "btyd" in inc:
+            days = days.sort(C, "d")
+            day_aggs.append(pl.col("da").first().alias("first_day_amt"))  # sorted days
+        if "interpurchase" in inc:
+            # squared gaps between consecutive purchase days, in integers (exact)
+            days = days.with_columns(
+                pl.when(pl.col(C) == pl.col(C).shift(1))
+                .then((d - d.shift(1)) ** 2)
+                .otherwise(0)
+                .alias("g2")
+            )
+            day_aggs.append(pl.col("g2").sum().alias("gap_sq"))
+        table = table.join(days.group_by(C).agg(day_aggs), on=C, how="left")
     table = table.join(results[-1].lazy(), on=C, how="left")
     if need_items:
         table = table.join(results[1].lazy(), on=C, how="left")
@@ -300,7 +302,7 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
 
     col = {c: cust.get_column(c).to_numpy() for c in cust.columns if c != C}
     n_orders = col["n_orders"].astype(np.int64)
-    n_days = col["n_days"].astype(np.int64)
+    n_days = col["n_days"].astype(np.int64) if "n_days" in col else None
     gross = col["gross"].astype(float)
     ret_val = col["ret_val"].astype(float)
     gross_logged = col["gross_logged"].astype(float)
