@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime
 import logging
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -49,12 +49,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from crmine._aggregates import TransactionAggregates
 from crmine._customer_table import (
-    NS_PER_DAY,
     TIME_UNITS,
     bincount,
     compute,
     fit_cutoff,
-    wall_ns,
 )
 from crmine.base import Integral, Interval, StrOptions
 from crmine.basket._input import Baskets
@@ -90,28 +88,9 @@ FEATURE_GROUPS = (
     "category",
     "btyd",
 )
-_NS_PER_DAY = NS_PER_DAY
-_TIME_UNITS = TIME_UNITS
+_TIME_UNITS = TIME_UNITS  # read by the Spark adapter
 _bincount = bincount
 _compute = compute
-_wall_ns = wall_ns
-
-
-def _localize(ts: pd.Timestamp, tz: Any, name: str) -> pd.Timestamp:
-    if tz is not None and ts.tzinfo is None:
-        return ts.tz_localize(tz)
-    if tz is None and ts.tzinfo is not None:
-        raise ValueError(
-            f"{name}={ts!r} is timezone-aware but the log's timestamps are naive. "
-            "Fix: pass a naive timestamp."
-        )
-    return ts
-
-
-def _check_choice(name: str, value: object, choices: Iterable[object]) -> None:
-    choices = tuple(choices)
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
 
 
 class TransactionFeatures(TransformerMixin, BaseEstimator):
