@@ -22,6 +22,7 @@ result table is built.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Iterator
@@ -174,6 +175,15 @@ def _candidates(
     return cand
 
 
+@functools.lru_cache(maxsize=256)
+def _triu(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.triu_indices(length, 1)``, computed once per basket length (read-only)."""
+    iu0, iu1 = np.triu_indices(length, 1)
+    iu0.flags.writeable = False
+    iu1.flags.writeable = False
+    return iu0, iu1
+
+
 def _pair_code_chunks(
     indptr: np.ndarray, indices: np.ndarray, f: int, budget: int
 ) -> Iterator[np.ndarray]:
@@ -199,7 +209,7 @@ def _pair_code_chunks(
         length = int(sorted_len[g0])
         if length < 2:
             continue
-        iu0, iu1 = np.triu_indices(length, 1)
+        iu0, iu1 = _triu(length)
         per_row = len(iu0)
         step = max(1, budget // per_row)
         for r0 in range(g0, g1, step):
