@@ -315,3 +315,19 @@ def test_exact_duplicates_when_numbers_alone_do_not_tell_rows_apart():
     want = log.duplicated().to_numpy()
     np.testing.assert_array_equal(_duplicated(log, {}, ("item",)), want)
     np.testing.assert_array_equal(_duplicated(log, {}), want)
+
+
+def test_exact_duplicates_with_orders_stored_together():
+    from crmine.schema._clean import _duplicated
+
+    rng = np.random.default_rng(2)
+    n = 150_000
+    order = np.sort(rng.integers(0, 9_000, n))  # lines of one order are contiguous
+    log = pd.DataFrame({"order": order, "q": rng.integers(1, 3, n), "item": rng.integers(0, 40, n)})
+    codes = pd.factorize(log["order"])[0]
+    want = log.duplicated().to_numpy()
+    np.testing.assert_array_equal(_duplicated(log, {"order": codes}, block=codes), want)
+    shuffled = log.sample(frac=1.0, random_state=0).reset_index(drop=True)  # not contiguous
+    codes = pd.factorize(shuffled["order"])[0]
+    np.testing.assert_array_equal(_duplicated(shuffled, {}, block=codes),
+                                  shuffled.duplicated().to_numpy())

@@ -118,8 +118,31 @@ def _repeated(h: np.ndarray) -> np.ndarray:
     return out
 
 
+def _repeated_in_blocks(h: np.ndarray, block: np.ndarray) -> np.ndarray | None:
+    """:func:`_repeated` for rows whose ``block`` codes never decrease (orders stored together).
+
+    Equal rows share their block, so cache-sized runs of whole blocks are checked one by
+    one without sorting.  ``None`` when the blocks are not contiguous.
+    """
+    n = len(h)
+    if n < 65_536 or not bool(np.all(block[1:] >= block[:-1])):
+        return None
+    changes = np.flatnonzero(block[1:] != block[:-1]) + 1
+    cuts = np.unique(changes[np.minimum(
+        np.searchsorted(changes, np.arange(16_384, n, 16_384)), len(changes) - 1)])
+    bounds = np.concatenate([[0], cuts, [n]])
+    out = np.zeros(n, dtype=bool)
+    for lo, hi in zip(bounds[:-1], bounds[1:]):  # about n / 16,384 runs
+        if hi - lo > 1:
+            out[lo:hi] = pd.Series(h[lo:hi]).duplicated(keep=False).to_numpy()
+    return out
+
+
 def _duplicated(
-    log: pd.DataFrame, known: dict[object, np.ndarray], prefer: tuple[object, ...] = ()
+    log: pd.DataFrame,
+    known: dict[object, np.ndarray],
+    prefer: tuple[object, ...] = (),
+    block: np.ndarray | None = None,
 ) -> np.ndarray:
     """Exact duplicate rows (all columns), from one 64-bit key per row.
 
@@ -144,7 +167,8 @@ def _duplicated(
                     continue
             h *= _PRIME
             h ^= key.astype(np.int64, copy=False).view(np.uint64)
-    candidates = _repeated(h)
+    found = _repeated_in_blocks(h, block) if block is not None else None
+    candidates = found if found is not None else _repeated(h)
     # many candidates (lines of one order alike in every number): add the
     # ``prefer``red text columns (the item) over all rows
     wide = [c for c in prefer if c in text]
@@ -155,7 +179,8 @@ def _duplicated(
                 h *= _PRIME
                 h ^= known[col].astype(np.int64, copy=False).view(np.uint64)
                 text.remove(col)
-        candidates = _repeated(h)
+        found = _repeated_in_blocks(h, block) if block is not None else None
+        candidates = found if found is not None else _repeated(h)
     if not candidates.any():
         return candidates
     idx = np.flatnonzero(candidates)
@@ -413,7 +438,7 @@ def clean_transactions(
     else:
         known = {schema.customer: cust_codes, schema.order: order_codes}
         prefer = (schema.item,) if schema.has(raw, "item") else ()
-        masks["exact_duplicate"] = _duplicated(raw, known, prefer)
+        masks["exact_duplicate"] = _duplicated(raw, known, prefer, block=order_codes)
         item_codes = known.get(schema.item) if prefer else None
 
     drop_action = {
