@@ -232,6 +232,17 @@ def test_features_equal_pandas_all_groups(slog, log):
     _assert_same_table(_collect_table(got), expected)
 
 
+def test_features_net_returns_equal_pandas(slog, log):
+    """The default returns="net": returned groups netted by crmine's pandas rule."""
+    want = TransactionFeatures().fit_transform(log)
+    assert want["return_value"].sum() > 0
+    est = TransactionFeatures()
+    got = _collect_table(est.fit_transform(slog))
+    _assert_same_table(got, want)
+    got = rfm_table_spark(slog, monetary="net", to_pandas=True)
+    _assert_same_table(got, rfm_table(log, monetary="net"))
+
+
 def test_features_equal_pandas_other_definitions(slog, log):
     params = dict(
         cutoff="2023-10-15 13:30",
@@ -255,9 +266,7 @@ def test_rfm_table_dispatch(slog, log):
     assert is_spark_dataframe(got)
     want = rfm_table(log[log["quantity"] >= 0], cutoff="2023-08-01")
     _assert_same_table(_collect_table(got), want)
-    # the default returns="net" is not implemented on Spark: refused, not silently different
-    with pytest.raises(SparkNotSupportedError, match="returns='keep'"):
-        rfm_table(slog, cutoff="2023-08-01")
+    # cleaning with the default returns="net" is not on Spark yet: refused, with the fix
     with pytest.raises(SparkNotSupportedError, match="returns='drop'"):
         clean_transactions(slog)
     got = rfm_table_spark(slog, cutoff="2023-08-01", returns="keep", to_pandas=True)

@@ -28,7 +28,6 @@ from crmine.schema import TransactionSchema, resolve_schema
 from crmine.spark._common import (
     AMT,
     TIME,
-    SparkNotSupportedError,
     as_timestamp,
     check_columns,
     has,
@@ -65,6 +64,68 @@ _ORDER = "__crmine_order"
 _UNITS = "__crmine_units"
 _ITEM = "__crmine_item"
 _CAT = "__crmine_category"
+_RET = "__crmine_ret"
+_LOGGED = "__crmine_logged"
+_ALIVE = "__crmine_alive"
+
+
+def _net_lines(lines: Any, *, has_item: bool, has_quantity: bool) -> Any:
+    """Returns netted against the purchases they undo (crmine's pandas rule).
+
+    Only the (customer, item) groups that hold a return line are collected to
+    the driver, netted by :func:`crmine.schema.net_returns` and sent back;
+    the other lines never leave Spark.  Lines fully undone are kept but marked
+    dead (``_ALIVE`` false) so that logged return values can still be summed.
+    Spark frames have no row order: among lines of the same customer, item
+    and timestamp the tie is broken by the collected order.
+    """
+    import numpy as np
+
+    from crmine.schema import net_returns
+
+    F = require_pyspark()
+    amt = F.col(AMT)
+    lines = lines.withColumn(_RET, amt < 0).withColumn(_LOGGED, amt)
+    keys = [_CUST, _ITEM] if has_item else [_CUST]
+    groups = lines.filter(F.col(_RET)).select(*keys).distinct()
+    groups = groups.toDF(*[f"__crmine_g{i}" for i in range(len(keys))])
+    cond = [F.col(k).eqNullSafe(F.col(f"__crmine_g{i}")) for i, k in enumerate(keys)]
+    sub = lines.join(groups, cond, "left_semi")
+    rest = lines.join(groups, cond, "left_anti").withColumn(_ALIVE, F.lit(True))
+    pdf = sub.toPandas()
+    pdf.attrs.clear()
+    if pdf.empty:
+        return lines.withColumn(_ALIVE, F.lit(True))
+    codes, _ = pd.factorize(pdf[_CUST])
+    items = pdf[_ITEM].to_numpy() if has_item else None
+    amount = pdf[AMT].to_numpy(dtype=float)
+    units = np.abs(pdf[_UNITS].to_numpy(dtype=float)) if has_quantity else np.abs(amount)
+    is_ret = pdf[_RET].to_numpy(dtype=bool)
+    times = pd.to_datetime(pdf[TIME])
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    t_ns = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    adj = net_returns(codes.astype(np.int64), items, t_ns, units, amount, is_ret, ~is_ret)
+    pos = adj.index.to_numpy(dtype=np.int64)
+    m_q = adj["matched_quantity"].to_numpy()
+    new_amount = amount.copy()
+    new_amount[pos] = np.where(is_ret[pos], -adj["unmatched_value"].to_numpy(),
+                               amount[pos] - adj["matched_value"].to_numpy())
+    left = units.copy()
+    left[pos] = np.where(is_ret[pos], adj["unmatched_quantity"].to_numpy(), units[pos] - m_q)
+    alive = np.ones(len(amount), dtype=bool)
+    alive[pos] = left[pos] > 0
+    pdf[AMT] = new_amount
+    if has_quantity:
+        qty = pdf[_UNITS].to_numpy(dtype=float).copy()
+        qty[pos] = np.where(is_ret[pos], -adj["unmatched_quantity"].to_numpy(), qty[pos] - m_q)
+        pdf[_UNITS] = qty
+    pdf[_ALIVE] = alive
+    from pyspark.sql.types import BooleanType, StructField, StructType
+
+    schema = StructType(list(sub.schema.fields) + [StructField(_ALIVE, BooleanType(), False)])
+    back = lines.sparkSession.createDataFrame(pdf[[f.name for f in schema.fields]], schema)
+    return rest.unionByName(back)
 
 
 def _prepare(sdf: Any, schema: TransactionSchema, est: Any) -> tuple[Any, bool]:
@@ -165,14 +226,6 @@ def _fit_lines(est: Any, lines: Any, sdf: Any, schema: TransactionSchema) -> Non
         cutoff = pd.Timestamp(row["max_day"]) + pd.Timedelta(days=1)
         before = t < time_literal(cutoff, sdf, schema.time)
     est.cutoff_ = cutoff
-    if getattr(est, "returns", "keep") == "net" and row["n_returns"]:
-        raise SparkNotSupportedError(
-            f"TransactionFeatures(returns='net') (the default) matches each return to the "
-            f"purchases it undoes; the Spark path does not net returns yet and the log has "
-            f"{row['n_returns']} return line(s) before the cutoff. Fix: "
-            "TransactionFeatures(returns='keep', ...) on Spark (returns counted as logged), "
-            "or compute the features on a local engine (pandas, polars, a Parquet path)."
-        )
     include = list(est.include) if est.include is not None else list(FEATURE_GROUPS)
     if "basket" in include and not has(sdf, schema, "item") and est.include is None:
         include.remove("basket")
@@ -248,7 +301,14 @@ def _compute(est: Any, lines: Any, sdf: Any, schema: TransactionSchema) -> Any:
     t, amt = F.col(TIME), F.col(AMT)
     cutoff_date = F.lit(cutoff.date().isoformat()).cast("date")
     lines = lines.filter(t < lit(cutoff))
-    purchases = lines.filter(amt >= 0)
+    if getattr(est, "returns", "keep") == "net":
+        lines = _net_lines(lines, has_item=_ITEM in lines.columns,
+                           has_quantity=has(sdf, schema, "quantity"))
+    else:
+        lines = (lines.withColumn(_RET, amt < 0).withColumn(_LOGGED, amt)
+                 .withColumn(_ALIVE, F.lit(True)))
+    ret_c, alive_c, logged_c = F.col(_RET), F.col(_ALIVE), F.col(_LOGGED)
+    purchases = lines.filter(alive_c & ~ret_c & (amt >= 0))
 
     # orders: (customer, order) pairs with a purchase line; time of the first line
     orders = purchases.groupBy(_CUST, _ORDER).agg(F.min(t).alias("ot"), F.sum(amt).alias("oa"))
@@ -259,13 +319,19 @@ def _compute(est: Any, lines: Any, sdf: Any, schema: TransactionSchema) -> Any:
         F.min(ot).alias("ot_min"),
         F.max(ot).alias("ot_max"),
     ]
-    windows = [int(w) for w in est.windows] if "windows" in inc else []
+    if "windows" not in inc:
+        windows: list[int] = []
+    elif hasattr(est, "_window_days"):
+        windows = est._window_days()
+    else:
+        windows = [int(w) for w in est.windows]
     for w in windows:
         inw = ot >= lit(cutoff - pd.Timedelta(days=w))
         day_aggs.append(F.sum(inw.cast("long")).alias(f"ow{w}"))
         day_aggs.append(F.sum(F.when(inw, oa).otherwise(0.0)).alias(f"sw{w}"))
     if "trend" in inc:
-        tw = pd.Timedelta(days=int(est.trend_window))
+        trend = est._trend_days() if hasattr(est, "_trend_days") else int(est.trend_window)
+        tw = pd.Timedelta(days=int(trend))
         recent = ot >= lit(cutoff - tw)
         prior = (ot >= lit(cutoff - 2 * tw)) & ~recent
         day_aggs.append(F.sum(F.when(recent, oa).otherwise(0.0)).alias("s1"))
@@ -305,16 +371,23 @@ def _compute(est: Any, lines: Any, sdf: Any, schema: TransactionSchema) -> Any:
     if line_aggs:
         table = table.join(purchases.groupBy(_CUST).agg(*line_aggs), on=_CUST, how="left")
     if "returns" in inc or est.monetary == "net":
-        ret = lines.filter(amt < 0).groupBy(_CUST).agg(F.sum(-amt).alias("ret_val"))
+        # returns and purchases as logged; returns left after netting (all with "keep")
+        ret = lines.groupBy(_CUST).agg(
+            F.sum(F.when(ret_c, -logged_c).otherwise(0.0)).alias("ret_val"),
+            F.sum(F.when(~ret_c, logged_c).otherwise(0.0)).alias("gross_logged"),
+            F.sum(F.when(ret_c & alive_c, -amt).otherwise(0.0)).alias("unmatched"),
+        )
         table = table.join(ret, on=_CUST, how="left")
         ret_val = F.coalesce(F.col("ret_val"), F.lit(0.0))
+        gross_logged = F.coalesce(F.col("gross_logged"), F.lit(0.0))
+        unmatched = F.coalesce(F.col("unmatched"), F.lit(0.0))
     else:
-        ret_val = F.lit(0.0)
+        ret_val = gross_logged = unmatched = F.lit(0.0)
 
     gross = F.col("gross")
     n_days = F.col("n_days")
     freq = F.col("n_orders") if est.frequency == "orders" else n_days
-    monetary = gross if est.monetary == "gross" else gross - ret_val
+    monetary = gross if est.monetary == "gross" else gross - unmatched
     safe_gross = F.when(gross > 0, gross).otherwise(F.lit(1.0))
     unit = _TIME_UNITS[est.time_unit]
     out: dict[str, Any] = {}
@@ -345,7 +418,7 @@ def _compute(est: Any, lines: Any, sdf: Any, schema: TransactionSchema) -> Any:
         out["spend_trend"] = F.when(s1 + s0 > 0, (s1 - s0) / (s1 + s0)).otherwise(0.0)
     if "returns" in inc:
         out["return_value"] = ret_val.cast("double")
-        out["return_rate"] = F.when(gross > 0, ret_val / safe_gross).otherwise(0.0)
+        out["return_rate"] = F.when(gross_logged > 0, ret_val / gross_logged).otherwise(0.0)
     for j, c in enumerate(est.categories_):
         out[f"share_{c}"] = (F.coalesce(F.col(f"cat{j}"), F.lit(0.0)) / safe_gross).cast("double")
     if "btyd" in inc:
