@@ -243,6 +243,20 @@ def test_features_net_returns_equal_pandas(slog, log):
     _assert_same_table(got, rfm_table(log, monetary="net"))
 
 
+def test_churn_labels_equal_pandas(slog, log):
+    from crmine.churn import churn_labels
+    from crmine.spark._adapter import churn_labels as spark_churn_labels
+
+    kwargs = dict(cutoff="2023-10-01", horizon=60, active_days=200)
+    want = churn_labels(log, **kwargs)
+    got = spark_churn_labels(slog, **kwargs)
+    assert 0 < want.y.sum() < len(want.y)
+    pd.testing.assert_series_equal(got.y, want.y, check_index_type=False)
+    _assert_same_table(got.table, want.table)
+    with pytest.raises(SchemaError, match="label window"):
+        spark_churn_labels(slog, cutoff="2030-01-01", horizon=30)
+
+
 def test_features_equal_pandas_other_definitions(slog, log):
     params = dict(
         cutoff="2023-10-15 13:30",

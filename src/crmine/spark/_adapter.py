@@ -38,3 +38,9 @@ def rfm_table(log: Any, **kwargs: Any) -> Any:  # ``returns`` passed on when the
     from crmine.spark._features import rfm_table_spark
 
     return rfm_table_spark(log, **kwargs)
+
+
+def churn_labels(log: Any, *args: Any, **kwargs: Any) -> Any:
+    from crmine.spark._churn import churn_labels_spark
+
+    return churn_labels_spark(log, *args, **kwargs)
