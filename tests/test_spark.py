@@ -257,6 +257,21 @@ def test_churn_labels_equal_pandas(slog, log):
         spark_churn_labels(slog, cutoff="2030-01-01", horizon=30)
 
 
+def test_calibration_holdout_split_equals_pandas(slog, log):
+    import warnings
+
+    from crmine.lifetime import calibration_holdout_split
+    from crmine.spark._adapter import calibration_holdout_split as spark_split
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DataWarning for T = 0 customers, on both sides
+        want = calibration_holdout_split(log, "2023-06-30", "2023-12-31", time_unit="W")
+        got = spark_split(slog, "2023-06-30", "2023-12-31", time_unit="W")
+    assert want["holdout_frequency"].sum() > 0
+    _assert_same_table(got, want)
+    assert got.attrs == want.attrs
+
+
 def test_features_equal_pandas_other_definitions(slog, log):
     params = dict(
         cutoff="2023-10-15 13:30",

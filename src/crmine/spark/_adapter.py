@@ -44,3 +44,9 @@ def churn_labels(log: Any, *args: Any, **kwargs: Any) -> Any:
     from crmine.spark._churn import churn_labels_spark
 
     return churn_labels_spark(log, *args, **kwargs)
+
+
+def calibration_holdout_split(log: Any, *args: Any, **kwargs: Any) -> Any:
+    from crmine.spark._lifetime import calibration_holdout_split_spark
+
+    return calibration_holdout_split_spark(log, *args, **kwargs)
