@@ -288,7 +288,7 @@ def test_cutoff_keeps_earlier_lines_only():
 def test_old_column_keywords():
     with pytest.raises(TypeError, match="item_col"):
         as_baskets(LOG.rename(columns={"item": "sku"}), item_col="sku")
-    with pytest.warns(FutureWarning, match="schema="):
+    with pytest.raises(TypeError, match="item"):
         basket_matrix(LOG, item="item")
 
 

@@ -21,6 +21,7 @@ from crmine import (
 )
 from crmine.datasets import make_retail
 from crmine.exceptions import SchemaError
+from crmine.schema import TransactionSchema
 
 
 def hand_log() -> pd.DataFrame:
@@ -322,7 +323,7 @@ def test_basket_matrix_matches_crosstab_and_skips_returns():
         got.sort_index(), dense.sort_index(), check_names=False, check_dtype=False
     )
     assert bm.matrix.dtype == bool
-    cats = basket_matrix(log, item="category")
+    cats = basket_matrix(log, schema=TransactionSchema(item="category"))
     assert list(cats.items) == ["c1", "c2"]
 
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -478,7 +477,6 @@ def basket_matrix(
     *,
     schema: TransactionSchema | None = None,
     cutoff: str | pd.Timestamp | None = None,
-    item: str | None = None,
 ) -> Baskets:
     """Sparse order x item matrix of the purchase lines of a log.
 
@@ -495,8 +493,6 @@ def basket_matrix(
         for category-level baskets).
     cutoff : str or Timestamp, optional
         Use only rows strictly before it.
-    item : str, optional
-        Deprecated: use ``schema=TransactionSchema(item=...)``.
 
     Returns
     -------
@@ -516,12 +512,4 @@ def basket_matrix(
     """
     from crmine.basket._input import as_baskets
 
-    schema = resolve_schema(schema)
-    if item is not None:
-        warnings.warn(
-            "basket_matrix(item=...) is deprecated; pass schema=TransactionSchema(item=...).",
-            FutureWarning,
-            stacklevel=2,
-        )
-        schema = schema.replace(item=item)
-    return as_baskets(log, schema=schema, cutoff=cutoff)
+    return as_baskets(log, schema=resolve_schema(schema), cutoff=cutoff)
