@@ -219,6 +219,15 @@ def load_groceries_hierarchy(path: PathLike) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed by item label, columns ``level2`` and ``level1``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "groceries_item_hierarchy.csv"
+    >>> lines = ["item,level2,level1", "whole milk,milk,fresh products"]
+    >>> _ = f.write_text(chr(10).join(lines))
+    >>> load_groceries_hierarchy(f).loc["whole milk", "level1"]
+    'fresh products'
     """
     p = _file(path, what="Groceries hierarchy", source="the R package arules")
     df = pd.read_csv(p, dtype=str, keep_default_na=False)

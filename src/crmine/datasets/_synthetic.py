@@ -61,6 +61,13 @@ class RetailData:
         The log covers ``start <= timestamp < end``.
     campaign_date : pandas.Timestamp
         Date of the randomized campaign (equal to ``end``).
+
+    Examples
+    --------
+    >>> from crmine.datasets import make_retail
+    >>> data = make_retail(n_customers=50, random_state=0)
+    >>> data.transactions.columns.tolist()[:3], data.customers.index.name
+    (['customer_id', 'order_id', 'timestamp'], 'customer_id')
     """
 
     transactions: pd.DataFrame
@@ -86,7 +93,7 @@ def make_retail(
     population: Literal["segments", "bgnbd"] = "segments",
     bgnbd_params: dict[str, float] | None = None,
     return_rate: float = 0.02,
-    random_state: int | np.random.Generator | None = 0,
+    random_state: int | np.random.Generator | None = None,
     sequence: tuple[str, str] | None = None,
     n_outliers: int = 0,
 ) -> RetailData:
@@ -111,8 +118,9 @@ def make_retail(
     return_rate : float, default 0.02
         Probability that a purchase line is returned later (a line with the
         negative quantity in an order ``"C" + order id``, 1 to 14 days later).
-    random_state : int, Generator or None, default 0
-        Seed; the same seed gives the same data.
+    random_state : int, Generator or None, default None
+        Seed; the same seed gives the same data (``None``: fresh randomness, as
+        scikit-learn's ``make_*`` generators).
     sequence : tuple of two items, optional
         Plant the sequence "A then B in the next order": for every purchase
         order containing item ``A`` that the customer follows with another
