@@ -37,7 +37,6 @@ from crmine.spark import (
     score_customers,
     to_customer_table,
 )
-from crmine.spark._common import SparkNotSupportedError
 
 pytestmark = pytest.mark.spark
 
@@ -295,9 +294,7 @@ def test_rfm_table_dispatch(slog, log):
     assert is_spark_dataframe(got)
     want = rfm_table(log[log["quantity"] >= 0], cutoff="2023-08-01")
     _assert_same_table(_collect_table(got), want)
-    # cleaning with the default returns="net" is not on Spark yet: refused, with the fix
-    with pytest.raises(SparkNotSupportedError, match="returns='drop'"):
-        clean_transactions(slog)
+
     got = rfm_table_spark(slog, cutoff="2023-08-01", returns="keep", to_pandas=True)
     _assert_same_table(got, rfm_table(log, cutoff="2023-08-01", returns="keep"))
 
@@ -358,6 +355,28 @@ def test_clean_report_equal_pandas(spark, log):
     _, rep_keep_s = clean_transactions(sdf, returns="keep")
     assert rep_keep_s.rows_out == rep_keep_p.rows_out
     assert rep_keep_s.reasons.loc["cancellation_or_return", "action"] == "kept"
+
+
+def test_clean_net_returns_equal_pandas(spark, log):
+    """The default returns="net": the report and the clean log of the pandas path."""
+    dirty = pd.concat([log, log.iloc[::50]], ignore_index=True)  # exact duplicates
+    sdf = spark.createDataFrame(dirty).repartition(3)
+    for kwargs in ({}, {"duplicates": "drop"}):
+        clean_p, rep_p = clean_transactions(dirty, **kwargs)
+        clean_s, rep_s = clean_transactions(sdf, **kwargs)
+        assert rep_p.returns_matched > 0 and rep_p.purchases_undone > 0
+        for name in ("rows_in", "rows_out", "customers_in", "customers_out", "orders_in",
+                     "orders_out", "returns_matched", "returns_unmatched", "purchases_undone"):
+            assert getattr(rep_s, name) == getattr(rep_p, name), name
+        pd.testing.assert_series_equal(rep_s.table["rows"], rep_p.table["rows"])
+        pd.testing.assert_series_equal(rep_s.table["action"], rep_p.table["action"])
+        np.testing.assert_allclose(rep_s.table["value"], rep_p.table["value"], rtol=1e-9)
+        for name in ("value_in", "value_out", "quantity_matched", "value_matched",
+                     "quantity_unmatched", "value_unmatched"):
+            assert getattr(rep_s, name) == pytest.approx(getattr(rep_p, name), rel=1e-9), name
+        cols = ["order_id", "item", "quantity", "amount"]
+        got = sorted(map(tuple, clean_s.select(*cols).toPandas().to_numpy().tolist()))
+        assert got == sorted(map(tuple, clean_p[cols].to_numpy().tolist()))
 
 
 def test_clean_bad_input(spark):

@@ -11,7 +11,6 @@ from crmine.schema import REASONS, CleaningReport, TransactionSchema, resolve_sc
 from crmine.spark._common import (
     AMT,
     TIME,
-    SparkNotSupportedError,
     as_timestamp,
     check_columns,
     has,
@@ -25,6 +24,7 @@ __all__ = ["clean_transactions_spark"]
 
 _REASON = "__crmine_reason"
 _N = "__crmine_n"
+_ISRET = "__crmine_is_return"
 
 
 def clean_transactions_spark(
@@ -78,15 +78,8 @@ def clean_transactions_spark(
     """
     F = require_pyspark()
 
-    if returns == "net":
-        raise SparkNotSupportedError(
-            "clean_transactions(returns='net') (the default) matches each return to the "
-            "purchases it undoes; the Spark path does not net returns yet. Fix: "
-            "clean_transactions(sdf, returns='drop') (the textbook rule) or returns='keep', "
-            "or clean on a local engine (pandas, polars, a Parquet path)."
-        )
-    if returns not in ("drop", "keep"):
-        raise ValueError(f"returns must be 'drop' or 'keep', got {returns!r}.")
+    if returns not in ("net", "drop", "keep"):
+        raise ValueError(f"returns must be 'net', 'drop' or 'keep', got {returns!r}.")
     if duplicates not in ("drop", "keep", "ignore"):
         raise ValueError(
             f"duplicates must be 'drop', 'keep' or 'ignore', got {duplicates!r}."
@@ -130,7 +123,7 @@ def clean_transactions_spark(
     r = F.col(_REASON)
     g = F.col(_N)
     drop_codes = [0, 1, 3, 4]
-    if returns == "drop":
+    if returns != "keep":
         drop_codes.append(2)
     if duplicates == "drop":
         drop_codes.append(5)
@@ -167,6 +160,9 @@ def clean_transactions_spark(
             n_i = F.when(r.isNull(), g - 1) if i == 5 else F.when(r == i, g)
         aggs.append(F.sum(n_i).alias(f"rows{i}"))
         aggs.append(F.sum(amt * n_i).alias(f"value{i}"))
+        if i == 2:
+            aggs.append(F.sum(F.abs(qty) * n_i).alias("ret_units"))
+            aggs.append(F.sum(F.abs(amt) * n_i).alias("ret_value"))
     row = df.agg(*aggs).collect()[0].asDict()
 
     if not row["rows_in"]:
@@ -214,6 +210,7 @@ def clean_transactions_spark(
         index=pd.Index(REASONS, name="reason"),
     )
     report = CleaningReport(
+        returns=returns,
         rows_in=int(row["rows_in"]),
         rows_out=int(row["rows_out"] or 0),
         value_in=float(row["value_in"] or 0.0),
@@ -233,8 +230,111 @@ def clean_transactions_spark(
         )
     else:
         clean = lines.filter(r.isNull() | kept_reason)
+    if returns == "net":
+        clean, report = _net(clean, lines.filter(r == 2), report, row, log, schema, original)
     clean = clean.withColumn(schema.time, t)
     if not has(log, schema, "amount"):
         clean = clean.withColumn("amount", amt)
     clean = clean.drop(AMT, TIME, _REASON)
+    return clean, report
+
+
+def _net(kept: Any, returns: Any, report: CleaningReport, row: dict[str, Any], log: Any,
+         schema: TransactionSchema, original: list[str]) -> tuple[Any, CleaningReport]:
+    """Net the return lines against the kept purchases (crmine's pandas rule).
+
+    Only the (customer, item) groups holding a return are collected to the
+    driver and matched by :func:`crmine.schema.net_returns`; the adjusted rows
+    are sent back.  Spark frames have no row order: among lines of one
+    customer, item and timestamp the tie is broken by the collected order.
+    """
+    import numpy as np
+
+    from crmine.engines._clean import _net_stats
+    from crmine.schema import NET_REASONS, net_returns
+
+    F = require_pyspark()
+    amt = F.col(AMT)
+    has_q = has(log, schema, "quantity")
+    has_item = has(log, schema, "item")
+    keys = [schema.customer] + ([schema.item] if has_item else [])
+    both = kept.withColumn(_ISRET, F.lit(False)).unionByName(
+        returns.withColumn(_ISRET, F.lit(True))
+    )
+    groups = returns.select(*keys).distinct().toDF(*[f"__crmine_g{i}" for i in range(len(keys))])
+    cond = [F.col(k).eqNullSafe(F.col(f"__crmine_g{i}")) for i, k in enumerate(keys)]
+    sub = both.join(groups, cond, "left_semi")
+    rest = both.join(groups, cond, "left_anti").filter(~F.col(_ISRET))
+    pdf = sub.toPandas()
+    pdf.attrs.clear()
+    stats_row = {"rows2": row["rows2"], "ret_units": row["ret_units"],
+                 "ret_value": row["ret_value"]}
+    if pdf.empty:
+        stats, extra = _net_stats(None, stats_row)
+        clean = rest.drop(_ISRET)
+    else:
+        codes, _ = pd.factorize(pdf[schema.customer])
+        items = pdf[schema.item].to_numpy() if has_item else None
+        amount = pdf[AMT].to_numpy(dtype=float)
+        qty = pdf[schema.quantity].to_numpy(dtype=float) if has_q else amount
+        is_ret = pdf[_ISRET].to_numpy(dtype=bool)
+        times = pd.to_datetime(pdf[TIME])
+        if getattr(times.dt, "tz", None) is not None:
+            times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+        t_ns = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        adj = net_returns(codes.astype(np.int64), items, t_ns, np.abs(qty), amount, is_ret,
+                          ~is_ret)
+        pos = adj.index.to_numpy(dtype=np.int64)
+        m_q = adj["matched_quantity"].to_numpy()
+        m_v = adj["matched_value"].to_numpy()
+        adj = adj.assign(__row=pos, __is_return=is_ret[pos], __units=np.abs(qty[pos]),
+                         __amount=amount[pos])
+        stats, extra = _net_stats(adj, stats_row)
+        gone = np.zeros(len(pdf), dtype=bool)
+        purchase_hit = ~is_ret[pos] & (m_q > 0)
+        full = purchase_hit & (m_q >= np.abs(qty[pos]))
+        gone[pos[full]] = True
+        new_amount = amount.copy()
+        part = purchase_hit & ~full
+        new_amount[pos[part]] = amount[pos[part]] - np.sign(amount[pos[part]]) * m_v[part]
+        pdf[AMT] = new_amount
+        if has_q:
+            new_q = qty.copy()
+            new_q[pos[part]] = qty[pos[part]] - m_q[part]
+            kind = sub.schema[schema.quantity].dataType.typeName()
+            if kind in ("byte", "short", "integer", "long"):  # netted units stay whole
+                pdf[schema.quantity] = np.round(new_q).astype(np.int64)
+            else:
+                pdf[schema.quantity] = new_q
+            if schema.amount in pdf.columns and schema.amount != AMT:
+                pdf[schema.amount] = new_amount
+        elif schema.amount in pdf.columns:
+            pdf[schema.amount] = new_amount
+        pdf = pdf.loc[~is_ret & ~gone]
+        back = log.sparkSession.createDataFrame(pdf, schema=sub.schema)
+        clean = rest.unionByName(back).drop(_ISRET)
+    reasons = report.table.copy()
+    reasons = pd.concat([reasons, pd.DataFrame(
+        {"rows": extra["rows"], "value": extra["values"], "action": ["dropped", "reduced"]},
+        index=pd.Index(list(NET_REASONS[len(reasons):]), name="reason"),
+    )])
+    after = clean.agg(
+        F.count(F.lit(1)).alias("rows_out"),
+        F.sum(amt).alias("value_out"),
+        F.countDistinct(F.col(schema.customer)).alias("customers_out"),
+        F.countDistinct(F.col(schema.order)).alias("orders_out"),
+    ).collect()[0].asDict()
+    report = CleaningReport(
+        reasons,
+        returns="net",
+        rows_in=report.rows_in,
+        value_in=report.value_in,
+        customers_in=report.customers_in,
+        orders_in=report.orders_in,
+        rows_out=int(after["rows_out"]),
+        value_out=float(after["value_out"] or 0.0),
+        customers_out=int(after["customers_out"]),
+        orders_out=int(after["orders_out"]),
+        **stats,
+    )
     return clean, report

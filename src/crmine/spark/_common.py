@@ -6,13 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from crmine.exceptions import CrmineError, SchemaError
+from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema
-
-
-class SparkNotSupportedError(CrmineError, NotImplementedError):
-    """A definition of the pandas path that the Spark path does not implement yet."""
-
 
 AMT = "__crmine_amount"
 TIME = "__crmine_time"

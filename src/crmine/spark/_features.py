@@ -518,8 +518,7 @@ def rfm_table_spark(
     log : pyspark.sql.DataFrame
         Transaction log.
     schema, cutoff, frequency, monetary, returns
-        As in :func:`crmine.rfm_table` (``returns="net"`` is refused when the
-        log holds returns: the Spark path does not net them yet).
+        As in :func:`crmine.rfm_table`.
     to_pandas : bool, default False
         Return a pandas table indexed by customer id instead of a Spark frame.
 
