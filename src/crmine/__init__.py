@@ -8,9 +8,90 @@ used.  ``crmine.__all__`` lists every public name.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmine._version import __version__
+
+# --- typing block start
+if TYPE_CHECKING:  # static type checkers see the real names (generated from _LAZY)
+    from crmine.basket import Apriori as Apriori
+    from crmine.basket import BasketRecommender as BasketRecommender
+    from crmine.basket import apriori as apriori
+    from crmine.basket import association_rules as association_rules
+    from crmine.basket import recommend_products as recommend_products
+    from crmine.campaign import ClassTransformationUplift as ClassTransformationUplift
+    from crmine.campaign import MultiArmUplift as MultiArmUplift
+    from crmine.campaign import TwoModelUplift as TwoModelUplift
+    from crmine.campaign import campaign_profit as campaign_profit
+    from crmine.campaign import multiarm_uplift as multiarm_uplift
+    from crmine.campaign import qini_auc_score as qini_auc_score
+    from crmine.campaign import qini_curve as qini_curve
+    from crmine.campaign import response_summary as response_summary
+    from crmine.campaign import sample_ratio_mismatch as sample_ratio_mismatch
+    from crmine.campaign import uplift_at_k as uplift_at_k
+    from crmine.campaign import uplift_auc_score as uplift_auc_score
+    from crmine.campaign import uplift_by_percentile as uplift_by_percentile
+    from crmine.campaign import uplift_curve as uplift_curve
+    from crmine.campaign import uplift_scores as uplift_scores
+    from crmine.churn import ChurnClassifier as ChurnClassifier
+    from crmine.churn import ChurnRules as ChurnRules
+    from crmine.churn import churn_labels as churn_labels
+    from crmine.churn import churn_rules as churn_rules
+    from crmine.churn import churn_scores as churn_scores
+    from crmine.churn import make_churn_dataset as make_churn_dataset
+    from crmine.cohorts import cohort_table as cohort_table
+    from crmine.cohorts import customer_cohorts as customer_cohorts
+    from crmine.datasets import make_retail as make_retail
+    from crmine.evaluation import best_contact_depth as best_contact_depth
+    from crmine.evaluation import churn_report as churn_report
+    from crmine.evaluation import cumulative_gains_curve as cumulative_gains_curve
+    from crmine.evaluation import gains_table as gains_table
+    from crmine.evaluation import ks_statistic as ks_statistic
+    from crmine.evaluation import lift_curve as lift_curve
+    from crmine.evaluation import profit_curve as profit_curve
+    from crmine.evaluation import top_decile_lift as top_decile_lift
+    from crmine.features import BasketMatrix as BasketMatrix
+    from crmine.features import TransactionAggregates as TransactionAggregates
+    from crmine.features import TransactionFeatures as TransactionFeatures
+    from crmine.features import basket_matrix as basket_matrix
+    from crmine.features import rfm_table as rfm_table
+    from crmine.lifetime import BetaGeoBetaBinomModel as BetaGeoBetaBinomModel
+    from crmine.lifetime import BetaGeoModel as BetaGeoModel
+    from crmine.lifetime import GammaGammaModel as GammaGammaModel
+    from crmine.lifetime import ModifiedBetaGeoModel as ModifiedBetaGeoModel
+    from crmine.lifetime import ParetoNBDModel as ParetoNBDModel
+    from crmine.lifetime import ShiftedBetaGeometricModel as ShiftedBetaGeometricModel
+    from crmine.lifetime import SurvivalCLV as SurvivalCLV
+    from crmine.lifetime import calibration_holdout_split as calibration_holdout_split
+    from crmine.lifetime import compare_models as compare_models
+    from crmine.lifetime import fit_clv as fit_clv
+    from crmine.lifetime import holdout_report as holdout_report
+    from crmine.outliers import OutlierCustomers as OutlierCustomers
+    from crmine.outliers import drop_outliers as drop_outliers
+    from crmine.outliers import outlier_customers as outlier_customers
+    from crmine.schema import CleaningReport as CleaningReport
+    from crmine.schema import TransactionSchema as TransactionSchema
+    from crmine.schema import clean_transactions as clean_transactions
+    from crmine.schema import match_returns as match_returns
+    from crmine.schema import validate_transactions as validate_transactions
+    from crmine.scorecard import customer_scorecard as customer_scorecard
+    from crmine.segmentation import CustomerSegmenter as CustomerSegmenter
+    from crmine.segmentation import segment_customers as segment_customers
+    from crmine.sequences import NextPurchaseRecommender as NextPurchaseRecommender
+    from crmine.sequences import SequenceMiner as SequenceMiner
+    from crmine.sequences import sequence_rules as sequence_rules
+    from crmine.sequences import sequential_patterns as sequential_patterns
+    from crmine.value import RFMScorer as RFMScorer
+    from crmine.value import ValueTierClassifier as ValueTierClassifier
+    from crmine.value import gini as gini
+    from crmine.value import lorenz_curve as lorenz_curve
+    from crmine.value import pareto_table as pareto_table
+    from crmine.value import score_rfm as score_rfm
+    from crmine.value import segment_summary as segment_summary
+    from crmine.value import tier_migration as tier_migration
+    from crmine.value import top_share as top_share
+    from crmine.value import value_tiers as value_tiers
+# --- typing block end
 
 # public name -> submodule that defines it
 _LAZY: dict[str, str] = {

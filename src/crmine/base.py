@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, fields
-from numbers import Integral, Real
+from numbers import Integral, Real  # noqa: F401 - re-exported for constraints
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.base import _fit_context  # noqa: F401 - re-exported
+from sklearn.utils._param_validation import (  # noqa: F401 - re-exported
+    HasMethods,
+    Interval,
+    Options,
+    StrOptions,
+)
 
 __all__ = ["CustomerEstimatorMixin", "Result", "on_customers"]
 # also importable from here, for declared parameter constraints:
