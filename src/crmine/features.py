@@ -459,7 +459,7 @@ def rfm_table(
     if engine is not None:
         return engine.rfm_table(
             log, schema=resolve_schema(schema, columns), cutoff=cutoff, frequency=frequency,
-            monetary=monetary,
+            monetary=monetary, returns=returns,
         )
     est = TransactionFeatures(
         schema=schema, columns=columns, cutoff=cutoff, frequency=frequency, monetary=monetary,

@@ -439,8 +439,14 @@ def as_baskets(
         return _from_sparse(data.matrix, list(data.items), getattr(data, "orders", None))
     if sp.issparse(data):
         return _from_sparse(data, items)
+    if items is None and not is_dataframe_like(data):
+        from crmine.utils._engines import find_engine
+
+        engine = find_engine(data)  # a lazy log (LazyFrame, DuckDB, Parquet path): built there
+        if engine is not None and hasattr(engine, "basket_matrix"):
+            return engine.basket_matrix(data, schema=resolve_schema(schema), cutoff=cutoff)
     if is_dataframe_like(data) or type(data).__module__.startswith(("polars", "narwhals")):
-        data = to_pandas(data, name="data")  # by column name; a LazyFrame is refused
+        data = to_pandas(data, name="data")  # by column name
     if isinstance(data, pd.DataFrame):
         schema = resolve_schema(schema)
         if schema.order in data.columns and schema.item in data.columns:

@@ -274,6 +274,15 @@ def churn_labels(
             raise TypeError("pass transaction_features= only (features= is its old spelling).")
         transaction_features = deprecated["features"]
     horizon_days = _horizon_days(horizon, time_unit, deprecated.get("horizon_days"))
+    from crmine.utils._engines import find_engine
+
+    engine = find_engine(log)
+    if engine is not None:  # polars, Arrow, DuckDB, Parquet or Spark: same definitions there
+        return engine.churn_labels(
+            log, cutoff, int(horizon_days), time_unit="D", schema=schema,
+            features=transaction_features, active_days=active_days, end=end,
+            keep_dates=keep_dates,
+        )
     if active_days is not None and (
         isinstance(active_days, bool)
         or not isinstance(active_days, numbers.Integral)

@@ -105,6 +105,13 @@ def calibration_holdout_split(
     1                           1           7.0     9.0                  1
     2                           0           0.0     5.0                  0
     """
+    from crmine.utils._engines import find_engine
+
+    engine = find_engine(log)
+    if engine is not None:  # polars, Arrow, DuckDB, Parquet or Spark: same protocol there
+        return engine.calibration_holdout_split(
+            log, calibration_end, observation_end, schema=schema, time_unit=time_unit
+        )
     from crmine.features import TransactionFeatures
     from crmine.schema import prepare_log, resolve_schema, transaction_amount
 
