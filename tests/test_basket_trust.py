@@ -69,10 +69,11 @@ def test_pyarrow_log_read_by_name():
     assert itemsets(apriori(pa.Table.from_pandas(LOG), min_count=1)) == expected
 
 
-def test_polars_lazyframe_refused_with_fix():
+def test_polars_lazyframe_is_built_on_the_engine_with_the_same_itemsets():
     pl = pytest.importorskip("polars")
-    with pytest.raises(TypeError, match="collect"):
-        apriori(pl.from_pandas(LOG).lazy(), min_count=1)
+    lazy = apriori(pl.from_pandas(LOG).lazy(), min_count=1)
+    eager = apriori(LOG, min_count=1)
+    pd.testing.assert_frame_equal(lazy.reset_index(drop=True), eager.reset_index(drop=True))
 
 
 def test_numeric_log_with_other_names_is_not_one_hot():
