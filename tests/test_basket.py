@@ -294,7 +294,7 @@ def test_fimi_retail_itemset_counts():
 
 
 def test_planted_beer_and_diapers_on_make_retail():
-    datasets = pytest.importorskip("crmine.datasets")
+    from crmine import datasets
     from crmine.basket import association_rules
 
     data = datasets.make_retail(n_customers=800, random_state=0)

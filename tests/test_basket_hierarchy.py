@@ -164,7 +164,7 @@ def test_recommender_bad_params():
 
 
 def test_recommender_finds_planted_beer_for_diaper_baskets():
-    datasets = pytest.importorskip("crmine.datasets")
+    from crmine import datasets
     data = datasets.make_retail(n_customers=600, random_state=3)
     log = data.transactions
     log = log[log["quantity"] > 0]

@@ -130,7 +130,9 @@ def test_no_leakage_rows_after_cutoff_never_change_features():
 
 
 def test_no_leakage_on_make_retail():
-    retail = pytest.importorskip("crmine.datasets").make_retail(150, random_state=3)
+    from crmine import datasets as crmine_datasets
+
+    retail = crmine_datasets.make_retail(150, random_state=3)
     log = retail.transactions
     cut = retail.start + pd.Timedelta(days=400)
     X1, y1, _ = churn_labels(log, cut, 90)
@@ -463,7 +465,7 @@ def test_sklearn_compatible(estimator, check):
 
 
 def test_make_retail_planted_dropouts_ranked_high():
-    datasets = pytest.importorskip("crmine.datasets")
+    from crmine import datasets
     retail = datasets.make_retail(800, random_state=0)
     # Lapsed customers stop buying for good between days 220 and 330; at day 365 some
     # look like slow (occasional) buyers.  Out-of-fold churn scores at the cutoff must
