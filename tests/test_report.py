@@ -511,3 +511,14 @@ def test_sniffed_text_reads_back_what_was_written(
     assert got[names[0]].tolist() == list(range(1, n + 1))
     np.testing.assert_allclose(got[names[1]].to_numpy(dtype=float), values)
     assert got[names[2]].tolist() == frame[names[2]].tolist()
+
+
+def test_churn_section_shows_readable_rules_that_partition_the_held_out_customers(full_report):
+    html_text = full_report.html
+    churn = html_text[html_text.index('id="churn"') : html_text.index('id="lifetime"')]
+    assert "Readable churn rules" in churn
+    table = churn[churn.index("Readable churn rules (held-out customers)") :]
+    table = table[: table.index("</table>")]
+    supports = [float(v) for v in re.findall(r'data-v="([0-9.]+)">[0-9.]+%</td>', table)[::2]]
+    # each rule row shows support then churn rate; the supports of a partition add up to 100%
+    assert supports and abs(sum(supports) - 1.0) < 1e-6

@@ -108,6 +108,7 @@ def churn(ctx: ReportContext, sec: Section) -> None:
     fig = new_figure(6.0, 4.4)
     plot_cumulative_gains(yte, p, ax=fig.add_subplot())
     sec.blocks.append(figure_block(fig, "Cumulative gains curve of the churn model"))
+    _churn_rules_block(sec, X, y, ctx.random_state)
 
     sec.highlight = (
         f"Churn: {pct(y.mean())} of the customers who had bought before {cutoff.date()} "
@@ -138,6 +139,34 @@ def churn(ctx: ReportContext, sec: Section) -> None:
             top,
             caption=f"Valuable customers most at risk today (revenue at risk = risk x {value_col})",
             formats={"churn_risk": pct, value_col: money, "revenue_at_risk": money},
+        )
+    )
+
+
+def _churn_rules_block(sec: Section, X: pd.DataFrame, y: pd.Series, random_state: Any) -> None:
+    """Readable IF-THEN churn rules (a shallow tree), measured on held-out customers."""
+    from crmine.churn import churn_rules
+
+    readable = [
+        c for c in ("recency_days", "frequency", "monetary_total", "tenure_days") if c in X.columns
+    ]
+    if len(y) < 50 or not readable:
+        return
+    rules = churn_rules(X, y, features=readable, max_depth=2, random_state=random_state)
+    table = rules.table.set_index("rule")[["customers", "support", "churn_rate", "lift"]]
+    sec.blocks.append(
+        Text(
+            "The same labels as IF-THEN rules a marketer can read (a decision tree of depth 2 "
+            "on recency, frequency, spend and tenure), each measured on customers held out "
+            f"from the rules' fit ({rules.n_customers} customers, churn rate "
+            f"{pct(rules.churn_rate)}); lift = the rule's churn rate / the overall rate."
+        )
+    )
+    sec.blocks.append(
+        Table(
+            table.sort_values("churn_rate", ascending=False, kind="stable"),
+            caption="Readable churn rules (held-out customers)",
+            formats={"support": pct, "churn_rate": pct},
         )
     )
 
