@@ -24,6 +24,7 @@ imports any of them.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Callable
@@ -112,7 +113,10 @@ def _is_polars(obj: object) -> bool:
 def _is_arrow(obj: object) -> bool:
     if "pyarrow" not in sys.modules:
         return False
-    return type(obj).__name__ in ("Table", "RecordBatch") and _module_startswith(obj, "pyarrow")
+    if type(obj).__name__ not in ("Table", "RecordBatch") or not _module_startswith(obj, "pyarrow"):
+        return False
+    # without polars an Arrow table is read on the pandas path (converted by column name)
+    return "polars" in sys.modules or importlib.util.find_spec("polars") is not None
 
 
 def _is_duckdb(obj: object) -> bool:
