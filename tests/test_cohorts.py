@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmine.cohorts import COHORT_METRICS, CohortTable, cohort_table, customer_cohorts
+from crmine.datasets import make_retail
 from crmine.exceptions import SchemaError
 
 
@@ -294,3 +295,34 @@ def test_plots(tiny):
     assert plot_cohort_heatmap(res, metric="revenue", ax=ax) is ax
     assert plot_retention_curves(res, ax=ax) is ax
     plt.close("all")
+
+
+@pytest.mark.parametrize("engine", ["polars", "lazy", "arrow", "duckdb", "parquet"])
+def test_cohorts_on_every_local_engine_equal_pandas(engine, tmp_path):
+    """Cleaning runs on the engine; the cohort numbers are the pandas path's, exactly."""
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    log = make_retail(n_customers=150, random_state=0).transactions
+    # a zone with a DST change and lines around midnight
+    log = log.assign(timestamp=log["timestamp"].dt.tz_localize("Europe/London",
+                                                               nonexistent="shift_forward",
+                                                               ambiguous=False))
+    if engine == "polars":
+        native = pl.from_pandas(log)
+    elif engine == "lazy":
+        native = pl.from_pandas(log).lazy()
+    elif engine == "arrow":
+        native = pa.Table.from_pandas(log, preserve_index=False)
+    elif engine == "duckdb":
+        duckdb = pytest.importorskip("duckdb")
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'Europe/London'")
+        native = con.from_arrow(pa.Table.from_pandas(log, preserve_index=False))
+    else:
+        native = str(tmp_path / "log.parquet")
+        log.to_parquet(native)
+    for returns in ("net", "drop"):
+        want = cohort_table(log, returns=returns, cutoff="2024-10-01")
+        got = cohort_table(native, returns=returns, cutoff="2024-10-01")
+        pd.testing.assert_frame_equal(got.table, want.table)
+    pd.testing.assert_frame_equal(customer_cohorts(native), customer_cohorts(log))

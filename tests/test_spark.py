@@ -595,3 +595,16 @@ def test_spark_connect_local_server(tmp_path):
                           capture_output=True, text=True, timeout=480)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert pd.read_parquet(out).shape[0] == 60
+
+
+def test_cohort_table_equals_pandas(slog, log):
+    """Cohorts of a Spark log: cleaning (with netting) on Spark, the same numbers as pandas."""
+    from crmine.cohorts import cohort_table, customer_cohorts
+
+    for returns in ("net", "drop"):
+        want = cohort_table(log, returns=returns, cutoff="2024-06-01")
+        got = cohort_table(slog, returns=returns, cutoff="2024-06-01")
+        pd.testing.assert_frame_equal(got.table, want.table)
+    pd.testing.assert_frame_equal(
+        customer_cohorts(slog).sort_index(), customer_cohorts(log), check_index_type=False
+    )

@@ -45,6 +45,7 @@ from crmine.schema import (
     resolve_schema,
     transaction_amount,
 )
+from crmine.utils._engines import find_engine
 from crmine.utils._validation import default_cutoff, purchase_mask, to_pandas
 
 __all__ = ["CohortTable", "cohort_table", "customer_cohorts", "COHORT_METRICS"]
@@ -141,6 +142,27 @@ def _naive(times: pd.Series) -> pd.Series:
     return times
 
 
+def _collect(clean: Any, schema: TransactionSchema) -> pd.DataFrame:
+    """The cleaned log of an engine as pandas, with only the columns cohorts read."""
+    if isinstance(clean, pd.DataFrame):
+        return clean
+    if hasattr(clean, "collect_schema"):  # polars
+        names = clean.collect_schema().names()
+    elif hasattr(clean, "column_names"):  # Arrow table
+        names = list(clean.column_names)
+    else:  # Spark DataFrame
+        names = list(clean.columns)
+    wanted = [schema.customer, schema.order, schema.time, schema.amount, schema.quantity,
+              schema.price]
+    cols = [c for c in dict.fromkeys(wanted) if c in names]
+    if hasattr(clean, "toPandas"):  # Spark
+        return clean.select(*cols).toPandas()
+    picked = clean.select(cols)
+    if type(picked).__name__ == "LazyFrame":
+        picked = picked.collect()
+    return picked.to_pandas()
+
+
 def _prepare(
     log: Any,
     schema: TransactionSchema | None,
@@ -151,8 +173,14 @@ def _prepare(
     if returns not in ("net", "drop", "keep"):
         raise ValueError(f"returns must be 'net', 'drop' or 'keep', got {returns!r}.")
     schema = resolve_schema(schema)
-    log = to_pandas(log, name="log", allow_arrays=False)
-    clean, _ = clean_transactions(log, schema, returns=returns)
+    if find_engine(log) is not None:
+        # polars, Arrow, DuckDB, Parquet or Spark: cleaning (with its netting) runs where the
+        # rows live, and only the columns cohorts need come back to pandas
+        clean, _ = clean_transactions(log, schema, returns=returns)
+        clean = _collect(clean, schema)
+    else:
+        log = to_pandas(log, name="log", allow_arrays=False)
+        clean, _ = clean_transactions(log, schema, returns=returns)
     times = clean[schema.time]
     tz = getattr(times.dt, "tz", None)
     if cutoff is None:
