@@ -574,11 +574,14 @@ def test_breadbasket_from_the_command_line(tmp_path, capsys):
         "-q",
     ]
     raw = pd.read_csv(path)
-    if raw["Date"].isna().any():  # this copy has a blank date: refused with the row named
+    # this copy has a damaged date (a NUL byte, read as blank by pandas 2 and kept by pandas 3):
+    # refused with the value named, then analysed without that row
+    bad = raw["Date"].isna() | raw["Date"].astype(str).str.contains("\x00", regex=False)
+    if bad.any():
         code, _, err = _run(["rules", str(path), *flags], capsys)
         assert code == 2 and "timestamp" in err and "Fix" in err
         path = tmp_path / "bread.csv"
-        raw.dropna().to_csv(path, index=False)
+        raw.loc[~bad].dropna().to_csv(path, index=False)
     out = tmp_path / "rules.csv"
     code, _, err = _run(
         ["rules", str(path), *flags, "--min-support", "0.01", "-o", str(out)], capsys

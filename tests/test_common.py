@@ -572,9 +572,10 @@ def _bad_logs(log: pd.DataFrame) -> dict[str, pd.DataFrame | Any]:
 def _bad_tables(customers: pd.DataFrame) -> dict[str, Any]:
     t = customers.copy()
     numeric = t.select_dtypes("number").columns
-    nan = t.copy()
+    # float first: pandas 3 refuses to put NaN/inf into an integer column
+    nan = t.astype(dict.fromkeys(numeric, "float64"))
     nan.loc[nan.index[:3], numeric] = np.nan
-    inf = t.copy()
+    inf = t.astype(dict.fromkeys(numeric, "float64"))
     inf.loc[inf.index[:3], numeric] = np.inf
     dup = pd.concat([t, t.head(3)])
     cat_index = t.copy()

@@ -54,6 +54,7 @@ def test_calibration_holdout(ax):
 
 
 def test_survival_by_segment(ax):
+    pytest.importorskip("lifelines")  # the survival extra
     df = pd.DataFrame(
         {"t": [1, 3, 4, 6, 2, 8, 5, 7], "e": [1, 1, 0, 1, 1, 0, 1, 1], "plan": list("aaaabbbb")}
     )

@@ -251,6 +251,8 @@ def parse_times(
         if (codes < 0).any():
             taken = taken.where(codes >= 0)
         parsed = pd.Series(taken, index=values.index, name=values.name)
+        # pandas 3 parses text into a wider unit (years past 2262 succeed): check the range
+        parsed = _to_ns(parsed, column)
     missing = parsed.isna().to_numpy()
     if missing.any():
         raise SchemaError(

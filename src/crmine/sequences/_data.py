@@ -139,7 +139,7 @@ def read_sequences(
     cut = _as_cutoff(cutoff, times)
     keep = (times < cut).to_numpy()
     if start is not None:
-        keep &= (times >= _as_cutoff(start, times)).to_numpy()
+        keep = keep & (times >= _as_cutoff(start, times)).to_numpy()
     clean = clean.loc[keep]
     if len(clean) == 0:
         raise SchemaError(
