@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import shared_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 
-from conftest import shared_dataset
 from crmine.basket import Apriori, apriori, as_baskets, min_count_for
 from crmine.basket._mining import _count_pairs, mine_levels
 from crmine.exceptions import SchemaError

@@ -7,11 +7,11 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 
-from conftest import shared_dataset
 from crmine.basket import (
     BasketRecommender,
     aggregate_items,

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
@@ -19,7 +20,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from conftest import shared_dataset
 from crmine.churn import ChurnClassifier, _auc, churn_labels, make_churn_dataset
 from crmine.evaluation import churn_report
 from crmine.exceptions import DataWarning, SchemaError

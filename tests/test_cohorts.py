@@ -194,6 +194,7 @@ def test_properties(log, cut_day):
 @pytest.mark.public_data
 def test_online_retail_matches_plain_pandas():
     from conftest import shared_dataset
+
     from crmine.datasets import load_online_retail
 
     path = shared_dataset("online_retail") / "online_retail.parquet"
