@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from crmine.engines._frame import (
     require_polars,
     wall_ns,
 )
-from crmine.exceptions import DataWarning, SchemaError
+from crmine.lifetime._validation import calibration_from_summary
 from crmine.schema import resolve_schema
 
 __all__ = ["calibration_holdout_split_lazy"]
@@ -77,24 +76,7 @@ def calibration_holdout_split_lazy(
     tf._validate_params()
     _fit_lines(tf, lines, schema)
     cal = _compute(tf, lines, schema)
-    if cal.empty:
-        raise SchemaError(
-            f"no purchase on or before calibration_end={cal_end.date()} in column "
-            f"{schema.time!r}; move calibration_end later."
-        )
-    cal = cal[["repeat_frequency", "btyd_recency", "btyd_T", "btyd_monetary_mean"]].copy()
-    cal["btyd_T"] = (np.rint(cal["btyd_T"].to_numpy(dtype=float) * unit) - 1.0) / unit
-    cal["btyd_recency"] = np.rint(cal["btyd_recency"].to_numpy(dtype=float) * unit) / unit
-    t0 = cal["btyd_T"] <= 1e-12
-    n_t0 = int(t0.sum())
-    if n_t0:
-        warnings.warn(
-            f"{n_t0} customer(s) made their first purchase on calibration_end "
-            f"({cal_end.date()}) and have T = 0; they are dropped from the calibration table.",
-            DataWarning,
-            stacklevel=2,
-        )
-        cal = cal.loc[~t0]
+    cal, n_t0 = calibration_from_summary(cal, cal_end, unit, schema.time)
     day = pl.col(W) // NS_PER_DAY
     lo, hi = wall_ns(cal_end) // NS_PER_DAY, wall_ns(obs_end) // NS_PER_DAY
     hold = collect(

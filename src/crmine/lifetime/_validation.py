@@ -37,6 +37,42 @@ def _as_day(value: Any, tz: Any, name: str) -> pd.Timestamp:
     return ts.normalize()
 
 
+def calibration_from_summary(
+    cal: pd.DataFrame,
+    cal_end: pd.Timestamp,
+    unit: float,
+    time_col: str,
+    first_time: object = None,
+) -> tuple[pd.DataFrame, int]:
+    """The calibration table from a BTYD summary at ``calibration_end + 1 day``.
+
+    Shared by the pandas path and the engine adapters (one definition): whole days
+    first, so that recency == T exactly for a purchase on ``calibration_end``;
+    customers whose first purchase is on ``calibration_end`` (T = 0) are dropped
+    with a :class:`~crmine.exceptions.DataWarning`.  Returns the table and their number.
+    """
+    if cal.empty:
+        first = f" (first timestamp: {first_time})" if first_time is not None else ""
+        raise SchemaError(
+            f"no purchase on or before calibration_end={cal_end.date()} in column "
+            f"{time_col!r}{first}; move calibration_end later."
+        )
+    cal = cal[["repeat_frequency", "btyd_recency", "btyd_T", "btyd_monetary_mean"]].copy()
+    cal["btyd_T"] = (np.rint(cal["btyd_T"].to_numpy(dtype=float) * unit) - 1.0) / unit
+    cal["btyd_recency"] = np.rint(cal["btyd_recency"].to_numpy(dtype=float) * unit) / unit
+    t0 = cal["btyd_T"] <= 1e-12
+    n_t0 = int(t0.sum())
+    if n_t0:
+        warnings.warn(
+            f"{n_t0} customer(s) made their first purchase on calibration_end "
+            f"({cal_end.date()}) and have T = 0; they are dropped from the calibration table.",
+            DataWarning,
+            stacklevel=3,
+        )
+        cal = cal.loc[~t0]
+    return cal, n_t0
+
+
 def calibration_holdout_split(
     log: pd.DataFrame,
     calibration_end: str | pd.Timestamp,
@@ -132,25 +168,7 @@ def calibration_holdout_split(
     unit = _UNIT_DAYS[time_unit]
     tf = TransactionFeatures(schema=schema, cutoff=cutoff, time_unit=time_unit, include=("btyd",))
     cal = tf.fit(log).transform(log)
-    if cal.empty:
-        raise SchemaError(
-            f"no purchase on or before calibration_end={cal_end.date()} in column "
-            f"{schema.time!r} (first timestamp: {times.min()}); move calibration_end later."
-        )
-    cal = cal[["repeat_frequency", "btyd_recency", "btyd_T", "btyd_monetary_mean"]].copy()
-    # whole days first, so that recency == T exactly for a purchase on calibration_end
-    cal["btyd_T"] = (np.rint(cal["btyd_T"].to_numpy(dtype=float) * unit) - 1.0) / unit
-    cal["btyd_recency"] = np.rint(cal["btyd_recency"].to_numpy(dtype=float) * unit) / unit
-    t0 = cal["btyd_T"] <= 1e-12
-    n_t0 = int(t0.sum())
-    if n_t0:
-        warnings.warn(
-            f"{n_t0} customer(s) made their first purchase on calibration_end "
-            f"({cal_end.date()}) and have T = 0; they are dropped from the calibration table.",
-            DataWarning,
-            stacklevel=2,
-        )
-        cal = cal.loc[~t0]
+    cal, n_t0 = calibration_from_summary(cal, cal_end, unit, schema.time, times.min())
 
     amount = transaction_amount(log, schema)
     day = times.dt.normalize()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from crmine.exceptions import DataWarning, SchemaError
+from crmine.lifetime._validation import calibration_from_summary
 from crmine.schema import resolve_schema
 from crmine.spark._common import AMT, TIME, require_pyspark
 
@@ -66,24 +65,7 @@ def calibration_holdout_split_spark(
     lines, _ = _prepare(log, schema, tf)
     _fit_lines(tf, lines, log, schema)
     cal = to_customer_table(_compute(tf, lines, log, schema), schema)
-    if cal.empty:
-        raise SchemaError(
-            f"no purchase on or before calibration_end={cal_end.date()} in column "
-            f"{schema.time!r}; move calibration_end later."
-        )
-    cal = cal[["repeat_frequency", "btyd_recency", "btyd_T", "btyd_monetary_mean"]].copy()
-    cal["btyd_T"] = (np.rint(cal["btyd_T"].to_numpy(dtype=float) * unit) - 1.0) / unit
-    cal["btyd_recency"] = np.rint(cal["btyd_recency"].to_numpy(dtype=float) * unit) / unit
-    t0 = cal["btyd_T"] <= 1e-12
-    n_t0 = int(t0.sum())
-    if n_t0:
-        warnings.warn(
-            f"{n_t0} customer(s) made their first purchase on calibration_end "
-            f"({cal_end.date()}) and have T = 0; they are dropped from the calibration table.",
-            DataWarning,
-            stacklevel=2,
-        )
-        cal = cal.loc[~t0]
+    cal, n_t0 = calibration_from_summary(cal, cal_end, unit, schema.time)
     day = F.to_date(F.col(TIME))
     lo = F.lit(cal_end.date().isoformat()).cast("date")
     hi = F.lit(obs_end.date().isoformat()).cast("date")
