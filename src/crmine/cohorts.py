@@ -156,11 +156,13 @@ def _collect(clean: Any, schema: TransactionSchema) -> pd.DataFrame:
               schema.price]
     cols = [c for c in dict.fromkeys(wanted) if c in names]
     if hasattr(clean, "toPandas"):  # Spark
-        return clean.select(*cols).toPandas()
-    picked = clean.select(cols)
-    if type(picked).__name__ == "LazyFrame":
-        picked = picked.collect()
-    return picked.to_pandas()
+        out = clean.select(*cols).toPandas()
+    else:
+        picked = clean.select(cols)
+        if type(picked).__name__ == "LazyFrame":
+            picked = picked.collect()
+        out = picked.to_pandas()
+    return out
 
 
 def _prepare(
@@ -289,7 +291,8 @@ def customer_cohorts(
     last = (cut - pd.Timedelta(1, "ns")).to_period(period)
     out = pd.DataFrame(
         {
-            "first_purchase": first,
+            # nanoseconds whatever the engine handed over (Spark gives microseconds on pandas 3)
+            "first_purchase": first.dt.as_unit("ns"),
             "cohort": cohort.astype(str),
             "periods_since_acquisition": (last.ordinal - cohort.astype("int64")).astype(np.int64),
         }
