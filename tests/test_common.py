@@ -326,6 +326,11 @@ def _bgbb_case(log: pd.DataFrame, c: pd.DataFrame):
     return crmine.BetaGeoBetaBinomModel(), (data,), {}, lambda fitted: fitted.params_
 
 
+def _gamma_gamma_case(log: pd.DataFrame, c: pd.DataFrame):
+    repeat = c[c["repeat_frequency"] > 0]
+    return crmine.GammaGammaModel(), (repeat,), {}, lambda fitted: fitted.params_
+
+
 def _apriori_case(log: pd.DataFrame, c: pd.DataFrame):
     est = crmine.Apriori(min_support=0.05)
     return est, (log,), {}, lambda fitted: fitted.frequent_itemsets_
@@ -361,6 +366,7 @@ FIT_CASES: dict[str, FitCase] = {
     "ParetoNBDModel": _btyd_case("ParetoNBDModel"),
     "ModifiedBetaGeoModel": _btyd_case("ModifiedBetaGeoModel"),
     "BetaGeoBetaBinomModel": _bgbb_case,
+    "GammaGammaModel": _gamma_gamma_case,
 }
 
 
@@ -399,11 +405,58 @@ def test_every_estimator_has_a_fit_case() -> None:
 
 # estimators that cannot be fitted on the common data, with the reason
 NO_FIT_CASE: dict[str, str] = {
-    "GammaGammaModel": "needs repeat buyers' mean spend; covered in tests/test_lifetime_btyd.py",
     "ShiftedBetaGeometricModel": "fits a cohort's survivor counts, not a customer table; "
     "covered in tests/test_lifetime_models.py",
     "SurvivalCLV": "needs lifelines (the survival extra); covered in test_lifetime_survival.py",
 }
+
+
+# scikit-learn's full estimator checks run where each estimator's configuration lives (its
+# module's test file, with its expected failures listed there); every other estimator says why
+SKLEARN_CHECKED = {
+    "RFMScorer": "test_value_sklearn.py",
+    "ValueTierClassifier": "test_value_sklearn.py",
+    "CustomerSegmenter": "test_segmentation.py",
+    "ChurnClassifier": "test_churn.py",
+    "TwoModelUplift": "test_campaign_uplift.py",
+    "ClassTransformationUplift": "test_campaign_uplift.py",
+}
+_LOG = "fitted on a transaction log (named roles), not on a numeric X"
+_BTYD = "fitted on BTYD summaries with the field's signature fit(frequency, recency, T)"
+NOT_SKLEARN_CHECKED = {
+    "TransactionFeatures": _LOG,
+    "Apriori": _LOG,
+    "BasketRecommender": _LOG,
+    "SequenceMiner": _LOG,
+    "NextPurchaseRecommender": _LOG,
+    "OutlierCustomers": _LOG,
+    "TransactionAggregates": "X must be indexed by the customer ids of its transactions",
+    "BetaGeoModel": _BTYD,
+    "ParetoNBDModel": _BTYD,
+    "ModifiedBetaGeoModel": _BTYD,
+    "BetaGeoBetaBinomModel": _BTYD,
+    "GammaGammaModel": _BTYD,
+    "ShiftedBetaGeometricModel": "fitted on a cohort's survivor counts",
+    "SurvivalCLV": "reads duration and event columns by name; needs the survival extra",
+    "ChurnRules": "writes rules over named columns; array input is refused on purpose",
+    "MultiArmUplift": "fit(X, y, treatment) with several arms; the checks pass no treatment",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_every_estimator_runs_sklearn_checks_or_says_why(name: str) -> None:
+    from pathlib import Path
+
+    assert (name in SKLEARN_CHECKED) != (name in NOT_SKLEARN_CHECKED), (
+        f"{name}: list it in SKLEARN_CHECKED (the test file running parametrize_with_checks on "
+        "it) or in NOT_SKLEARN_CHECKED with the reason"
+    )
+    if name in SKLEARN_CHECKED:
+        text = (Path(__file__).parent / SKLEARN_CHECKED[name]).read_text(encoding="utf-8")
+        block = text.split("@parametrize_with_checks(", 1)
+        assert len(block) == 2 and f"{name}(" in block[1].split("def test_", 1)[0] or (
+            "_Checked" in block[1].split("def test_", 1)[0] and name in text
+        ), f"{SKLEARN_CHECKED[name]} does not run parametrize_with_checks on {name}"
 
 
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
