@@ -125,11 +125,3 @@ def as_timestamp(value: Any, name: str) -> pd.Timestamp:
         return pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name}={value!r} is not a timestamp. Fix: '2011-12-10'.") from exc
-
-
-def count_nulls(sdf: Any, columns: list[str], time_col: Any | None = None) -> dict[str, int]:
-    """Null counts of ``columns`` (and of the parsed time) in one Spark pass."""
-    F = require_pyspark()
-    exprs = [F.sum(F.col(c).isNull().cast("long")).alias(c) for c in columns]
-    row = sdf.agg(*exprs).collect()[0]
-    return {c: int(row[c] or 0) for c in columns}
