@@ -52,7 +52,8 @@ from crmine.segmentation._selection import (
     choose_k,
     k_candidates,
     k_range_values,
-    segmentation_scores,
+    order_by_size,
+    scan_k,
 )
 from crmine.segmentation._transform import SkewScaler, _n_distinct_at_least, feature_columns
 from crmine.utils._validation import (
@@ -443,19 +444,7 @@ class CustomerSegmenter(
         if self.scan_size is not None and n > self.scan_size:
             scan = np.sort(rng.choice(n, self.scan_size, replace=False))
         S = Z if scan is None else Z[scan]
-        sil = None
-        if len(S) > self.sample_size:
-            sil = np.sort(rng.choice(len(S), self.sample_size, replace=False))
-        rows = []
-        models = {}
-        for k in ks:
-            seed = int(rng.randint(np.iinfo(np.int32).max))
-            km = self._make_kmeans(k, seed, len(S)).fit(S)
-            models[k] = km
-            rows.append(
-                {"k": k, "inertia": float(km.inertia_), **segmentation_scores(S, km.labels_, sil)}
-            )
-        table = pd.DataFrame(rows).set_index("k")
+        table, models = scan_k(S, ks, self._make_kmeans, rng, self.sample_size)
         if self.n_clusters == "auto":
             k, reason, notes = choose_k(table, self.criterion, self.tol)
         else:
@@ -472,14 +461,7 @@ class CustomerSegmenter(
         if scan is not None:  # refit the chosen k on everyone, from the scan's centroids
             seed = int(rng.randint(np.iinfo(np.int32).max))
             km = self._make_kmeans(k, seed, n, init=km.cluster_centers_).fit(Z)
-        # number segments by decreasing size; ties by the row of their first customer
-        counts = np.bincount(km.labels_, minlength=k)
-        first_row = np.full(k, n)
-        uniq, first = np.unique(km.labels_, return_index=True)
-        first_row[uniq] = first
-        order = np.lexsort((first_row, -counts))
-        remap = np.empty(k, dtype=np.int32)
-        remap[order] = np.arange(k, dtype=np.int32)
+        order, remap = order_by_size(km.labels_, k)
         self._kmeans = km
         self._remap = remap
         self._order = order

@@ -134,3 +134,54 @@ def segmentation_scores(
 
 
 # ------------------------------------------------------------------- fit
+
+
+def scan_k(
+    S: np.ndarray,
+    ks: list[int],
+    make_kmeans: Any,
+    rng: np.random.RandomState,
+    sample_size: int,
+) -> tuple[pd.DataFrame, dict[int, Any]]:
+    """Fit k-means for every candidate k on the scan sample ``S`` and score each fit.
+
+    The silhouette-type scores of every k are computed on one sub-sample of
+    ``sample_size`` rows (the same rows for every k).  Returns the selection
+    table (index ``k``: inertia and scores) and the fitted models by k.
+    """
+    sil = None
+    if len(S) > sample_size:
+        sil = np.sort(rng.choice(len(S), sample_size, replace=False))
+    rows = []
+    models = {}
+    for k in ks:
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        km = make_kmeans(k, seed, len(S)).fit(S)
+        models[k] = km
+        rows.append(
+            {"k": k, "inertia": float(km.inertia_), **segmentation_scores(S, km.labels_, sil)}
+        )
+    return pd.DataFrame(rows).set_index("k"), models
+
+
+def order_by_size(labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Number segments by decreasing size; ties by the row of their first customer.
+
+    Returns ``order`` (old label of the new segment i) and ``remap`` (new label
+    of old label j).
+
+    Examples
+    --------
+    >>> order, remap = order_by_size(np.array([1, 0, 1, 2, 1, 0]), 3)
+    >>> order.tolist(), remap.tolist()
+    ([1, 0, 2], [1, 0, 2])
+    """
+    n = len(labels)
+    counts = np.bincount(labels, minlength=k)
+    first_row = np.full(k, n)
+    uniq, first = np.unique(labels, return_index=True)
+    first_row[uniq] = first
+    order = np.lexsort((first_row, -counts))
+    remap = np.empty(k, dtype=np.int32)
+    remap[order] = np.arange(k, dtype=np.int32)
+    return order, remap
