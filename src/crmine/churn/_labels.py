@@ -158,6 +158,34 @@ def _as_features(features: Any, schema: Any, cutoff: pd.Timestamp) -> Any:
     return clone(features).set_params(**params)
 
 
+def label_setup(
+    horizon: Any,
+    time_unit: str,
+    cutoff: Any,
+    active_days: Any,
+    transaction_features: Any,
+    schema: Any,
+    horizon_days: Any = None,
+) -> tuple[int, pd.Timestamp, Any]:
+    """Checks and the feature template shared by every engine's ``churn_labels``.
+
+    Returns the label window in whole days, the cutoff as given (a Timestamp)
+    and the unfitted :class:`~crmine.features.TransactionFeatures` template.
+    """
+    days = _horizon_days(horizon, time_unit, horizon_days)
+    if active_days is not None and (
+        isinstance(active_days, bool)
+        or not isinstance(active_days, numbers.Integral)
+        or active_days <= 0
+    ):
+        raise ValueError(f"active_days must be a positive integer or None; got {active_days!r}.")
+    try:
+        cutoff_ts = pd.Timestamp(cutoff)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cutoff={cutoff!r} is not a valid timestamp: {exc}") from None
+    return days, cutoff_ts, _as_features(transaction_features, schema, cutoff_ts)
+
+
 def churn_labels(
     log: pd.DataFrame,
     cutoff: str | pd.Timestamp,
@@ -273,27 +301,18 @@ def churn_labels(
         if transaction_features is not None:
             raise TypeError("pass transaction_features= only (features= is its old spelling).")
         transaction_features = deprecated["features"]
-    horizon_days = _horizon_days(horizon, time_unit, deprecated.get("horizon_days"))
     from crmine.utils._engines import find_engine
 
+    horizon_days, cutoff_ts, tf = label_setup(
+        horizon, time_unit, cutoff, active_days, transaction_features, schema,
+        deprecated.get("horizon_days"),
+    )
     engine = find_engine(log)
     if engine is not None:  # polars, Arrow, DuckDB, Parquet or Spark: same definitions there
         return engine.churn_labels(
-            log, cutoff, int(horizon_days), time_unit="D", schema=schema,
-            features=transaction_features, active_days=active_days, end=end,
-            keep_dates=keep_dates,
+            log, cutoff, horizon_days, schema=schema, transaction_features=tf,
+            active_days=active_days, end=end, keep_dates=keep_dates,
         )
-    if active_days is not None and (
-        isinstance(active_days, bool)
-        or not isinstance(active_days, numbers.Integral)
-        or active_days <= 0
-    ):
-        raise ValueError(f"active_days must be a positive integer or None; got {active_days!r}.")
-    try:
-        cutoff_ts = pd.Timestamp(cutoff)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"cutoff={cutoff!r} is not a valid timestamp: {exc}") from None
-    tf = _as_features(transaction_features, schema, cutoff_ts)
     sch = resolve_schema(tf.schema)
     prepared = prepare_log(log, sch)
     tf.fit(prepared)

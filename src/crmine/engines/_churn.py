@@ -33,11 +33,10 @@ def churn_labels_lazy(
     *,
     time_unit: str = "D",
     schema: Any = None,
-    features: Any = None,
+    transaction_features: Any = None,
     active_days: int | None = None,
     end: Any = None,
     keep_dates: bool = False,
-    horizon_days: int | None = None,
 ) -> Any:
     """:func:`crmine.churn.churn_labels` on a local engine (same definitions).
 
@@ -57,23 +56,12 @@ def churn_labels_lazy(
     >>> churn_labels_lazy(log, cutoff="2024-02-01", horizon=30).y.to_dict()
     {'a': 0, 'b': 1}
     """
-    import numbers
-
-    from crmine.churn._labels import ChurnDataset, _as_features, _horizon_days
+    from crmine.churn._labels import ChurnDataset, label_setup
 
     pl = require_polars()
-    days = _horizon_days(horizon, time_unit, horizon_days)
-    if active_days is not None and (
-        isinstance(active_days, bool)
-        or not isinstance(active_days, numbers.Integral)
-        or active_days <= 0
-    ):
-        raise ValueError(f"active_days must be a positive integer or None; got {active_days!r}.")
-    try:
-        cutoff_ts = pd.Timestamp(cutoff)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"cutoff={cutoff!r} is not a valid timestamp: {exc}") from None
-    tf = _as_features(features, schema, cutoff_ts)
+    days, cutoff_ts, tf = label_setup(
+        horizon, time_unit, cutoff, active_days, transaction_features, schema
+    )
     tf._validate_params()
     sch = resolve_schema(tf.schema)
     lines = lines_of(as_lazy(log), sch)

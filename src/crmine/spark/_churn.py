@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -22,11 +21,10 @@ def churn_labels_spark(
     *,
     time_unit: str = "D",
     schema: Any = None,
-    features: Any = None,
+    transaction_features: Any = None,
     active_days: int | None = None,
     end: Any = None,
     keep_dates: bool = False,
-    horizon_days: int | None = None,
 ) -> Any:
     """:func:`crmine.churn.churn_labels` on a Spark log (same definitions).
 
@@ -41,7 +39,7 @@ def churn_labels_spark(
     >>> from crmine.spark._churn import churn_labels_spark
     >>> X, y, groups = churn_labels_spark(spark_log, "2024-06-01", 90)  # doctest: +SKIP
     """
-    from crmine.churn._labels import ChurnDataset, _as_features, _horizon_days
+    from crmine.churn._labels import ChurnDataset, label_setup
     from crmine.spark._features import (
         _CUST,
         _compute,
@@ -51,18 +49,9 @@ def churn_labels_spark(
     )
 
     F = require_pyspark()
-    days = _horizon_days(horizon, time_unit, horizon_days)
-    if active_days is not None and (
-        isinstance(active_days, bool)
-        or not isinstance(active_days, numbers.Integral)
-        or active_days <= 0
-    ):
-        raise ValueError(f"active_days must be a positive integer or None; got {active_days!r}.")
-    try:
-        cutoff_ts = pd.Timestamp(cutoff)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"cutoff={cutoff!r} is not a valid timestamp: {exc}") from None
-    tf = _as_features(features, schema, cutoff_ts)
+    days, cutoff_ts, tf = label_setup(
+        horizon, time_unit, cutoff, active_days, transaction_features, schema
+    )
     tf._validate_params()
     sch = resolve_schema(tf.schema)
     lines, _ = _prepare(log, sch, tf)
