@@ -58,7 +58,7 @@ def plot_rules_scatter(
     >>> from crmine.basket import apriori, association_rules
     >>> from crmine.plotting import plot_rules_scatter
     >>> rules = association_rules(apriori([["a", "b"], ["a"], ["b", "c"]], 0.3), "lift", 0)
-    >>> ax = plot_rules_scatter(rules)  # doctest: +SKIP
+    >>> ax = plot_rules_scatter(rules)
     """
     ax = _axes(ax)
     values = rules[color].to_numpy(dtype=float)
@@ -117,7 +117,7 @@ def plot_top_rules(rules: pd.DataFrame, *, by: str = "lift", n: int = 10, ax: An
     >>> from crmine.basket import apriori, association_rules
     >>> from crmine.plotting import plot_top_rules
     >>> rules = association_rules(apriori([["a", "b"], ["a"], ["b", "c"]], 0.3), "lift", 0)
-    >>> ax = plot_top_rules(rules, n=3)  # doctest: +SKIP
+    >>> ax = plot_top_rules(rules, n=3)
     """
     ax = _axes(ax, (7.0, 0.35 * max(n, 4) + 1))
     top = rules.nlargest(min(n, len(rules)), by)[::-1]
@@ -165,7 +165,7 @@ def plot_item_cooccurrence(
     Examples
     --------
     >>> from crmine.plotting import plot_item_cooccurrence
-    >>> ax = plot_item_cooccurrence([["a", "b"], ["a"], ["b", "c"]])  # doctest: +SKIP
+    >>> ax = plot_item_cooccurrence([["a", "b"], ["a"], ["b", "c"]])
     """
     from crmine.basket import as_baskets
     from crmine.exceptions import SchemaError

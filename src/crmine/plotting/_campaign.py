@@ -43,7 +43,9 @@ def plot_arm_comparison(summary: Any, *, metric: str = "response_rate", ax: Any 
     >>> import pandas as pd
     >>> from crmine.campaign import response_summary
     >>> df = pd.DataFrame({"arm": ["a"] * 50 + ["b"] * 50, "y": [1, 0] * 50})
-    >>> ax = plot_arm_comparison(response_summary(df, "arm", "y", control="b"))  # doctest: +SKIP
+    >>> ax = plot_arm_comparison(response_summary(df, "arm", "y", control="b"))
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['b', 'a']
     """
     table = getattr(summary, "table", summary)
     for col in (metric, f"{metric}_low", f"{metric}_high"):
@@ -95,7 +97,7 @@ def plot_response_gains(
 
     Examples
     --------
-    >>> ax = plot_response_gains([1, 0, 1, 0], [0.9, 0.2, 0.8, 0.1])  # doctest: +SKIP
+    >>> ax = plot_response_gains([1, 0, 1, 0], [0.9, 0.2, 0.8, 0.1], n_bins=2)
     """
     from crmine.evaluation import gains_table
 
@@ -172,7 +174,7 @@ def plot_qini_curve(
 
     Examples
     --------
-    >>> ax = plot_qini_curve([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0])  # doctest: +SKIP
+    >>> ax = plot_qini_curve([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0])
     """
     return _curve_plot("qini", y_true, y_score, treatment, perfect, ax)
 
@@ -197,7 +199,7 @@ def plot_uplift_curve(
 
     Examples
     --------
-    >>> ax = plot_uplift_curve([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0])  # doctest: +SKIP
+    >>> ax = plot_uplift_curve([1, 0, 0, 1], [0.4, 0.3, 0.2, 0.1], [1, 0, 1, 0])
     """
     return _curve_plot("uplift", y_true, y_score, treatment, perfect, ax)
 
@@ -231,7 +233,7 @@ def plot_uplift_by_percentile(
     Examples
     --------
     >>> y, u, t = [1, 0, 0, 1] * 5, range(20), [1, 0] * 10
-    >>> ax = plot_uplift_by_percentile(y, u, t, n_bins=2)  # doctest: +SKIP
+    >>> ax = plot_uplift_by_percentile(y, u, t, n_bins=2)
     """
     from crmine.campaign import uplift_by_percentile
 
@@ -277,7 +279,7 @@ def plot_campaign_profit(result: Any, *, ax: Any = None) -> Any:
     >>> from crmine.campaign import campaign_profit
     >>> res = campaign_profit([1, 0, 0], [0.9, 0.5, 0.1], cost_per_contact=1.0,
     ...                       value_per_response=5.0)
-    >>> ax = plot_campaign_profit(res)  # doctest: +SKIP
+    >>> ax = plot_campaign_profit(res)
     """
     curve = result.curve
     ax = _axes(ax)

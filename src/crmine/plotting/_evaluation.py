@@ -44,7 +44,7 @@ def plot_roc_curve(y_true: Any, y_score: Any, *, ax: Any = None, label: str | No
     Examples
     --------
     >>> from crmine.plotting import plot_roc_curve
-    >>> ax = plot_roc_curve([0, 1, 0, 1], [0.1, 0.8, 0.4, 0.6])  # doctest: +SKIP
+    >>> ax = plot_roc_curve([0, 1, 0, 1], [0.1, 0.8, 0.4, 0.6])
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -91,7 +91,7 @@ def plot_cumulative_gains(
     Examples
     --------
     >>> from crmine.plotting import plot_cumulative_gains
-    >>> ax = plot_cumulative_gains([0, 1, 0, 1], [0.1, 0.8, 0.4, 0.6])  # doctest: +SKIP
+    >>> ax = plot_cumulative_gains([0, 1, 0, 1], [0.1, 0.8, 0.4, 0.6])
     """
     from crmine.evaluation import cumulative_gains_curve
     from crmine.evaluation._ranking import _check_y_score
@@ -134,7 +134,7 @@ def plot_lift_by_decile(y_true: Any, y_score: Any, *, n_bins: int = 10, ax: Any 
     Examples
     --------
     >>> from crmine.plotting import plot_lift_by_decile
-    >>> ax = plot_lift_by_decile([0, 1] * 10, range(20))  # doctest: +SKIP
+    >>> ax = plot_lift_by_decile([0, 1] * 10, range(20))
     """
     from crmine.evaluation import gains_table
 
@@ -185,7 +185,7 @@ def plot_calibration(
     Examples
     --------
     >>> from crmine.plotting import plot_calibration
-    >>> ax = plot_calibration([0, 1] * 10, [0.2, 0.7] * 10, n_bins=2)  # doctest: +SKIP
+    >>> ax = plot_calibration([0, 1] * 10, [0.2, 0.7] * 10, n_bins=2)
     """
     from sklearn.calibration import calibration_curve
 
@@ -234,7 +234,7 @@ def plot_feature_importances(importances: Any, *, top: int = 20, ax: Any = None)
     --------
     >>> import pandas as pd
     >>> from crmine.plotting import plot_feature_importances
-    >>> ax = plot_feature_importances(pd.Series({"tenure": 0.2, "contract": 0.1}))  # doctest: +SKIP
+    >>> ax = plot_feature_importances(pd.Series({"tenure": 0.2, "contract": 0.1}))
     """
     std = None
     table = getattr(importances, "table", None)
@@ -285,7 +285,7 @@ def plot_churn_rules(rules: Any, *, top: int = 12, ax: Any = None) -> Any:
     >>> rng = np.random.default_rng(0)
     >>> t = pd.DataFrame({"recency_days": rng.integers(0, 365, 500)})
     >>> t["churned"] = (rng.random(500) < t["recency_days"] / 365).astype(int)
-    >>> ax = plot_churn_rules(churn_rules(t, max_depth=2, random_state=0))  # doctest: +SKIP
+    >>> ax = plot_churn_rules(churn_rules(t, max_depth=2, random_state=0))
     """
     result = getattr(rules, "rules_", rules)
     table = result.table.head(top)

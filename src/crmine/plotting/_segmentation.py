@@ -71,8 +71,13 @@ def plot_selection_curves(
 
     Examples
     --------
+    >>> from crmine import CustomerSegmenter, TransactionFeatures
+    >>> from crmine.datasets import make_retail
+    >>> log = make_retail(n_customers=300, random_state=0).transactions
+    >>> customers = TransactionFeatures().fit_transform(log)
+    >>> segmenter = CustomerSegmenter(n_clusters=3, random_state=0).fit(customers)
     >>> from crmine.plotting import plot_selection_curves
-    >>> ax = plot_selection_curves(segmenter)  # doctest: +SKIP
+    >>> ax = plot_selection_curves(segmenter)
     """
     seg = _fitted(segmenter)
     table = seg.selection_scores_
@@ -117,8 +122,13 @@ def plot_snake(segmenter: Any, *, ax: Any = None) -> Any:
 
     Examples
     --------
+    >>> from crmine import CustomerSegmenter, TransactionFeatures
+    >>> from crmine.datasets import make_retail
+    >>> log = make_retail(n_customers=300, random_state=0).transactions
+    >>> customers = TransactionFeatures().fit_transform(log)
+    >>> segmenter = CustomerSegmenter(n_clusters=3, random_state=0).fit(customers)
     >>> from crmine.plotting import plot_snake
-    >>> ax = plot_snake(segmenter)  # doctest: +SKIP
+    >>> ax = plot_snake(segmenter)
     """
     seg = _fitted(segmenter)
     centers = seg._centers_model
@@ -170,8 +180,13 @@ def plot_segments_2d(
 
     Examples
     --------
+    >>> from crmine import CustomerSegmenter, TransactionFeatures
+    >>> from crmine.datasets import make_retail
+    >>> log = make_retail(n_customers=300, random_state=0).transactions
+    >>> customers = TransactionFeatures().fit_transform(log)
+    >>> segmenter = CustomerSegmenter(n_clusters=3, random_state=0).fit(customers)
     >>> from crmine.plotting import plot_segments_2d
-    >>> ax = plot_segments_2d(segmenter, customers)  # doctest: +SKIP
+    >>> ax = plot_segments_2d(segmenter, customers)
     """
     from sklearn.decomposition import PCA
 
@@ -234,8 +249,13 @@ def plot_profile_heatmap(
 
     Examples
     --------
+    >>> from crmine import CustomerSegmenter, TransactionFeatures
+    >>> from crmine.datasets import make_retail
+    >>> log = make_retail(n_customers=300, random_state=0).transactions
+    >>> customers = TransactionFeatures().fit_transform(log)
+    >>> segmenter = CustomerSegmenter(n_clusters=3, random_state=0).fit(customers)
     >>> from crmine.plotting import plot_profile_heatmap
-    >>> ax = plot_profile_heatmap(segmenter)  # doctest: +SKIP
+    >>> ax = plot_profile_heatmap(segmenter)
     """
     seg = _fitted(segmenter)
     prof = seg.profiles_

@@ -69,8 +69,13 @@ def plot_rfm_heatmap(
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from crmine import RFMScorer
     >>> from crmine.plotting import plot_rfm_heatmap
-    >>> ax = plot_rfm_heatmap(RFMScorer().fit_transform(customers))  # doctest: +SKIP
+    >>> customers = pd.DataFrame({"recency_days": [5, 40, 200, 12, 90, 300, 30, 60, 8, 150],
+    ...                           "frequency": [9, 3, 1, 6, 2, 1, 4, 2, 7, 1],
+    ...                           "monetary_total": [900.0, 120, 15, 500, 60, 20, 300, 80, 700, 30]})
+    >>> ax = plot_rfm_heatmap(RFMScorer().fit_transform(customers))
     """
     from crmine.exceptions import SchemaError
     from crmine.utils._validation import to_pandas
@@ -267,7 +272,7 @@ def plot_lorenz_curve(
     Examples
     --------
     >>> from crmine.plotting import plot_lorenz_curve
-    >>> ax = plot_lorenz_curve(customers["monetary_total"])  # doctest: +SKIP
+    >>> ax = plot_lorenz_curve([900.0, 120.0, 15.0, 500.0, 60.0, 20.0])
     """
     from crmine.value import gini, lorenz_curve, top_share
 
@@ -326,8 +331,12 @@ def plot_migration_heatmap(
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from crmine import tier_migration
     >>> from crmine.plotting import plot_migration_heatmap
-    >>> ax = plot_migration_heatmap(tier_migration(q1, q2))  # doctest: +SKIP
+    >>> q1 = pd.Series(["VIP", "major", "small", "ordinary"], index=list("abcd"))
+    >>> q2 = pd.Series(["major", "major", "ordinary", "small"], index=list("abcd"))
+    >>> ax = plot_migration_heatmap(tier_migration(q1, q2))
     """
     matrix = migration.matrix if hasattr(migration, "matrix") else migration
     if normalize:
