@@ -74,7 +74,8 @@ def plot_rfm_heatmap(
     >>> from crmine.plotting import plot_rfm_heatmap
     >>> customers = pd.DataFrame({"recency_days": [5, 40, 200, 12, 90, 300, 30, 60, 8, 150],
     ...                           "frequency": [9, 3, 1, 6, 2, 1, 4, 2, 7, 1],
-    ...                           "monetary_total": [900.0, 120, 15, 500, 60, 20, 300, 80, 700, 30]})
+    ...                           "monetary_total": [900.0, 120, 15, 500, 60, 20, 300, 80,
+    ...                                              700, 30]})
     >>> ax = plot_rfm_heatmap(RFMScorer().fit_transform(customers))
     """
     from crmine.exceptions import SchemaError
