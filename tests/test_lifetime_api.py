@@ -495,3 +495,19 @@ def test_fit_clv_bad_input():
         warnings.simplefilter("ignore")
         with pytest.raises(SchemaError, match="mean_spend_finite_ is False"):
             fit_clv(heavy, horizon=10.0)
+
+
+def test_fit_clv_horizon_has_a_unit():
+    from crmine.exceptions import SchemaError
+    from crmine.lifetime import fit_clv, simulate_btyd
+
+    table = simulate_btyd(300, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, random_state=1)
+    weeks = fit_clv(table, horizon=13, time_unit="W", monetary_value=10.0)
+    days = fit_clv(table, horizon="91D",
+                   time_unit="W", monetary_value=10.0)
+    pd.testing.assert_frame_equal(weeks, days)
+    # a month has no fixed length: refused, never read as minutes
+    with pytest.raises(SchemaError, match="365D"):
+        fit_clv(table, horizon="12M", time_unit="W", monetary_value=10.0)
+    with pytest.raises(SchemaError, match="time_unit"):
+        fit_clv(table, horizon=12, time_unit="M", monetary_value=10.0)

@@ -11,7 +11,7 @@ from crmine.lifetime._bgnbd import BetaGeoModel
 from crmine.lifetime._common import FREQUENCY_COL, MONETARY_COL, RECENCY_COL, T_COL
 from crmine.lifetime._gamma_gamma import GammaGammaModel
 from crmine.lifetime._pareto import ParetoNBDModel
-from crmine.utils._validation import check_money, check_rate, to_pandas
+from crmine.utils._validation import check_money, check_rate, horizon_in_units, to_pandas
 
 __all__ = ["fit_clv"]
 
@@ -21,7 +21,8 @@ _MODELS = {"bgnbd": BetaGeoModel, "pareto": ParetoNBDModel}
 def fit_clv(
     customers: Any,
     *,
-    horizon: float,
+    horizon: float | str,
+    time_unit: Literal["D", "W"] = "D",
     model: Literal["bgnbd", "pareto"] = "bgnbd",
     monetary_value: float | None = None,
     period_length: float = 1.0,
@@ -41,8 +42,12 @@ def fit_clv(
         Customer table indexed by customer id with the BTYD summary columns
         (as written by :class:`crmine.TransactionFeatures` or
         :func:`calibration_holdout_split`), in one time unit.
-    horizon : float
-        Forecast window, in the table's time unit.
+    horizon : float or str
+        Forecast window: a number in the table's ``time_unit``, or a string with
+        its unit (``"365D"``, ``"52W"``), converted.
+    time_unit : {"D", "W"}, default="D"
+        The unit of the table's recency and T columns (``TransactionFeatures``'
+        ``time_unit``; days by default).
     model : {"bgnbd", "pareto"}, default="bgnbd"
         The transaction model.
     monetary_value : float, optional
@@ -76,16 +81,21 @@ def fit_clv(
     >>> from crmine.lifetime import fit_clv, simulate_btyd
     >>> table = simulate_btyd(500, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
     ...                       random_state=0)
-    >>> out = fit_clv(table, horizon=52.0, monetary_value=20.0)
+    >>> out = fit_clv(table, horizon=52.0, time_unit="W", monetary_value=20.0)
     >>> list(out.columns)
     ['expected_purchases', 'proba_alive', 'expected_spend', 'clv']
+    >>> same = fit_clv(table, horizon="364D", time_unit="W", monetary_value=20.0)
+    >>> bool((same["clv"] == out["clv"]).all())
+    True
     """
     if model not in _MODELS:
         raise SchemaError(f"model must be 'bgnbd' or 'pareto', got {model!r}. Fix: model='bgnbd'.")
     check_rate(margin, name="margin")
+    horizon = horizon_in_units(horizon, time_unit)
     customers = to_pandas(customers, name="customers", allow_arrays=False)
     tm = _MODELS[model](
-        penalizer=penalizer, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
+        penalizer=penalizer, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col,
+        time_unit=time_unit,
     ).fit(customers)
     if monetary_value is None:
         sm: Any = GammaGammaModel(

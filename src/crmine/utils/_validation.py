@@ -35,6 +35,7 @@ __all__ = [
     "check_treatment",
     "customer_frame",
     "default_cutoff",
+    "horizon_in_units",
     "is_dataframe_like",
     "purchase_mask",
     "read_customer_table",
@@ -544,3 +545,37 @@ def default_cutoff(times: Any) -> pd.Timestamp:
     if pd.isna(last):
         raise SchemaError("every timestamp is missing; pass cutoff= or fix the time column.")
     return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+
+
+def horizon_in_units(horizon: Any, time_unit: str, *, name: str = "horizon") -> float:
+    """A future window as a number of ``time_unit`` periods (``"D"`` days or ``"W"`` weeks).
+
+    ``horizon`` is a positive number already in ``time_unit``, or a string /
+    :class:`pandas.Timedelta` with its own unit (``"90D"``, ``"52W"``), which is
+    converted.  Months and years are refused (they have no fixed length).
+
+    Examples
+    --------
+    >>> horizon_in_units("52W", "D"), horizon_in_units(13, "W"), horizon_in_units("14D", "W")
+    (364.0, 13.0, 2.0)
+    """
+    if time_unit not in ("D", "W"):
+        raise SchemaError(f"time_unit must be 'D' (days) or 'W' (weeks); got {time_unit!r}.")
+    if isinstance(horizon, (bool, np.bool_)):
+        raise SchemaError(f"{name} must be a positive number or a string such as '90D'; "
+                          f"got {horizon!r}.")
+    if isinstance(horizon, (int, float, np.number)):
+        value = float(horizon)
+    else:
+        try:
+            td = pd.Timedelta(horizon)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(
+                f"{name}={horizon!r} is not a length of time ({exc}). Fix: a number of "
+                f"{'days' if time_unit == 'D' else 'weeks'} or a string such as '90D' or '52W' "
+                "(months and years have no fixed length: write '365D')."
+            ) from None
+        value = td / pd.Timedelta(1, unit=time_unit)
+    if not (np.isfinite(value) and value > 0):
+        raise SchemaError(f"{name} must be a positive length of time; got {horizon!r}.")
+    return float(value)
