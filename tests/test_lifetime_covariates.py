@@ -75,16 +75,23 @@ def test_grouped_predictions_equal_the_scalar_model_of_each_group():
     assert m.score_samples(data).sum() == pytest.approx(m.log_likelihood_)
 
 
-def test_covariates_need_a_table_and_few_patterns():
+def test_covariates_need_a_table_and_refuse_constant_or_collinear_columns():
     data = _planted("bgnbd", BG, 0.0, n=300)
     with pytest.raises(SchemaError, match="customer table by name"):
         BetaGeoModel(features=["g"]).fit(
             data["repeat_frequency"], data["btyd_recency"], data["btyd_T"]
         )
-    with pytest.raises(SchemaError, match="distinct"):
-        BetaGeoModel(features=["purchase_rate"]).fit(data)
     with pytest.raises(SchemaError, match="not found"):
         BetaGeoModel(features=["nope"]).fit(data)
+    with pytest.raises(SchemaError, match="'const' is constant"):
+        BetaGeoModel(features=["g", "const"]).fit(data.assign(const=3.0))
+    twin = data.assign(h=1.0 - data["g"], u=2.0 * data["g"] + 5.0)
+    with pytest.raises(SchemaError, match="'g' is .*linear combination of \\['h'\\]"):
+        BetaGeoModel(features=["g", "h"]).fit(twin)
+    with pytest.raises(SchemaError, match="linear combination"):
+        ParetoNBDModel(features=["u", "g"]).fit(twin)
+    with pytest.raises(SchemaError, match="more than once"):
+        BetaGeoModel(features=["g", "g"]).fit(data)
 
 
 @pytest.mark.public_data

@@ -27,7 +27,13 @@ from crmine.lifetime._common import (
     warn_boundary,
     wrap,
 )
-from crmine.lifetime._covariates import fit_covariates, grouped, read_features
+from crmine.lifetime._covariates import (
+    fit_covariates,
+    per_customer_alive,
+    per_customer_expected,
+    per_customer_loglik,
+    read_features,
+)
 from crmine.lifetime._uncertainty import ParameterUncertaintyMixin
 from crmine.utils._validation import check_money, check_rate, to_pandas
 
@@ -219,10 +225,13 @@ class BTYDTransactionModel(ParameterUncertaintyMixin, CustomerEstimatorMixin, Ba
         )
         if self.features:
             Z = read_features(self, frequency)
-            if problems:
+            if extra:
+                # no dropout at all (or too few customers): nothing for covariates to act on.
+                # A collapsed heterogeneity (a shape or scale driven to infinity) is a
+                # well-defined limit model and is fitted (with the boundary warning).
                 raise SchemaError(
                     f"{self._model_name}: the model without covariates is already a boundary "
-                    f"fit ({'; '.join(problems)}), so covariate effects on it are not "
+                    f"fit ({'; '.join(extra)}), so covariate effects on it are not "
                     "identified. Fix: a longer calibration window, penalizer > 0, or fit "
                     "without features=."
                 )
@@ -236,17 +245,17 @@ class BTYDTransactionModel(ParameterUncertaintyMixin, CustomerEstimatorMixin, Ba
     def _alive(self, Z: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         if Z is None:
             return self._proba_alive(x, t_x, T)
-        return grouped(self, Z, lambda m, *a: m._proba_alive(*a), x, t_x, T)
+        return per_customer_alive(self, Z, x, t_x, T)
 
     def _expected(self, Z: Any, t: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray):
         if Z is None:
             return self._conditional_expected(t, x, t_x, T)
-        return grouped(self, Z, lambda m, *a: m._conditional_expected(*a), x, t_x, T, t=t)
+        return per_customer_expected(self, Z, t, x, t_x, T)
 
     def _ll(self, Z: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         if Z is None:
             return self._loglik_terms(self.params_.to_numpy(), x, t_x, T)
-        return grouped(self, Z, lambda m, *a: m._loglik_terms(m.params_.to_numpy(), *a), x, t_x, T)
+        return per_customer_loglik(self, Z, x, t_x, T)
 
     _stop_early = None
 

@@ -6,12 +6,17 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy.special import hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1
 
 from crmine.lifetime._base import BTYDTransactionModel
-from crmine.lifetime._common import rising_sums, unique_inverse
+from crmine.lifetime._common import compress, rising_sums, unique_inverse
 
-__all__ = ["BetaGeoModel", "bgnbd_expected", "bgnbd_proba_alive"]
+__all__ = [
+    "BetaGeoModel",
+    "bgnbd_expected",
+    "bgnbd_loglik_per_customer",
+    "bgnbd_proba_alive",
+]
 
 #: From this a + b on, scipy's hypergeometric function loses accuracy; the dropout
 #: probability is then integrated out numerically (the Beta is nearly a point mass).
@@ -42,29 +47,33 @@ def _beta_nodes(a: float, b: float) -> np.ndarray:
 
 
 def _expected_by_quadrature(r, alpha, a, b, t, x, T):
-    """Expected purchases of an alive customer, p ~ Beta(a, b + x) integrated numerically."""
+    """Expected purchases of an alive customer, p ~ Beta(a, b + x) integrated numerically.
+
+    ``r``, ``alpha``, ``a``, ``b`` are one value per row (broadcast by the caller).
+    """
     out = np.empty_like(t)
-    ux, inv = np.unique(x, return_inverse=True)
-    for k, xv in enumerate(ux):
-        sel = inv.ravel() == k
-        p = _beta_nodes(float(a), float(b + xv))[None, :]
-        rate = (r + xv) / (alpha + T[sel])[:, None]
-        u = p * t[sel][:, None] / (alpha + T[sel])[:, None]
+    (ua, ubx), _, inv = compress(a, b + x)
+    for k in range(ua.size):
+        sel = inv == k
+        p = _beta_nodes(float(ua[k]), float(ubx[k]))[None, :]
+        rx = (r[sel] + x[sel])[:, None]
+        aT = (alpha[sel] + T[sel])[:, None]
+        rate = rx / aT
+        u = p * t[sel][:, None] / aT
         with np.errstate(all="ignore"):
-            g = -np.expm1(-(r + xv) * np.log1p(u)) / p
+            g = -np.expm1(-rx * np.log1p(u)) / p
         g = np.where((u < 1e-12) | ~np.isfinite(g), rate * t[sel][:, None], g)
         out[sel] = g @ _GL_W
     return out
 
 
-def bgnbd_expected(
-    params: np.ndarray, t: float | np.ndarray, x: np.ndarray, T: np.ndarray
-) -> np.ndarray:
+def bgnbd_expected(params: Any, t: float | np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     r"""Expected purchases in ``(T, T + t]`` of a customer **alive** at ``T`` after ``x`` repeats.
 
     Multiply by :func:`bgnbd_proba_alive` for the conditional expectation
     :math:`E[Y(t) \mid x, t_x, T]`; ``x = T = 0`` gives the unconditional
-    :math:`E[X(t)]`.  Three regimes, each finite:
+    :math:`E[X(t)]`.  ``params`` = ``(r, alpha, a, b)``, each a number or one
+    value per customer (covariate models).  Three regimes, each finite:
 
     * general: Euler's transformation of FHL (2005, eq. 10),
       :math:`\frac{a+b+x-1}{a-1}[1-(1-z)^{a-1}{}_2F_1(a+b-1-r, a-1; a+b+x-1; z)]`,
@@ -76,42 +85,81 @@ def bgnbd_expected(
       value that is not finite: :math:`[1 - ((\alpha+T)/(\alpha+T+pt))^{r+x}]/p`,
       whose ``p -> 0`` limit is the NBD's :math:`(r+x)t/(\alpha+T)`.
     """
-    r, alpha, a, b = (float(v) for v in params)
     x = np.asarray(x, dtype=float)
     T = np.asarray(T, dtype=float)
-    t = np.broadcast_to(np.asarray(t, dtype=float), np.broadcast_shapes(np.shape(t), x.shape))
-    x, T = np.broadcast_arrays(x, T)
-    t, x, T = np.broadcast_arrays(t, x, T)
-    out = np.zeros(x.shape, dtype=float)
+    shape = np.broadcast_shapes(np.shape(t), x.shape, T.shape, *(np.shape(v) for v in params))
+    t, x, T, r, alpha, a, b = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (t, x, T, *params))
+    )
+    out = np.zeros(shape, dtype=float)
     live = t > 0
     if not live.any():
         return out
     tt, xx, TT = t[live], x[live], T[live]
+    r, alpha, a, b = r[live], alpha[live], a[live], b[live]
     z = tt / (alpha + TT + tt)
     res = np.full(tt.shape, np.nan)
-    if a + b < _POINT_MASS_AB:
-        a_eff = a if abs(a - 1.0) > 1e-7 else 1.0 + 1e-7  # a == 1: removable singularity
-        c = a_eff + b + xx - 1.0
+    hyp = a + b < _POINT_MASS_AB
+    if hyp.any():
+        a_h, b_h, r_h, x_h, z_h = a[hyp], b[hyp], r[hyp], xx[hyp], z[hyp]
+        a_eff = np.where(np.abs(a_h - 1.0) > 1e-7, a_h, 1.0 + 1e-7)  # a == 1: removable
+        c = a_eff + b_h + x_h - 1.0
         small = np.abs(c) < 1e-8
         with np.errstate(all="ignore"):
             cc = np.where(small, 1.0, c)
-            h = hyp2f1(a_eff + b - 1.0 - r, a_eff - 1.0, cc, z)
-            bracket = -np.expm1((a_eff - 1.0) * np.log1p(-z)) - np.exp(
-                (a_eff - 1.0) * np.log1p(-z)
+            h = hyp2f1(a_eff + b_h - 1.0 - r_h, a_eff - 1.0, cc, z_h)
+            bracket = -np.expm1((a_eff - 1.0) * np.log1p(-z_h)) - np.exp(
+                (a_eff - 1.0) * np.log1p(-z_h)
             ) * (h - 1.0)
-            res = cc / (a_eff - 1.0) * bracket
+            val = cc / (a_eff - 1.0) * bracket
             if small.any():
-                zs = z[small]
-                lim = r * zs * np.exp((a_eff - 1.0) * np.log1p(-zs)) * hyp2f1(
-                    1.0 - r, a_eff, 2.0, zs
+                zs, ae = z_h[small], a_eff[small]
+                val[small] = r_h[small] * zs * np.exp((ae - 1.0) * np.log1p(-zs)) * hyp2f1(
+                    1.0 - r_h[small], ae, 2.0, zs
                 )
-                res[small] = lim
+        res[hyp] = val
     bad = ~np.isfinite(res) | (res < 0)
     if bad.any():
-        res[bad] = _expected_by_quadrature(r, alpha, a, b, tt[bad], xx[bad], TT[bad])
+        res[bad] = _expected_by_quadrature(
+            r[bad], alpha[bad], a[bad], b[bad], tt[bad], xx[bad], TT[bad]
+        )
     out[live] = res
     return out
 
+
+def bgnbd_loglik_per_customer(
+    params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, grad: bool = False
+) -> Any:
+    """BG/NBD log-likelihood of each customer with per-customer parameters.
+
+    ``params`` = ``(r, alpha, a, b)``, each a number or one value per customer
+    (covariate models: ``alpha_i``, ``a_i``, ``b_i``).  With ``grad=True`` also
+    the analytic derivatives with respect to each of the four parameters, one
+    row per parameter and one column per customer (the same expressions as
+    the scalar likelihood, with digamma in place of the rising sums).
+    """
+    r, alpha, a, b = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in params), x)[:4]
+    pos = x > 0
+    xm1 = np.where(pos, b + x - 1.0, 1.0)
+    log_aT = np.log(alpha + T)
+    log_atx = np.log(alpha + t_x)
+    ln_a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    ln_a2 = gammaln(b + x) - gammaln(b) + gammaln(a + b) - gammaln(a + b + x)
+    a3 = -(r + x) * log_aT
+    with np.errstate(divide="ignore"):
+        a4 = np.where(pos, np.log(a) - np.log(xm1) - (r + x) * log_atx, -np.inf)
+    lse = np.logaddexp(a3, a4)
+    ll = ln_a1 + ln_a2 + lse
+    if not grad:
+        return ll
+    w3 = np.exp(a3 - lse)
+    w4 = np.exp(a4 - lse)
+    g_ab = digamma(a + b + x) - digamma(a + b)
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * log_aT - w4 * log_atx
+    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    d_a = -g_ab + w4 / a
+    d_b = digamma(b + x) - digamma(b) - g_ab - w4 / xm1
+    return ll, np.stack([d_r, d_alpha, d_a, d_b])
 
 
 class BetaGeoModel(BTYDTransactionModel):

@@ -1,36 +1,52 @@
 """Time-invariant customer covariates in the BTYD models (as in CLVTools).
 
 The population parameters of the purchase process and of the dropout process
-are shifted per customer by a linear index of the covariates ``z``:
+are shifted per customer by a linear index of the covariates ``z_i``
+(CLVTools' parameterisation, ``R/class_clv_model_*_staticcov.R``):
 
 * purchase ("trans") process: ``alpha_i = alpha * exp(-gamma_trans . z_i)``, so a
   positive coefficient means *more* purchases;
 * dropout ("life") process: BG/NBD and MBG/NBD ``a_i = a * exp(gamma_life . z_i)``,
   ``b_i = b * exp(gamma_life . z_i)``; Pareto/NBD ``beta_i = beta * exp(-gamma_life . z_i)``
-  (a positive coefficient means *earlier* dropout for Pareto/NBD).
+  (a positive coefficient means *earlier* dropout for Pareto/NBD; for BG/NBD it
+  scales ``a + b``, i.e. the heterogeneity of the dropout probability, not its mean).
 
-Customers are grouped by their covariate pattern and each group is evaluated
-with the ordinary (scalar-parameter) likelihood and predictions, so the models'
-stable formulas are reused unchanged.  Covariates must therefore take few
-distinct combinations (categorical or binned), at most ``MAX_PATTERNS``.
+The likelihood and the predictions are evaluated with one parameter value per
+customer, vectorised over customers, so any number of distinct covariate rows
+and continuous covariates work.  Customers with the same ``(x, t_x, T, z)`` are
+evaluated once (weighted).  The optimiser works on standardised covariates
+(mean 0, standard deviation 1) and the estimates are mapped back exactly to
+the caller's scale (the map is linear, so the maximum and the observed
+information transform with it).  Gradients: analytic for BG/NBD; for
+Pareto/NBD and MBG/NBD central differences of each customer's log-likelihood
+in its own four log-parameters (eight vectorised evaluations per gradient,
+whatever the number of covariates), chained to the coefficients analytically.
 """
 
 from __future__ import annotations
 
-import copy
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaln
 from scipy.stats import chi2
 
-from crmine.exceptions import SchemaError
-from crmine.lifetime._common import fit_log_params, log_param_covariance
+from crmine.exceptions import ConvergenceWarning, SchemaError
+from crmine.lifetime._common import compress, fit_log_params, warn_boundary
 from crmine.utils._validation import read_customer_table
 
-__all__ = ["MAX_PATTERNS", "fit_covariates", "grouped", "read_features"]
-
-MAX_PATTERNS = 64
+__all__ = [
+    "LINKS",
+    "customer_params",
+    "fit_covariates",
+    "per_customer_alive",
+    "per_customer_expected",
+    "per_customer_loglik",
+    "read_features",
+]
 
 #: parameter -> (process, sign of the covariate index in log(parameter))
 LINKS = {
@@ -39,7 +55,80 @@ LINKS = {
     "ParetoNBDModel": {"alpha": ("trans", -1.0), "beta": ("life", -1.0)},
 }
 
+#: step (in log-parameters) of the per-customer central differences
+_H = 1e-5
 
+
+# --------------------------------------------------------------------------- per-customer formulas
+def _bgnbd_ll(P, x, t_x, T, grad=False):
+    from crmine.lifetime._bgnbd import bgnbd_loglik_per_customer
+
+    return bgnbd_loglik_per_customer(P, x, t_x, T, grad=grad)
+
+
+def _bgnbd_alive(P, x, t_x, T):
+    from crmine.lifetime._bgnbd import bgnbd_proba_alive
+
+    return bgnbd_proba_alive(P, x, t_x, T)
+
+
+def _bgnbd_expected(P, t, x, t_x, T):
+    from crmine.lifetime._bgnbd import bgnbd_expected, bgnbd_proba_alive
+
+    return bgnbd_expected(P, t, x, T) * bgnbd_proba_alive(P, x, t_x, T)
+
+
+def _mbgnbd_ll(P, x, t_x, T, grad=False):
+    # the MBG/NBD likelihood (Batislam et al. 2007), as ModifiedBetaGeoModel._loglik_terms
+    r, alpha, a, b = P
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + x + 1.0) - gammaln(b) - gammaln(a + b + x + 1.0)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    return a1 + a2 + a3 + np.logaddexp(a4, 0.0)
+
+
+def _mbgnbd_alive(P, x, t_x, T):
+    r, alpha, a, b = P
+    log_odds = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    return np.exp(-np.logaddexp(0.0, log_odds))
+
+
+def _mbgnbd_expected(P, t, x, t_x, T):
+    from crmine.lifetime._bgnbd import bgnbd_expected
+
+    r, alpha, a, b = P
+    return bgnbd_expected((r, alpha, a, b + 1.0), t, x, T) * _mbgnbd_alive(P, x, t_x, T)
+
+
+def _pareto_ll(P, x, t_x, T, grad=False):
+    from crmine.lifetime._pareto import pareto_parts_per_customer
+
+    return pareto_parts_per_customer(P, x, t_x, T)[0]
+
+
+def _pareto_alive(P, x, t_x, T):
+    from crmine.lifetime._pareto import pareto_parts_per_customer
+
+    _, log_alive, log_dead = pareto_parts_per_customer(P, x, t_x, T)
+    return np.exp(log_alive - np.logaddexp(log_alive, log_dead))
+
+
+def _pareto_expected(P, t, x, t_x, T):
+    from crmine.lifetime._pareto import pareto_expected_per_customer
+
+    return pareto_expected_per_customer(P, t, x, T) * _pareto_alive(P, x, t_x, T)
+
+
+#: model -> (log-likelihood, P(alive), conditional expectation, analytic gradient?)
+_FORMULAS: dict[str, tuple[Callable, Callable, Callable, bool]] = {
+    "BetaGeoModel": (_bgnbd_ll, _bgnbd_alive, _bgnbd_expected, True),
+    "ModifiedBetaGeoModel": (_mbgnbd_ll, _mbgnbd_alive, _mbgnbd_expected, False),
+    "ParetoNBDModel": (_pareto_ll, _pareto_alive, _pareto_expected, False),
+}
+
+
+# --------------------------------------------------------------------------- covariates
 def read_features(model: Any, data: Any) -> np.ndarray:
     """The covariate matrix of a customer table (by name, numeric, no missing values)."""
     features = list(model.features)
@@ -49,22 +138,108 @@ def read_features(model: Any, data: Any) -> np.ndarray:
             "customer table by name; pass the table (not three arrays). Fix: "
             "model.fit(customer_table)."
         )
-    table, values = read_customer_table(
+    _, values = read_customer_table(
         data, {f: f for f in features}, what=f"{type(model).__name__} covariates"
     )
-    return values
+    return np.asarray(values, dtype=float)
 
 
-def _pattern_params(model: Any, base: np.ndarray, g_trans: np.ndarray, g_life: np.ndarray,
-                    z: np.ndarray) -> np.ndarray:
+def _check_design(name: str, features: list[str], Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means and standard deviations of the covariates; refuse constant or collinear ones."""
+    if len(set(features)) != len(features):
+        dup = sorted({f for f in features if features.count(f) > 1})
+        raise SchemaError(f"{name}: features lists {dup} more than once. Fix: list each once.")
+    mean = Z.mean(axis=0)
+    sd = Z.std(axis=0)
+    for j, f in enumerate(features):
+        if not sd[j] > 1e-12 * max(1.0, abs(mean[j])):
+            raise SchemaError(
+                f"{name}: covariate {f!r} is constant ({Z[0, j]!r} for every customer), so its "
+                "effect is not identified (it is absorbed by the base parameters). Fix: drop it "
+                "from features=."
+            )
+    Zs = (Z - mean) / sd
+    # collinearity: a column explained by the others (and the constant) to 1e-8
+    for j, f in enumerate(features):
+        if len(features) == 1:
+            break
+        others = np.delete(Zs, j, axis=1)
+        coef, *_ = np.linalg.lstsq(others, Zs[:, j], rcond=None)
+        resid = Zs[:, j] - others @ coef
+        if float(resid @ resid) / len(resid) < 1e-8:
+            rest = [g for g in features if g != f]
+            raise SchemaError(
+                f"{name}: covariate {f!r} is (nearly) a linear combination of {rest} and a "
+                "constant, so the coefficients are not identified. Fix: drop one of them from "
+                "features= (e.g. one dummy of each categorical variable)."
+            )
+    return mean, sd
+
+
+def customer_params(model: Any, base: np.ndarray, coef: np.ndarray, Z: np.ndarray) -> list:
+    """One value per customer of each model parameter (CLVTools' links)."""
     links = LINKS[type(model).__name__]
-    out = base.copy()
+    k = Z.shape[1]
+    index = {"trans": Z @ coef[:k], "life": Z @ coef[k:]}
+    out = []
     for j, name in enumerate(model._param_names):
         if name in links:
             process, sign = links[name]
-            coef = g_trans if process == "trans" else g_life
-            out[j] = base[j] * np.exp(sign * float(np.dot(coef, z)))
+            out.append(base[j] * np.exp(sign * index[process]))
+        else:
+            out.append(np.full(Z.shape[0], float(base[j])))
     return out
+
+
+def _jacobian_rows(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """For each parameter: the sign of its trans and its life index (0 if not linked)."""
+    links = LINKS[type(model).__name__]
+    s_trans = np.zeros(len(model._param_names))
+    s_life = np.zeros(len(model._param_names))
+    for j, name in enumerate(model._param_names):
+        if name in links:
+            process, sign = links[name]
+            (s_trans if process == "trans" else s_life)[j] = sign
+    return s_trans, s_life
+
+
+def _ll_and_dlogp(model: Any, P: list, data: tuple, need_grad: bool):
+    """Per-customer log-likelihood and its derivatives in each log-parameter (p x n)."""
+    ll_fn, _, _, analytic = _FORMULAS[type(model).__name__]
+    if not need_grad:
+        return ll_fn(P, *data), None
+    if analytic:
+        ll, dp = ll_fn(P, *data, grad=True)
+        return ll, dp * np.asarray(P)
+    ll = ll_fn(P, *data)
+    G = np.empty((len(P), ll.shape[0]))
+    up, down = np.exp(_H), np.exp(-_H)
+    for j in range(len(P)):
+        Pp = list(P)
+        Pp[j] = P[j] * up
+        Pm = list(P)
+        Pm[j] = P[j] * down
+        G[j] = (ll_fn(Pp, *data) - ll_fn(Pm, *data)) / (2.0 * _H)
+    return ll, G
+
+
+def _hessian_from_gradient(grad: Callable[[np.ndarray], np.ndarray], theta: np.ndarray):
+    """Observed information by central differences of the gradient (symmetrised)."""
+    k = len(theta)
+    h = 1e-4 * np.maximum(1.0, np.abs(theta))
+    H = np.empty((k, k))
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = h[j]
+        H[:, j] = (grad(theta + e) - grad(theta - e)) / (2.0 * h[j])
+    H = 0.5 * (H + H.T)
+    if not np.isfinite(H).all():
+        return np.full((k, k), np.nan)
+    try:
+        np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        return np.full((k, k), np.nan)
+    return np.linalg.inv(H)
 
 
 def fit_covariates(model: Any, x, t_x, T, w, Z: np.ndarray, ll_without: float) -> None:
@@ -73,41 +248,50 @@ def fit_covariates(model: Any, x, t_x, T, w, Z: np.ndarray, ll_without: float) -
     if name not in LINKS:
         raise SchemaError(f"{name} does not take covariates (features=); use BetaGeoModel, "
                           "ModifiedBetaGeoModel or ParetoNBDModel.")
-    patterns, inverse = np.unique(Z, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    if len(patterns) > MAX_PATTERNS:
-        raise SchemaError(
-            f"{name}: the covariates {list(model.features)} take {len(patterns)} distinct "
-            f"combinations (at most {MAX_PATTERNS} are supported: each is evaluated with the "
-            "scalar-parameter likelihood). Fix: use categorical covariates or bin the numeric ones "
-            "(pd.qcut)."
-        )
+    features = list(model.features)
+    keep = w > 0
+    x, t_x, T, w, Z = x[keep], t_x[keep], T[keep], w[keep], Z[keep]
+    mean, sd = _check_design(name, features, Z)
+    Zs = (Z - mean) / sd
+    cols, _, inverse = compress(x, t_x, T, *Zs.T)
+    ux, utx, uT = cols[:3]
+    uZ = np.column_stack(cols[3:])
+    uw = np.bincount(inverse, weights=w, minlength=ux.size)
+    data = (ux, utx, uT)
     k = Z.shape[1]
     p = len(model._param_names)
-    groups = []
-    for g in range(len(patterns)):
-        sel = inverse == g
-        groups.append((patterns[g], w[sel], model._prepare(x[sel], t_x[sel], T[sel])))
-    total = w.sum()
-
-    def unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return np.exp(theta[:p]), theta[p : p + k], theta[p + k :]
-
-    def total_negll(theta: np.ndarray) -> float:
-        base, gt, gl = unpack(theta)
-        ll = 0.0
-        with np.errstate(all="ignore"):
-            for z, wg, data in groups:
-                ll += float(np.dot(wg, model._loglik_terms(
-                    _pattern_params(model, base, gt, gl, z), *data)))
-        return -ll if np.isfinite(ll) else 1e100
-
+    s_trans, s_life = _jacobian_rows(model)
+    total = float(uw.sum())
     pen = float(model.penalizer)
 
-    def negll(theta: np.ndarray) -> float:
+    def evaluate(theta: np.ndarray, need_grad: bool):
         base = np.exp(theta[:p])
-        return total_negll(theta) / total + pen * float(np.sum(base**2))
+        P = customer_params(model, base, theta[p:], uZ)
+        with np.errstate(all="ignore"):
+            ll, G = _ll_and_dlogp(model, P, data, need_grad)
+        val = float(np.dot(uw, ll))
+        if not need_grad:
+            return val, None
+        gb = G @ uw  # d total / d log base
+        wG = G * uw  # p x n
+        g_trans = uZ.T @ (s_trans @ wG)
+        g_life = uZ.T @ (s_life @ wG)
+        return val, np.concatenate([gb, g_trans, g_life])
 
+    def fun_and_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        val, g = evaluate(theta, True)
+        base = np.exp(theta[:p])
+        f = -val / total + pen * float(np.sum(base**2))
+        grad = -g / total
+        grad[:p] += 2.0 * pen * base**2
+        if not np.isfinite(f):
+            return 1e100, np.zeros_like(theta)
+        return f, np.where(np.isfinite(grad), grad, 0.0)
+
+    def negll(theta: np.ndarray) -> float:
+        return fun_and_grad(theta)[0]
+
+    # start: the model without covariates (its parameters are those at the covariate mean)
     theta0 = np.concatenate([np.log(model.params_.to_numpy()), np.zeros(2 * k)])
     stop = None
     if getattr(model, "_stop_early", None) is not None:
@@ -117,25 +301,42 @@ def fit_covariates(model: Any, x, t_x, T, w, Z: np.ndarray, ll_without: float) -
         def stop(theta: np.ndarray) -> bool:  # the model's degenerate region (see its fit)
             return bool(stop_fn(theta[:p], t_max))
 
-    res = fit_log_params(negll, theta0, max_iter=int(model.max_iter), stop=stop)
+    res = fit_log_params(negll, theta0, fun_and_grad=fun_and_grad,
+                         max_iter=int(model.max_iter), stop=stop)
     if getattr(res, "stopped_early", False):
-        import warnings
-
-        from crmine.exceptions import ConvergenceWarning
-
         warnings.warn(
             f"{name}: the fit with covariates reached the no-dropout boundary and was stopped; "
             "the coefficients rest on a degenerate model. Check the calibration window.",
             ConvergenceWarning,
             stacklevel=3,
         )
-    base, gt, gl = unpack(res.x)
+    theta_s = np.asarray(res.x, dtype=float)
+    base_at_mean = np.exp(theta_s[:p])
+    problems = warn_boundary(
+        f"{name} with covariates (base parameters at the covariate means)",
+        model._param_names,
+        base_at_mean,
+        res,
+        model._degenerate(base_at_mean, float(np.max(T))),
+    )
+    model.boundary_fit_ = bool(problems)
+    cov_s = _hessian_from_gradient(lambda th: -evaluate(th, True)[1], theta_s)
+
+    # back to the caller's scale: gamma = gamma_s / sd; log base_j = theta_s_j - sign_j gamma.mean
+    A = np.eye(p + 2 * k)
+    A[p : p + k, p : p + k] = np.diag(1.0 / sd)
+    A[p + k :, p + k :] = np.diag(1.0 / sd)
+    A[:p, p : p + k] = -np.outer(s_trans, mean / sd)
+    A[:p, p + k :] = -np.outer(s_life, mean / sd)
+    theta = A @ theta_s
+    cov = A @ cov_s @ A.T
+    base, coef = np.exp(theta[:p]), theta[p:]
+
     names = list(model._param_names)
     model.params_ = pd.Series(base, index=names, name="estimate")
-    coef_names = [f"trans_{f}" for f in model.features] + [f"life_{f}" for f in model.features]
-    model.coefficients_ = pd.Series(np.concatenate([gt, gl]), index=coef_names, name="estimate")
-    model.log_likelihood_ = -total_negll(res.x)
-    cov = log_param_covariance(total_negll, res.x)
+    coef_names = [f"trans_{f}" for f in features] + [f"life_{f}" for f in features]
+    model.coefficients_ = pd.Series(coef, index=coef_names, name="estimate")
+    model.log_likelihood_ = evaluate(theta_s, False)[0]
     all_names = names + coef_names
     model.log_params_covariance_ = pd.DataFrame(cov[:p, :p], index=names, columns=names)
     model.covariance_all_ = pd.DataFrame(cov, index=all_names, columns=all_names)
@@ -143,6 +344,7 @@ def fit_covariates(model: Any, x, t_x, T, w, Z: np.ndarray, ll_without: float) -
     model.standard_errors_ = pd.Series(
         np.concatenate([base * se[:p], se[p:]]), index=all_names, name="std_error"
     )
+    model.covariate_scaling_ = pd.DataFrame({"mean": mean, "std": sd}, index=features)
     stat = max(2.0 * (model.log_likelihood_ - ll_without), 0.0)
     model.lr_test_ = {
         "statistic": stat,
@@ -152,25 +354,23 @@ def fit_covariates(model: Any, x, t_x, T, w, Z: np.ndarray, ll_without: float) -
     }
 
 
-def grouped(model: Any, Z: np.ndarray, fn, *arrays: np.ndarray, t: Any = None) -> np.ndarray:
-    """Evaluate ``fn(model_with_pattern_params, *arrays_subset)`` per covariate pattern."""
-    patterns, inverse = np.unique(Z, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    k = Z.shape[1]
-    coef = model.coefficients_.to_numpy()
-    base = model.params_.to_numpy()
-    out = np.empty(arrays[0].shape, dtype=float)
-    draw = copy.copy(model)
-    draw.features = None
-    for g, z in enumerate(patterns):
-        sel = inverse == g
-        draw.params_ = pd.Series(
-            _pattern_params(model, base, coef[:k], coef[k:], z), index=model.params_.index
-        )
-        sub = [a[sel] for a in arrays]
-        if t is None:
-            out[sel] = fn(draw, *sub)
-        else:
-            tt = t[sel] if np.ndim(t) else t
-            out[sel] = fn(draw, tt, *sub)
-    return out
+# --------------------------------------------------------------------------- predictions
+def _fitted_params(model: Any, Z: np.ndarray) -> list:
+    return customer_params(
+        model, model.params_.to_numpy(), model.coefficients_.to_numpy(), np.asarray(Z, float)
+    )
+
+
+def per_customer_loglik(model: Any, Z: np.ndarray, x, t_x, T) -> np.ndarray:
+    """Each customer's log-likelihood under their own parameters."""
+    return _FORMULAS[type(model).__name__][0](_fitted_params(model, Z), x, t_x, T)
+
+
+def per_customer_alive(model: Any, Z: np.ndarray, x, t_x, T) -> np.ndarray:
+    """P(alive) of each customer under their own parameters."""
+    return _FORMULAS[type(model).__name__][1](_fitted_params(model, Z), x, t_x, T)
+
+
+def per_customer_expected(model: Any, Z: np.ndarray, t: Any, x, t_x, T) -> np.ndarray:
+    """Conditional expected purchases in ``(T, T+t]`` under each customer's parameters."""
+    return _FORMULAS[type(model).__name__][2](_fitted_params(model, Z), t, x, t_x, T)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from scipy.special import hyp2f1
+from scipy.special import gammaln, hyp2f1
 
 from crmine.lifetime._base import BTYDTransactionModel
 from crmine.lifetime._common import compress, rising_sums, unique_inverse
 
-__all__ = ["ParetoNBDModel"]
+__all__ = ["ParetoNBDModel", "pareto_expected_per_customer", "pareto_parts_per_customer"]
 
 
 def _log_f(
@@ -55,7 +57,7 @@ _QUAD_S = 50.0
 
 
 def _log_dead_over_alive(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> np.ndarray:
     r"""``log`` of the ratio of the 'dead' to the 'alive' likelihood term, by quadrature.
 
@@ -64,31 +66,105 @@ def _log_dead_over_alive(
     alive term, written so that every factor is bounded.  The integrand is log-convex
     and largest at ``t_x``; composite Gauss-Legendre on geometrically growing panels
     from ``t_x`` resolves its decay scale whatever the parameters.  Used where the
-    hypergeometric route fails (large ``s`` and ``beta``).
+    hypergeometric route fails (large ``s`` and ``beta``).  ``params`` are four
+    numbers or four arrays of one value per customer (covariate models).
     """
-    r, alpha, s, beta = (float(v) for v in params)
-    (ux, utx, uT), _, inv = compress(x, t_x, T)
+    r, alpha, s, beta = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in params), x)[:4]
+    (ux, utx, uT, ur, ua, us, ub), _, inv = compress(x, t_x, T, r, alpha, s, beta)
     length = uT - utx
     out = np.full(ux.shape, -np.inf)
     pos = length > 0
     if pos.any():
         xv, tx, TT, L = ux[pos], utx[pos], uT[pos], length[pos]
-        slope = (r + xv) / (alpha + tx) + (s + 1.0) / (beta + tx)
+        rv, av, sv, bv = ur[pos], ua[pos], us[pos], ub[pos]
+        slope = (rv + xv) / (av + tx) + (sv + 1.0) / (bv + tx)
         lo = np.clip(0.01 / (slope * L), 1e-14, 1.0)
         frac = lo[:, None] ** np.linspace(1.0, 0.0, _N_PANELS)[None, :]
         edges = np.concatenate([np.zeros((len(L), 1)), frac], axis=1) * L[:, None]
         left, width = edges[:, :-1], np.diff(edges, axis=1)
         u = tx[:, None, None] + left[:, :, None] + width[:, :, None] * _GL_U[None, None, :]
+        a3, b3 = av[:, None, None], bv[:, None, None]
         g = (
-            (r + xv)[:, None, None] * (np.log(alpha + TT)[:, None, None] - np.log(alpha + u))
-            + s * (np.log(beta + TT)[:, None, None] - np.log(beta + u))
-            - np.log(beta + u)
+            (rv + xv)[:, None, None] * (np.log(av + TT)[:, None, None] - np.log(a3 + u))
+            + sv[:, None, None] * (np.log(bv + TT)[:, None, None] - np.log(b3 + u))
+            - np.log(b3 + u)
         )
         logw = np.log(width)[:, :, None] + np.log(_GL_W)[None, None, :]
         terms = (g + logw).reshape(len(L), -1)
         mx = terms.max(axis=1)
-        out[pos] = np.log(s) + mx + np.log(np.exp(terms - mx[:, None]).sum(axis=1))
+        out[pos] = np.log(sv) + mx + np.log(np.exp(terms - mx[:, None]).sum(axis=1))
     return out[inv]
+
+
+def _log_f_vec(
+    t: np.ndarray, x: np.ndarray, r: Any, alpha: Any, s: Any, beta: Any
+) -> np.ndarray:
+    """:func:`_log_f` with one parameter value per customer (the two cases per element)."""
+    t, x, r, alpha, s, beta = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (t, x, r, alpha, s, beta))
+    )
+    out = np.empty(t.shape)
+    ge = alpha >= beta
+    i = ge
+    if i.any():
+        z = (alpha[i] - beta[i]) / (alpha[i] + t[i])
+        h = hyp2f1(1.0, r[i] + x[i], r[i] + s[i] + x[i] + 1.0, z)
+        out[i] = (
+            -s[i] * np.log(beta[i] + t[i])
+            - (r[i] + x[i]) * np.log(alpha[i] + t[i])
+            + np.log(h)
+        )
+    i = ~ge
+    if i.any():
+        z = (beta[i] - alpha[i]) / (beta[i] + t[i])
+        h = hyp2f1(1.0, s[i] + 1.0, r[i] + s[i] + x[i] + 1.0, z)
+        out[i] = (
+            (1.0 - r[i] - x[i]) * np.log(alpha[i] + t[i])
+            - (s[i] + 1.0) * np.log(beta[i] + t[i])
+            + np.log(h)
+        )
+    return out
+
+
+def pareto_parts_per_customer(
+    params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(log-likelihood, log 'alive' term, log 'dead' term) with per-customer parameters.
+
+    ``params`` = ``(r, alpha, s, beta)``, each a number or one value per customer
+    (the covariate models: ``alpha_i``, ``beta_i``).  Same formulas as the
+    scalar route (Euler-transformed hypergeometric functions, quadrature where
+    they fail or ``s`` is large), evaluated element by element.
+    """
+    r, alpha, s, beta = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in params), x)[:4]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lf_tx = _log_f_vec(t_x, x, r, alpha, s, beta)
+        lf_T = _log_f_vec(T, x, r, alpha, s, beta)
+        diff = np.minimum(lf_T - lf_tx, 0.0)
+        log_a0 = lf_tx + np.log(-np.expm1(diff))
+        log_alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        log_dead = np.log(s) - np.log(r + s + x) + log_a0
+        bad = (s >= _QUAD_S) | ~np.isfinite(log_dead)
+        if bad.any():
+            log_dead = np.array(log_dead, dtype=float, copy=True)
+            sub = (r[bad], alpha[bad], s[bad], beta[bad])
+            log_dead[bad] = log_alive[bad] + _log_dead_over_alive(sub, x[bad], t_x[bad], T[bad])
+        head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        ll = head + np.logaddexp(log_alive, log_dead)
+    return ll, log_alive, log_dead
+
+
+def pareto_expected_per_customer(
+    params: Any, t: Any, x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """Expected purchases in ``(T, T+t]`` of a customer alive at ``T`` (per-customer params)."""
+    r, alpha, s, beta = (np.asarray(v, dtype=float) for v in params)
+    t = np.asarray(t, dtype=float)
+    log_ratio = np.log1p(t / (beta + T))
+    near_one = np.abs(s - 1.0) < 1e-10
+    s_safe = np.where(near_one, 2.0, s)
+    shape = np.where(near_one, log_ratio, -np.expm1(-(s_safe - 1.0) * log_ratio) / (s_safe - 1.0))
+    return (r + x) * (beta + T) / (alpha + T) * shape
 
 
 def _unique_pairs(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
