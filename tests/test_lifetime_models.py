@@ -305,8 +305,7 @@ def test_sbg_recovers_simulated_parameters(alpha, beta, seed):
 
     truth = pd.Series({"alpha": alpha, "beta": beta})
     survivors = simulate_sbg(20_000, alpha, beta, n_periods=10, random_state=seed)
-    # the Wald interval is a little narrow for small alpha (300 seeds at alpha 0.34, beta 3.5:
-    # 1% of the estimates lie beyond 3.29 standard errors, not 0.1%), so the check is at 99.99%
+    # 99.99 %: five draws per run must not fail by chance (coverage itself is measured below)
     s = ShiftedBetaGeometricModel().fit(survivors).summary(level=0.9999).table
     assert ((s["lower_99.99"] <= truth) & (truth <= s["upper_99.99"])).all()
 
@@ -321,3 +320,70 @@ def test_gamma_gamma_standard_errors_match_lifetimes_on_cdnow():
     ours = GammaGammaModel().fit(d.x, d.zbar).summary().table
     ref = lifetimes.GammaGammaFitter().fit(d.x, d.zbar).summary
     np.testing.assert_allclose(ours["std_error"], ref["se(coef)"], rtol=1e-4)
+
+
+def test_sbg_profile_interval_holds_its_coverage_where_wald_undercovers():
+    """Planted small cohort with small alpha: 400 cohorts of 500 customers over 5 periods.
+
+    Measured over 1,000 cohorts: profile 95.8 % / 95.9 %, log-scale Wald 89.6 % / 90.3 %.
+    The profile coverage must lie within 3 binomial standard errors of 95 %.
+    """
+    from crmine.lifetime import simulate_sbg
+
+    truth = np.array([0.2, 5.0])
+    reps = 400
+    profile = np.zeros(2)
+    wald = np.zeros(2)
+    for seed in range(reps):
+        cohort = simulate_sbg(500, *truth, n_periods=5, random_state=seed)
+        m = ShiftedBetaGeometricModel().fit(cohort)
+        p = m.summary().table
+        w = m.summary(interval="wald").table
+        assert p.attrs["interval"] == "profile likelihood"
+        profile += (p["lower_95"].to_numpy() <= truth) & (truth <= p["upper_95"].to_numpy())
+        wald += (w["lower_95"].to_numpy() <= truth) & (truth <= w["upper_95"].to_numpy())
+    tolerance = 3 * np.sqrt(0.95 * 0.05 / reps)
+    np.testing.assert_array_less(np.abs(profile / reps - 0.95), tolerance)
+    assert (wald / reps < 0.93).all()  # why the profile interval is the default
+
+
+def test_sbg_profile_bounds_are_where_the_likelihood_ratio_is_the_chi2_quantile():
+    from scipy.optimize import minimize
+    from scipy.stats import chi2
+
+    survivors = np.array([1000, 631, 468, 382, 326, 289, 262, 241])
+    m = ShiftedBetaGeometricModel().fit(survivors)
+    churned, active = -np.diff(survivors).astype(float), np.r_[np.zeros(6), 241.0]
+    t = m.summary(level=0.9).table
+    for i, name in enumerate(["alpha", "beta"]):
+        for bound in (t.loc[name, "lower_90"], t.loc[name, "upper_90"]):
+            # independent profile: Nelder-Mead over the other parameter, by hand
+            def negll(other, i=i, bound=bound):
+                ab = [bound, np.exp(other[0])] if i == 0 else [np.exp(other[0]), bound]
+                a, b = ab
+                tt = np.arange(1, 8)
+                lp = betaln(a + 1, b + tt - 1) - betaln(a, b)
+                ls = betaln(a, b + tt) - betaln(a, b)
+                return -(churned @ lp + active @ ls)
+
+            z0 = np.log(m.params_.iloc[1 - i])
+            prof = minimize(negll, [z0], method="Nelder-Mead", options={"xatol": 1e-10,
+                                                                      "fatol": 1e-12}).fun
+            lr = 2 * (m.log_likelihood_ + prof)
+            assert lr == pytest.approx(chi2.ppf(0.9, 1), abs=1e-5)
+    # the Wald table is the log-scale interval of the observed information
+    w = m.summary(interval="wald").table
+    se_log = np.sqrt(np.diag(m.log_params_covariance_))
+    np.testing.assert_allclose(w["upper_95"], m.params_ * np.exp(1.959964 * se_log), rtol=1e-6)
+    with pytest.raises(SchemaError, match="interval must be"):
+        m.summary(interval="bootstrap")
+
+
+def test_sbg_profile_interval_is_open_when_the_data_cannot_bound_it():
+    # two periods of nearly constant churn: heterogeneity (1/(alpha+beta)) is not identified,
+    # the likelihood stays flat towards alpha, beta -> inf: the upper bound is infinite, not a
+    # confident finite number
+    m = ShiftedBetaGeometricModel().fit([1000, 900, 810])
+    t = m.summary().table
+    assert np.isinf(t["upper_95"]).all()
+    assert (t["lower_95"] > 0).all()
