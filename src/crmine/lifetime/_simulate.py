@@ -26,6 +26,8 @@ def simulate_btyd(
     model: str = "bgnbd",
     T: float | np.ndarray = 39.0,
     holdout: float = 0.0,
+    covariates: pd.DataFrame | None = None,
+    coefficients: Mapping[str, float] | None = None,
     random_state: Any = None,
 ) -> pd.DataFrame:
     """Draw customers from a BG/NBD or Pareto/NBD population.
@@ -51,6 +53,15 @@ def simulate_btyd(
         Length of each customer's calibration window.
     holdout : float, default=0.0
         Length of the holdout window after ``T``.
+    covariates : pandas.DataFrame, optional
+        Time-invariant covariates, one numeric row per customer (``n_customers``
+        rows); they shift each customer's parameters as in the fitted models
+        (``features=``, CLVTools' links): ``alpha_i = alpha exp(-trans . z_i)``;
+        BG/NBD and MBG/NBD ``a_i, b_i = a, b exp(life . z_i)``; Pareto/NBD
+        ``beta_i = beta exp(-life . z_i)``.  The columns are copied to the output.
+    coefficients : mapping, optional
+        Coefficients named as the fitted ``coefficients_`` (``"trans_<column>"``,
+        ``"life_<column>"``); missing ones are 0.
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -70,6 +81,16 @@ def simulate_btyd(
     ['repeat_frequency', 'btyd_recency', 'btyd_T']
     >>> bool((df.btyd_recency <= df.btyd_T).all())
     True
+
+    Customers whose covariate ``g`` is 1 buy twice as often:
+
+    >>> import numpy as np, pandas as pd
+    >>> z = pd.DataFrame({"g": np.repeat([0.0, 1.0], 2000)})
+    >>> df = simulate_btyd(4000, {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5},
+    ...                    covariates=z, coefficients={"trans_g": np.log(2.0)}, random_state=0)
+    >>> rate = df.groupby("g")["purchase_rate"].mean()
+    >>> bool(1.8 < rate[1.0] / rate[0.0] < 2.2)
+    True
     """
     if model not in _PARAMS:
         raise ValueError(f"model must be one of {sorted(_PARAMS)}, got {model!r}.")
@@ -88,12 +109,15 @@ def simulate_btyd(
     if model == "bgbb":
         return _simulate_bgbb(n, params, T_arr, holdout, rng)
     end = T_arr + holdout
-    lam = rng.gamma(params["r"], 1.0 / params["alpha"], size=n)
+    cov_table, trans_index, life_index = _covariate_index(n, model, covariates, coefficients)
+    lam = rng.gamma(params["r"], 1.0 / (params["alpha"] * np.exp(-trans_index)), size=n)
     if model in ("bgnbd", "mbgnbd"):
-        dropout = rng.beta(params["a"], params["b"], size=n)
+        scale = np.exp(life_index)
+        dropout = rng.beta(params["a"] * scale, params["b"] * scale, size=n)
         death = np.full(n, np.inf)
     else:
-        dropout = rng.gamma(params["s"], 1.0 / params["beta"], size=n)
+        beta_i = params["beta"] * np.exp(-life_index)
+        dropout = rng.gamma(params["s"], 1.0 / beta_i, size=n)
         death = rng.exponential(1.0, size=n) / np.maximum(dropout, 1e-300)
     x = np.zeros(n)
     t_x = np.zeros(n)
@@ -121,7 +145,7 @@ def simulate_btyd(
             death[idx[dies]] = t_new[dies]
             active[idx[dies]] = False
     alive = death > T_arr
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "repeat_frequency": x,
             "btyd_recency": t_x,
@@ -133,6 +157,40 @@ def simulate_btyd(
         },
         index=pd.RangeIndex(n, name="customer_id"),
     )
+    if cov_table is not None:
+        for col in cov_table.columns:
+            out[col] = cov_table[col].to_numpy()
+    return out
+
+
+def _covariate_index(
+    n: int, model: str, covariates: Any, coefficients: Mapping[str, float] | None
+) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray]:
+    """The covariate table and each customer's purchase and dropout index (0 without)."""
+    if covariates is None:
+        if coefficients:
+            raise ValueError("coefficients= needs covariates= (one row per customer).")
+        return None, np.zeros(n), np.zeros(n)
+    if model == "bgbb":
+        raise ValueError("covariates are supported for model='bgnbd', 'mbgnbd' and 'pareto'.")
+    table = pd.DataFrame(covariates)
+    if len(table) != n:
+        raise ValueError(f"covariates must have one row per customer ({n}), got {len(table)}.")
+    Z = table.to_numpy(dtype=float)
+    if not np.isfinite(Z).all():
+        raise ValueError("covariates must be finite numbers.")
+    coefficients = dict(coefficients or {})
+    names = [str(c) for c in table.columns]
+    known = {f"{p}_{c}" for p in ("trans", "life") for c in names}
+    unknown = sorted(set(coefficients) - known)
+    if unknown:
+        raise ValueError(
+            f"coefficients {unknown} name no covariate; use 'trans_<column>' or "
+            f"'life_<column>' with columns {names}."
+        )
+    g_trans = np.array([float(coefficients.get(f"trans_{c}", 0.0)) for c in names])
+    g_life = np.array([float(coefficients.get(f"life_{c}", 0.0)) for c in names])
+    return table, Z @ g_trans, Z @ g_life
 
 
 def _simulate_bgbb(n, params, T_arr, holdout, rng) -> pd.DataFrame:

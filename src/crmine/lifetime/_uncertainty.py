@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -52,8 +53,34 @@ class ParameterUncertaintyMixin:
         self._check_fitted()
         level = check_rate(level, name="level")
         cov = getattr(self, "log_params_covariance_", None)
-        return fit_summary(
+        out = fit_summary(
             self, None if cov is None else cov.to_numpy(), level, getattr(self, "n_customers_", 0)
+        )
+        coef = getattr(self, "coefficients_", None)
+        if not getattr(self, "features", None) or coef is None:
+            return out
+        # covariate coefficients: Wald intervals on their own (linear) scale
+        from scipy.stats import norm
+
+        se = self.standard_errors_.reindex(coef.index).to_numpy()
+        q = norm.ppf(0.5 + level / 2.0)
+        pct = f"{100 * level:g}"
+        rows = pd.DataFrame(
+            {
+                "estimate": coef.to_numpy(),
+                "std_error": se,
+                f"lower_{pct}": coef.to_numpy() - q * se,
+                f"upper_{pct}": coef.to_numpy() + q * se,
+            },
+            index=pd.Index(list(coef.index), name="parameter"),
+        )
+        k = len(self.params_) + len(coef)
+        n = out.n_customers
+        return dataclasses.replace(
+            out,
+            table=pd.concat([out.table, rows]),
+            aic=2 * k - 2 * out.log_likelihood,
+            bic=k * np.log(n) - 2 * out.log_likelihood if n else float("nan"),
         )
 
     def predict_interval(
@@ -74,6 +101,10 @@ class ParameterUncertaintyMixin:
         Method: parametric bootstrap of the parameters -- ``n_draws`` draws of
         the log-parameters from their asymptotic normal distribution (the
         estimate and the inverse observed information, see :meth:`summary`);
+        for a model with covariates (``features=``) the whole vector -- the
+        log base parameters and all coefficients -- is drawn jointly from
+        ``covariance_all_``, so the uncertainty of the covariate effects widens
+        the intervals too;
         the prediction is recomputed for each draw and the interval is given
         by the draws' quantiles.  It covers the uncertainty of the estimated
         population, not the Poisson noise of a customer's future purchases.
@@ -129,7 +160,15 @@ class ParameterUncertaintyMixin:
                 out = model.predict_clv(frequency, recency, T, **clv_kwargs)
             return np.asarray(out, dtype=float)
 
-        cov = self.log_params_covariance_.to_numpy()
+        with_cov = bool(self.features)
+        if with_cov:
+            cov = self.covariance_all_.to_numpy()
+            center = np.concatenate(
+                [np.log(self.params_.to_numpy()), self.coefficients_.to_numpy()]
+            )
+        else:
+            cov = self.log_params_covariance_.to_numpy()
+            center = np.log(self.params_.to_numpy())
         if not np.isfinite(cov).all():
             raise SchemaError(
                 f"{type(self).__name__}: the observed information is singular (a boundary "
@@ -137,20 +176,29 @@ class ParameterUncertaintyMixin:
                 "or on more data."
             )
         rng = check_random_state(random_state)
-        z = rng.multivariate_normal(np.log(self.params_.to_numpy()), cov, size=int(n_draws))
+        z = rng.multivariate_normal(center, cov, size=int(n_draws))
+        p = len(self.params_)
         draw = copy.copy(self)
         sims = []
         for zi in z:
-            draw.params_ = pd.Series(np.exp(zi), index=self.params_.index, name="estimate")
+            draw.params_ = pd.Series(np.exp(zi[:p]), index=self.params_.index, name="estimate")
+            if with_cov:
+                draw.coefficients_ = pd.Series(
+                    zi[p:], index=self.coefficients_.index, name="estimate"
+                )
             sims.append(predict(draw))
         sims_arr = np.vstack(sims)
         estimate = predict(self)
         lo, hi = np.quantile(sims_arr, [0.5 - level / 2.0, 0.5 + level / 2.0], axis=0)
         _, _, _, index = self._rft(frequency, recency, T)
         out = pd.DataFrame({"estimate": estimate, "lower": lo, "upper": hi}, index=index)
+        drawn = (
+            "the log-parameters and the covariate coefficients jointly"
+            if with_cov
+            else "the log-parameters"
+        )
         out.attrs["method"] = (
-            f"parametric bootstrap: {int(n_draws)} draws of the log-parameters from their "
-            f"asymptotic normal (observed information), {100 * level:g}% quantiles"
-            + ("; covariate coefficients held at their estimates" if self.features else "")
+            f"parametric bootstrap: {int(n_draws)} draws of {drawn} from their asymptotic "
+            f"normal (inverse observed information), {100 * level:g}% quantiles"
         )
         return out
