@@ -235,7 +235,10 @@ class BTYDTransactionModel(ParameterUncertaintyMixin, CustomerEstimatorMixin, Ba
                     "identified. Fix: a longer calibration window, penalizer > 0, or fit "
                     "without features=."
                 )
-            fit_covariates(self, x, t_x, t_cal, w_in, Z, ll_without=self.log_likelihood_)
+            fit_covariates(
+                self, x, t_x, t_cal, w_in, Z, ll_without=self.log_likelihood_,
+                restart=bool(problems),
+            )
         return self
 
     # ------------------------------------------------------------------ covariate dispatch

@@ -16,6 +16,7 @@ __all__ = [
     "bgnbd_expected",
     "bgnbd_loglik_per_customer",
     "bgnbd_proba_alive",
+    "rising_per_customer",
 ]
 
 #: From this a + b on, scipy's hypergeometric function loses accuracy; the dropout
@@ -127,6 +128,41 @@ def bgnbd_expected(params: Any, t: float | np.ndarray, x: np.ndarray, T: np.ndar
     return out
 
 
+#: From this value on, lgamma(c + x) - lgamma(c) and its derivative are summed term by
+#: term (the differences of gammaln/digamma lose their digits to cancellation).
+_RISING_EXACT = 1e4
+
+
+def rising_per_customer(c: np.ndarray, x: np.ndarray, grad: bool = False) -> tuple:
+    """``lgamma(c+x) - lgamma(c)`` and ``digamma(c+x) - digamma(c)`` per customer.
+
+    ``c`` holds one value per customer, ``x`` whole numbers.  Below
+    ``_RISING_EXACT`` the special functions are accurate to ~1e-11; above,
+    ``sum_{k<x} log(c+k)`` and ``sum_{k<x} 1/(c+k)`` are summed exactly (the
+    collapsed-heterogeneity boundary, where ``c`` runs to 1e8 and beyond).
+    """
+    c = np.asarray(c, dtype=float)
+    x = np.asarray(x, dtype=float)
+    with np.errstate(invalid="ignore"):
+        logs = gammaln(c + x) - gammaln(c)
+        inv = digamma(c + x) - digamma(c) if grad else None
+    big = c >= _RISING_EXACT
+    if big.any():
+        cb, xb = c[big], x[big]
+        lb = np.zeros(cb.shape)
+        ib = np.zeros(cb.shape)
+        for k in range(int(xb.max(initial=0))):
+            on = xb > k
+            lb[on] += np.log(cb[on] + k)
+            ib[on] += 1.0 / (cb[on] + k)
+        logs = np.array(logs, copy=True)
+        logs[big] = lb
+        if grad:
+            inv = np.array(inv, copy=True)
+            inv[big] = ib
+    return logs, inv
+
+
 def bgnbd_loglik_per_customer(
     params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, grad: bool = False
 ) -> Any:
@@ -143,8 +179,11 @@ def bgnbd_loglik_per_customer(
     xm1 = np.where(pos, b + x - 1.0, 1.0)
     log_aT = np.log(alpha + T)
     log_atx = np.log(alpha + t_x)
-    ln_a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    ln_a2 = gammaln(b + x) - gammaln(b) + gammaln(a + b) - gammaln(a + b + x)
+    s_r, g_r = rising_per_customer(r, x, grad)
+    s_b, g_b = rising_per_customer(b, x, grad)
+    s_ab, g_ab = rising_per_customer(a + b, x, grad)
+    ln_a1 = s_r + r * np.log(alpha)
+    ln_a2 = s_b - s_ab
     a3 = -(r + x) * log_aT
     with np.errstate(divide="ignore"):
         a4 = np.where(pos, np.log(a) - np.log(xm1) - (r + x) * log_atx, -np.inf)
@@ -154,11 +193,10 @@ def bgnbd_loglik_per_customer(
         return ll
     w3 = np.exp(a3 - lse)
     w4 = np.exp(a4 - lse)
-    g_ab = digamma(a + b + x) - digamma(a + b)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * log_aT - w4 * log_atx
+    d_r = g_r + np.log(alpha) - w3 * log_aT - w4 * log_atx
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
     d_a = -g_ab + w4 / a
-    d_b = digamma(b + x) - digamma(b) - g_ab - w4 / xm1
+    d_b = g_b - g_ab - w4 / xm1
     return ll, np.stack([d_r, d_alpha, d_a, d_b])
 
 

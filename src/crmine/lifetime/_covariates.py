@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 from scipy.stats import chi2
 
 from crmine.exceptions import ConvergenceWarning, SchemaError
@@ -80,9 +79,12 @@ def _bgnbd_expected(P, t, x, t_x, T):
 
 def _mbgnbd_ll(P, x, t_x, T, grad=False):
     # the MBG/NBD likelihood (Batislam et al. 2007), as ModifiedBetaGeoModel._loglik_terms
+    from crmine.lifetime._bgnbd import rising_per_customer
+
     r, alpha, a, b = P
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x + 1.0) - gammaln(b) - gammaln(a + b + x + 1.0)
+    a1 = rising_per_customer(r, x)[0] + r * np.log(alpha)
+    # lgamma(a+b) + lgamma(b+x+1) - lgamma(b) - lgamma(a+b+x+1), exact for large a, b
+    a2 = rising_per_customer(b, x + 1.0)[0] - rising_per_customer(a + b, x + 1.0)[0]
     a3 = -(r + x) * np.log(alpha + T)
     a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
     return a1 + a2 + a3 + np.logaddexp(a4, 0.0)
@@ -242,8 +244,14 @@ def _hessian_from_gradient(grad: Callable[[np.ndarray], np.ndarray], theta: np.n
     return np.linalg.inv(H)
 
 
-def fit_covariates(model: Any, x, t_x, T, w, Z: np.ndarray, ll_without: float) -> None:
-    """Maximum likelihood of the base parameters and both coefficient vectors."""
+def fit_covariates(
+    model: Any, x, t_x, T, w, Z: np.ndarray, ll_without: float, restart: bool = False
+) -> None:
+    """Maximum likelihood of the base parameters and both coefficient vectors.
+
+    ``restart``: also search from the moment-based start (used when the model
+    without covariates is a boundary fit) and keep the better optimum.
+    """
     name = type(model).__name__
     if name not in LINKS:
         raise SchemaError(f"{name} does not take covariates (features=); use BetaGeoModel, "
@@ -303,6 +311,15 @@ def fit_covariates(model: Any, x, t_x, T, w, Z: np.ndarray, ll_without: float) -
 
     res = fit_log_params(negll, theta0, fun_and_grad=fun_and_grad,
                          max_iter=int(model.max_iter), stop=stop)
+    if restart:
+        # the model without covariates sits on a collapsed-heterogeneity boundary, where the
+        # dropout coefficients have no gradient: search again from the moment-based start
+        # of the base parameters and keep the better optimum
+        start = np.log(model._initial_params(ux, utx, uT, uw))
+        alt = fit_log_params(negll, np.concatenate([start, np.zeros(2 * k)]),
+                             fun_and_grad=fun_and_grad, max_iter=int(model.max_iter), stop=stop)
+        if np.isfinite(alt.fun) and alt.fun < res.fun:
+            res = alt
     if getattr(res, "stopped_early", False):
         warnings.warn(
             f"{name}: the fit with covariates reached the no-dropout boundary and was stopped; "
@@ -320,7 +337,10 @@ def fit_covariates(model: Any, x, t_x, T, w, Z: np.ndarray, ll_without: float) -
         model._degenerate(base_at_mean, float(np.max(T))),
     )
     model.boundary_fit_ = bool(problems)
-    cov_s = _hessian_from_gradient(lambda th: -evaluate(th, True)[1], theta_s)
+    if problems:  # estimates at infinity: the observed information means nothing there
+        cov_s = np.full((p + 2 * k, p + 2 * k), np.nan)
+    else:
+        cov_s = _hessian_from_gradient(lambda th: -evaluate(th, True)[1], theta_s)
 
     # back to the caller's scale: gamma = gamma_s / sd; log base_j = theta_s_j - sign_j gamma.mean
     A = np.eye(p + 2 * k)
