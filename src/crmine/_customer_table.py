@@ -9,6 +9,7 @@ Python call per row.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -166,7 +167,6 @@ def compute(
         if not purchase.any():
             logger.info("every purchase before the cutoff was returned: the table is empty")
             return pd.DataFrame(columns=names, index=pd.Index([], name=index_name))
-    cutoff_day = cutoff_ns // NS_PER_DAY
 
     # ---- purchase lines -> orders
     pc = codes[purchase]
@@ -187,7 +187,86 @@ def compute(
     ord_time = group_min(ord_idx, pt, n_ord)
     ord_utc = group_min(ord_idx, pu, n_ord)
     ord_amt = bincount(ord_idx, weights=pa, minlength=n_ord)
+    # per-customer line sums the order table does not carry
+    units_c = items_c = flat = None
+    if "basket" in inc:
+        units = qty[purchase] if qty is not None else np.ones(len(pc))
+        units_c = bincount(pc, weights=units, minlength=n_cust_all)
+        item_values = log[schema.item].to_numpy()
+        if (
+            item_values.dtype.kind in "iu"
+            and len(item_values)
+            and 0 <= item_values.min()
+            and item_values.max() < 2**31
+        ):
+            icodes = item_values[purchase].astype(np.int64)  # small ints are their own codes
+        else:
+            icodes, _ = pd.factorize(item_values[purchase])
+        width = int(icodes.max(initial=0)) + 2
+        ikey = np.sort(pc.astype(np.int64) * width + (icodes + 1))
+        first = np.ones(len(ikey), dtype=bool)
+        first[1:] = ikey[1:] != ikey[:-1]
+        items_c = bincount(ikey[first] // width, minlength=n_cust_all)
+    if "category" in inc:
+        vocab = pd.Index(est.categories_)
+        if cat_codes is None:
+            cat_codes, cat_uniques = pd.factorize(log[schema.category])
+        lookup = np.append(vocab.get_indexer(cat_uniques), -1)  # code -1 (NaN) -> -1
+        ccodes = lookup[cat_codes[purchase]]
+        known = ccodes >= 0
+        k = len(vocab)
+        flat = bincount(
+            pc[known] * k + ccodes[known], weights=pa[known], minlength=n_cust_all * k
+        ).reshape(n_cust_all, k)
+    orders = OrderTable(
+        cust=ord_cust, time=ord_time, utc=ord_utc, amount=ord_amt, ids=uniques,
+        units=units_c, distinct_items=items_c, category=flat, return_value=ret_val,
+        gross_logged=gross_logged,
+        unmatched=bincount(codes[is_return], weights=-amount_all[is_return],
+                           minlength=n_cust_all),
+    )
+    return table_from_orders(est, orders, cutoff_ns, tz, index_name)
 
+
+@dataclass
+class OrderTable:
+    """The orders of a log (one entry per (customer, order) with a purchase line left).
+
+    What every engine hands to :func:`table_from_orders`: the order-level
+    arrays, and the per-customer sums that need the lines (indexed by customer
+    code; ``ids[code]`` is the customer id, codes in sorted id order).
+    """
+
+    cust: np.ndarray  # customer code of each order
+    time: np.ndarray  # wall-clock ns of the order's first purchase line
+    utc: np.ndarray  # the instant of that line (UTC ns; wall ns for naive times)
+    amount: np.ndarray  # purchase value left in the order
+    ids: Any  # customer id of each code
+    return_value: np.ndarray  # returns as logged (positive)
+    gross_logged: np.ndarray  # purchase lines as logged
+    unmatched: np.ndarray  # returns left after netting (positive)
+    units: np.ndarray | None = None  # units of the purchase lines left ("basket")
+    distinct_items: np.ndarray | None = None  # ("basket")
+    category: np.ndarray | None = None  # (customers, categories_) spend ("category")
+
+
+def table_from_orders(
+    est: Any, orders: OrderTable, cutoff_ns: int, tz: Any, index_name: Any
+) -> pd.DataFrame:
+    """The customer table of a fitted ``TransactionFeatures`` from its orders.
+
+    The one definition of every feature from the order level on, shared by
+    the pandas path and the local engines (which compute the orders where the
+    rows live).  ``cutoff_ns`` is the cutoff's wall-clock nanoseconds.
+    """
+    inc = est.include_
+    names = list(est.feature_names_out_)
+    ord_cust, ord_time, ord_utc, ord_amt = orders.cust, orders.time, orders.utc, orders.amount
+    n_cust_all = len(orders.ids)
+    cutoff_day = cutoff_ns // NS_PER_DAY
+    if len(ord_cust) == 0:
+        logger.info("no purchase lines before the cutoff: the customer table is empty")
+        return pd.DataFrame(columns=names, index=pd.Index([], name=index_name))
     # customers with at least one purchase
     n_orders = bincount(ord_cust, minlength=n_cust_all)
     has_purchase = n_orders > 0
@@ -197,7 +276,7 @@ def compute(
             int((~has_purchase).sum()),
         )
     gross = bincount(ord_cust, weights=ord_amt, minlength=n_cust_all)
-    unmatched = bincount(codes[is_return], weights=-amount_all[is_return], minlength=n_cust_all)
+    unmatched = orders.unmatched
     first_ns = group_min(ord_cust, ord_time, n_cust_all)
     last_ns = group_max(ord_cust, ord_time, n_cust_all)
     first_day = first_ns // NS_PER_DAY
@@ -238,25 +317,9 @@ def compute(
                 n_gaps > 1, np.sqrt(s2 / np.maximum(n_gaps - 1, 1)), np.nan
             )
         if "basket" in inc:
-            units = qty[purchase] if qty is not None else np.ones(len(pc))
-            cols["items_per_order"] = bincount(pc, weights=units, minlength=n_cust_all) / (
-                n_orders
-            )
-            item_values = log[schema.item].to_numpy()
-            if (
-                item_values.dtype.kind in "iu"
-                and len(item_values)
-                and 0 <= item_values.min()
-                and item_values.max() < 2**31
-            ):
-                icodes = item_values[purchase].astype(np.int64)  # small ints are their own codes
-            else:
-                icodes, _ = pd.factorize(item_values[purchase])
-            width = int(icodes.max(initial=0)) + 2
-            ikey = np.sort(pc.astype(np.int64) * width + (icodes + 1))
-            first = np.ones(len(ikey), dtype=bool)
-            first[1:] = ikey[1:] != ikey[:-1]
-            cols["distinct_items"] = bincount(ikey[first] // width, minlength=n_cust_all)
+            assert orders.units is not None and orders.distinct_items is not None
+            cols["items_per_order"] = orders.units / n_orders
+            cols["distinct_items"] = orders.distinct_items
         if "windows" in inc:
             for days in est._window_days():
                 inw = ord_time >= cutoff_ns - days * NS_PER_DAY
@@ -273,25 +336,16 @@ def compute(
             tot = s1 + s0
             cols["spend_trend"] = np.where(tot > 0, (s1 - s0) / np.where(tot > 0, tot, 1), 0.0)
         if "returns" in inc:
+            ret_val, gross_logged = orders.return_value, orders.gross_logged
             cols["return_value"] = ret_val
             cols["return_rate"] = np.where(
                 gross_logged > 0, ret_val / np.where(gross_logged > 0, gross_logged, 1), 0.0
             )
-        if "category" in inc:
-            vocab = pd.Index(est.categories_)
-            if cat_codes is None:
-                cat_codes, cat_uniques = pd.factorize(log[schema.category])
-            lookup = np.append(vocab.get_indexer(cat_uniques), -1)  # code -1 (NaN) -> -1
-            ccodes = lookup[cat_codes[purchase]]
-            known = ccodes >= 0
-            k = len(vocab)
-            if k:
-                flat = bincount(
-                    pc[known] * k + ccodes[known], weights=pa[known], minlength=n_cust_all * k
-                ).reshape(n_cust_all, k)
-                shares = flat / np.where(gross > 0, gross, 1)[:, None]
-                for j, c in enumerate(vocab):
-                    cols[f"share_{c}"] = shares[:, j]
+        if "category" in inc and len(est.categories_):
+            assert orders.category is not None
+            shares = orders.category / np.where(gross > 0, gross, 1)[:, None]
+            for j, c in enumerate(est.categories_):
+                cols[f"share_{c}"] = shares[:, j]
         if "btyd" in inc:
             unit = TIME_UNITS[est.time_unit]
             rep = n_days - 1
@@ -307,7 +361,7 @@ def compute(
                 rep > 0, (gross - first_day_amt) / np.maximum(rep, 1), np.nan
             )
 
-    index = pd.Index(uniques[has_purchase], name=index_name)
+    index = pd.Index(orders.ids[has_purchase], name=index_name)
     data: dict[str, Any] = {}
     for name in names:
         if name == "first_purchase":

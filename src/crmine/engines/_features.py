@@ -45,7 +45,7 @@ from crmine.engines._frame import (
     utc_ns,
     wall_ns,
 )
-from crmine.engines._netting import ALIVE, LOGGED, RET, net_lines, plain_lines
+from crmine.engines._netting import ALIVE, LOGGED, RET, net_collected
 from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema, resolve_schema
 
@@ -61,25 +61,65 @@ _GROUPS = ("rfm", "tenure", "interpurchase", "basket", "windows", "trend", "retu
            "category", "btyd")
 
 
+def _first_pass(est: Any, lines: Lines, schema: TransactionSchema, *, fit: bool,
+                user_cutoff: Any = None) -> dict[str, Any]:
+    """One streaming pass: the data checks, what ``fit`` learns and the return groups.
+
+    The return groups (the ``(customer, item)`` keys of the return lines, any
+    time) are what netting needs; the integer ranges of customer and item ids
+    let the distinct items be counted on one sorted integer key.
+    """
+    pl = require_polars()
+    frame = lines.frame
+    aggs = [expr.alias(name) for name, expr in lines.checks.items()]
+    if fit:
+        aggs.append(pl.col(W).max().alias("max_w"))
+        if user_cutoff is not None:
+            before = pl.col(Z) < utc_ns(user_cutoff)
+        else:  # the default cutoff is after every row
+            before = pl.lit(True)
+        aggs.append((before & (pl.col(A) < 0)).sum().alias("n_returns"))
+        if lines.has_category:
+            aggs.append(pl.col(K).filter(before & pl.col(K).is_not_null()).unique().implode()
+                        .alias("cats"))
+    dtypes = frame.collect_schema()
+    int_ids = lines.has_item and dtypes[C].is_integer() and dtypes[ITEM].is_integer()
+    if int_ids:
+        aggs += [pl.col(C).min().alias("c_min"), pl.col(C).max().alias("c_max"),
+                 pl.col(ITEM).min().alias("i_min"), pl.col(ITEM).max().alias("i_max")]
+    plans = [frame.select(aggs)]
+    net = getattr(est, "returns", "keep") == "net"
+    if net:
+        keys = [C, ITEM] if lines.has_item else [C]
+        plans.append(frame.filter(pl.col(A) < 0).select(keys).unique())
+    results = pl.collect_all(plans, engine="streaming")
+    row = results[0].row(0, named=True)
+    raise_checks(row, schema)
+    lines.n_rows = int(row["n"])
+    row["ret_keys"] = results[1] if net else None
+    row["id_key"] = _id_key(row) if int_ids else None
+    lines.first = row
+    return row
+
+
+def _id_key(row: dict[str, Any]) -> tuple[int, int, int] | None:
+    """``(c_min, i_min - 1, width)`` of the integer (customer, item) key, if it fits in int64."""
+    c_min, c_max, i_min, i_max = (row[k] for k in ("c_min", "c_max", "i_min", "i_max"))
+    if c_min is None or i_min is None:  # no rows, or every item missing
+        return None
+    width = int(i_max) - int(i_min) + 2  # 0 is a missing item
+    if (int(c_max) - int(c_min) + 1) * width >= 2**62 or abs(int(c_min)) >= 2**62 \
+            or abs(int(i_min)) >= 2**62:
+        return None
+    return int(c_min), int(i_min) - 1, width
+
+
 def _fit_lines(est: Any, lines: Lines, schema: TransactionSchema) -> None:
     """Learn cutoff_, include_, categories_ in one pass (with the data checks)."""
-    pl = require_polars()
     user_cutoff = None
     if est.cutoff is not None:
         user_cutoff = localize(as_timestamp(est.cutoff, "cutoff"), lines.tz, "cutoff")
-    aggs = [expr.alias(name) for name, expr in lines.checks.items()]
-    aggs.append(pl.col(W).max().alias("max_w"))
-    if user_cutoff is not None:
-        before = pl.col(Z) < utc_ns(user_cutoff)
-    else:  # the default cutoff is after every row
-        before = pl.lit(True)
-    aggs.append((before & (pl.col(A) < 0)).sum().alias("n_returns"))
-    if lines.has_category:
-        aggs.append(pl.col(K).filter(before & pl.col(K).is_not_null()).unique().implode()
-                    .alias("cats"))
-    row = collect(lines.frame.select(aggs)).row(0, named=True)
-    raise_checks(row, schema)
-    lines.n_rows = int(row["n"])
+    row = _first_pass(est, lines, schema, fit=True, user_cutoff=user_cutoff)
     if user_cutoff is None:
         # midnight after the last wall-clock time, in the log's zone
         cutoff = pd.Timestamp(int(row["max_w"])).normalize() + pd.Timedelta(days=1)
@@ -170,14 +210,9 @@ def _from_utc_ns(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
 def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = False) -> Any:
     pl = require_polars()
     cutoff = localize(pd.Timestamp(est.cutoff_), lines.tz, "cutoff")
-    lf = lines.frame
-    if check:  # transform: the data checks ride along with the first pass
-        row = collect(lf.select([e.alias(n) for n, e in lines.checks.items()])).row(
-            0, named=True
-        )
-        raise_checks(row, schema)
-        lines.n_rows = int(row["n"])
-    lf = lf.filter(pl.col(Z) < utc_ns(cutoff))
+    if check or lines.first is None:  # transform: the checks ride with the first pass
+        _first_pass(est, lines, schema, fit=False)
+    lf = lines.frame.filter(pl.col(Z) < utc_ns(cutoff))
     parts = _n_parts(lines)
     if parts > 1:
         # every feature depends on one customer's rows only: customers are split by a
@@ -200,6 +235,79 @@ def _n_parts(lines: Lines) -> int:
     return max(1, -(-lines.n_rows // max(per_part, 1)))
 
 
+def _purchase_lines(est: Any, lines: Lines, lf: Any, cols: list[str]) -> tuple[Any, Any, Any]:
+    """The purchase lines left after netting, and the per-customer sums of the returns.
+
+    Returns ``(purchases, sums, sums_plan)``: ``purchases`` is a LazyFrame of
+    the ``cols`` of every purchase line left (value >= 0, not undone), with the
+    netted value and units; ``sums`` (a DataFrame) or ``sums_plan`` (a
+    LazyFrame to collect) hold per customer ``ret_val`` (returns as logged),
+    ``logged`` and ``netted`` (the logged and the netted value of the purchase
+    lines that went through netting) and ``unmatched`` (returns left).
+
+    Only the ``(customer, item)`` groups that hold a return line (found by the
+    first pass) are collected and netted by crmine's one rule; every other line
+    is a purchase line as logged, read straight from the source.
+    """
+    pl = require_polars()
+    a = pl.col(A)
+    zero = pl.lit(0.0)
+    if getattr(est, "returns", "keep") != "net":  # returns kept as logged
+        sums_plan = lf.filter(a < 0).group_by(C).agg(
+            (-a).sum().alias("ret_val"), zero.alias("logged"), zero.alias("netted"),
+            (-a).sum().alias("unmatched"),
+        )
+        return lf.filter(a >= 0).select(cols), None, sums_plan
+    ret_keys = (lines.first or {}).get("ret_keys")
+    if ret_keys is None or ret_keys.height == 0:  # no return line at all: every line counts
+        return lf.select(cols), None, None
+    keys = [C, ITEM] if lines.has_item else [C]
+    groups = ret_keys.lazy()
+    sub = collect(
+        lf.join(groups, on=keys, how="semi", nulls_equal=True, maintain_order="left")
+        .with_columns((a < 0).alias(RET), a.alias(LOGGED), (a >= 0).alias("__elig"))
+    )
+    rest = lf.join(groups, on=keys, how="anti", nulls_equal=True).select(cols)
+    if sub.height == 0:  # the return groups lie after the cutoff
+        return rest, None, None
+    sub, _ = net_collected(sub, has_item=lines.has_item, has_quantity=lines.has_quantity)
+    ret, alive, la = pl.col(RET), pl.col(ALIVE), pl.col(LOGGED)
+    purchase = alive & ~ret & (a >= 0)
+    sums = sub.group_by(C).agg(
+        pl.when(ret).then(-la).otherwise(0.0).sum().alias("ret_val"),
+        pl.when(~ret).then(la).otherwise(0.0).sum().alias("logged"),
+        pl.when(purchase).then(a).otherwise(0.0).sum().alias("netted"),
+        pl.when(ret & alive).then(-a).otherwise(0.0).sum().alias("unmatched"),
+    )
+    purchases = pl.concat([rest, sub.filter(purchase).select(cols).lazy()],
+                          how="vertical_relaxed")
+    return purchases, sums, None
+
+
+def _distinct_items(lines: Lines, purchases: Any) -> Any:
+    """Plan: distinct items per customer among the purchase lines (column ``n_items``).
+
+    Integer customer and item ids are folded into one int64 key, sorted once and
+    counted where the key changes (exact, and several times faster than a
+    per-customer ``n_unique``); other ids use ``n_unique``.
+    """
+    pl = require_polars()
+    id_key = (lines.first or {}).get("id_key")
+    if id_key is None:
+        return purchases.group_by(C).agg(pl.col(ITEM).n_unique().alias("n_items"))
+    c_min, i_off, width = id_key
+    c_dtype = purchases.collect_schema()[C]
+    key = ((pl.col(C).cast(pl.Int64) - c_min) * width
+           + (pl.col(ITEM).cast(pl.Int64) - i_off).fill_null(0)).alias("__key")
+    k = pl.col("__key")
+    return (
+        purchases.select(key.sort())
+        .filter(k != k.shift(1).fill_null(-1))
+        .group_by((k // width + c_min).cast(c_dtype).alias(C))
+        .agg(pl.len().cast(pl.UInt32).alias("n_items"))
+    )
+
+
 def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.DataFrame:
     """The customer table of the (cutoff-filtered) lines ``lf``."""
     pl = require_polars()
@@ -210,41 +318,26 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
     cutoff_day = cutoff_ns // NS_PER_DAY
     need_items = "basket" in inc
     cats = list(est.categories_) if "category" in inc else []
-    w, a = pl.col(W), pl.col(A)
-    if getattr(est, "returns", "keep") == "net":
-        lf, _ = net_lines(lf, has_item=lines.has_item, has_quantity=lines.has_quantity)
-    else:
-        lf = plain_lines(lf)
-    ret = pl.col(RET)
-    purchase = pl.col(ALIVE) & ~ret & (a >= 0)
-    logged = pl.col(LOGGED)
-    # ---- lines -> (customer, order): one group-by, purchase and return parts
-    order_aggs = [
-        purchase.sum().cast(pl.UInt32).alias("n_p"),
-        pl.when(purchase).then(w).min().alias("ot"),
-        pl.when(purchase).then(pl.col(Z)).min().alias("oz"),
-        pl.when(purchase).then(a).otherwise(0.0).sum().alias("oa"),
-    ]
+    cols = [C, ORD, W, Z, A] + ([U, ITEM] if need_items else []) + ([K] if cats else [])
+    purchases, sums, sums_plan = _purchase_lines(est, lines, lf, cols)
+    w, z, a = pl.col(W), pl.col(Z), pl.col(A)
+    # ---- purchase lines -> (customer, order): one group-by over the lines
+    order_aggs = [w.min().alias("ot"), z.min().alias("oz"), a.sum().alias("oa")]
     if need_items:
-        order_aggs.append(pl.when(purchase).then(pl.col(U)).otherwise(0.0).sum().alias("ou"))
-    plans = [lf.group_by(C, ORD).agg(order_aggs).filter(pl.col("n_p") > 0)]
+        order_aggs.append(pl.col(U).sum().alias("ou"))
+    order_aggs += [pl.when(pl.col(K) == c).then(a).otherwise(0.0).sum().alias(f"k{j}")
+                   for j, c in enumerate(cats)]
+    plans = [purchases.group_by(C, ORD).agg(order_aggs)]
     if need_items:
-        plans.append(lf.filter(purchase).group_by(C).agg(pl.col(ITEM).n_unique().alias("n_items")))
-    # customer-level sums straight from the lines (the per-order table stays narrow):
-    # returns as logged, purchases as logged, returns left after netting, category spend
-    cust_line_aggs = [
-        pl.when(ret).then(-logged).otherwise(0.0).sum().alias("ret_val"),
-        pl.when(~ret).then(logged).otherwise(0.0).sum().alias("gross_logged"),
-        pl.when(ret & pl.col(ALIVE)).then(-a).otherwise(0.0).sum().alias("unmatched"),
-    ] + [
-        pl.when(purchase & (pl.col(K) == c)).then(a).otherwise(0.0).sum().alias(f"k{j}")
-        for j, c in enumerate(cats)
-    ]
-    plans.append(lf.group_by(C).agg(cust_line_aggs))
+        plans.append(_distinct_items(lines, purchases))
+    if sums_plan is not None:
+        plans.append(sums_plan)
     results = pl.collect_all(plans, engine="streaming")
     orders = results[0].lazy()
+    if sums_plan is not None:
+        sums = results[-1]
 
-    po = orders.with_columns((pl.col("ot") // NS_PER_DAY).alias("d"))
+    # ---- orders -> customers
     ot, oa = pl.col("ot"), pl.col("oa")
     cust_aggs = [
         pl.len().alias("n_orders"),
@@ -256,6 +349,7 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
     ]
     if need_items:
         cust_aggs.append(pl.col("ou").sum().alias("units"))
+    cust_aggs += [pl.col(f"k{j}").sum() for j in range(len(cats))]
     if hasattr(est, "_window_days"):
         windows = est._window_days() if "windows" in inc else []
     else:
@@ -271,28 +365,24 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
         prior = (ot >= cutoff_ns - 2 * tw) & ~recent
         cust_aggs.append(pl.when(recent).then(oa).otherwise(0.0).sum().alias("s1"))
         cust_aggs.append(pl.when(prior).then(oa).otherwise(0.0).sum().alias("s0"))
-    table = po.group_by(C).agg(cust_aggs)
+    table = orders.group_by(C).agg(cust_aggs)
 
     # purchase days: only for day counts, interpurchase gaps and the BTYD summary
     need_days = est.frequency == "days" or "interpurchase" in inc or "btyd" in inc
     if need_days:
-        days = po.group_by(C, "d").agg(oa.sum().alias("da"))
         d = pl.col("d")
+        days = orders.group_by(C, (ot // NS_PER_DAY).alias("d")).agg(oa.sum().alias("da"))
         day_aggs = [pl.len().alias("n_days")]
         if "interpurchase" in inc or "btyd" in inc:
-            days = days.sort(C, "d")
-            day_aggs.append(pl.col("da").first().alias("first_day_amt"))  # sorted days
+            day_aggs.append(pl.col("da").filter(d == d.min()).sum().alias("first_day_amt"))
         if "interpurchase" in inc:
             # squared gaps between consecutive purchase days, in integers (exact)
-            days = days.with_columns(
-                pl.when(pl.col(C) == pl.col(C).shift(1))
-                .then((d - d.shift(1)) ** 2)
-                .otherwise(0)
-                .alias("g2")
-            )
-            day_aggs.append(pl.col("g2").sum().alias("gap_sq"))
+            day_aggs.append(d.sort().diff().pow(2).sum().alias("gap_sq"))
         table = table.join(days.group_by(C).agg(day_aggs), on=C, how="left")
-    table = table.join(results[-1].lazy(), on=C, how="left")
+    if sums is not None:
+        sum_cols = ["ret_val", "logged", "netted", "unmatched"]
+        table = table.join(sums.lazy(), on=C, how="left").with_columns(
+            pl.col(sum_cols).fill_null(0.0))
     if need_items:
         table = table.join(results[1].lazy(), on=C, how="left")
     cust = collect(table.sort(C))
@@ -304,9 +394,14 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
     n_orders = col["n_orders"].astype(np.int64)
     n_days = col["n_days"].astype(np.int64) if "n_days" in col else None
     gross = col["gross"].astype(float)
-    ret_val = col["ret_val"].astype(float)
-    gross_logged = col["gross_logged"].astype(float)
-    unmatched = col["unmatched"].astype(float)
+    if sums is not None:
+        ret_val = col["ret_val"].astype(float)
+        unmatched = col["unmatched"].astype(float)
+        # purchases as logged: the netted groups' lines are counted at their logged value
+        gross_logged = gross - col["netted"].astype(float) + col["logged"].astype(float)
+    else:
+        ret_val = unmatched = np.zeros(len(gross))
+        gross_logged = gross
     first_day = col["first_day"].astype(np.int64)
     last_day = col["last_day"].astype(np.int64)
     freq = n_orders if est.frequency == "orders" else n_days

@@ -101,6 +101,7 @@ class Lines:
     checks: dict[str, Any]  # name -> aggregate expression, evaluated with the first pass
     lazy_source: bool = True  # the rows are read from a scan (Parquet, DuckDB, LazyFrame)
     n_rows: int | None = None  # set by the first pass
+    first: dict[str, Any] | None = None  # what the first pass learned (checks, return groups)
 
 
 def _present(schema: TransactionSchema, names: list[str], role: str) -> bool:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from crmine.engines._frame import ITEM, A, C, U, Z, collect, require_polars
 
-__all__ = ["ALIVE", "LOGGED", "RET", "net_lines", "plain_lines"]
+__all__ = ["ALIVE", "LOGGED", "RET", "net_collected", "net_lines", "plain_lines"]
 
 RET = "__ret"  # the line is a return (value < 0 as logged)
 LOGGED = "__la"  # the value as logged
@@ -42,8 +42,6 @@ def net_lines(lf: Any, *, has_item: bool, has_quantity: bool,
     ``LOGGED`` and ``ALIVE`` columns, and the adjustment table of the affected
     rows (``None`` when there was no return).
     """
-    from crmine.schema import net_returns
-
     pl = require_polars()
     ret = pl.col(A) < 0 if is_return is None else is_return
     elig = ~pl.col(RET) if eligible is None else eligible
@@ -56,6 +54,22 @@ def net_lines(lf: Any, *, has_item: bool, has_quantity: bool,
     groups = groups.lazy()
     sub = collect(lf.join(groups, on=keys, how="semi", nulls_equal=True, maintain_order="left"))
     rest = lf.join(groups, on=keys, how="anti", nulls_equal=True, maintain_order="left")
+    sub, adj = net_collected(sub, has_item=has_item, has_quantity=has_quantity)
+    return pl.concat([rest, sub.lazy()], how="vertical_relaxed").drop("__elig"), adj
+
+
+def net_collected(sub: Any, *, has_item: bool, has_quantity: bool) -> tuple[Any, pd.DataFrame]:
+    """Net the collected lines ``sub`` (a polars DataFrame in log order).
+
+    ``sub`` holds the private line columns and the boolean columns ``RET``
+    (a return line) and ``"__elig"`` (a line that may be undone).  Returns
+    ``sub`` with ``A`` (and ``U`` when there is a quantity) reduced and
+    ``ALIVE`` set, and the adjustment table of :func:`crmine.schema.net_returns`
+    with the row, return flag, units and amount of each adjusted line.
+    """
+    from crmine.schema import net_returns
+
+    pl = require_polars()
     codes, _ = pd.factorize(sub.get_column(C).to_pandas())
     item_values = sub.get_column(ITEM).to_pandas().to_numpy() if has_item else None
     amount = sub.get_column(A).to_numpy().astype(np.float64)
@@ -86,4 +100,4 @@ def net_lines(lf: Any, *, has_item: bool, has_quantity: bool,
     sub = sub.with_columns(cols)
     adj = adj.assign(__row=pos, __is_return=is_ret[pos], __units=units[pos],
                      __amount=amount[pos])
-    return pl.concat([rest, sub.lazy()], how="vertical_relaxed").drop("__elig"), adj
+    return sub, adj
