@@ -7,7 +7,7 @@ catch the built-in keep working.
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "CrmineError",
@@ -40,18 +40,53 @@ class InputTypeError(CrmineError, TypeError):
     """
 
 
-class NotFittedError(CrmineError, _SklearnNotFittedError):
-    """An estimator was used before ``fit``.
-
-    Subclasses ``sklearn.exceptions.NotFittedError`` (itself a ``ValueError``
-    and an ``AttributeError``), so code that catches scikit-learn's error,
-    including scikit-learn's own estimator checks, catches crmine's too.
-    """
-
-
 class DataWarning(UserWarning):
     """The data allows a result, but the result deserves caution."""
 
 
 class ConvergenceWarning(UserWarning):
     """An optimiser stopped at a boundary or did not converge."""
+
+
+if TYPE_CHECKING:  # type checkers see the real class; at run time it is built on first use
+    from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+    class NotFittedError(CrmineError, _SklearnNotFittedError):
+        """An estimator was used before ``fit`` (see ``_NOT_FITTED_DOC``)."""
+
+
+_NOT_FITTED_DOC = """An estimator was used before ``fit``.
+
+Subclasses ``sklearn.exceptions.NotFittedError`` (itself a ``ValueError``
+and an ``AttributeError``), so code that catches scikit-learn's error,
+including scikit-learn's own estimator checks, catches crmine's too.  The
+class is created on first use (``crmine.exceptions.NotFittedError``), so
+that importing crmine does not import scikit-learn.
+
+Examples
+--------
+>>> from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+>>> from crmine.exceptions import NotFittedError
+>>> issubclass(NotFittedError, (SklearnNotFittedError, CrmineError, ValueError))
+True
+"""
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: NotFittedError subclasses scikit-learn's, which costs the import of
+    # scikit-learn (about a second); it is built when first asked for, then cached.
+    if name == "NotFittedError":
+        from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+        cls = type(
+            "NotFittedError",
+            (CrmineError, _SklearnNotFittedError),
+            {"__doc__": _NOT_FITTED_DOC, "__module__": __name__},
+        )
+        globals()["NotFittedError"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"NotFittedError"})

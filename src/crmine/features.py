@@ -44,7 +44,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from crmine._aggregates import TransactionAggregates
 from crmine._customer_table import (
@@ -53,7 +52,7 @@ from crmine._customer_table import (
     compute,
     fit_cutoff,
 )
-from crmine.base import Integral, Interval, StrOptions
+from crmine.base import BaseEstimator, Integral, Interval, StrOptions, TransformerMixin
 from crmine.basket._input import Baskets
 from crmine.exceptions import SchemaError
 from crmine.schema import (

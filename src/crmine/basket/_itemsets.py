@@ -16,15 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, InvalidParameterError
-from sklearn.utils.validation import check_is_fitted
 
-from crmine.base import _fit_context
+from crmine.base import BaseEstimator, Interval, InvalidParameterError, _fit_context
 from crmine.basket._input import as_baskets
 from crmine.basket._mining import ItemsetLimitError, itemset_bound, mine_levels
 from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema
+from crmine.utils._validation import check_is_fitted
 
 __all__ = [
     "Apriori",

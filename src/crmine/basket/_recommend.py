@@ -16,17 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from crmine.base import _fit_context
+from crmine.base import BaseEstimator, Interval, StrOptions, _fit_context
 from crmine.basket._input import as_baskets
 from crmine.basket._itemsets import Apriori
 from crmine.basket._rules import RULE_METRICS, _meets, association_rules
 from crmine.exceptions import DataWarning, InputTypeError, SchemaError
 from crmine.schema import TransactionSchema, resolve_schema
-from crmine.utils._validation import to_pandas
+from crmine.utils._validation import check_is_fitted, to_pandas
 
 __all__ = ["BasketRecommender", "hit_rate_at_k", "recommend_products"]
 

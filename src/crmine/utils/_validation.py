@@ -12,18 +12,19 @@ parameter, the offending value and the fix.
 * :func:`purchase_mask` and :func:`default_cutoff` are the one definition of a
   purchase line and of the default snapshot time;
 * :func:`validate_data` and :func:`check_is_fitted` are scikit-learn's (the
-  supported floor, scikit-learn 1.6, has both), re-exported so that modules
-  import them from one place.
+  supported floor, scikit-learn 1.6, has both), reached through this module
+  so that modules import them from one place; scikit-learn itself is imported
+  only when they need it (see :mod:`crmine.base`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from crmine.exceptions import InputTypeError, SchemaError
 
@@ -45,6 +46,65 @@ __all__ = [
 ]
 
 _N_SHOW = 5
+
+
+def check_is_fitted(
+    estimator: Any,
+    attributes: str | Sequence[str] | None = None,
+    *,
+    msg: str | None = None,
+    all_or_any: Callable[..., bool] = all,
+) -> None:
+    """scikit-learn's ``check_is_fitted``, without importing scikit-learn for named attributes.
+
+    With ``attributes`` the check is scikit-learn's (the same message), and the
+    error is crmine's :class:`~crmine.exceptions.NotFittedError`, a subclass of
+    scikit-learn's.  Without ``attributes`` scikit-learn's function decides
+    (it reads the estimator's tags and ``__sklearn_is_fitted__``).
+
+    Examples
+    --------
+    >>> from crmine import Apriori
+    >>> check_is_fitted(Apriori(), "frequent_itemsets_")
+    Traceback (most recent call last):
+    ...
+    crmine.exceptions.NotFittedError: This Apriori instance is not fitted yet. Call 'fit' with \
+appropriate arguments before using this estimator.
+    """
+    if attributes is None:
+        from sklearn.utils.validation import check_is_fitted as _sk_check_is_fitted
+
+        _sk_check_is_fitted(estimator, msg=msg, all_or_any=all_or_any)
+        return
+    if inspect.isclass(estimator):
+        raise TypeError(f"{estimator} is a class, not an instance.")
+    if msg is None:
+        msg = (
+            "This %(name)s instance is not fitted yet. Call 'fit' with appropriate "
+            "arguments before using this estimator."
+        )
+    if not hasattr(estimator, "fit"):
+        raise TypeError(f"{estimator} is not an estimator instance.")
+    if not isinstance(attributes, (list, tuple)):
+        attributes = [attributes]  # type: ignore[list-item]
+    if not all_or_any([hasattr(estimator, attr) for attr in attributes]):
+        from crmine.exceptions import NotFittedError
+
+        raise NotFittedError(msg % {"name": type(estimator).__name__})
+
+
+def validate_data(*args: Any, **kwargs: Any) -> Any:
+    """scikit-learn's ``sklearn.utils.validation.validate_data`` (imported when called).
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> validate_data(StandardScaler(), [[1.0, 2.0]]).shape
+    (1, 2)
+    """
+    from sklearn.utils.validation import validate_data as _sk_validate_data
+
+    return _sk_validate_data(*args, **kwargs)
 
 
 def show_values(values: Sequence[Any] | np.ndarray | pd.Index, limit: int = _N_SHOW) -> str:
