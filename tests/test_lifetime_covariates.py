@@ -428,3 +428,35 @@ def test_apparel_bg_nbd_covariates_against_clvtools_boundary_fits():
     est = pd.concat([m.params_, m.coefficients_])
     for name in ("r", "alpha", "trans_Gender", "trans_Channel"):
         assert est[name] == pytest.approx(best[name], rel=1e-3), name
+
+
+def test_weights_equal_duplicated_rows_with_covariates():
+    data = _continuous("bgnbd", BG, CONT, n=800, seed=2)
+    doubled = pd.concat([data, data], ignore_index=True)
+    a = BetaGeoModel(features=["g", "c"]).fit(doubled)
+    b = BetaGeoModel(features=["g", "c"]).fit(data, weights=np.full(len(data), 2.0))
+    np.testing.assert_allclose(a.coefficients_, b.coefficients_, rtol=1e-5, atol=1e-7)
+    assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"r": 0.55, "alpha": 10.0, "s": 0.6, "beta": 12.0},
+        {"r": 0.55, "alpha": 10.0, "s": 80.0, "beta": 4000.0},  # quadrature route (s >= 50)
+        {"r": 2.0, "alpha": 3.0, "s": 1.0, "beta": 40.0},  # s == 1 in the expectation
+    ],
+)
+def test_pareto_per_customer_route_equals_the_scalar_route(params):
+    # zero coefficients: every customer has the base parameters, so both routes must agree
+    data = _continuous("pareto", PNBD, CONT, n=300, seed=4)
+    m = ParetoNBDModel(features=["g", "c"])
+    m.params_ = pd.Series(params, dtype=float)
+    m.coefficients_ = pd.Series(0.0, index=["trans_g", "trans_c", "life_g", "life_c"])
+    one = ParetoNBDModel()
+    one.params_ = pd.Series(params, dtype=float)
+    np.testing.assert_allclose(m.score_samples(data), one.score_samples(data), rtol=1e-10)
+    np.testing.assert_allclose(m.predict_proba_alive(data), one.predict_proba_alive(data),
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(m.predict_purchases(data, t=13.0),
+                               one.predict_purchases(data, t=13.0), rtol=1e-9)
