@@ -19,7 +19,13 @@ import pandas as pd
 
 from crmine.base import BaseEstimator, Interval, InvalidParameterError, _fit_context
 from crmine.basket._input import as_baskets
-from crmine.basket._mining import ItemsetLimitError, itemset_bound, mine_levels
+from crmine.basket._mining import (
+    ItemsetLimitError,
+    _lookup,
+    _row_keys,
+    itemset_bound,
+    mine_levels,
+)
 from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema
 from crmine.utils._validation import check_is_fitted
@@ -90,33 +96,63 @@ def min_count_for(min_support: float, n_baskets: int) -> int:
     return max(1, math.ceil(exact_fraction(min_support) * n_baskets))
 
 
+def _itemset_objects(levels: list[tuple[np.ndarray, np.ndarray]], items: pd.Index) -> np.ndarray:
+    """The frozensets of item labels of all levels, in one object array.
+
+    A k-itemset is built as the union of its (k-1)-prefix's frozenset and the
+    one-item frozenset of its last item (levels are sorted, so the prefix is
+    found by binary search).  A union sizes its hash table once for the final
+    length; a frozenset built from a list of 5 or more labels grows it on the
+    way, to twice the size (728 bytes instead of 472 for 5 to 7 items) at
+    about the same speed.
+    """
+    sizes = [len(c) for _, c in levels]
+    out = np.empty(sum(sizes), dtype=object)
+    if not levels:
+        return out
+    labels = np.empty(len(items), dtype=object)
+    labels[:] = list(items)
+    single = np.empty(len(items), dtype=object)
+    first = levels[0][0][:, 0]
+    single[first] = list(map(frozenset, labels[first, None].tolist()))
+    out[: sizes[0]] = single[first]
+    start = 0
+    for k in range(1, len(levels)):
+        rows, prev = levels[k][0], levels[k - 1][0]
+        parent = _lookup(_row_keys(prev, len(items)), _row_keys(rows[:, :-1], len(items)))
+        if len(parent) and parent.min() < 0:  # cannot happen for Apriori levels
+            raise RuntimeError("a frequent itemset's prefix is missing from the level below")
+        prefix = out[start + parent].tolist()
+        start += sizes[k - 1]
+        out[start : start + sizes[k]] = list(
+            map(frozenset.union, prefix, single[rows[:, -1]].tolist())
+        )
+    return out
+
+
 def _itemsets_frame(
     levels: list[tuple[np.ndarray, np.ndarray]], items: pd.Index, n_baskets: int, min_count: int
 ) -> pd.DataFrame:
-    labels = np.empty(len(items), dtype=object)
-    labels[:] = list(items)
-    sets: list[frozenset] = []
-    count_parts, len_parts = [], []
     # Many small acyclic objects: the cyclic garbage collector would re-scan the
     # whole heap several times while they are created (2-4x the build time).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for rows, counts in levels:
-            sets.extend(map(frozenset, labels[rows].tolist()))
-            count_parts.append(counts)
-            len_parts.append(np.full(len(counts), rows.shape[1], dtype=np.int64))
+        itemset_arr = _itemset_objects(levels, items)
     finally:
         if gc_was_enabled:
             gc.enable()
-    count = np.concatenate(count_parts) if count_parts else np.empty(0, np.int64)
-    length = np.concatenate(len_parts) if len_parts else np.empty(0, np.int64)
-    itemset_arr = np.empty(len(sets), dtype=object)
-    itemset_arr[:] = sets
-    itemset_col = pd.Series(itemset_arr, dtype=object, copy=False)
+    if levels:
+        count = np.concatenate([c for _, c in levels]).astype(np.int64, copy=False)
+        length = np.repeat(
+            np.arange(1, len(levels) + 1, dtype=np.int64), [len(c) for _, c in levels]
+        )
+    else:
+        count = np.empty(0, np.int64)
+        length = np.empty(0, np.int64)
     df = pd.DataFrame(
         {
-            "itemset": itemset_col,
+            "itemset": pd.Series(itemset_arr, dtype=object, copy=False),
             "count": count,
             "support": count / n_baskets,
             "length": length,
