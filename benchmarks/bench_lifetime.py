@@ -1,22 +1,48 @@
-"""Benchmark crmine.lifetime against the published estimates and `lifetimes`.
+"""Benchmark crmine.lifetime against published fits, `lifetimes`, `btyd` and pymc-marketing.
 
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_lifetime.py [--repeat 3]
+        [--pymc-python /tmp/pymc/bin/python] [--btyd-python /tmp/btyd/bin/python]
 
 Fits BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma on the CDNOW sample (2,357
 customers) and master (23,570 customers) cohorts with the FHL protocol (39-week
-calibration, weeks), BG/BB on the donations data and sBG on the Fader-Hardie (2007)
-cohorts, and prints CPU time (``time.process_time``, best of ``--repeat``), peak
-Python memory (tracemalloc) of one fit, parameters and log-likelihood beside the
-`lifetimes` package (``pip install lifetimes --no-build-isolation``).  It also times
-``holdout_report`` when holdout lengths differ per customer against the per-customer
-loop it replaced.
+calibration, weeks), BG/BB on the donations data (11,104 donors) and sBG on the
+Fader-Hardie (2007) cohorts.  Every fit of every library runs in a fresh process on
+identical input arrays, and one table per data set prints, per model and library:
 
-`lifetimes` (unmaintained) does not install with pandas 3.  When it is not importable
-here, set ``LIFETIMES_PYTHON`` to an interpreter of a throwaway venv that has it (e.g.
-``python -m venv /tmp/lt && /tmp/lt/bin/pip install lifetimes "pandas<3"``); the
-benchmark then runs the same fits there in a subprocess on identical input arrays.
+* ``1st s``: CPU seconds of the first fit (``getrusage`` of the process and its
+  children: pymc-marketing compiles its log-likelihood with g++ in child processes);
+* ``best s``: CPU seconds, best of ``--repeat`` fits (compiled code cached);
+* ``peak MiB``: peak RSS of the process (imports included) and ``+MiB`` its rise
+  over the RSS after imports and data loading;
+* ``log-lik``: crmine's log-likelihood evaluated at that library's estimates (the
+  peers store differently scaled objectives) and ``max rel`` the largest relative
+  difference of its parameters from crmine's.
+
+Peers, each optional, each in its own interpreter:
+
+* `lifetimes` (unmaintained; does not install with pandas 3): imported here when it
+  can be, else ``LIFETIMES_PYTHON`` names a venv's interpreter that has it
+  (``python -m venv /tmp/lt && /tmp/lt/bin/pip install lifetimes "pandas<3"``).
+* `btyd` 0.1a1 (a lifetimes fork) pins autograd 1.4, which does not import on Python
+  3.11, and its aesara needs numpy < 1.26::
+
+      python -m venv /tmp/btyd && /tmp/btyd/bin/pip install btyd
+      /tmp/btyd/bin/pip install "autograd>=1.5" && /tmp/btyd/bin/pip install --no-deps lifetimes
+      /tmp/btyd/bin/pip install "numpy==1.25.2" "pandas<2.2" "scipy<1.12" "matplotlib<3.9" \
+          "xarray<2023.12" "arviz<0.17" "xarray-einstats<0.7"
+
+* pymc-marketing (``python -m venv /tmp/pymc && /tmp/pymc/bin/pip install
+  pymc-marketing``; too heavy for the test extra): ``fit_method="map"`` with
+  ``HalfFlat`` priors on every parameter, so its MAP is the maximum-likelihood fit.
+  BG/BB gets one row per donor (no weights there); sBG one row per customer with
+  ``T = periods + 1`` (its censoring convention).
+
+Measured 2026-11-29 (pymc-marketing 0.19.2, lifetimes 0.11.3, btyd 0.1a1): see
+``docs/reproductions/mbgnbd.md`` and the lead's note for the numbers.  The benchmark
+also times ``holdout_report`` when holdout lengths differ per customer against the
+per-customer loop it replaced.
 """
 
 from __future__ import annotations
@@ -28,7 +54,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -39,7 +64,6 @@ from crmine.datasets import load_cdnow
 from crmine.lifetime import (
     BetaGeoBetaBinomModel,
     BetaGeoModel,
-    GammaGammaModel,
     ModifiedBetaGeoModel,
     ParetoNBDModel,
     ShiftedBetaGeometricModel,
@@ -56,173 +80,315 @@ PUBLISHED = {
     "Gamma-Gamma": "p=6.25 q=3.74 gamma=15.44",
 }
 
-LIFETIMES_SCRIPT = r"""
-import json, sys, time, warnings
+RUNNER = r"""
+'''One fit of one model by one library, in a fresh process: JSON with CPU time and peak RSS.
+
+argv: lib model data.npz repeat.  lib in crmine | lifetimes | btyd | pymc.
+'''
+import json, resource, sys, time, warnings
+
+warnings.filterwarnings("ignore")
+import logging
+logging.disable(logging.WARNING)
 import numpy as np
 import pandas as pd
-warnings.filterwarnings("ignore")
-import lifetimes
-d = np.load(sys.argv[1])
-out = {}
-repeat = int(sys.argv[2])
-for name, cls, args in [
-    ("BG/NBD", lifetimes.BetaGeoFitter, (d["x"], d["tx"], d["T"])),
-    ("MBG/NBD", lifetimes.ModifiedBetaGeoFitter, (d["x"], d["tx"], d["T"])),
-    ("Pareto/NBD", lifetimes.ParetoNBDFitter, (d["x"], d["tx"], d["T"])),
-    ("Gamma-Gamma", lifetimes.GammaGammaFitter,
-     (d["x"][(d["x"] > 0) & (d["z"] > 0)], d["z"][(d["x"] > 0) & (d["z"] > 0)])),
-]:
-    times = []
-    for _ in range(repeat):
-        t = time.process_time()
-        m = cls().fit(*args)
-        times.append(time.process_time() - t)
-    # lifetimes stores the mean negative log-likelihood per customer
-    ll = -float(m._negative_log_likelihood_) * len(args[0])
-    out[name] = {"time": min(times), "params": {k: float(v) for k, v in m.params_.items()},
-                 "ll": ll}
-out["version"] = lifetimes.__version__
-print(json.dumps(out))
+
+lib, model, path, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+d = dict(np.load(path))
+
+
+def cpu():
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime  # pytensor compiles in g++ children
+
+
+def rss_mib():
+    with open("/proc/self/status") as f:
+        return next(int(x.split()[1]) for x in f if x.startswith("VmRSS")) / 1024
+
+
+def gg_mask():
+    return (d["x"] > 0) & (d["z"] > 0)
+
+
+def sbg_customers():
+    '''sBG cohort as one row per customer: period of churn, or K + 1 for the still active.'''
+    s = d["survivors"]
+    k = len(s) - 1
+    churned = -np.diff(s).astype(int)
+    return np.concatenate([np.repeat(np.arange(1, k + 1), churned), np.full(int(s[-1]), k + 1)]), k
+
+
+if lib == "crmine":
+    import crmine
+    from crmine.lifetime import (BetaGeoBetaBinomModel, BetaGeoModel, GammaGammaModel,
+                                 ModifiedBetaGeoModel, ParetoNBDModel, ShiftedBetaGeometricModel)
+    version = crmine.__version__
+    classes = {"BG/NBD": BetaGeoModel, "MBG/NBD": ModifiedBetaGeoModel,
+               "Pareto/NBD": ParetoNBDModel}
+    if model in classes:
+        fit = lambda: classes[model]().fit(d["x"], d["tx"], d["T"])  # noqa: E731
+    elif model == "Gamma-Gamma":
+        fit = lambda: GammaGammaModel().fit(d["x"][gg_mask()], d["z"][gg_mask()])  # noqa: E731
+    elif model == "BG/BB":
+        def fit():
+            return BetaGeoBetaBinomModel().fit(d["frequency"], d["recency"], d["periods"],
+                                               weights=d["weights"])
+    else:
+        fit = lambda: ShiftedBetaGeometricModel().fit(d["survivors"])  # noqa: E731
+    params = lambda m: m.params_.to_dict()  # noqa: E731
+elif lib in ("lifetimes", "btyd"):
+    peer = __import__(lib)
+    version = getattr(peer, "__version__", "?")
+    classes = {"BG/NBD": "BetaGeoFitter", "MBG/NBD": "ModifiedBetaGeoFitter",
+               "Pareto/NBD": "ParetoNBDFitter", "Gamma-Gamma": "GammaGammaFitter",
+               "BG/BB": "BetaGeoBetaBinomFitter"}
+    if model not in classes:
+        print(json.dumps({"missing": f"no {model} in {lib}"}))
+        sys.exit(0)
+    cls = getattr(peer, classes[model])
+    if model == "Gamma-Gamma":
+        args = (d["x"][gg_mask()], d["z"][gg_mask()])
+    elif model == "BG/BB":
+        args = (d["frequency"], d["recency"], d["periods"], d["weights"])
+    else:
+        args = (d["x"], d["tx"], d["T"])
+    fit = lambda: cls().fit(*args)  # noqa: E731
+    params = lambda m: {("gamma" if k == "v" else k): float(v)  # noqa: E731
+                        for k, v in m.params_.items()}
+else:  # pymc-marketing, MAP with flat priors on the positive half-line
+    import pymc_marketing
+    import pymc_marketing.clv as clv
+    from pymc_extras.prior import Prior
+    version = pymc_marketing.__version__
+    flat = lambda *names, **kw: {k: Prior("HalfFlat", **kw) for k in names}  # noqa: E731
+    if model in ("BG/NBD", "MBG/NBD", "Pareto/NBD"):
+        data = pd.DataFrame({"customer_id": np.arange(len(d["x"])), "frequency": d["x"],
+                             "recency": d["tx"], "T": d["T"]})
+        cls, cfg = {"BG/NBD": (clv.BetaGeoModel, flat("r", "alpha", "a", "b")),
+                    "MBG/NBD": (clv.ModifiedBetaGeoModel, flat("r", "alpha", "a", "b")),
+                    "Pareto/NBD": (clv.ParetoNBDModel, flat("r", "alpha", "s", "beta"))}[model]
+    elif model == "Gamma-Gamma":
+        m_ = gg_mask()
+        data = pd.DataFrame({"customer_id": np.arange(int(m_.sum())), "frequency": d["x"][m_],
+                             "monetary_value": d["z"][m_]})
+        cls, cfg = clv.GammaGammaModel, flat("p", "q", "v")
+    elif model == "BG/BB":
+        # no weights in pymc-marketing: one row per donor
+        w = d["weights"].astype(int)
+        data = pd.DataFrame({"customer_id": np.arange(int(w.sum())),
+                             "frequency": np.repeat(d["frequency"], w),
+                             "recency": np.repeat(d["recency"], w),
+                             "T": np.repeat(d["periods"], w)})
+        cls, cfg = clv.BetaGeoBetaBinomModel, flat("alpha", "beta", "gamma", "delta")
+    else:
+        rec, k = sbg_customers()
+        data = pd.DataFrame({"customer_id": np.arange(len(rec)), "recency": rec, "T": k + 1,
+                             "cohort": "c"})
+        cls, cfg = clv.ShiftedBetaGeoModel, flat("alpha", "beta", dims="cohort")
+
+    def fit():
+        m = cls(data, model_config=cfg)
+        m.fit(fit_method="map", progressbar=False)
+        return m
+
+    def params(m):
+        post = m.fit_result  # fit_summary() rounds to 3 decimals
+        out = {k: float(post[k].values.ravel()[0]) for k in cfg}
+        return {("gamma" if k == "v" and model == "Gamma-Gamma" else k): v for k, v in out.items()}
+
+base = rss_mib()
+times = []
+for i in range(max(repeat, 1)):
+    t = cpu()
+    m = fit()
+    times.append(cpu() - t)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"first": times[0], "best": min(times), "peak": peak, "base": base,
+                  "params": params(m), "version": version}))
 """
 
 
 def _fmt_params(params: dict) -> str:
-    return " ".join(f"{k}={v:.3f}" for k, v in params.items())
+    return " ".join(f"{k}={v:.4g}" for k, v in params.items())
 
 
-def _timed(fn, repeat: int):
-    """(result, best CPU seconds, peak MiB of one call under tracemalloc)."""
-    times = []
-    for _ in range(repeat):
-        t = time.process_time()
-        out = fn()
-        times.append(time.process_time() - t)
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return out, min(times), peak
+PEERS = ("crmine", "lifetimes", "btyd", "pymc")
+LABEL = {"crmine": "crmine", "lifetimes": "lifetimes", "btyd": "btyd", "pymc": "pymc-mkt"}
 
 
-def _crmine_fits(table, repeat: int) -> dict:
-    res = {}
-    for name, cls in [
-        ("BG/NBD", BetaGeoModel),
-        ("MBG/NBD", ModifiedBetaGeoModel),
-        ("Pareto/NBD", ParetoNBDModel),
-    ]:
-        m, cpu, peak = _timed(lambda cls=cls: cls().fit(table), repeat)
-        res[name] = {
-            "time": cpu,
-            "peak": peak,
-            "params": m.params_.to_dict(),
-            "ll": m.log_likelihood_,
-            "model": m,
-        }
-    spenders = _positive_spend(table)
-    g, cpu, peak = _timed(lambda: GammaGammaModel().fit(spenders), repeat)
-    res["Gamma-Gamma"] = {
-        "time": cpu,
-        "peak": peak,
-        "params": g.params_.to_dict(),
-        "ll": g.log_likelihood_,
+def _interpreters(args) -> dict:
+    """Interpreter per library (None: not available, with the reason in ``notes``)."""
+    pythons = {"crmine": sys.executable, "btyd": args.btyd_python, "pymc": args.pymc_python}
+    try:
+        import lifetimes  # noqa: F401
+
+        pythons["lifetimes"] = sys.executable
+    except Exception:  # ImportError, or its breakage on pandas 3 / setuptools
+        pythons["lifetimes"] = os.environ.get("LIFETIMES_PYTHON")
+    return pythons
+
+
+def _run_peers(arrays: dict, models: list[str], pythons: dict, repeat: int) -> dict:
+    """{model: {lib: result dict or {'error': ...}}}, each fit in a fresh process."""
+    out: dict = {m: {} for m in models}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data.npz"
+        np.savez(data, **arrays)
+        runner = Path(tmp) / "runner.py"
+        runner.write_text(RUNNER)
+        for model in models:
+            for lib in PEERS:
+                python = pythons.get(lib)
+                if not python:
+                    continue
+                proc = subprocess.run(
+                    [python, str(runner), lib, model, str(data), str(repeat)],
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "OMP_NUM_THREADS": "1"},
+                )
+                if proc.returncode != 0:
+                    tail = proc.stderr.strip().splitlines()[-1:] or ["?"]
+                    out[model][lib] = {"error": tail[0][:120]}
+                    continue
+                res = json.loads(proc.stdout.strip().splitlines()[-1])
+                if "missing" not in res:
+                    out[model][lib] = res
+    return out
+
+
+def _print_table(title: str, results: dict, loglik, published: dict) -> None:
+    """One table: per model, one row per library, then the published values."""
+    print(f"\n=== {title} ===")
+    header = (
+        f"{'model':<12} {'lib':<10} {'1st s':>7} {'best s':>8} {'peak MiB':>9} {'+MiB':>6} "
+        f"{'log-lik':>12} {'max rel':>8}  parameters"
+    )
+    print(header)
+    print("-" * (len(header) + 40))
+    for model, by_lib in results.items():
+        ref = by_lib.get("crmine", {}).get("params")
+        first = True
+        for lib in PEERS:
+            if lib not in by_lib:
+                continue
+            r = by_lib[lib]
+            name = model if first else ""
+            first = False
+            if "error" in r:
+                print(f"{name:<12} {LABEL[lib]:<10} failed: {r['error']}")
+                continue
+            params = r["params"]
+            ll = loglik(model, params)
+            rel = (
+                max(abs(params[k] / ref[k] - 1.0) for k in ref)
+                if ref and set(ref) == set(params)
+                else float("nan")
+            )
+            print(
+                f"{name:<12} {LABEL[lib]:<10} {r['first']:>7.3f} {r['best']:>8.3f} "
+                f"{r['peak']:>9.0f} {r['peak'] - r['base']:>6.0f} {ll:>12.2f} {rel:>8.1e}  "
+                f"{_fmt_params(params)}"
+            )
+        if model in published:
+            print(f"{'':<12} {'published':<10} {'':>52}  {published[model]}")
+    versions = {
+        LABEL[lib]: r["version"] for m in results.values() for lib, r in m.items() if "version" in r
     }
-    return res
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+
+
+def _btyd_loglik(table):
+    """crmine's log-likelihood of the CDNOW table at any library's estimates."""
+    from crmine.lifetime._gamma_gamma import _gg_loglik
+
+    classes = {
+        "BG/NBD": BetaGeoModel,
+        "MBG/NBD": ModifiedBetaGeoModel,
+        "Pareto/NBD": ParetoNBDModel,
+    }
+    spenders = _positive_spend(table)
+    spenders = spenders[spenders["repeat_frequency"] > 0]
+
+    def loglik(model: str, params: dict) -> float:
+        if model == "Gamma-Gamma":
+            prm = np.array([params["p"], params["q"], params["gamma"]])
+            x = spenders["repeat_frequency"].to_numpy(float)
+            z = spenders["btyd_monetary_mean"].to_numpy(float)
+            return float(np.sum(_gg_loglik(prm, x, z)))
+        m = classes[model]()
+        m.params_ = pd.Series(params)[list(m._param_names)]
+        return float(np.sum(m.score_samples(table)))
+
+    return loglik
+
+
+def _cdnow_arrays(table) -> dict:
+    x = table["repeat_frequency"].to_numpy(float)
+    z = np.nan_to_num(table["btyd_monetary_mean"].to_numpy(float))
+    return {
+        "x": x,
+        "tx": table["btyd_recency"].to_numpy(float),
+        "T": table["btyd_T"].to_numpy(float),
+        # the same customers as crmine's Gamma-Gamma fit (repeat buyers with positive spend)
+        "z": np.where((x > 0) & (z <= 0), np.nan, z),
+    }
 
 
 def _positive_spend(table):
     """Gamma-Gamma needs positive spend: drop repeat buyers whose repeat purchases cost $0."""
     bad = (table["repeat_frequency"] > 0) & ~(table["btyd_monetary_mean"] > 0)
-    if bad.any():
-        print(f"(Gamma-Gamma: {int(bad.sum())} repeat buyer(s) with $0 mean spend left out)")
     return table.loc[~bad]
-
-
-def _lifetimes_fits(table, repeat: int) -> tuple[dict | None, str]:
-    x = table["repeat_frequency"].to_numpy(float)
-    arrays = {
-        "x": x,
-        "tx": table["btyd_recency"].to_numpy(float),
-        "T": table["btyd_T"].to_numpy(float),
-        "z": np.nan_to_num(table["btyd_monetary_mean"].to_numpy(float)),
-    }
-    # same customers as crmine's Gamma-Gamma fit
-    arrays["z"] = np.where((arrays["x"] > 0) & (arrays["z"] <= 0), np.nan, arrays["z"])
-    python = os.environ.get("LIFETIMES_PYTHON")
-    try:
-        import lifetimes  # noqa: F401
-
-        python = sys.executable
-    except Exception as exc:  # ImportError, or its breakage on pandas 3 / setuptools
-        if not python:
-            return None, f"lifetimes not importable here ({type(exc).__name__}: {exc})"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "cdnow.npz"
-        np.savez(path, **arrays)
-        script = Path(tmp) / "run_lifetimes.py"
-        script.write_text(LIFETIMES_SCRIPT)
-        proc = subprocess.run(
-            [python, str(script), str(path), str(repeat)], capture_output=True, text=True
-        )
-    if proc.returncode != 0:
-        return None, f"lifetimes failed: {proc.stderr.strip().splitlines()[-1:]}"
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return out, f"lifetimes {out.pop('version')} via {python}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best of)")
+    parser.add_argument("--pymc-python", help="interpreter of a venv with pymc-marketing")
+    parser.add_argument("--btyd-python", help="interpreter of a venv with btyd")
+    parser.add_argument("--skip-master", action="store_true", help="CDNOW sample only")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"CDNOW data not found at {DATA}")
     warnings.simplefilter("ignore")
-    for kind, fname in [("sample", "CDNOW_sample.txt"), ("master", "CDNOW_master.txt")]:
+    pythons = _interpreters(args)
+    missing = [LABEL[k] for k in PEERS if not pythons.get(k)]
+    if missing:
+        print(f"not run (no interpreter given or importable): {', '.join(missing)}")
+    kinds = [("sample", "CDNOW_sample.txt")] + ([] if args.skip_master else [
+        ("master", "CDNOW_master.txt")
+    ])
+    for kind, fname in kinds:
         log = load_cdnow(DATA / fname, kind=kind)
-        t = time.perf_counter()
+        t = time.process_time()
         table = calibration_holdout_split(log, "1997-09-30", "1998-06-30", time_unit="W")
-        t_split = time.perf_counter() - t
-        ours = _crmine_fits(table, args.repeat)
-        peer, peer_note = _lifetimes_fits(table, args.repeat)
-        print(f"\n=== CDNOW {kind}: {len(table):,} customers, {len(log):,} log rows ===")
-        print(f"calibration_holdout_split: {t_split:.2f} s; peer: {peer_note}")
-        header = (
-            f"{'model':<12} {'lib':<10} {'cpu s':>8} {'peak MiB':>9} {'log-lik':>12}  parameters"
+        t_split = time.process_time() - t
+        n_zero = int(((table["repeat_frequency"] > 0) & ~(table["btyd_monetary_mean"] > 0)).sum())
+        results = _run_peers(
+            _cdnow_arrays(table), ["BG/NBD", "MBG/NBD", "Pareto/NBD", "Gamma-Gamma"], pythons,
+            args.repeat,
         )
-        print(header)
-        print("-" * len(header) + "-" * 40)
-        for name in ("BG/NBD", "MBG/NBD", "Pareto/NBD", "Gamma-Gamma"):
-            o = ours[name]
-            print(
-                f"{name:<12} {'crmine':<10} {o['time']:>8.3f} {o['peak']:>9.1f} {o['ll']:>12.2f}  "
-                f"{_fmt_params(o['params'])}"
-            )
-            if peer is not None:
-                p = peer[name]
-                if name != "Gamma-Gamma":
-                    # lifetimes rescales time internally, so its stored objective is not the
-                    # log-likelihood: evaluate crmine's likelihood at lifetimes' estimates
-                    ref = type(o["model"])()
-                    ref.params_ = pd.Series(p["params"])
-                    p["ll"] = float(ref.score_samples(table).sum())
-                print(
-                    f"{'':<12} {'lifetimes':<10} {p['time']:>8.3f} {'':>9} {p['ll']:>12.2f}  "
-                    f"{_fmt_params(p['params'])}"
-                )
-            if kind == "sample":
-                print(f"{'':<12} {'published':<10} {'':>8} {'':>9} {'':>12}  {PUBLISHED[name]}")
-        for name in ("BG/NBD", "Pareto/NBD"):
-            rep = holdout_report(ours[name]["model"], table)
+        _print_table(
+            f"CDNOW {kind}: {len(table):,} customers, {len(log):,} log rows "
+            f"(calibration_holdout_split {t_split:.2f} s CPU; Gamma-Gamma without {n_zero} "
+            "repeat buyer(s) of $0 mean spend)",
+            results,
+            _btyd_loglik(table),
+            PUBLISHED if kind == "sample" else {},
+        )
+        for name, cls in (("BG/NBD", BetaGeoModel), ("Pareto/NBD", ParetoNBDModel)):
+            model = cls().fit(table)
+            rep = holdout_report(model, table)
             print(
                 f"holdout {name}: actual {rep['actual_total']:.0f}, predicted "
                 f"{rep['predicted_total']:.0f} ({rep['total_error_pct']:+.1f} %), "
                 f"RMSE {rep['rmse']:.3f}, corr {rep['correlation']:.3f}, MAE {rep['mae']:.3f} "
                 f"(zero forecast MAE {rep['mae_zero_forecast']:.3f})"
             )
-
-        if kind == "master":
-            _holdout_timing(ours["BG/NBD"]["model"], table)
-    _discrete_models(args.repeat)
+            if kind == "master" and name == "BG/NBD":
+                _holdout_timing(model, table)
+    _discrete_models(pythons, args.repeat)
 
 
 def _holdout_timing(model, table) -> None:
@@ -249,38 +415,45 @@ def _holdout_timing(model, table) -> None:
     )
 
 
-def _discrete_models(repeat: int) -> None:
-    print("\n=== BG/BB: donations (Fader, Hardie & Shang 2010), 11,104 donors ===")
+def _discrete_models(pythons: dict, repeat: int) -> None:
     path = SHARED / "donations_bgbb" / "donations.csv"
     if path.exists():
         d = pd.read_csv(path)
-        args = (d["frequency"], d["recency"], d["periods"])
-        m, cpu, peak = _timed(
-            lambda: BetaGeoBetaBinomModel().fit(*args, weights=d["weights"]), repeat
-        )
-        print(
-            f"crmine     {cpu:.3f} s CPU, {peak:.1f} MiB  {_fmt_params(m.params_.to_dict())}"
-            f"  LL={m.log_likelihood_:.2f}"
-        )
-        try:
-            import lifetimes
+        arrays = {
+            k: d[k].to_numpy(float) for k in ("frequency", "recency", "periods", "weights")
+        }
 
-            f, cpu, _ = _timed(
-                lambda: lifetimes.BetaGeoBetaBinomFitter().fit(*args, d["weights"]), repeat
-            )
-            print(f"lifetimes  {cpu:.3f} s CPU           {_fmt_params(f.params_.to_dict())}")
-        except ImportError:
-            print("lifetimes  not installed")
-        print("published  alpha=1.204 beta=0.750 gamma=0.657 delta=2.783 LL=-33225.58")
-    print("\n=== sBG: Fader & Hardie (2007) cohorts, years 0-7 ===")
+        def loglik(model: str, params: dict) -> float:
+            m = BetaGeoBetaBinomModel()
+            m.params_ = pd.Series(params)[list(m._param_names)]
+            ll = m.score_samples(arrays["frequency"], arrays["recency"], arrays["periods"])
+            return float(np.dot(arrays["weights"], ll))
+
+        _print_table(
+            f"BG/BB: donations (Fader, Hardie & Shang 2010), {int(d['weights'].sum()):,} donors",
+            _run_peers(arrays, ["BG/BB"], pythons, repeat),
+            loglik,
+            {"BG/BB": "alpha=1.204 beta=0.750 gamma=0.657 delta=2.783 LL=-33225.58"},
+        )
+    else:
+        print(f"\n(donations data not found at {path}: BG/BB skipped)")
     for name, surv, pub in [
         ("regular", [1000, 631, 468, 382, 326, 289, 262, 241], "alpha=0.704 beta=1.182"),
         ("high end", [1000, 869, 743, 653, 593, 551, 517, 491], "alpha=0.668 beta=3.806"),
     ]:
-        m, cpu, _ = _timed(lambda surv=surv: ShiftedBetaGeometricModel().fit(surv), repeat)
-        print(
-            f"{name:<9} crmine {cpu:.4f} s CPU  {_fmt_params(m.params_.to_dict())}"
-            f"   published {pub}   (no sBG in lifetimes)"
+        s = np.asarray(surv, dtype=float)
+        churned, active = -np.diff(s), np.zeros(len(s) - 1)
+        active[-1] = s[-1]
+
+        def loglik(model: str, params: dict, churned=churned, active=active) -> float:
+            prm = np.array([params["alpha"], params["beta"]])
+            return ShiftedBetaGeometricModel._loglik(prm, churned, active)
+
+        _print_table(
+            f"sBG: Fader & Hardie (2007) {name} cohort, years 0-7 (no sBG in lifetimes/btyd)",
+            _run_peers({"survivors": s}, ["sBG"], pythons, repeat),
+            loglik,
+            {"sBG": pub},
         )
 
 
