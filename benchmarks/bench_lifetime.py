@@ -288,7 +288,7 @@ def _print_table(title: str, results: dict, loglik, published: dict) -> None:
             )
             print(
                 f"{name:<12} {LABEL[lib]:<10} {r['first']:>7.3f} {r['best']:>8.3f} "
-                f"{r['peak']:>9.0f} {r['peak'] - r['base']:>6.0f} {ll:>12.2f} {rel:>8.1e}  "
+                f"{r['peak']:>9.0f} {r['peak'] - r['base']:>6.0f} {ll:>12.3f} {rel:>8.1e}  "
                 f"{_fmt_params(params)}"
             )
         if model in published:
