@@ -242,6 +242,9 @@ def test_simulate_btyd_covariate_input_is_checked():
         simulate_btyd(2, BG, covariates=z, coefficients={"trans_h": 1.0})
     with pytest.raises(ValueError, match="needs covariates"):
         simulate_btyd(2, BG, coefficients={"trans_g": 1.0})
+    with pytest.raises(ValueError, match="supported for model="):
+        simulate_btyd(2, {"alpha": 1.0, "beta": 1.0, "gamma": 1.0, "delta": 1.0},
+                      model="bgbb", T=6, covariates=z)
 
 
 # --------------------------------------------------------------------------- intervals

@@ -106,10 +106,10 @@ def simulate_btyd(
     T_arr = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
     if (T_arr <= 0).any() or holdout < 0:
         raise ValueError("T must be > 0 and holdout >= 0.")
+    cov_table, trans_index, life_index = _covariate_index(n, model, covariates, coefficients)
     if model == "bgbb":
         return _simulate_bgbb(n, params, T_arr, holdout, rng)
     end = T_arr + holdout
-    cov_table, trans_index, life_index = _covariate_index(n, model, covariates, coefficients)
     lam = rng.gamma(params["r"], 1.0 / (params["alpha"] * np.exp(-trans_index)), size=n)
     if model in ("bgnbd", "mbgnbd"):
         scale = np.exp(life_index)
