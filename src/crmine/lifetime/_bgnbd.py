@@ -218,6 +218,15 @@ class BetaGeoModel(BTYDTransactionModel):
         log-likelihood; a small value (0.001-0.1) stabilises boundary fits.
     max_iter : int, default=2000
         Maximum number of optimiser iterations.
+    frequency_col, recency_col, T_col : str
+        Columns of a customer table (defaults: ``repeat_frequency``,
+        ``btyd_recency``, ``btyd_T``, as ``TransactionFeatures`` writes them).
+    time_unit : str, optional
+        Time unit of the data (else read from the table's ``attrs``).
+    features : list of str, optional
+        Time-invariant covariates (numeric columns of the customer table,
+        dummies or continuous), as in CLVTools: ``alpha_i = alpha exp(-trans . z_i)``
+        and ``a_i, b_i = a, b exp(life . z_i)``; see the user guide.
 
     Attributes
     ----------
@@ -229,6 +238,18 @@ class BetaGeoModel(BTYDTransactionModel):
         Number of customers in the fit.
     n_iter_ : int
         Number of optimiser iterations.
+    standard_errors_ : pandas.Series
+        Standard errors from the observed information (NaN for a boundary fit).
+    boundary_fit_ : bool
+        Whether the fit sits on a boundary of the parameter space.
+    coefficients_ : pandas.Series
+        With ``features``: ``trans_<feature>`` and ``life_<feature>``.
+    lr_test_ : dict
+        With ``features``: likelihood-ratio test against the model without them
+        (``statistic``, ``df``, ``p_value``, ``log_likelihood_without``).
+    covariance_all_ : pandas.DataFrame
+        With ``features``: covariance of the log base parameters and the
+        coefficients (inverse observed information).
 
     See Also
     --------
