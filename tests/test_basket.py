@@ -140,7 +140,7 @@ def test_sparse_pair_path_matches_dense_path(monkeypatch):
     dense_levels = mine_levels(m, 5)
     import crmine.basket._mining as mod
 
-    def sparse_only(x, min_count, buffers=None):
+    def sparse_only(x, min_count, buffers=None, state=None):
         saved = x.shape
         big = sp.csr_matrix((x.data, x.indices, x.indptr), shape=(saved[0], 5000))
         rows, counts = _count_pairs(big, min_count, buffers)

@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 _BLOCK_WORDS = 1 << 17  # words of uint64 per counting chunk (1 MiB: stays in cache)
 _MAX_ADJ = 8192  # largest item count for the boolean pair matrix (64 MiB)
+# largest bitsets of one level kept for the next (one AND per candidate instead of a
+# prefix tree); reserved for all candidates, resident only for the frequent ones
+_KEEP_BYTES = 32 << 20
 
 
 class _Buffers:
@@ -140,11 +143,11 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return np.where((pos < len(sorted_keys)) & same, pos, -1)
 
 
-def _join(prev: np.ndarray) -> np.ndarray:
-    """Apriori join: pairs of (k-1)-itemsets sharing their first k-2 items."""
+def _join_pairs(prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``(left, right)``, left < right, of ``prev`` sharing their first k-2 items."""
     n_p, km1 = prev.shape
     if n_p < 2:
-        return np.empty((0, km1 + 1), dtype=np.int32)
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     if km1 == 1:
         same = np.ones(n_p - 1, dtype=bool)
     else:
@@ -154,36 +157,62 @@ def _join(prev: np.ndarray) -> np.ndarray:
     pos = np.arange(n_p) - np.repeat(starts, sizes)
     cnt = np.repeat(sizes, sizes) - pos - 1
     total = int(cnt.sum())
-    if total == 0:
-        return np.empty((0, km1 + 1), dtype=np.int32)
     left = np.repeat(np.arange(n_p), cnt)
     offs = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    right = left + 1 + offs
-    return np.hstack([prev[left], prev[right, -1:]]).astype(np.int32, copy=False)
+    return left, left + 1 + offs
+
+
+def _n_joined(prev: np.ndarray) -> int:
+    """Number of sibling pairs :func:`_join_pairs` would return."""
+    n_p, km1 = prev.shape
+    if n_p < 2:
+        return 0
+    if km1 == 1:
+        return n_p * (n_p - 1) // 2
+    same = np.all(prev[1:, : km1 - 1] == prev[:-1, : km1 - 1], axis=1)
+    sizes = np.diff(np.flatnonzero(np.r_[True, ~same, True])).astype(np.int64)
+    return int((sizes * (sizes - 1) // 2).sum())
 
 
 def _candidates(
-    prev: np.ndarray, adj: np.ndarray | None, prev_keys: np.ndarray, radix: int
-) -> np.ndarray:
-    """Candidates of length k from the frequent (k-1)-itemsets ``prev`` (lexicographic).
+    prev: np.ndarray, adj: np.ndarray | None, radix: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates of length k from the frequent (k-1)-itemsets ``prev``, and their parents.
 
     ``P + (a, b)`` is a candidate when ``P + (a,)`` and ``P + (b,)`` are both
     frequent (siblings of one prefix class, ``a < b``) and so is the pair
-    ``(a, b)`` (the pair matrix ``adj``).  Row blocks of ``prev`` are tested
-    against every item at once: a class x item table of siblings AND the
-    pair row of ``a`` AND ``b > a``.  The other (k-1)-subsets are not looked
-    up: counting the few candidates they would remove is cheaper than the
-    lookups (measured on dense data).  Without a pair matrix (very many
+    ``(a, b)`` (the pair matrix ``adj``).  The other (k-1)-subsets are not
+    looked up: counting the few candidates they would remove is cheaper than
+    the lookups (measured on dense data).  Two ways, whichever touches less:
+    the sibling pairs of every class joined and tested on ``adj``, or row
+    blocks of ``prev`` tested against every item at once (a class x item
+    table of siblings AND the pair row of ``a`` AND ``b > a``), which wins
+    when classes are large and pairs rare.  Without a pair matrix (very many
     items), siblings are joined and every subset looked up.
+
+    Returns
+    -------
+    cand : ndarray of int32, shape (n, k)
+        In lexicographic order.
+    parent : ndarray of int64, shape (n,)
+        Row of ``prev`` that is each candidate's (k-1)-prefix.
     """
     n_p, km1 = prev.shape
-    if adj is None:  # too many items for a pair matrix: plain prefix join
-        cand = _join(prev)
-        for drop in range(km1 - 1):
-            sub = np.delete(cand, drop, axis=1)
-            cand = cand[_lookup(prev_keys, _row_keys(sub, radix)) >= 0]
-        return cand
-    f = adj.shape[0]
+    f = adj.shape[0] if adj is not None else 0
+    if adj is None or 4 * _n_joined(prev) < n_p * f:
+        left, right = _join_pairs(prev)
+        if adj is not None:
+            ok = adj[prev[left, -1], prev[right, -1]]
+            left, right = left[ok], right[ok]
+        cand = np.empty((len(left), km1 + 1), dtype=np.int32)
+        cand[:, :km1] = prev[left]
+        cand[:, km1] = prev[right, -1]
+        if adj is None:
+            prev_keys = _row_keys(prev, radix)
+            for drop in range(km1 - 1):
+                found = _lookup(prev_keys, _row_keys(np.delete(cand, drop, axis=1), radix)) >= 0
+                cand, left = cand[found], left[found]
+        return cand, left
     last = prev[:, -1]
     if km1 == 1:
         cls = np.zeros(n_p, dtype=np.int64)
@@ -192,7 +221,7 @@ def _candidates(
         cls = np.r_[0, np.cumsum(~same)]
     later = np.arange(f)
     chunk = max(1, (1 << 22) // max(f, 1))
-    parts = []
+    parts, parents = [], []
     for s0 in range(0, n_p, chunk):
         s1 = min(s0 + chunk, n_p)
         c0, c1 = int(cls[s0]), int(cls[s1 - 1])
@@ -205,14 +234,14 @@ def _candidates(
         ok &= adj[last[s0:s1]]
         ok &= later[None, :] > last[s0:s1, None]
         r, c = np.nonzero(ok)
-        if len(r):
-            block = np.empty((len(r), km1 + 1), dtype=np.int32)
-            block[:, :km1] = prev[s0 + r]
-            block[:, km1] = c
-            parts.append(block)
-    if not parts:
-        return np.empty((0, km1 + 1), dtype=np.int32)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        block = np.empty((len(r), km1 + 1), dtype=np.int32)
+        block[:, :km1] = prev[s0 + r]
+        block[:, km1] = c
+        parts.append(block)
+        parents.append(s0 + r)
+    if len(parts) == 1:
+        return parts[0], parents[0]
+    return np.concatenate(parts), np.concatenate(parents)
 
 
 @functools.lru_cache(maxsize=256)
@@ -267,9 +296,17 @@ def _pair_code_chunks(
 
 
 def _count_pairs(
-    x: sp.csr_matrix, min_count: int, buffers: _Buffers | None = None
+    x: sp.csr_matrix,
+    min_count: int,
+    buffers: _Buffers | None = None,
+    state: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Frequent pairs (i < j) of a canonical boolean CSR matrix and their counts."""
+    """Frequent pairs (i < j) of a canonical boolean CSR matrix and their counts.
+
+    When the item bitsets are used (dense data), they are left in
+    ``state["bits"]`` and, if ``state`` asks for it with a ``"keep"`` entry,
+    the frequent pairs' bitsets in ``state["prefix_bits"]``.
+    """
     buffers = _Buffers() if buffers is None else buffers
     f = x.shape[1]
     indptr = x.indptr.astype(np.int64)  # n + 1 entries; the indices keep their dtype
@@ -282,15 +319,17 @@ def _count_pairs(
         # dense data (few items, long baskets): AND + popcount of item bitsets beats
         # enumerating every pair of every basket
         bits = _bitsets(x.tocsc())
-        i, j = np.triu_indices(f, 1)
-        counts = np.empty(n_tri, dtype=np.int64)
-        step = max(1, _BLOCK_WORDS // max(n_words, 1))
-        for s0 in range(0, n_tri, step):
-            acc = buffers.take("last", bits, i[s0 : s0 + step])
-            other = buffers.take("parent", bits, j[s0 : s0 + step])
-            counts[s0 : s0 + step] = _and_count(acc, other, buffers)
+        tri = np.column_stack(np.triu_indices(f, 1)).astype(np.int32)
+        keep = state is not None and n_tri * n_words * 8 <= _KEEP_BYTES
+        counts, pair_bits = _count_level(
+            tri, tri[:, 0], bits, bits, buffers, min_count if keep else None
+        )
+        if state is not None:
+            state["bits"] = bits
+            if pair_bits is not None:
+                state["prefix_bits"] = pair_bits
         ok = counts >= min_count  # triu order is row-major: lexicographic
-        return np.column_stack([i[ok], j[ok]]).astype(np.int32), counts[ok]
+        return tri[ok], counts[ok]
     if n_tri <= (1 << 23):  # dense pair table of at most 64 MiB
         table = np.zeros(n_tri, dtype=np.int32 if x.shape[0] < 2**31 else np.int64)
         # at most ~256k pair codes (2 MiB) exist at once
@@ -352,36 +391,62 @@ def _select_columns(x: sp.csr_matrix, cols: np.ndarray, min_len: int) -> sp.csr_
     )
 
 
-def _count_bitsets(cand: np.ndarray, bits: np.ndarray, buffers: _Buffers) -> np.ndarray:
+def _count_level(
+    cand: np.ndarray,
+    parent: np.ndarray,
+    bits: np.ndarray,
+    prefix_bits: np.ndarray | None,
+    buffers: _Buffers,
+    keep_min: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Counts of candidates = popcount of the AND of their items' bitsets.
 
-    Candidates come sorted, so those sharing a prefix are contiguous: the AND
-    of every distinct prefix is computed once, depth by depth (a prefix tree:
-    the AND of ``(a, b, c)`` extends the one of ``(a, b)``).  Work is done in
-    chunks of about 1 MiB of bitsets, in reused buffers, so that it stays in
-    the CPU cache.
+    With ``prefix_bits`` (the bitsets of the frequent (k-1)-itemsets, kept
+    from the level below), a candidate costs one AND: its parent's bitset
+    and its last item's.  Without, the ANDs of the candidates' prefixes are
+    computed through a prefix tree: candidates come sorted, so those sharing
+    a prefix are contiguous and the AND of every distinct prefix is computed
+    once per chunk, depth by depth.  Work is done in chunks of about 1 MiB
+    of bitsets, in reused buffers, so that it stays in the CPU cache.
+
+    With ``keep_min``, the bitsets of the candidates counted at least
+    ``keep_min`` times are returned too (the next level's ``prefix_bits``);
+    they are written into one array reserved for all candidates, whose pages
+    the system only provides as they are written.
     """
     n_c, k = cand.shape
+    w = bits.shape[1]
     out = np.empty(n_c, dtype=np.int64)
-    chunk = max(1, _BLOCK_WORDS // bits.shape[1])
+    kept = np.empty((n_c, w), dtype=np.uint64) if keep_min is not None else None
+    n_kept = 0
+    chunk = max(1, _BLOCK_WORDS // w)
     for s in range(0, n_c, chunk):
         c = cand[s : s + chunk]
-        m = len(c)
-        # new[i, j]: row i starts a new prefix of length j + 1; group[i, j]: its index
-        new = np.ones((m, k - 1), dtype=bool)
-        if m > 1:
-            np.logical_or.accumulate(c[1:, : k - 1] != c[:-1, : k - 1], axis=1, out=new[1:])
-        group = np.cumsum(new, axis=0)
-        group -= 1
-        prefix = buffers.take("prefix0", bits, c[new[:, 0], 0])
-        for j in range(1, k - 1):
-            starts = np.flatnonzero(new[:, j])
-            ext = buffers.take(f"prefix{j % 2}", bits, c[starts, j])
-            np.bitwise_and(ext, buffers.take("parent", prefix, group[starts, j - 1]), out=ext)
-            prefix = ext
         acc = buffers.take("last", bits, c[:, -1])
-        out[s : s + chunk] = _and_count(acc, buffers.take("parent", prefix, group[:, -1]), buffers)
-    return out
+        if prefix_bits is not None:
+            par = buffers.take("parent", prefix_bits, parent[s : s + chunk])
+            counts = _and_count(acc, par, buffers)
+        else:
+            m = len(c)
+            # new[i, j]: row i starts a new prefix of length j + 1; group[i, j]: its index
+            new = np.ones((m, k - 1), dtype=bool)
+            if m > 1:
+                np.logical_or.accumulate(c[1:, : k - 1] != c[:-1, : k - 1], axis=1, out=new[1:])
+            group = np.cumsum(new, axis=0)
+            group -= 1
+            prefix = buffers.take("prefix0", bits, c[new[:, 0], 0])
+            for j in range(1, k - 1):
+                starts = np.flatnonzero(new[:, j])
+                ext = buffers.take(f"prefix{j % 2}", bits, c[starts, j])
+                np.bitwise_and(ext, buffers.take("parent", prefix, group[starts, j - 1]), out=ext)
+                prefix = ext
+            counts = _and_count(acc, buffers.take("parent", prefix, group[:, -1]), buffers)
+        out[s : s + chunk] = counts
+        if kept is not None:
+            ok = np.flatnonzero(counts >= keep_min)
+            np.take(acc, ok, axis=0, out=kept[n_kept : n_kept + len(ok)], mode="clip")
+            n_kept += len(ok)
+    return out, (kept[:n_kept] if kept is not None else None)
 
 
 def mine_levels(
@@ -446,23 +511,31 @@ def mine_levels(
     if max_len >= 2 and len(freq) >= 2:
         x = _select_columns(csr, freq, 2)
         buffers = _Buffers()
-        rows, counts = _count_pairs(x, min_count, buffers) if x.nnz else (np.empty((0, 2)), None)
+        state: dict[str, np.ndarray] = {}
+        if x.nnz:
+            rows, counts = _count_pairs(x, min_count, buffers, state if max_len > 2 else None)
+        else:
+            rows, counts = np.empty((0, 2), dtype=np.int32), np.empty(0, dtype=np.int64)
+        adj: np.ndarray | None = None
         if len(rows):
             levels.append((rows, counts))
             check()
             logger.debug("level 2: %d frequent pairs", len(rows))
-            adj: np.ndarray | None = None
             if len(freq) <= _MAX_ADJ:
                 adj = np.zeros((len(freq), len(freq)), dtype=bool)
                 adj[rows[:, 0], rows[:, 1]] = True
                 adj[rows[:, 1], rows[:, 0]] = True
         x_cols = np.arange(len(freq))
-        bits: np.ndarray | None = None
-        bits_cols = x_cols
+        # item bitsets (columns bits_cols, built over bits_rows baskets) and the
+        # bitsets of the last level's itemsets, when kept
+        bits = state.get("bits")
+        bits_cols, bits_rows = x_cols, x.shape[0]
+        prefix_bits = state.get("prefix_bits")
+        del state
         k = 3
         while len(levels) == k - 1 and k <= max_len:
             prev = levels[-1][0]
-            cand = _candidates(prev, adj, _row_keys(prev, len(freq)), len(freq))
+            cand, parent = _candidates(prev, adj, len(freq))
             if len(cand) == 0:
                 break
             present = np.zeros(len(freq), dtype=bool)
@@ -470,16 +543,21 @@ def mine_levels(
             active = np.flatnonzero(present)
             if bits is None or len(active) < 0.7 * len(x_cols):
                 # drop items no candidate uses and baskets too short to hold one
-                n_rows = x.shape[0]
                 x = _select_columns(x, np.searchsorted(x_cols, active), k)
                 x_cols = active
-                if bits is None or x.shape[0] < 0.75 * n_rows:
-                    bits, bits_cols = _bitsets(x.tocsc()), x_cols
+                # re-pack the bitsets when that removes enough baskets (kept prefix
+                # bitsets would be lost: they save about half the ANDs)
+                limit = 0.5 if prefix_bits is not None else 0.75
+                if bits is None or x.shape[0] < limit * bits_rows:
+                    bits, bits_cols, bits_rows = _bitsets(x.tocsc()), x_cols, x.shape[0]
+                    prefix_bits = None
             # re-index candidates to the columns of the bitsets
             local = np.zeros(len(freq), dtype=np.int32)
             local[bits_cols] = np.arange(len(bits_cols), dtype=np.int32)
-            cand_local = local[cand]
-            counts = _count_bitsets(cand_local, bits, buffers)
+            keep = k < max_len and len(cand) * bits.shape[1] * 8 <= _KEEP_BYTES
+            counts, prefix_bits = _count_level(
+                local[cand], parent, bits, prefix_bits, buffers, min_count if keep else None
+            )
             ok = counts >= min_count
             logger.debug("level %d: %d candidates, %d frequent", k, len(cand), int(ok.sum()))
             if ok.any():
