@@ -130,6 +130,17 @@ _FORMULAS: dict[str, tuple[Callable, Callable, Callable, bool]] = {
 }
 
 
+def _key(model: Any) -> str:
+    """The covariate-capable model class (a user subclass maps to its crmine parent)."""
+    for cls in type(model).__mro__:
+        if cls.__name__ in LINKS:
+            return cls.__name__
+    raise SchemaError(
+        f"{type(model).__name__} does not take covariates (features=); use BetaGeoModel, "
+        "ModifiedBetaGeoModel or ParetoNBDModel."
+    )
+
+
 # --------------------------------------------------------------------------- covariates
 def read_features(model: Any, data: Any) -> np.ndarray:
     """The covariate matrix of a customer table (by name, numeric, no missing values)."""
@@ -180,7 +191,7 @@ def _check_design(name: str, features: list[str], Z: np.ndarray) -> tuple[np.nda
 
 def customer_params(model: Any, base: np.ndarray, coef: np.ndarray, Z: np.ndarray) -> list:
     """One value per customer of each model parameter (CLVTools' links)."""
-    links = LINKS[type(model).__name__]
+    links = LINKS[_key(model)]
     k = Z.shape[1]
     index = {"trans": Z @ coef[:k], "life": Z @ coef[k:]}
     out = []
@@ -195,7 +206,7 @@ def customer_params(model: Any, base: np.ndarray, coef: np.ndarray, Z: np.ndarra
 
 def _jacobian_rows(model: Any) -> tuple[np.ndarray, np.ndarray]:
     """For each parameter: the sign of its trans and its life index (0 if not linked)."""
-    links = LINKS[type(model).__name__]
+    links = LINKS[_key(model)]
     s_trans = np.zeros(len(model._param_names))
     s_life = np.zeros(len(model._param_names))
     for j, name in enumerate(model._param_names):
@@ -207,7 +218,7 @@ def _jacobian_rows(model: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _ll_and_dlogp(model: Any, P: list, data: tuple, need_grad: bool):
     """Per-customer log-likelihood and its derivatives in each log-parameter (p x n)."""
-    ll_fn, _, _, analytic = _FORMULAS[type(model).__name__]
+    ll_fn, _, _, analytic = _FORMULAS[_key(model)]
     if not need_grad:
         return ll_fn(P, *data), None
     if analytic:
@@ -253,9 +264,7 @@ def fit_covariates(
     without covariates is a boundary fit) and keep the better optimum.
     """
     name = type(model).__name__
-    if name not in LINKS:
-        raise SchemaError(f"{name} does not take covariates (features=); use BetaGeoModel, "
-                          "ModifiedBetaGeoModel or ParetoNBDModel.")
+    _key(model)  # refuses models without covariate support
     features = list(model.features)
     keep = w > 0
     x, t_x, T, w, Z = x[keep], t_x[keep], T[keep], w[keep], Z[keep]
@@ -383,14 +392,14 @@ def _fitted_params(model: Any, Z: np.ndarray) -> list:
 
 def per_customer_loglik(model: Any, Z: np.ndarray, x, t_x, T) -> np.ndarray:
     """Each customer's log-likelihood under their own parameters."""
-    return _FORMULAS[type(model).__name__][0](_fitted_params(model, Z), x, t_x, T)
+    return _FORMULAS[_key(model)][0](_fitted_params(model, Z), x, t_x, T)
 
 
 def per_customer_alive(model: Any, Z: np.ndarray, x, t_x, T) -> np.ndarray:
     """P(alive) of each customer under their own parameters."""
-    return _FORMULAS[type(model).__name__][1](_fitted_params(model, Z), x, t_x, T)
+    return _FORMULAS[_key(model)][1](_fitted_params(model, Z), x, t_x, T)
 
 
 def per_customer_expected(model: Any, Z: np.ndarray, t: Any, x, t_x, T) -> np.ndarray:
     """Conditional expected purchases in ``(T, T+t]`` under each customer's parameters."""
-    return _FORMULAS[type(model).__name__][2](_fitted_params(model, Z), t, x, t_x, T)
+    return _FORMULAS[_key(model)][2](_fitted_params(model, Z), t, x, t_x, T)
