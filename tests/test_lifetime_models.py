@@ -117,6 +117,93 @@ def test_bgbb_against_lifetimes(donations):
     )
 
 
+def test_bgbb_fit_and_predictions_match_lifetimes_on_simulated_donors():
+    # no shared data needed: 3,000 donors over 8 opportunities (T differs: two cohorts)
+    lifetimes = pytest.importorskip("lifetimes")
+    truth = {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}
+    sim = simulate_btyd(3000, truth, model="bgbb", T=np.repeat([8.0, 5.0], 1500), random_state=3)
+    x, t_x, n = (sim[c].to_numpy() for c in ("repeat_frequency", "btyd_recency", "btyd_T"))
+    m = BetaGeoBetaBinomModel().fit(x, t_x, n)
+    f = lifetimes.BetaGeoBetaBinomFitter().fit(x, t_x, n)
+    np.testing.assert_allclose(m.params_.to_numpy(), f.params_.to_numpy(), rtol=2e-3)
+    f.params_ = pd.Series(m.params_.to_numpy(), index=f.params_.index)
+    np.testing.assert_allclose(
+        m.predict_proba_alive(x, t_x, n), f.conditional_probability_alive(1, x, t_x, n),
+        rtol=1e-10,
+    )
+    for horizon in (1, 4):
+        np.testing.assert_allclose(
+            m.predict_purchases(x, t_x, n, t=horizon),
+            f.conditional_expected_number_of_purchases_up_to_time(horizon, x, t_x, n),
+            rtol=1e-10,
+        )
+    # the holdout the simulator drew: model-based expectation near the realised mean
+    holdout = simulate_btyd(3000, truth, model="bgbb", T=8.0, holdout=4.0, random_state=5)
+    pred = m.predict_purchases(holdout, t=4.0)
+    assert float(np.mean(pred)) == pytest.approx(holdout["holdout_frequency"].mean(), rel=0.08)
+
+
+def test_sbg_and_bgbb_predictions_match_pymc_marketing():
+    """pymc-marketing (MAP, HalfFlat priors) as a second oracle, when installed.
+
+    Not in the test extra (pymc and pytensor are heavy); run it in a venv that has it.
+    """
+    pytest.importorskip("pymc_marketing")
+    clv = pytest.importorskip("pymc_marketing.clv")
+    prior = pytest.importorskip("pymc_extras.prior")
+    flat = {k: prior.Prior("HalfFlat", dims="cohort") for k in ("alpha", "beta")}
+    surv = np.array([1000, 631, 468, 382, 326, 289, 262, 241])
+    # one row per customer; pymc-marketing censors at T = periods + 1
+    rec = np.concatenate([np.repeat(np.arange(1, 8), -np.diff(surv)), np.full(241, 8)])
+    data = pd.DataFrame({"customer_id": np.arange(1000), "recency": rec, "T": 8, "cohort": "r"})
+    pm = clv.ShiftedBetaGeoModel(data, model_config=flat)
+    pm.fit(fit_method="map", progressbar=False)
+    ours = ShiftedBetaGeometricModel().fit(surv)
+    theirs = [float(pm.fit_result[k].values.ravel()[0]) for k in ("alpha", "beta")]
+    np.testing.assert_allclose(theirs, ours.params_.to_numpy(), rtol=1e-4)
+    ours.params_ = pd.Series(theirs, index=["alpha", "beta"])
+    q = pd.DataFrame({"customer_id": np.arange(12), "T": np.arange(1, 13), "cohort": "r"})
+    t = np.arange(1, 13)
+    np.testing.assert_allclose(
+        ours.predict_survival(t), pm.expected_probability_alive(q, future_t=0).values.ravel(),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        ours.predict_retention_rate(t), pm.expected_retention_rate(q, future_t=0).values.ravel(),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        ours.predict_residual_lifetime(t - 1, discount_rate=0.1),
+        pm.expected_residual_lifetime(q, discount_rate=0.1).values.ravel(),
+        rtol=1e-10,
+    )
+    sim = simulate_btyd(
+        1500, {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}, model="bgbb", T=6.0,
+        random_state=0,
+    )
+    x, t_x, n = (sim[c].to_numpy() for c in ("repeat_frequency", "btyd_recency", "btyd_T"))
+    bdata = pd.DataFrame(  # whole opportunities as integers (pytensor compiles for int64)
+        {"customer_id": np.arange(len(x)), "frequency": x, "recency": t_x, "T": n}
+    ).astype(int)
+    names = ("alpha", "beta", "gamma", "delta")
+    pb = clv.BetaGeoBetaBinomModel(bdata, model_config={k: prior.Prior("HalfFlat") for k in names})
+    pb.fit(fit_method="map", progressbar=False)
+    mb = BetaGeoBetaBinomModel().fit(x, t_x, n)
+    theirs = [float(pb.fit_result[k].values.ravel()[0]) for k in names]
+    np.testing.assert_allclose(theirs, mb.params_.to_numpy(), rtol=2e-3)
+    mb.params_ = pd.Series(theirs, index=list(names))
+    np.testing.assert_allclose(
+        mb.predict_proba_alive(x, t_x, n),  # alive at the next opportunity
+        pb.expected_probability_alive(future_t=1).values.ravel(),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        mb.predict_purchases(x, t_x, n, t=5),
+        pb.expected_purchases(future_t=5).values.ravel(),
+        rtol=1e-10,
+    )
+
+
 def test_bgbb_refuses_continuous_time():
     with pytest.raises(SchemaError, match="whole numbers"):
         BetaGeoBetaBinomModel().fit([1, 2], [1.5, 3.0], [6, 6])
