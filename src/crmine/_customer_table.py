@@ -68,6 +68,17 @@ def group_max(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def segments(sorted_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start of each run of equal codes in a sorted array, and the code of each run."""
+    if len(sorted_codes) == 0:
+        return np.zeros(0, dtype=np.intp), sorted_codes
+    edge = np.empty(len(sorted_codes), dtype=bool)
+    edge[0] = True
+    np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=edge[1:])
+    starts = np.flatnonzero(edge)
+    return starts, sorted_codes[starts]
+
+
 def localize(ts: Any, times: pd.Series, name: str) -> pd.Timestamp:
     """A cutoff in the time zone of the log (NaT, DST-ambiguous and tz mismatches refused)."""
     return as_bound(ts, times, name)
@@ -277,20 +288,24 @@ def table_from_orders(
         )
     gross = bincount(ord_cust, weights=ord_amt, minlength=n_cust_all)
     unmatched = orders.unmatched
-    first_ns = group_min(ord_cust, ord_time, n_cust_all)
-    last_ns = group_max(ord_cust, ord_time, n_cust_all)
-    first_day = first_ns // NS_PER_DAY
-    last_day = last_ns // NS_PER_DAY
-
-    # distinct (customer, day) pairs
+    # one sort puts the orders by (customer, purchase day): the distinct days, the first
+    # and last day and the first and last instant of each customer are runs of it
     ord_day = ord_time // NS_PER_DAY
     min_day = int(ord_day.min())
     span = int(ord_day.max()) - min_day + 1
     dkey = ord_cust * span + (ord_day - min_day)
-    ukey, day_idx = np.unique(dkey, return_inverse=True)
+    perm = np.argsort(dkey)
+    day_starts, ukey = segments(dkey[perm])  # one run per (customer, day)
     day_cust = ukey // span
     day_num = ukey % span + min_day
     n_days = bincount(day_cust, minlength=n_cust_all)
+    cust_starts, present = segments(day_cust)  # runs of days per customer
+    cust_ends = np.append(cust_starts[1:], len(day_cust)) - 1
+    first_day = np.zeros(n_cust_all, dtype=np.int64)
+    last_day = np.zeros(n_cust_all, dtype=np.int64)
+    first_day[present] = day_num[cust_starts]
+    last_day[present] = day_num[cust_ends]
+    order_starts = day_starts[cust_starts]  # first order (in sorted order) of each customer
 
     cols: dict[str, np.ndarray] = {}
     freq = n_orders if est.frequency == "orders" else n_days
@@ -352,7 +367,7 @@ def table_from_orders(
             cols["repeat_frequency"] = rep
             cols["btyd_recency"] = (last_day - first_day) / unit
             cols["btyd_T"] = (cutoff_day - first_day) / unit
-            day_amt = bincount(day_idx, weights=ord_amt, minlength=len(ukey))
+            day_amt = np.add.reduceat(ord_amt[perm], day_starts)
             first_day_amt = bincount(
                 day_cust, weights=np.where(day_num == first_day[day_cust], day_amt, 0.0),
                 minlength=n_cust_all,
@@ -364,12 +379,10 @@ def table_from_orders(
     index = pd.Index(orders.ids[has_purchase], name=index_name)
     data: dict[str, Any] = {}
     for name in names:
-        if name == "first_purchase":
-            data[name] = from_utc_ns(
-                group_min(ord_cust, ord_utc, n_cust_all)[has_purchase], tz)
+        if name == "first_purchase":  # present = the customers with a purchase, in order
+            data[name] = from_utc_ns(np.minimum.reduceat(ord_utc[perm], order_starts), tz)
         elif name == "last_purchase":
-            data[name] = from_utc_ns(
-                group_max(ord_cust, ord_utc, n_cust_all)[has_purchase], tz)
+            data[name] = from_utc_ns(np.maximum.reduceat(ord_utc[perm], order_starts), tz)
         else:
             data[name] = cols[name][has_purchase]
     return pd.DataFrame(data, index=index, columns=names)

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmine._customer_table import OrderTable, bincount, table_from_orders
 from crmine.engines._frame import (
     ITEM,
-    NS_PER_DAY,
     ORD,
     A,
     C,
@@ -55,6 +55,9 @@ logger = logging.getLogger(__name__)
 
 _TIME_UNITS = {"D": 1.0, "W": 7.0}
 
+#: Up to this many categories, their spend is summed with the orders (one column each);
+#: more are summed by a (customer, category) group-by.
+_CATEGORY_COLUMNS = 16
 #: Rows per customer partition of a scanned log (environment: CRMINE_PARTITION_ROWS).
 PARTITION_ROWS = 25_000_000
 _GROUPS = ("rfm", "tenure", "interpurchase", "basket", "windows", "trend", "returns",
@@ -312,10 +315,8 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
     """The customer table of the (cutoff-filtered) lines ``lf``."""
     pl = require_polars()
     inc = est.include_
-    names = list(est.feature_names_out_)
     cutoff = localize(pd.Timestamp(est.cutoff_), lines.tz, "cutoff")
     cutoff_ns = wall_ns(cutoff)
-    cutoff_day = cutoff_ns // NS_PER_DAY
     need_items = "basket" in inc
     cats = list(est.categories_) if "category" in inc else []
     cols = [C, ORD, W, Z, A] + ([U, ITEM] if need_items else []) + ([K] if cats else [])
@@ -325,137 +326,78 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
     order_aggs = [w.min().alias("ot"), z.min().alias("oz"), a.sum().alias("oa")]
     if need_items:
         order_aggs.append(pl.col(U).sum().alias("ou"))
-    order_aggs += [pl.when(pl.col(K) == c).then(a).otherwise(0.0).sum().alias(f"k{j}")
-                   for j, c in enumerate(cats)]
-    plans = [purchases.group_by(C, ORD).agg(order_aggs)]
+    wide_cats = len(cats) <= _CATEGORY_COLUMNS
+    if wide_cats:  # few categories: their spend rides along with the orders
+        order_aggs += [pl.when(pl.col(K) == c).then(a).otherwise(0.0).sum().alias(f"k{j}")
+                       for j, c in enumerate(cats)]
+    # orders are (customer, order) pairs; grouped by the order id alone (one key is much
+    # cheaper), with the customer's min and max to see that no order id is shared
+    by_order = order_aggs + [pl.col(C).min().alias(C), pl.col(C).max().alias("__c1")]
+    plans = [purchases.group_by(ORD).agg(by_order)]
     if need_items:
         plans.append(_distinct_items(lines, purchases))
+    if cats and not wide_cats:
+        plans.append(purchases.filter(pl.col(K).is_in(pl.lit(pl.Series(cats)).implode()))
+                     .group_by(C, K).agg(a.sum().alias("ka")))
     if sums_plan is not None:
         plans.append(sums_plan)
     results = pl.collect_all(plans, engine="streaming")
-    orders = results[0].lazy()
     if sums_plan is not None:
         sums = results[-1]
+    orders = results[0]
+    if orders.filter(pl.col(C) != pl.col("__c1")).height:
+        # some order id is used by several customers: count (customer, order) pairs
+        orders = collect(purchases.group_by(C, ORD).agg(order_aggs))
+    # ---- orders -> customers: crmine's one definition, on customer codes
+    ids = orders.get_column(C).unique().sort()
+    code_of = ids.to_frame().with_row_index("__code")
+    orders = orders.join(code_of, on=C, how="inner")
+    code = orders.get_column("__code").to_numpy().astype(np.int64)
+    n_cust = len(ids)
 
-    # ---- orders -> customers
-    ot, oa = pl.col("ot"), pl.col("oa")
-    cust_aggs = [
-        pl.len().alias("n_orders"),
-        oa.sum().alias("gross"),
-        pl.col("oz").min().alias("first_z"),
-        pl.col("oz").max().alias("last_z"),
-        (ot.min() // NS_PER_DAY).alias("first_day"),
-        (ot.max() // NS_PER_DAY).alias("last_day"),
-    ]
-    if need_items:
-        cust_aggs.append(pl.col("ou").sum().alias("units"))
-    cust_aggs += [pl.col(f"k{j}").sum() for j in range(len(cats))]
-    if hasattr(est, "_window_days"):
-        windows = est._window_days() if "windows" in inc else []
-    else:
-        windows = [int(x) for x in est.windows] if "windows" in inc else []
-    for x in windows:
-        inw = ot >= cutoff_ns - x * NS_PER_DAY
-        cust_aggs.append(inw.sum().alias(f"ow{x}"))
-        cust_aggs.append(pl.when(inw).then(oa).otherwise(0.0).sum().alias(f"sw{x}"))
-    if "trend" in inc:
-        trend = est._trend_days() if hasattr(est, "_trend_days") else int(est.trend_window)
-        tw = int(trend) * NS_PER_DAY
-        recent = ot >= cutoff_ns - tw
-        prior = (ot >= cutoff_ns - 2 * tw) & ~recent
-        cust_aggs.append(pl.when(recent).then(oa).otherwise(0.0).sum().alias("s1"))
-        cust_aggs.append(pl.when(prior).then(oa).otherwise(0.0).sum().alias("s0"))
-    table = orders.group_by(C).agg(cust_aggs)
+    def per_customer(frame: Any, name: str, dtype: Any) -> np.ndarray:
+        """A per-customer column of ``frame`` (keyed by C) on the codes (0 when absent)."""
+        out = np.zeros(n_cust, dtype=dtype)
+        hit = frame.join(code_of, on=C, how="inner")
+        out[hit.get_column("__code").to_numpy()] = hit.get_column(name).to_numpy()
+        return out
 
-    # purchase days: only for day counts, interpurchase gaps and the BTYD summary
-    need_days = est.frequency == "days" or "interpurchase" in inc or "btyd" in inc
-    if need_days:
-        d = pl.col("d")
-        days = orders.group_by(C, (ot // NS_PER_DAY).alias("d")).agg(oa.sum().alias("da"))
-        day_aggs = [pl.len().alias("n_days")]
-        if "interpurchase" in inc or "btyd" in inc:
-            day_aggs.append(pl.col("da").filter(d == d.min()).sum().alias("first_day_amt"))
-        if "interpurchase" in inc:
-            # squared gaps between consecutive purchase days, in integers (exact)
-            day_aggs.append(d.sort().diff().pow(2).sum().alias("gap_sq"))
-        table = table.join(days.group_by(C).agg(day_aggs), on=C, how="left")
+    gross = bincount(code, weights=orders.get_column("oa").to_numpy(), minlength=n_cust)
     if sums is not None:
-        sum_cols = ["ret_val", "logged", "netted", "unmatched"]
-        table = table.join(sums.lazy(), on=C, how="left").with_columns(
-            pl.col(sum_cols).fill_null(0.0))
-    if need_items:
-        table = table.join(results[1].lazy(), on=C, how="left")
-    cust = collect(table.sort(C))
-    if cust.height == 0:
-        logger.info("no purchase lines before the cutoff: the customer table is empty")
-        return pd.DataFrame(columns=names, index=pd.Index([], name=schema.customer))
-
-    col = {c: cust.get_column(c).to_numpy() for c in cust.columns if c != C}
-    n_orders = col["n_orders"].astype(np.int64)
-    n_days = col["n_days"].astype(np.int64) if "n_days" in col else None
-    gross = col["gross"].astype(float)
-    if sums is not None:
-        ret_val = col["ret_val"].astype(float)
-        unmatched = col["unmatched"].astype(float)
+        ret_val = per_customer(sums, "ret_val", float)
+        unmatched = per_customer(sums, "unmatched", float)
         # purchases as logged: the netted groups' lines are counted at their logged value
-        gross_logged = gross - col["netted"].astype(float) + col["logged"].astype(float)
+        gross_logged = gross - per_customer(sums, "netted", float) + per_customer(
+            sums, "logged", float)
     else:
-        ret_val = unmatched = np.zeros(len(gross))
+        ret_val = unmatched = np.zeros(n_cust)
         gross_logged = gross
-    first_day = col["first_day"].astype(np.int64)
-    last_day = col["last_day"].astype(np.int64)
-    freq = n_orders if est.frequency == "orders" else n_days
-    monetary = gross if est.monetary == "gross" else gross - unmatched
-    out: dict[str, Any] = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if "rfm" in inc:
-            out["recency_days"] = cutoff_day - last_day
-            out["frequency"] = freq
-            out["monetary_total"] = monetary
-            out["monetary_mean"] = monetary / freq
-        if "tenure" in inc:
-            out["tenure_days"] = cutoff_day - first_day
-            out["first_purchase"] = _from_utc_ns(col["first_z"], lines.tz)
-            out["last_purchase"] = _from_utc_ns(col["last_z"], lines.tz)
-        if "interpurchase" in inc:
-            g = n_days - 1
-            out["interpurchase_mean_days"] = np.where(
-                g > 0, (last_day - first_day) / np.maximum(g, 1), np.nan
-            )
-            # sum of squared deviations = (n * sum(g^2) - sum(g)^2) / n, exact integers
-            span = last_day - first_day
-            ss = (g * col["gap_sq"].astype(np.int64) - span * span) / np.maximum(g, 1)
-            out["interpurchase_std_days"] = np.where(
-                g > 1, np.sqrt(ss / np.maximum(g - 1, 1)), np.nan
-            )
-        if "basket" in inc:
-            out["items_per_order"] = col["units"].astype(float) / n_orders
-            out["distinct_items"] = col["n_items"].astype(np.int64)
-        for x in windows:
-            out[f"orders_{x}d"] = col[f"ow{x}"].astype(np.int64)
-            out[f"spend_{x}d"] = col[f"sw{x}"].astype(float)
-        if "trend" in inc:
-            s1, s0 = col["s1"].astype(float), col["s0"].astype(float)
-            tot = s1 + s0
-            out["spend_trend"] = np.where(tot > 0, (s1 - s0) / np.where(tot > 0, tot, 1), 0.0)
-        if "returns" in inc:
-            out["return_value"] = ret_val
-            out["return_rate"] = np.where(
-                gross_logged > 0, ret_val / np.where(gross_logged > 0, gross_logged, 1), 0.0
-            )
-        safe = np.where(gross > 0, gross, 1)
-        for j, c in enumerate(cats):
-            out[f"share_{c}"] = col[f"k{j}"].astype(float) / safe
-        if "btyd" in inc:
-            unit = _TIME_UNITS[est.time_unit]
-            rep = n_days - 1
-            out["repeat_frequency"] = rep
-            out["btyd_recency"] = (last_day - first_day) / unit
-            out["btyd_T"] = (cutoff_day - first_day) / unit
-            out["btyd_monetary_mean"] = np.where(
-                rep > 0, (gross - col["first_day_amt"].astype(float)) / np.maximum(rep, 1),
-                np.nan,
-            )
-    index = pd.Index(cust.get_column(C).to_pandas(), name=schema.customer)
-    frame = pd.DataFrame({n: out[n] for n in names}, index=index, columns=names)
-    return frame.sort_index()
+    table = OrderTable(
+        cust=code,
+        time=orders.get_column("ot").to_numpy().astype(np.int64),
+        utc=orders.get_column("oz").to_numpy().astype(np.int64),
+        amount=orders.get_column("oa").to_numpy().astype(np.float64),
+        ids=pd.Index(ids.to_pandas()),
+        return_value=ret_val,
+        gross_logged=gross_logged,
+        unmatched=unmatched,
+    )
+    if need_items:
+        table.units = bincount(code, weights=orders.get_column("ou").to_numpy(),
+                               minlength=n_cust)
+        table.distinct_items = per_customer(results[1], "n_items", np.int64)
+    if cats and wide_cats:
+        table.category = np.column_stack([
+            bincount(code, weights=orders.get_column(f"k{j}").to_numpy(), minlength=n_cust)
+            for j in range(len(cats))
+        ])
+    elif cats:
+        spend = results[2 if need_items else 1].join(code_of, on=C, how="inner")
+        kcode = pd.Index(cats).get_indexer(spend.get_column(K).to_pandas())
+        table.category = bincount(
+            spend.get_column("__code").to_numpy().astype(np.int64) * len(cats) + kcode,
+            weights=spend.get_column("ka").to_numpy(), minlength=n_cust * len(cats),
+        ).reshape(n_cust, len(cats))
+    return table_from_orders(est, table, cutoff_ns, lines.tz, schema.customer)
+
+
