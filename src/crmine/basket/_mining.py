@@ -40,7 +40,7 @@ _BLOCK_WORDS = 1 << 17  # words of uint64 per counting chunk (1 MiB: stays in ca
 _MAX_ADJ = 8192  # largest item count for the boolean pair matrix (64 MiB)
 # largest bitsets of one level kept for the next (one AND per candidate instead of a
 # prefix tree); reserved for all candidates, resident only for the frequent ones
-_KEEP_BYTES = 32 << 20
+_KEEP_BYTES = 8 << 20
 
 
 class _Buffers:
@@ -143,35 +143,24 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return np.where((pos < len(sorted_keys)) & same, pos, -1)
 
 
-def _join_pairs(prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``(left, right)``, left < right, of ``prev`` sharing their first k-2 items."""
+def _later_siblings(prev: np.ndarray) -> np.ndarray:
+    """For each row of ``prev``, the number of later rows sharing its first k-2 items."""
     n_p, km1 = prev.shape
-    if n_p < 2:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     if km1 == 1:
-        same = np.ones(n_p - 1, dtype=bool)
-    else:
-        same = np.all(prev[1:, : km1 - 1] == prev[:-1, : km1 - 1], axis=1)
+        return np.arange(n_p - 1, -1, -1, dtype=np.int64)
+    same = np.all(prev[1:, : km1 - 1] == prev[:-1, : km1 - 1], axis=1)
     starts = np.flatnonzero(np.r_[True, ~same])
     sizes = np.diff(np.r_[starts, n_p])
-    pos = np.arange(n_p) - np.repeat(starts, sizes)
-    cnt = np.repeat(sizes, sizes) - pos - 1
-    total = int(cnt.sum())
-    left = np.repeat(np.arange(n_p), cnt)
-    offs = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return np.repeat(starts + sizes, sizes) - np.arange(n_p) - 1
+
+
+def _join_pairs(later: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sibling pairs ``(left, right)``, ``lo <= left < hi < ...``, from :func:`_later_siblings`."""
+    cnt = later[lo:hi]
+    left = np.repeat(np.arange(lo, hi, dtype=np.int64), cnt)
+    ends = np.cumsum(cnt)
+    offs = np.arange(len(left), dtype=np.int64) - np.repeat(ends - cnt, cnt)
     return left, left + 1 + offs
-
-
-def _n_joined(prev: np.ndarray) -> int:
-    """Number of sibling pairs :func:`_join_pairs` would return."""
-    n_p, km1 = prev.shape
-    if n_p < 2:
-        return 0
-    if km1 == 1:
-        return n_p * (n_p - 1) // 2
-    same = np.all(prev[1:, : km1 - 1] == prev[:-1, : km1 - 1], axis=1)
-    sizes = np.diff(np.flatnonzero(np.r_[True, ~same, True])).astype(np.int64)
-    return int((sizes * (sizes - 1) // 2).sum())
 
 
 def _candidates(
@@ -183,12 +172,13 @@ def _candidates(
     frequent (siblings of one prefix class, ``a < b``) and so is the pair
     ``(a, b)`` (the pair matrix ``adj``).  The other (k-1)-subsets are not
     looked up: counting the few candidates they would remove is cheaper than
-    the lookups (measured on dense data).  Two ways, whichever touches less:
-    the sibling pairs of every class joined and tested on ``adj``, or row
-    blocks of ``prev`` tested against every item at once (a class x item
-    table of siblings AND the pair row of ``a`` AND ``b > a``), which wins
-    when classes are large and pairs rare.  Without a pair matrix (very many
-    items), siblings are joined and every subset looked up.
+    the lookups (measured on dense data).  Two ways, whichever is cheaper
+    (measured: the join unless classes are large and pairs rare): the
+    sibling pairs joined in blocks of about 256k and tested on ``adj``, or
+    row blocks of ``prev`` tested against every item at once (a class x item
+    table of siblings AND the pair row of ``a`` AND ``b > a``).  Without a
+    pair matrix (very many items), siblings are joined and every subset
+    looked up.
 
     Returns
     -------
@@ -199,48 +189,54 @@ def _candidates(
     """
     n_p, km1 = prev.shape
     f = adj.shape[0] if adj is not None else 0
-    if adj is None or 4 * _n_joined(prev) < n_p * f:
-        left, right = _join_pairs(prev)
-        if adj is not None:
-            ok = adj[prev[left, -1], prev[right, -1]]
-            left, right = left[ok], right[ok]
-        cand = np.empty((len(left), km1 + 1), dtype=np.int32)
-        cand[:, :km1] = prev[left]
-        cand[:, km1] = prev[right, -1]
-        if adj is None:
-            prev_keys = _row_keys(prev, radix)
-            for drop in range(km1 - 1):
-                found = _lookup(prev_keys, _row_keys(np.delete(cand, drop, axis=1), radix)) >= 0
-                cand, left = cand[found], left[found]
-        return cand, left
-    last = prev[:, -1]
-    if km1 == 1:
-        cls = np.zeros(n_p, dtype=np.int64)
-    else:
-        same = np.all(prev[1:, : km1 - 1] == prev[:-1, : km1 - 1], axis=1)
-        cls = np.r_[0, np.cumsum(~same)]
-    later = np.arange(f)
-    chunk = max(1, (1 << 22) // max(f, 1))
+    later = _later_siblings(prev)
     parts, parents = [], []
-    for s0 in range(0, n_p, chunk):
-        s1 = min(s0 + chunk, n_p)
-        c0, c1 = int(cls[s0]), int(cls[s1 - 1])
-        # the rows of the classes this block touches (they may start before s0)
-        r0 = int(np.searchsorted(cls, c0, side="left"))
-        r1 = int(np.searchsorted(cls, c1, side="right"))
-        sib = np.zeros((c1 - c0 + 1, f), dtype=bool)
-        sib[cls[r0:r1] - c0, last[r0:r1]] = True
-        ok = sib[cls[s0:s1] - c0]
-        ok &= adj[last[s0:s1]]
-        ok &= later[None, :] > last[s0:s1, None]
-        r, c = np.nonzero(ok)
-        block = np.empty((len(r), km1 + 1), dtype=np.int32)
-        block[:, :km1] = prev[s0 + r]
-        block[:, km1] = c
-        parts.append(block)
-        parents.append(s0 + r)
+    if adj is None or 4 * int(later.sum()) < n_p * f:
+        prev_keys = _row_keys(prev, radix) if adj is None else None
+        cum = np.cumsum(later)
+        cuts = np.searchsorted(cum, np.arange(1 << 18, int(cum[-1]) if n_p else 0, 1 << 18))
+        edges = np.unique(np.r_[0, cuts + 1, n_p])
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            left, right = _join_pairs(later, int(lo), int(hi))
+            if adj is not None:
+                ok = adj[prev[left, -1], prev[right, -1]]
+                left, right = left[ok], right[ok]
+            block = np.empty((len(left), km1 + 1), dtype=np.int32)
+            block[:, :km1] = prev[left]
+            block[:, km1] = prev[right, -1]
+            if prev_keys is not None:
+                for drop in range(km1 - 1):
+                    sub = _row_keys(np.delete(block, drop, axis=1), radix)
+                    found = _lookup(prev_keys, sub) >= 0
+                    block, left = block[found], left[found]
+            parts.append(block)
+            parents.append(left)
+    else:
+        last = prev[:, -1]
+        cls = np.cumsum(later == 0) - (later == 0)  # class index of each row
+        items = np.arange(f)
+        chunk = max(1, (1 << 22) // max(f, 1))
+        for s0 in range(0, n_p, chunk):
+            s1 = min(s0 + chunk, n_p)
+            c0, c1 = int(cls[s0]), int(cls[s1 - 1])
+            # the rows of the classes this block touches (they may start before s0)
+            r0 = int(np.searchsorted(cls, c0, side="left"))
+            r1 = int(np.searchsorted(cls, c1, side="right"))
+            sib = np.zeros((c1 - c0 + 1, f), dtype=bool)
+            sib[cls[r0:r1] - c0, last[r0:r1]] = True
+            ok = sib[cls[s0:s1] - c0]
+            ok &= adj[last[s0:s1]]
+            ok &= items[None, :] > last[s0:s1, None]
+            r, c = np.nonzero(ok)
+            block = np.empty((len(r), km1 + 1), dtype=np.int32)
+            block[:, :km1] = prev[s0 + r]
+            block[:, km1] = c
+            parts.append(block)
+            parents.append(s0 + r)
     if len(parts) == 1:
         return parts[0], parents[0]
+    if not parts:
+        return np.empty((0, km1 + 1), dtype=np.int32), np.empty(0, dtype=np.int64)
     return np.concatenate(parts), np.concatenate(parents)
 
 
