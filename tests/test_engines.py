@@ -337,3 +337,43 @@ def test_online_retail_golden_figures_from_the_parquet_file():
     np.testing.assert_allclose(_report_money(net), _report_money(want_net), rtol=1e-12)
     assert_same_table(TransactionFeatures(schema=schema).fit_transform(net_clean),
                       TransactionFeatures(schema=schema).fit_transform(want_net_clean))
+
+
+@pytest.fixture(scope="module")
+def int_log(planted) -> pd.DataFrame:
+    """Integer item and order ids, order ids reused by other customers, 24 categories."""
+    log = planted.copy()
+    log["item"] = pd.factorize(log["item"])[0].astype(np.int64) * 7 - 50  # negative ids too
+    log["order_id"] = log["order_id"].str.lstrip("C").astype(np.int64) % 97  # shared ids
+    log["category"] = log["category"] + (log.index % 3).astype(str).str.zfill(1) \
+        + np.where(log.index % 2 == 0, "a", "b")
+    return log
+
+
+@pytest.mark.parametrize("engine", ["polars", "lazy", "parquet"])
+@pytest.mark.parametrize("params", [{}, {"returns": "keep"}], ids=["net", "keep"])
+def test_integer_ids_shared_orders_and_many_categories(engine, params, int_log, tmp_path):
+    """The integer-key paths (distinct items, orders) and the wide category group-by."""
+    assert int_log["category"].nunique() > 16
+    want = TransactionFeatures(**params).fit_transform(int_log)
+    got = TransactionFeatures(**params).fit_transform(_native(int_log, engine, tmp_path))
+    assert_same_table(got, want)
+    # orders are (customer, order) pairs: far more than the 97 order ids
+    assert want["frequency"].sum() > 97
+
+
+def test_distinct_items_known_answer_with_integer_ids():
+    log = pl.DataFrame({
+        "customer_id": [5, 5, 5, 5, 9, 9],
+        "order_id": [1, 1, 2, 3, 1, 4],  # order 1 is used by customers 5 and 9
+        "timestamp": ["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-03",
+                      "2024-01-01", "2024-01-05"],
+        "item": [-3, 7, 7, 8, 7, None],
+        "quantity": [1, 2, 1, -1, 1, 1],
+        "price": [1.0, 1.0, 1.0, 1.0, 2.0, 2.0],
+    })
+    table = TransactionFeatures(include=["rfm", "basket"]).fit_transform(log)
+    # customer 5: items -3, 7 (8 is only a return with no purchase) -> 2; orders 1, 2
+    # customer 9: item 7 and a missing item -> 2; orders 1 and 4 (order 1 shared with 5)
+    assert table["distinct_items"].tolist() == [2, 2]
+    assert table["frequency"].tolist() == [2, 2]
