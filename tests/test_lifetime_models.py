@@ -253,6 +253,48 @@ def test_mbgnbd_against_lifetimes_on_cdnow():
 
 
 @pytest.mark.public_data
+def test_mbgnbd_standard_errors_match_lifetimes_on_cdnow():
+    lifetimes = pytest.importorskip("lifetimes")
+    d = pd.read_csv(shared_dataset("cdnow") / "cdnow_customers_summary_with_transactions.csv")
+    m = ModifiedBetaGeoModel().fit(d.x, d.t_x, d["T"])
+    f = lifetimes.ModifiedBetaGeoFitter().fit(d.x, d.t_x, d["T"])
+    np.testing.assert_allclose(
+        m.summary().table["std_error"].to_numpy(), f.summary["se(coef)"].to_numpy(), rtol=1e-4
+    )
+
+
+@pytest.mark.public_data
+def test_mbgnbd_page_numbers_from_the_raw_cdnow_log():
+    """docs/reproductions/mbgnbd.md: MBG/NBD beside BG/NBD on the FHL protocol.
+
+    The estimates are those of lifetimes, btyd and pymc-marketing (MAP, flat priors) on the
+    same arrays (benchmarks/bench_lifetime.py); the predictions equal lifetimes' (test above).
+    """
+    from crmine.datasets import load_cdnow
+    from crmine.lifetime import calibration_holdout_split, holdout_report
+
+    log = load_cdnow(shared_dataset("cdnow") / "CDNOW_sample.txt")
+    data = calibration_holdout_split(log, "1997-09-30", "1998-06-30", time_unit="W")
+    mbg = ModifiedBetaGeoModel().fit(data)
+    bg = BetaGeoModel().fit(data)
+    expected = {"r": 0.524843, "alpha": 6.18309, "a": 0.891360, "b": 1.614003}
+    for k, v in expected.items():
+        assert mbg.params_[k] == pytest.approx(v, rel=2e-5)
+    assert mbg.log_likelihood_ == pytest.approx(-9582.136, abs=1e-3)
+    # BG/NBD keeps every customer without repeat purchase alive; MBG/NBD does not
+    zero = data["repeat_frequency"].to_numpy() == 0
+    assert zero.sum() == 1411
+    assert np.all(np.asarray(bg.predict_proba_alive(data))[zero] == 1.0)
+    assert float(np.mean(np.asarray(mbg.predict_proba_alive(data))[zero])) == pytest.approx(
+        0.409, abs=5e-4
+    )
+    rep = holdout_report(mbg, data)
+    assert rep["actual_total"] == 1882
+    assert rep["predicted_total"] == pytest.approx(1577, abs=0.5)
+    assert rep["mae"] == pytest.approx(0.765, abs=5e-4)
+
+
+@pytest.mark.public_data
 def test_standard_errors_match_lifetimes_on_cdnow():
     lifetimes = pytest.importorskip("lifetimes")
     d = pd.read_csv(shared_dataset("cdnow") / "cdnow_customers_summary_with_transactions.csv")
