@@ -14,8 +14,8 @@ identical input arrays, and one table per data set prints, per model and library
 * ``1st s``: CPU seconds of the first fit (``getrusage`` of the process and its
   children: pymc-marketing compiles its log-likelihood with g++ in child processes);
 * ``best s``: CPU seconds, best of ``--repeat`` fits (compiled code cached);
-* ``peak MiB``: peak RSS of the process (imports included) and ``+MiB`` its rise
-  over the RSS after imports and data loading;
+* ``peak MiB``: peak RSS of the process (``VmHWM``, imports included) and ``+MiB``
+  its rise over the RSS after imports and data loading;
 * ``log-lik``: crmine's log-likelihood evaluated at that library's estimates (the
   peers store differently scaled objectives) and ``max rel`` the largest relative
   difference of its parameters from crmine's.
@@ -102,9 +102,11 @@ def cpu():
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime  # pytensor compiles in g++ children
 
 
-def rss_mib():
+def status_mib(field):
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over fork and exec, so a
+    # child would report at least the benchmark's own peak
     with open("/proc/self/status") as f:
-        return next(int(x.split()[1]) for x in f if x.startswith("VmRSS")) / 1024
+        return next(int(x.split()[1]) for x in f if x.startswith(field)) / 1024
 
 
 def gg_mask():
@@ -197,13 +199,13 @@ else:  # pymc-marketing, MAP with flat priors on the positive half-line
         out = {k: float(post[k].values.ravel()[0]) for k in cfg}
         return {("gamma" if k == "v" and model == "Gamma-Gamma" else k): v for k, v in out.items()}
 
-base = rss_mib()
+base = status_mib("VmRSS")
 times = []
 for i in range(max(repeat, 1)):
     t = cpu()
     m = fit()
     times.append(cpu() - t)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = status_mib("VmHWM")
 print(json.dumps({"first": times[0], "best": min(times), "peak": peak, "base": base,
                   "params": params(m), "version": version}))
 """
