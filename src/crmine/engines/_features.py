@@ -349,10 +349,17 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
         # some order id is used by several customers: count (customer, order) pairs
         orders = collect(purchases.group_by(C, ORD).agg(order_aggs))
     # ---- orders -> customers: crmine's one definition, on customer codes
-    ids = orders.get_column(C).unique().sort()
+    cust_col = orders.get_column(C)
+    if cust_col.dtype.is_numeric():  # a hash factorisation of the numbers, sorted
+        codes, uniques = pd.factorize(cust_col.to_numpy(), sort=True)
+        code = codes.astype(np.int64)
+        ids = pl.Series(C, uniques, dtype=cust_col.dtype)
+    else:  # strings and others: codes by a join on the sorted distinct ids
+        ids = cust_col.unique().sort()
+        code = (orders.select(C).join(ids.to_frame().with_row_index("__code"), on=C,
+                                      how="left", maintain_order="left")
+                .get_column("__code").to_numpy().astype(np.int64))
     code_of = ids.to_frame().with_row_index("__code")
-    orders = orders.join(code_of, on=C, how="inner")
-    code = orders.get_column("__code").to_numpy().astype(np.int64)
     n_cust = len(ids)
 
     def per_customer(frame: Any, name: str, dtype: Any) -> np.ndarray:
