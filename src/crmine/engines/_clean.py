@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from crmine.engines._frame import (
+    ITEM,
     ORD,
     A,
     C,
@@ -23,7 +24,7 @@ from crmine.engines._frame import (
     require_polars,
     utc_ns,
 )
-from crmine.engines._netting import ALIVE, net_lines
+from crmine.engines._netting import ALIVE, LOGGED, RET, net_collected
 from crmine.schema import NET_REASONS, REASONS, CleaningReport, TransactionSchema, resolve_schema
 
 __all__ = ["clean_transactions_lazy"]
@@ -115,10 +116,9 @@ def clean_transactions_lazy(
     if duplicates != "ignore":
         # exact duplicates (every column equal to an earlier row) are found once, as row
         # numbers: the later passes (report, netting, the clean log) only look them up
-        dup_rows = collect(
-            base.filter(~pl.struct(original).is_first_distinct()).select(_ROW)
-        ).get_column(_ROW)
-        reason = reason.when(pl.col(_ROW).is_in(dup_rows.implode())).then(5)
+        dup_rows = _duplicate_rows(base, original)
+        if len(dup_rows):
+            reason = reason.when(pl.col(_ROW).is_in(dup_rows.implode())).then(5)
     df = base.with_columns(reason.otherwise(None).cast(pl.Int8).alias(_R))
     r = pl.col(_R)
     drop_codes = [0, 1, 3, 4] + ([2] if returns != "keep" else [])
@@ -130,10 +130,6 @@ def clean_transactions_lazy(
         a.sum().alias("value_in"),
         keep.sum().alias("rows_out"),
         a.filter(keep).sum().alias("value_out"),
-        pl.col(C).drop_nulls().n_unique().alias("customers_in"),
-        pl.col(C).filter(keep).drop_nulls().n_unique().alias("customers_out"),
-        pl.col(ORD).n_unique().alias("orders_in"),
-        pl.col(ORD).filter(keep).n_unique().alias("orders_out"),
     ]
     for i in range(len(REASONS)):
         aggs.append((r == i).sum().alias(f"rows{i}"))
@@ -141,8 +137,18 @@ def clean_transactions_lazy(
     if returns == "net":
         aggs.append(qty.abs().filter(r == 2).sum().alias("ret_units"))
         aggs.append(a.abs().filter(r == 2).sum().alias("ret_value"))
-    row = collect(df.select(aggs)).row(0, named=True)
+    # one pass: the sums, the kept lines of each customer and order, the return groups
+    keys = [C, ITEM] if lines.has_item else [C]
+    plans = [df.select(aggs),
+             df.group_by(C).agg(keep.sum().alias("n")),
+             df.group_by(ORD).agg(keep.sum().alias("n"))]
+    if returns == "net":
+        plans.append(df.filter(r == 2).select(keys).unique())
+    results = pl.collect_all(plans, engine="streaming")
+    row = results[0].row(0, named=True)
     raise_checks(row, schema, allow_missing_customers=True)
+    per_cust = results[1].filter(pl.col(C).is_not_null())
+    per_order = results[2]
 
     actions = ["dropped" if i in drop_codes else "kept" for i in range(len(REASONS))]
     if duplicates == "ignore":
@@ -152,30 +158,35 @@ def clean_transactions_lazy(
     totals = {
         "rows_out": int(row["rows_out"]),
         "value_out": float(row["value_out"] or 0.0),
-        "customers_out": int(row["customers_out"]),
-        "orders_out": int(row["orders_out"]),
+        "customers_out": int((per_cust.get_column("n") > 0).sum()),
+        "orders_out": int((per_order.get_column("n") > 0).sum()),
     }
     stats: dict[str, Any] = {}
     index = REASONS
+    sub = None
     if returns == "net":
-        is_ret = (r == 2).fill_null(False)
-        df, adj = net_lines(df, has_item=lines.has_item, has_quantity=lines.has_quantity,
-                            is_return=is_ret, eligible=keep & ~is_ret)
-        keep = keep & pl.col(ALIVE)
+        ret_keys = results[3]
+        adj = None
+        if ret_keys.height:
+            # only the (customer, item) groups that hold a return are collected and netted
+            is_ret = (r == 2).fill_null(False)
+            sub = collect(
+                df.join(ret_keys.lazy(), on=keys, how="semi", nulls_equal=True,
+                        maintain_order="left")
+                .with_columns(is_ret.alias(RET), a.alias(LOGGED),
+                              (keep & ~is_ret).alias("__elig"), keep.alias("__keep"))
+            )
+            sub, adj = net_collected(sub, has_item=lines.has_item,
+                                     has_quantity=lines.has_quantity)
         stats, extra = _net_stats(adj, row)
         rows += extra["rows"]
         values += extra["values"]
         actions += ["dropped", "reduced"]
         index = NET_REASONS
-        if adj is not None:
-            after = collect(df.select(
-                keep.sum().alias("rows_out"),
-                a.filter(keep).sum().alias("value_out"),
-                pl.col(C).filter(keep).drop_nulls().n_unique().alias("customers_out"),
-                pl.col(ORD).filter(keep).n_unique().alias("orders_out"),
-            )).row(0, named=True)
-            totals = {k: (float(v or 0.0) if k == "value_out" else int(v))
-                      for k, v in after.items()}
+        if adj is None:
+            sub = None
+        else:
+            totals = _after_netting(sub, totals, per_cust, per_order)
     reasons = pd.DataFrame(
         {"rows": rows, "value": values, "action": actions},
         index=pd.Index(index, name="reason"),
@@ -185,11 +196,29 @@ def clean_transactions_lazy(
         returns=returns,
         rows_in=int(row["n"]),
         value_in=float(row["value_in"] or 0.0),
-        customers_in=int(row["customers_in"]),
-        orders_in=int(row["orders_in"]),
+        customers_in=per_cust.height,
+        orders_in=per_order.height,
         **totals,
         **stats,
     )
+    module = type(log).__module__ or ""
+    eager = isinstance(log, pl.DataFrame) or module.startswith("pyarrow")
+    if eager and isinstance(dtypes[schema.time], pl.Datetime):
+        # an in-memory log: one boolean mask over its rows, the netted values set in place
+        frame = log if isinstance(log, pl.DataFrame) else pl.from_arrow(log)
+        clean = _eager_clean(frame, df, keep, sub, schema, lines, returns)
+        return (clean.to_arrow() if module.startswith("pyarrow") else clean), report
+    clean = df.filter(keep)
+    if sub is not None:  # the netted lines: undone ones out, reduced ones take their values
+        alive, kept = pl.col(ALIVE), pl.col("__keep")
+        dead = sub.filter(kept & ~alive).get_column(_ROW)
+        changed = sub.filter(kept & alive).select(
+            _ROW, pl.col(A).alias("__a2"), pl.col(U).alias("__u2"))
+        clean = (
+            clean.filter(~pl.col(_ROW).is_in(dead.implode()))
+            .join(changed.lazy(), on=_ROW, how="left", maintain_order="left")
+            .with_columns(pl.coalesce("__a2", A).alias(A), pl.coalesce("__u2", U).alias(U))
+        )
     out_cols = []
     for c in original:
         if c == schema.time:
@@ -202,16 +231,89 @@ def clean_transactions_lazy(
             out_cols.append(pl.col(c))
     if not lines.has_amount:
         out_cols.append(a.alias("amount"))
-    clean = df.filter(keep)
-    if returns == "net":  # netted groups were set beside the others: back to log order
-        clean = clean.sort(_ROW)
     clean = clean.select(out_cols)
-    if isinstance(log, pl.DataFrame):
-        return clean.collect(), report
-    module = type(log).__module__ or ""
-    if module.startswith("pyarrow"):
-        return clean.collect().to_arrow(), report
+    if eager:
+        clean = clean.collect()
+        return (clean.to_arrow() if module.startswith("pyarrow") else clean), report
     return clean, report
+
+
+def _eager_clean(frame: Any, df: Any, keep: Any, sub: Any, schema: TransactionSchema,
+                 lines: Any, returns: str) -> Any:
+    """The clean log of an in-memory frame: its kept rows, netted values put in place."""
+    pl = require_polars()
+    mask = collect(df.select(keep.alias("__k"))).get_column("__k").to_numpy().copy()
+    changed = None
+    if sub is not None:
+        alive, kept = pl.col(ALIVE), pl.col("__keep")
+        mask[sub.filter(kept & ~alive).get_column(_ROW).to_numpy()] = False
+        changed = sub.filter(kept & alive)
+    clean = frame.filter(pl.Series(mask))
+    if not lines.has_amount:
+        value = (pl.col(schema.quantity).cast(pl.Float64) * pl.col(schema.price).cast(pl.Float64)
+                 if lines.has_quantity and lines.has_price else pl.lit(0.0))
+        clean = clean.with_columns(value.alias("amount"))
+    if changed is None or changed.height == 0:
+        return clean
+    # position of each reduced line in the clean log: kept rows before it
+    pos = (np.cumsum(mask) - 1)[changed.get_column(_ROW).to_numpy()]
+    targets = []
+    if lines.has_quantity:
+        targets.append((schema.quantity, U))
+    if lines.has_amount:
+        targets.append((schema.amount, A))
+    else:
+        targets.append(("amount", A))
+    cols = []
+    for name, private in targets:
+        column = clean.get_column(name).clone()
+        values = changed.get_column(private)
+        if column.dtype.is_integer():
+            values = values.round(0)
+        column.scatter(pos, values.cast(column.dtype))
+        cols.append(column)
+    return clean.with_columns(cols)
+
+
+def _duplicate_rows(base: Any, original: list[str]) -> Any:
+    """Row numbers of the exact duplicates (a row equal in every column to an earlier one).
+
+    Rows are hashed; only the rows whose hash occurs twice are collected and
+    compared exactly, column by column, so the answer is exact and the costly
+    comparison runs on the candidates only.
+    """
+    pl = require_polars()
+    h = pl.struct(original).hash(seed=0).alias("__h")
+    twice = collect(base.group_by(h).agg(pl.len().alias("__n")).filter(pl.col("__n") > 1)
+                    .select("__h")).get_column("__h")
+    if len(twice) == 0:
+        return pl.Series(_ROW, [], dtype=pl.UInt32)
+    cand = collect(base.filter(h.is_in(twice.implode())).select(_ROW, *original)).sort(_ROW)
+    return cand.filter(~pl.struct(original).is_first_distinct()).get_column(_ROW)
+
+
+def _after_netting(sub: Any, totals: dict[str, Any], per_cust: Any,
+                   per_order: Any) -> dict[str, Any]:
+    """The totals once the netted groups' lines are undone or reduced.
+
+    ``sub`` holds the netted groups' lines (``__keep``: kept by the reasons,
+    ``ALIVE``: left after netting, ``A`` netted).  Only those lines change, so
+    the totals of the first pass are corrected from them.
+    """
+    pl = require_polars()
+    alive, kept = pl.col(ALIVE), pl.col("__keep")
+    dead = sub.filter(kept & ~alive)
+    out = dict(totals)
+    out["rows_out"] = totals["rows_out"] - dead.height
+    out["value_out"] = (totals["value_out"]
+                        - float(sub.filter(kept).get_column(LOGGED).sum() or 0.0)
+                        + float(sub.filter(kept & alive).get_column(A).sum() or 0.0))
+    for name, key, counts in (("customers_out", C, per_cust), ("orders_out", ORD, per_order)):
+        lost = dead.group_by(key).agg(pl.len().alias("__d"))
+        left = counts.join(lost, on=key, how="left").select(
+            (pl.col("n") - pl.col("__d").fill_null(0)) > 0)
+        out[name] = int(left.to_series().sum())
+    return out
 
 
 def _like(expr: Any, dtype: Any) -> Any:
