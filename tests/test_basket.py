@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 
 from crmine.basket import Apriori, apriori, as_baskets, min_count_for
-from crmine.basket._mining import _count_pairs, mine_levels
+from crmine.basket._mining import ItemsetLimitError, _count_pairs, mine_levels
 from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema
 
@@ -46,6 +46,18 @@ def brute_force(baskets: list[set], min_count: int, max_len: int | None = None) 
         if not found:
             break
     return out
+
+
+def subset_counts(baskets: list[list], min_count: int) -> dict:
+    """Brute force by enumeration of every basket's subsets (short baskets only)."""
+    from collections import Counter
+
+    counts: Counter = Counter()
+    for b in baskets:
+        items = sorted(set(b))
+        for k in range(1, len(items) + 1):
+            counts.update(map(frozenset, combinations(items, k)))
+    return {s: c for s, c in counts.items() if c >= min_count}
 
 
 def as_dict(fi: pd.DataFrame) -> dict:
@@ -166,6 +178,98 @@ def test_join_fallback_without_pair_matrix(monkeypatch):
     for (r1, c1), (r2, c2) in zip(expected, got):
         np.testing.assert_array_equal(r1, r2)
         np.testing.assert_array_equal(c1, c2)
+
+
+def dense_rows(n: int, n_attr: int, seed: int) -> list[list[int]]:
+    """Mushroom-like rows: one item per attribute value, skewed values (long itemsets)."""
+    rng = np.random.default_rng(seed)
+    cols = []
+    for a in range(n_attr):
+        k = int(rng.integers(2, 5))
+        cols.append(rng.choice(k, size=n, p=rng.dirichlet(np.full(k, 0.5))) + 10 * a)
+    return np.column_stack(cols).tolist()
+
+
+def assert_same_levels(expected, got):
+    assert len(expected) == len(got)
+    for (r1, c1), (r2, c2) in zip(expected, got):
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(c1, c2)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"_JOIN_FACTOR": 0},  # candidates always by sibling join
+        {"_JOIN_FACTOR": 10**9},  # always by the class x item table
+        {"_KEEP_BYTES": 0},  # never keep a level's bitsets: prefix tree at every level
+        {"_KEEP_BYTES": 1 << 40},  # always keep them
+        {"_BLOCK_WORDS": 3},  # many tiny chunks: the reused buffers change shape often
+    ],
+)
+def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
+    import crmine.basket._mining as mod
+
+    dense = dense_rows(150, 7, seed=3)
+    # sparse rows of mixed lengths: baskets drop out and bitsets are re-packed per level
+    rng = np.random.default_rng(4)
+    sizes = rng.integers(1, 9, size=300)
+    sparse = [sorted(set(rng.choice(30, size=int(k)).tolist())) for k in sizes]
+    for name, value in setting.items():
+        monkeypatch.setattr(mod, name, value)
+    for rows, min_count in ((dense, 8), (sparse, 4)):
+        fi = apriori(rows, min_count=min_count, max_itemsets=None)
+        assert as_dict(fi) == subset_counts(rows, min_count)
+        assert fi["length"].max() >= (5 if rows is dense else 3)
+
+
+def test_engine_settings_do_not_change_levels(monkeypatch):
+    import crmine.basket._mining as mod
+
+    m = as_baskets(dense_rows(400, 9, seed=5)).matrix
+    expected = mine_levels(m, 20)
+    assert len(expected) >= 6
+    for name, value in (("_JOIN_FACTOR", 0), ("_KEEP_BYTES", 0), ("_BLOCK_WORDS", 5)):
+        monkeypatch.setattr(mod, name, value)
+        assert_same_levels(expected, mine_levels(m, 20))
+
+
+def test_dense_data_matches_mlxtend():
+    mlx = pytest.importorskip("mlxtend.frequent_patterns")
+    rows = dense_rows(300, 8, seed=6)
+    b = as_baskets(rows)
+    onehot = pd.DataFrame(b.matrix.toarray(), columns=list(b.items))
+    for min_support in (0.3, 0.1, 0.05):
+        ours = apriori(rows, min_support=min_support, max_itemsets=None)
+        theirs = mlx.fpgrowth(onehot, min_support=min_support, use_colnames=True)
+        assert len(ours) == len(theirs) > 50
+        assert as_dict(ours) == {
+            frozenset(s): round(v * 300) for s, v in zip(theirs["itemsets"], theirs["support"])
+        }
+
+
+def test_dense_max_len_and_max_itemsets():
+    rows = dense_rows(200, 8, seed=7)
+    full = apriori(rows, min_count=10, max_itemsets=None)
+    assert full["length"].max() >= 6
+    for max_len in (1, 2, 3, 5):
+        cut = apriori(rows, min_count=10, max_len=max_len, max_itemsets=None)
+        assert as_dict(cut) == {s: c for s, c in as_dict(full).items() if len(s) <= max_len}
+    # the limit is exact: the true number passes, one less stops the search
+    assert len(apriori(rows, min_count=10, max_itemsets=len(full))) == len(full)
+    with pytest.raises(ItemsetLimitError, match="max_itemsets"):
+        apriori(rows, min_count=10, max_itemsets=len(full) - 1)
+
+
+def test_result_order_and_frozensets():
+    # sorted by length, then lexicographically by item order; labels not ints
+    rows = [[f"i{x:02d}" for x in r] for r in dense_rows(120, 6, seed=8)]
+    fi = apriori(rows, min_count=6, max_itemsets=None)
+    keys = [(len(s), sorted(s)) for s in fi["itemset"]]
+    assert keys == sorted(keys)
+    assert all(type(s) is frozenset for s in fi["itemset"])
+    assert (fi["length"] == [len(s) for s in fi["itemset"]]).all()
+    assert fi["count"].dtype == np.int64
 
 
 def test_estimator_api():
