@@ -331,3 +331,76 @@ def test_exact_duplicates_with_orders_stored_together():
     codes = pd.factorize(shuffled["order"])[0]
     np.testing.assert_array_equal(_duplicated(shuffled, {}, block=codes),
                                   shuffled.duplicated().to_numpy())
+
+
+_EXOTIC = {  # column -> values drawn per row; pairs that float64 or str() would merge
+    "big": ("Int64", [2**60, 2**60 + 1, None]),
+    "nfloat": ("Float64", [0.5, None, -0.0, 0.0]),
+    "obj": (object, [1, 1.0, "1", None, float("nan"), True]),
+    "cat": ("category", ["u", "v", None]),
+    "when": ("datetime64[ns]", [pd.Timestamp("2024-01-01"), pd.NaT]),
+    "u64": ("uint64", [2**64 - 1, 2**63, 0]),
+    "flag": (bool, [True, False]),
+    "span": ("timedelta64[ns]", [pd.Timedelta(0), pd.Timedelta("1D"), pd.NaT]),
+    "text": ("string", ["a", "b", None]),
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_exact_duplicates_on_exotic_dtypes_are_exactly_pandas_duplicated(data):
+    from crmine.schema._clean import _duplicated
+
+    n = data.draw(st.integers(1, 60))
+    cols = data.draw(st.lists(st.sampled_from(sorted(_EXOTIC)), min_size=1, max_size=4,
+                              unique=True))
+    frame = {"order": data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))}
+    for c in cols:
+        dtype, choices = _EXOTIC[c]
+        picks = data.draw(st.lists(st.integers(0, len(choices) - 1), min_size=n, max_size=n))
+        frame[c] = pd.Series([choices[i] for i in picks], dtype=dtype)
+    log = pd.DataFrame(frame)
+    want = log.duplicated().to_numpy()
+    codes = pd.factorize(log["order"])[0]
+    np.testing.assert_array_equal(_duplicated(log, {}), want)
+    np.testing.assert_array_equal(_duplicated(log, {"order": codes}, block=codes), want)
+
+
+def test_exact_duplicates_never_merge_integers_float64_cannot_tell_apart():
+    from crmine.schema._clean import _duplicated
+
+    n = 100_000  # large enough for the partitioned tables
+    base = 2**60
+    log = pd.DataFrame({"order": np.arange(n) // 10,
+                        "id": pd.array(base + np.arange(n) % 2, dtype="Int64")})
+    # rows 0 and 1 hold 2**60 and 2**60 + 1 (the same float64): not duplicates;
+    # by hand, each order of 10 lines has 5 of each value: 8 repeats per order
+    got = _duplicated(log, {"order": log["order"].to_numpy()}, block=log["order"].to_numpy())
+    assert got.sum() == 8 * (n // 10)
+    np.testing.assert_array_equal(got, log.duplicated().to_numpy())
+
+
+def test_cancellation_prefix_on_mixed_order_ids():
+    # numbers and text among the order ids: the prefix is tested on their text form
+    log = pd.DataFrame({
+        "customer_id": [1, 1, 2, 2],
+        "order_id": pd.array([536365, "C536366", "536367", "A1"], dtype=object),
+        "timestamp": pd.to_datetime(["2024-01-01"] * 4),
+        "quantity": [1, 1, 1, 1],
+        "price": [2.0, 3.0, 4.0, 5.0],
+    })
+    with pytest.raises(SchemaError, match="mixes id types"):
+        clean_transactions(log, returns="drop")
+    log["order_id"] = log["order_id"].astype(str)
+    clean, rep = clean_transactions(log, returns="drop")
+    assert clean["order_id"].tolist() == ["536365", "536367", "A1"]
+    assert rep.table.loc["cancellation_or_return", "rows"] == 1
+    assert rep.table.loc["cancellation_or_return", "value"] == 3.0
+    clean, rep = clean_transactions(log, returns="drop", cancellation_prefix="A")
+    assert clean["order_id"].tolist() == ["536365", "C536366", "536367"]
+    assert rep.orders_out == 3 and rep.customers_out == 2
+    # numbers stored as objects: their text form "536365" starts with "5"
+    log["order_id"] = pd.array([536365, 536366, 536367, 6], dtype=object)
+    clean, rep = clean_transactions(log, returns="drop", cancellation_prefix="5")
+    assert clean["order_id"].tolist() == [6]
+    assert rep.table.loc["cancellation_or_return", "rows"] == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import repeat
 from typing import Any, Literal
 
 import numpy as np
@@ -55,37 +56,57 @@ def as_bound(value: Any, times: pd.Series, name: str) -> pd.Timestamp:
     return ts
 
 
-def _distinct(codes: np.ndarray, n: int, mask: np.ndarray | None = None) -> int:
-    c = codes if mask is None else codes[mask]
-    c = c[c >= 0]
-    if n == 0 or len(c) == 0:
+def _distinct(codes: np.ndarray, n: int, rows: np.ndarray | None = None) -> int:
+    """Distinct non-missing codes (``-1`` = missing) among ``rows`` (positions; all if None)."""
+    if n == 0:
         return 0
-    return int(np.count_nonzero(np.bincount(c, minlength=n)))
+    seen = np.zeros(n + 1, dtype=bool)  # the last slot takes the -1s
+    seen[codes if rows is None else codes[rows]] = True
+    return int(np.count_nonzero(seen[:n]))
+
+
+def _starts_with(uniques: pd.Index, prefix: str) -> np.ndarray:
+    """Which distinct ids start with ``prefix`` (their text form; one test per distinct id)."""
+    if uniques.dtype == object:
+        values = uniques.to_numpy()
+        try:  # all text: str.startswith over the distinct ids, without a conversion
+            return np.fromiter(
+                map(str.startswith, values, repeat(prefix)), dtype=bool, count=len(values)
+            )
+        except TypeError:  # numbers or other objects among them: their text form below
+            pass
+    return np.asarray(uniques.astype(str).str.startswith(prefix), dtype=bool)
 
 
 _PRIME = np.uint64(0x100000001B3)
 
 
-def _column_key(values: pd.Series) -> np.ndarray | None:
-    """64-bit keys equal for equal cells of one column (NaN equal to NaN).
+def _column_key(values: pd.Series) -> tuple[np.ndarray | None, bool]:
+    """64-bit keys equal for equal cells of one column (NaN equal to NaN), and whether exact.
 
-    ``None`` for text and other object columns: they are left to the exact check.
+    Exact keys are equal exactly when ``DataFrame.duplicated`` finds the cells
+    equal (numbers, times; -0.0 = 0.0, every NaN alike); nullable numbers go
+    through float64 (not exact: large integers may share a key).  ``None`` for
+    text and other object columns: they are factorised on the candidate rows.
     """
     dtype = values.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        return values.to_numpy().astype(np.int64, copy=False)
+        return values.to_numpy().astype(np.int64, copy=False), True
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         arr = values.to_numpy(dtype=np.float64)
-        bits = (arr + 0.0).view(np.int64)  # -0.0 -> 0.0
-        return np.where(np.isnan(arr), np.int64(-1), bits)
+        bits = (arr + 0.0).view(np.int64)  # a new array; -0.0 -> 0.0
+        if np.isnan(arr.sum()):  # some NaN (or inf - inf): every NaN gets one key
+            bits[np.isnan(arr)] = -1
+        return bits, True
     if isinstance(dtype, np.dtype) and dtype.kind == "M":
-        return values.to_numpy().view(np.int64)
+        return values.to_numpy().view(np.int64), True
     if isinstance(dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().view(np.int64)
+        utc = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        return utc.to_numpy().view(np.int64), True
     if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        return np.where(np.isnan(arr), np.int64(-1), (arr + 0.0).view(np.int64))
-    return None
+        return np.where(np.isnan(arr), np.int64(-1), (arr + 0.0).view(np.int64)), False
+    return None, False
 
 
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
@@ -149,22 +170,28 @@ def _duplicated(
     The key combines the columns already factorised (``known``: column ->
     codes, the ids) and the numeric and time columns; two rows can only be
     identical when their keys are.  The rows whose keys repeat (usually few)
-    are narrowed with the text columns, factorised on those rows only, and
-    then compared exactly on every column, so the result is exactly
+    are then compared exactly: every column as integers equal exactly when
+    the cells are (the codes, the numbers' and times' bits, and the other
+    columns factorised on those rows only), so the result is exactly
     ``log.duplicated()``.
     """
     if log.columns.has_duplicates:
         return log.duplicated(keep="first").to_numpy()
     h = np.full(len(log), 0xCBF29CE484222325, dtype=np.uint64)
-    text = []
+    exact: dict[object, np.ndarray] = {}  # column -> integer key, equal iff the cells are
+    text = []  # no key over all rows: factorised on the candidate rows only
     with np.errstate(over="ignore"):
         for col in log.columns:
             key = known.get(col)
-            if key is None:
-                key = _column_key(log[col])
+            if key is not None:
+                exact[col] = key
+            else:
+                key, is_exact = _column_key(log[col])
                 if key is None:
                     text.append(col)
                     continue
+                if is_exact:
+                    exact[col] = key
             h *= _PRIME
             h ^= key.astype(np.int64, copy=False).view(np.uint64)
     found = _repeated_in_blocks(h, block) if block is not None else None
@@ -176,6 +203,7 @@ def _duplicated(
         with np.errstate(over="ignore"):
             for col in wide:
                 known[col] = pd.factorize(log[col])[0]  # kept for the caller (netting)
+                exact[col] = known[col]
                 h *= _PRIME
                 h ^= known[col].astype(np.int64, copy=False).view(np.uint64)
                 text.remove(col)
@@ -184,28 +212,24 @@ def _duplicated(
     if not candidates.any():
         return candidates
     idx = np.flatnonzero(candidates)
-    if text and len(idx) > 1_000:  # narrow with the other text columns, on the candidates
-        h2 = h[idx]
-        with np.errstate(over="ignore"):
-            for col in text:
-                try:
-                    codes = pd.factorize(log[col].to_numpy()[idx])[0]
-                except TypeError:  # unhashable cells: left to the exact check
-                    continue
-                h2 *= _PRIME
-                h2 ^= codes.astype(np.int64, copy=False).view(np.uint64)
-        idx = idx[_repeated(h2)]
-        if len(idx) == 0:
-            return np.zeros(len(log), dtype=bool)
+    keys: dict[int, np.ndarray] = {}
     try:
-        exact = log.iloc[idx].duplicated(keep="first").to_numpy()
-    except TypeError as exc:  # unhashable cells (lists, dicts)
-        raise SchemaError(
-            f"cannot compare rows for exact duplicates: a column holds unhashable values "
-            f"({exc}). Fix: drop or convert that column before cleaning."
-        ) from exc
+        for i, col in enumerate(log.columns):
+            if col in exact:
+                keys[i] = exact[col][idx]
+            else:  # as DataFrame.duplicated does: factorise the column's values
+                keys[i] = pd.factorize(log[col].values.take(idx))[0]
+    except TypeError:  # unhashable cells (lists, dicts): let pandas say which
+        try:
+            log.iloc[idx].duplicated(keep="first")
+        except TypeError as exc:
+            raise SchemaError(
+                f"cannot compare rows for exact duplicates: a column holds unhashable values "
+                f"({exc}). Fix: drop or convert that column before cleaning."
+            ) from exc
+        raise
     out = np.zeros(len(log), dtype=bool)
-    out[idx[exact]] = True
+    out[idx[pd.DataFrame(keys, copy=False).duplicated(keep="first").to_numpy()]] = True
     return out
 
 
@@ -425,7 +449,7 @@ def clean_transactions(
     uniq = pd.Index(order_uniques)
     if cancellation_prefix and not pd.api.types.is_numeric_dtype(uniq.dtype):
         # the prefix test runs on the distinct order ids, not on every row
-        prefixed = np.asarray(uniq.astype(str).str.startswith(cancellation_prefix), dtype=bool)
+        prefixed = _starts_with(uniq, cancellation_prefix)
         if prefixed.any():
             ret |= prefixed[order_codes]
     masks["cancellation_or_return"] = ret
@@ -529,24 +553,26 @@ def clean_transactions(
         {"rows": rows, "value": values, "action": actions},
         index=pd.Index(index, name="reason"),
     )
-    clean = df.loc[keep].copy(deep=False)
+    kept = np.flatnonzero(keep)  # positions, used for every output below
+    clean = df.take(kept)
+    kept_amount = new_amount[kept]
     if added_amount:
-        clean["amount"] = new_amount[keep]
+        clean["amount"] = kept_amount
     elif new_amount is not amount:
-        clean[schema.amount] = _like(new_amount[keep], df[schema.amount])
+        clean[schema.amount] = _like(kept_amount, df[schema.amount])
     if new_qty is not None:
-        clean[schema.quantity] = _like(new_qty[keep], df[schema.quantity])
+        clean[schema.quantity] = _like(new_qty[kept], df[schema.quantity])
     report = CleaningReport(
         reasons,
         returns=returns,
         rows_in=n,
-        rows_out=int(keep.sum()),
+        rows_out=len(kept),
         value_in=float(amount.sum()),
-        value_out=float(new_amount[keep].sum()),
+        value_out=float(kept_amount.sum()),
         customers_in=len(cust_uniques),
-        customers_out=_distinct(cust_codes, len(cust_uniques), keep),
+        customers_out=_distinct(cust_codes, len(cust_uniques), kept),
         orders_in=len(order_uniques),
-        orders_out=_distinct(order_codes, len(order_uniques), keep),
+        orders_out=_distinct(order_codes, len(order_uniques), kept),
         **stats,
     )
     return clean, report

@@ -101,7 +101,11 @@ def check_numeric(log: pd.DataFrame, column: str) -> None:
                 f"Fix: {_numeric_fix(offending)}."
             )
         values = coerced
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
+        return  # NumPy integers are never missing nor infinite
     arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isfinite(arr.sum()):  # a NaN or an inf makes the sum NaN or inf: all finite
+        return
     nan = np.isnan(arr)
     if nan.any():
         raise SchemaError(
@@ -126,11 +130,17 @@ def _kind(v: object) -> str:
 
 
 def check_ids(
-    log: pd.DataFrame, column: str, *, allow_missing: bool, codes: np.ndarray | None = None
+    log: pd.DataFrame,
+    column: str,
+    *,
+    allow_missing: bool,
+    codes: np.ndarray | None = None,
+    uniques: Any = None,
 ) -> None:
     """Refuse missing ids (unless allowed) and ids that mix numbers and text.
 
-    ``codes`` (from ``pd.factorize``, -1 = missing) spares a pass over the column.
+    ``codes`` and ``uniques`` (from ``pd.factorize``, -1 = missing) spare passes
+    over the column: the id types are read from the distinct ids.
     """
     values = log[column]
     missing = (codes < 0) if codes is not None else values.isna().to_numpy()
@@ -143,7 +153,7 @@ def check_ids(
     if isinstance(values.dtype, pd.CategoricalDtype):
         candidates = values.cat.categories
     elif values.dtype == object:
-        candidates = values
+        candidates = values if uniques is None else np.asarray(uniques, dtype=object)
     else:
         return
     inferred = pd.api.types.infer_dtype(candidates, skipna=True)
@@ -254,10 +264,10 @@ def validate(
     for col in numeric:
         check_numeric(log, col)
     times = parse_times(log[schema.time], schema.time, schema)
-    check_ids(log, schema.customer, allow_missing=allow_missing_customers,
-              codes=codes["customer"][0] if "customer" in codes else None)
-    check_ids(log, schema.order, allow_missing=False,
-              codes=codes["order"][0] if "order" in codes else None)
+    for role, allow in (("customer", allow_missing_customers), ("order", False)):
+        role_codes, role_uniques = codes.get(role, (None, None))
+        check_ids(log, getattr(schema, role), allow_missing=allow, codes=role_codes,
+                  uniques=role_uniques)
     if schema.has(log, "item"):  # 1 and "1" would be two items printed alike
         check_ids(log, schema.item, allow_missing=True, codes=np.zeros(0, dtype=np.int64))
     return times
