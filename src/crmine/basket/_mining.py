@@ -447,6 +447,16 @@ def _count_level(
     return out, (kept[:n_kept] if kept is not None else None)
 
 
+def _in_item_order(
+    rows: np.ndarray, counts: np.ndarray, nat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Itemsets of ranks back to item indices, sorted within and across rows."""
+    items = nat[rows]
+    items.sort(axis=1)
+    order = np.argsort(_row_keys(items, len(nat)), kind="stable")
+    return items[order], counts[order]
+
+
 def mine_levels(
     matrix: sp.spmatrix,
     min_count: int,
@@ -514,8 +524,20 @@ def mine_levels(
             rows, counts = _count_pairs(x, min_count, buffers, state if max_len > 2 else None)
         else:
             rows, counts = np.empty((0, 2), dtype=np.int32), np.empty(0, dtype=np.int64)
+        # From level 2 on, itemsets are searched with the items ranked by ascending
+        # count (fewer candidates: 66k instead of 105k on the dense benchmark at 0.1)
+        # and put back in item order at the end.
+        nat = np.argsort(item_counts[freq], kind="stable").astype(np.int32)  # rank -> item
+        rank = np.empty(len(freq), dtype=np.int32)
+        rank[nat] = np.arange(len(freq), dtype=np.int32)
+        prefix_bits = state.get("prefix_bits")
         adj: np.ndarray | None = None
         if len(rows):
+            rows = np.sort(rank[rows], axis=1)
+            order = np.lexsort((rows[:, 1], rows[:, 0]))
+            rows, counts = rows[order], counts[order]
+            if prefix_bits is not None:
+                prefix_bits = prefix_bits[order]
             levels.append((rows, counts))
             check()
             logger.debug("level 2: %d frequent pairs", len(rows))
@@ -528,7 +550,6 @@ def mine_levels(
         # bitsets of the last level's itemsets, when kept
         bits = state.get("bits")
         bits_cols, bits_rows = x_cols, x.shape[0]
-        prefix_bits = state.get("prefix_bits")
         del state
         k = 3
         while len(levels) == k - 1 and k <= max_len:
@@ -537,7 +558,7 @@ def mine_levels(
             if len(cand) == 0:
                 break
             present = np.zeros(len(freq), dtype=bool)
-            present[cand.ravel()] = True
+            present[nat[cand.ravel()]] = True
             active = np.flatnonzero(present)
             if bits is None or len(active) < 0.7 * len(x_cols):
                 # drop items no candidate uses and baskets too short to hold one
@@ -549,12 +570,12 @@ def mine_levels(
                 if bits is None or x.shape[0] < limit * bits_rows:
                     bits, bits_cols, bits_rows = _bitsets(x.tocsc()), x_cols, x.shape[0]
                     prefix_bits = None
-            # re-index candidates to the columns of the bitsets
+            # re-index candidates (ranks) to the columns of the bitsets
             local = np.zeros(len(freq), dtype=np.int32)
             local[bits_cols] = np.arange(len(bits_cols), dtype=np.int32)
             keep = k < max_len and len(cand) * bits.shape[1] * 8 <= _KEEP_BYTES
             counts, prefix_bits = _count_level(
-                local[cand], parent, bits, prefix_bits, buffers, min_count if keep else None
+                local[nat][cand], parent, bits, prefix_bits, buffers, min_count if keep else None
             )
             ok = counts >= min_count
             logger.debug("level %d: %d candidates, %d frequent", k, len(cand), int(ok.sum()))
@@ -562,6 +583,9 @@ def mine_levels(
                 levels.append((cand[ok], counts[ok]))
                 check()
             k += 1
+        del buffers, bits, prefix_bits
+        for lv in range(1, len(levels)):
+            levels[lv] = _in_item_order(*levels[lv], nat)
     return [(freq[rows].astype(np.int32), counts) for rows, counts in levels]
 
 
