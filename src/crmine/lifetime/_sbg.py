@@ -208,7 +208,7 @@ class ShiftedBetaGeometricModel(BaseEstimator):
             ``estimate * exp(+-z * se(log estimate))``.  The Wald interval
             undercovers for small cohorts with small ``alpha`` (measured, 1,000
             simulated cohorts of 500 customers over 5 periods at alpha 0.2,
-            beta 5: 90 % coverage at nominal 95 %; profile 95 %), so the
+            beta 5: 90 % coverage at nominal 95 %; profile 96 %), so the
             profile interval is the default.  ``std_error`` is the delta-method
             standard error either way.
 
