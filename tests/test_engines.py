@@ -377,3 +377,60 @@ def test_distinct_items_known_answer_with_integer_ids():
     # customer 9: item 7 and a missing item -> 2; orders 1 and 4 (order 1 shared with 5)
     assert table["distinct_items"].tolist() == [2, 2]
     assert table["frequency"].tolist() == [2, 2]
+
+
+# ---------------------------------------------------------------- polars behind pandas
+
+
+@pytest.mark.parametrize("which", ["planted", "tz_log"])
+@pytest.mark.parametrize("params", PARAMS[:2], ids=["default", "days-net-weeks"])
+def test_pandas_log_on_the_polars_engine(which, params, request):
+    log = request.getfixturevalue(which)
+    before = log.copy()
+    want = TransactionFeatures(engine="pandas", **params).fit_transform(log)
+    est = TransactionFeatures(engine="polars", **params)
+    assert_same_table(est.fit_transform(log), want)
+    assert_same_table(est.transform(log), want)
+    assert_same_table(rfm_table(log, engine="polars"), rfm_table(log, engine="pandas"))
+    pd.testing.assert_frame_equal(log, before)  # the caller's frame is untouched
+
+
+def test_auto_engine_switches_on_size_and_safe_columns(planted, monkeypatch):
+    from crmine.engines import _adapter
+    from crmine.utils import _engines
+
+    calls = []
+    original = _adapter.fit_transform
+    monkeypatch.setattr(_adapter, "fit_transform",
+                        lambda *a: calls.append(1) or original(*a))
+    want = TransactionFeatures(engine="pandas").fit_transform(planted)
+    TransactionFeatures().fit_transform(planted)  # small: pandas
+    assert calls == []
+    monkeypatch.setattr(_engines, "POLARS_MIN_ROWS", 100)
+    assert_same_table(TransactionFeatures().fit_transform(planted), want)
+    assert calls == [1]
+    # text timestamps are parsed differently by the engines: auto stays on pandas
+    text = planted.assign(timestamp=planted["timestamp"].astype(str))
+    assert_same_table(TransactionFeatures().fit_transform(text), want)
+    assert calls == [1]
+    with pytest.raises(ValueError, match="engine"):
+        TransactionFeatures(engine="spark").fit_transform(planted)
+
+
+def test_pandas_only_install_keeps_working_with_engine_auto():
+    code = (
+        "import sys\n"
+        "sys.modules['polars'] = None  # polars blocked: a pandas-only install\n"
+        "import pandas as pd, pytest\n"
+        "from crmine import TransactionFeatures\n"
+        "from crmine.utils import _engines\n"
+        "_engines.POLARS_MIN_ROWS = 0\n"
+        "log = pd.DataFrame({'customer_id': [1, 1, 2], 'order_id': [1, 2, 3],\n"
+        "    'timestamp': pd.to_datetime(['2024-01-01', '2024-01-03', '2024-01-02']),\n"
+        "    'amount': [5.0, 7.0, 1.0]})\n"
+        "t = TransactionFeatures().fit_transform(log)\n"
+        "assert t['frequency'].tolist() == [2, 1], t\n"
+        "with pytest.raises(ImportError, match='pip install'):\n"
+        "    TransactionFeatures(engine='polars').fit_transform(log)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

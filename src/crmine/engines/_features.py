@@ -10,15 +10,17 @@ purchase line; recency, tenure and the buy-till-you-die summary count calendar
 days between wall-clock dates (so DST changes never move a purchase to another
 day).
 
-The lines are read in one streaming pass for the fit (validation, cutoff,
-category vocabulary) and one for the table: a ``(customer, order)`` group-by,
-the distinct items and the category spend per customer; the rest runs on the
-per-order table.  Only the per-customer table comes back, as pandas.
+Passes over the lines: one for the checks, the fit (cutoff, category
+vocabulary) and the return groups; one that collects the lines of the return
+groups (only with returns); one for the table: orders grouped by order id
+(with the category spend), the distinct items on one sorted integer key when
+the ids are integers.  The per-order table comes back and is summarised by
+:func:`crmine._customer_table.table_from_orders`, the pandas path's own
+definition from the order level on.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
@@ -50,10 +52,6 @@ from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema, resolve_schema
 
 __all__ = ["fit", "fit_transform", "rfm_table", "transform"]
-
-logger = logging.getLogger(__name__)
-
-_TIME_UNITS = {"D": 1.0, "W": 7.0}
 
 #: Up to this many categories, their spend is summed with the orders (one column each);
 #: more are summed by a (customer, category) group-by.
@@ -162,7 +160,7 @@ def _fit_lines(est: Any, lines: Lines, schema: TransactionSchema) -> None:
 def fit(est: Any, log: Any) -> Any:
     """``TransactionFeatures.fit`` on a polars/Arrow/DuckDB/Parquet log."""
     est._validate_params()
-    schema = resolve_schema(est.schema)
+    schema = _schema_of(est)
     _fit_lines(est, lines_of(log, schema), schema)
     return est
 
@@ -170,7 +168,7 @@ def fit(est: Any, log: Any) -> Any:
 def fit_transform(est: Any, log: Any) -> pd.DataFrame:
     """``TransactionFeatures.fit_transform`` on a local engine (two passes)."""
     est._validate_params()
-    schema = resolve_schema(est.schema)
+    schema = _schema_of(est)
     lines = lines_of(log, schema)
     _fit_lines(est, lines, schema)
     return _compute(est, lines, schema)
@@ -181,7 +179,7 @@ def transform(est: Any, log: Any) -> pd.DataFrame:
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(est, "cutoff_")
-    schema = resolve_schema(est.schema)
+    schema = _schema_of(est)
     lines = lines_of(log, schema)
     return _compute(est, lines, schema, check=True)
 
@@ -205,9 +203,11 @@ def rfm_table(
     return fit_transform(est, log)[["recency_days", "frequency", "monetary_total"]]
 
 
-def _from_utc_ns(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
-    out = pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).astype("datetime64[ns]"))
-    return out.tz_localize("UTC").tz_convert(tz) if tz is not None else out
+def _schema_of(est: Any) -> TransactionSchema:
+    """The estimator's schema (its ``columns=`` mapping included)."""
+    if hasattr(est, "_schema"):
+        return est._schema()
+    return resolve_schema(est.schema)
 
 
 def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = False) -> Any:

@@ -147,3 +147,78 @@ register_engine("polars", _is_polars, "crmine.engines._adapter")
 register_engine("arrow", _is_arrow, "crmine.engines._adapter")
 register_engine("duckdb", _is_duckdb, "crmine.engines._adapter")
 register_engine("parquet", _is_parquet_path, "crmine.engines._adapter")
+
+
+#: ``engine="auto"``: a pandas log of at least this many rows runs on polars when polars
+#: is installed (measured: ``benchmarks/bench_engines.py --pandas``).
+POLARS_MIN_ROWS = 1_000_000
+ENGINES = ("auto", "pandas", "polars")
+
+
+def _safe_for_polars(log: object, columns: list[str], time_col: str) -> bool:
+    """Columns that convert to polars without a change of meaning.
+
+    The time column must already hold timestamps (text is parsed differently
+    by pandas and polars), and every other column plain numbers or text.
+    """
+    import pandas as pd
+
+    frame = log  # a pandas DataFrame (checked by the caller)
+    for col in columns:
+        dtype = frame[col].dtype  # type: ignore[index]
+        if col == time_col:
+            if not (pd.api.types.is_datetime64_any_dtype(dtype)):
+                return False
+        elif not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+                  or pd.api.types.is_string_dtype(dtype)):
+            return False
+    return True
+
+
+def pandas_on_polars(log: object, engine: str, schema: object) -> object | None:
+    """A polars frame of the schema's columns of a pandas log, or ``None`` (stay on pandas).
+
+    ``engine="pandas"`` keeps pandas; ``"polars"`` converts (polars required);
+    ``"auto"`` converts a log of at least :data:`POLARS_MIN_ROWS` rows when
+    polars is installed and every role column converts without a change of
+    meaning (timestamps already parsed, numbers or text).  Non-pandas input
+    returns ``None`` (it has its own engine).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine import TransactionSchema
+    >>> log = pd.DataFrame({"customer_id": [1], "order_id": [1],
+    ...                     "timestamp": pd.to_datetime(["2024-01-01"]), "amount": [2.0]})
+    >>> pandas_on_polars(log, "auto", TransactionSchema()) is None  # small: stays on pandas
+    True
+    >>> type(pandas_on_polars(log, "polars", TransactionSchema())).__name__
+    'DataFrame'
+    """
+    import pandas as pd
+
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}.")
+    if engine == "pandas" or not isinstance(log, pd.DataFrame):
+        return None
+    roles = ("customer", "order", "time", "item", "quantity", "price", "amount", "category")
+    columns = [c for c in dict.fromkeys(getattr(schema, r) for r in roles)
+               if c is not None and c in log.columns]
+    if engine == "auto":
+        if len(log) < POLARS_MIN_ROWS or importlib.util.find_spec("polars") is None:
+            return None
+        if not _safe_for_polars(log, columns, schema.time):  # type: ignore[attr-defined]
+            return None
+    try:
+        import polars as pl
+    except ImportError as exc:
+        raise ImportError(
+            "engine='polars' needs polars. Fix: pip install 'crmine[engines]' "
+            "(or pip install polars), or use engine='pandas'."
+        ) from exc
+    if engine == "polars":
+        return pl.from_pandas(log[columns])
+    try:  # "auto": a column pyarrow cannot type (mixed objects) keeps the pandas path
+        return pl.from_pandas(log[columns])
+    except Exception:  # any conversion failure means: stay on pandas
+        return None
