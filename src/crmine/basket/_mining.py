@@ -40,7 +40,7 @@ _BLOCK_WORDS = 1 << 17  # words of uint64 per counting chunk (1 MiB: stays in ca
 _MAX_ADJ = 8192  # largest item count for the boolean pair matrix (64 MiB)
 # largest bitsets of one level kept for the next (one AND per candidate instead of a
 # prefix tree); reserved for all candidates, resident only for the frequent ones
-_KEEP_BYTES = 8 << 20
+_KEEP_BYTES = 4 << 20
 # candidates by sibling join when JOIN_FACTOR x sibling pairs < prefixes x items (measured)
 _JOIN_FACTOR = 4
 
@@ -333,7 +333,7 @@ def _count_pairs(
         # at most ~256k pair codes (2 MiB) exist at once
         for codes in _pair_code_chunks(indptr, indices, f, 1 << 18):
             if n_tri <= (1 << 19):
-                table += np.bincount(codes, minlength=n_tri).astype(table.dtype)
+                np.add(table, np.bincount(codes, minlength=n_tri), out=table, casting="unsafe")
             else:  # a big table: sort the chunk's codes instead of a table-sized bincount
                 codes.sort()
                 first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
@@ -491,7 +491,9 @@ def mine_levels(
     ([[0, 1], [0, 2]], [2, 2])
     """
     max_len = max_len if max_len is not None else np.iinfo(np.int32).max
-    csr = sp.csr_matrix(matrix, dtype=bool)
+    csr = matrix if sp.issparse(matrix) and matrix.format == "csr" else sp.csr_matrix(matrix)
+    if csr.dtype != bool:
+        csr = csr.astype(bool)
     if not csr.has_canonical_format:
         csr = csr.copy()
         csr.sum_duplicates()
@@ -568,8 +570,8 @@ def mine_levels(
                 # bitsets would be lost: they save about half the ANDs)
                 limit = 0.5 if prefix_bits is not None else 0.75
                 if bits is None or x.shape[0] < limit * bits_rows:
+                    bits = prefix_bits = None  # released before the new ones are built
                     bits, bits_cols, bits_rows = _bitsets(x.tocsc()), x_cols, x.shape[0]
-                    prefix_bits = None
             # re-index candidates (ranks) to the columns of the bitsets
             local = np.zeros(len(freq), dtype=np.int32)
             local[bits_cols] = np.arange(len(bits_cols), dtype=np.int32)
