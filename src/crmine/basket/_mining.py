@@ -1,19 +1,23 @@
 """The counting engine behind :class:`crmine.basket.Apriori`.
 
-Level-wise Apriori search: level k candidates are joined from level k-1
-itemsets and pruned unless every (k-1)-subset is frequent.  Counting:
+Level-wise Apriori search on vertical bitsets:
 
 1. item counts are the column counts of the sparse basket matrix; infrequent
    items are dropped and the rest re-indexed (order preserved);
 2. pairs are counted over the baskets with at least two frequent items: all
-   pairs of every basket into a triangular table (in chunks of 512k pairs,
-   sort-counted when the table is big), by AND + popcount of item bitsets on
-   dense data, or by a blocked sparse product ``X.T @ X`` with very many items;
-3. longer candidates are counted on vertical bitsets: one packed ``uint64``
-   row per item, a candidate's count is the popcount of the AND of its items'
-   rows, computed through a prefix tree of ANDs in cache-sized chunks.
-   Baskets that cannot hold a candidate are dropped and the bitsets re-packed
-   when that shrinks them.
+   pairs of every basket into a triangular table (in chunks, sort-counted
+   when the table is big), by AND + popcount of item bitsets when there are
+   few items and long baskets, or by a blocked sparse product ``X.T @ X``
+   with very many items;
+3. from level 3 on, items are ranked by ascending count (fewer candidates);
+   a candidate ``P + (a, b)`` joins two frequent siblings ``P + (a,)`` and
+   ``P + (b,)`` whose pair ``(a, b)`` is frequent; its count is the popcount
+   of the AND of packed ``uint64`` bitsets: its parent's bitset, kept from
+   the level below when small enough (one AND per candidate), else the ANDs
+   of a prefix tree.  Work is done in cache-sized chunks in reused buffers
+   (a fresh megabyte array costs a page fault per 4 KiB page).  Baskets
+   that cannot hold a candidate are dropped and the bitsets re-packed when
+   that shrinks them.  Itemsets are put back in item order at the end.
 
 Before mining, :func:`itemset_bound` bounds the number of frequent itemsets;
 ``max_itemsets`` stops the search with :class:`ItemsetLimitError` before the
@@ -43,6 +47,9 @@ _MAX_ADJ = 8192  # largest item count for the boolean pair matrix (64 MiB)
 _KEEP_BYTES = 4 << 20
 # candidates by sibling join when JOIN_FACTOR x sibling pairs < prefixes x items (measured)
 _JOIN_FACTOR = 4
+# pairs by AND + popcount of item bitsets when words x item pairs < FACTOR x pairs in baskets
+# (measured: 6 on Groceries; the bitsets then serve level 3 as well)
+_PAIR_BITS_FACTOR = 6
 
 
 class _Buffers:
@@ -313,7 +320,7 @@ def _count_pairs(
     pair_work = lengths * (lengths - 1) // 2
     n_tri = f * (f - 1) // 2
     n_words = (x.shape[0] + 63) // 64
-    if n_tri * n_words < 2 * int(pair_work.sum()) and f <= _MAX_ADJ:
+    if n_tri * n_words < _PAIR_BITS_FACTOR * int(pair_work.sum()) and f <= _MAX_ADJ:
         # dense data (few items, long baskets): AND + popcount of item bitsets beats
         # enumerating every pair of every basket
         bits = _bitsets(x.tocsc())
