@@ -67,7 +67,7 @@ class _Buffers:
         size = math.prod(shape)
         buf = self._arrays.get(name)
         if buf is None or buf.size < size or buf.dtype != dtype:
-            buf = np.empty(max(size, _BLOCK_WORDS), dtype=dtype)
+            buf = np.empty(size, dtype=dtype)  # the first chunk of a level is its largest
             self._arrays[name] = buf
         return buf[:size].reshape(shape)
 
