@@ -135,7 +135,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         ``"polars"``: the schema's columns are handed to polars (installed
         with ``pip install 'crmine[engines]'``) and the heavy group-bys run
         there; ``"auto"``: polars for a log of at least
-        :data:`crmine.utils._engines.POLARS_MIN_ROWS` (1,000,000) rows when
+        :data:`crmine.utils._engines.POLARS_MIN_ROWS` (2,000,000) rows when
         polars is installed and the columns convert without a change of
         meaning (timestamps already parsed, numbers or text), else pandas.
         Both give the same table (integers and timestamps identical, money
