@@ -547,6 +547,7 @@ def clean_transactions(
             + float(np.abs(amount[is_ret]).sum() - np.abs(amount[pos[r_sub]]).sum()),
         }
         index = NET_REASONS
+        del units, eligible, is_ret, adj
     else:
         index = REASONS
     reasons = pd.DataFrame(
@@ -554,28 +555,31 @@ def clean_transactions(
         index=pd.Index(index, name="reason"),
     )
     kept = np.flatnonzero(keep)  # positions, used for every output below
-    clean = df.take(kept)
     kept_amount = new_amount[kept]
+    kept_qty = None if new_qty is None else new_qty[kept]
+    counts = {
+        "rows_in": n,
+        "rows_out": len(kept),
+        "value_in": float(amount.sum()),
+        "value_out": float(kept_amount.sum()),
+        "customers_in": len(cust_uniques),
+        "customers_out": _distinct(cust_codes, len(cust_uniques), kept),
+        "orders_in": len(order_uniques),
+        "orders_out": _distinct(order_codes, len(order_uniques), kept),
+    }
+    amount_changed = new_amount is not amount
+    # the row-sized working arrays are let go before the output is built: a lower peak
+    del masks, hits, hit, keep, assigned, codes, cust_codes, order_codes, amount, new_amount
+    del qty, new_qty, price, ret, out_range
+    known = item_codes = None
+    clean = df.take(kept)
     if added_amount:
         clean["amount"] = kept_amount
-    elif new_amount is not amount:
+    elif amount_changed:
         clean[schema.amount] = _like(kept_amount, df[schema.amount])
-    if new_qty is not None:
-        clean[schema.quantity] = _like(new_qty[kept], df[schema.quantity])
-    report = CleaningReport(
-        reasons,
-        returns=returns,
-        rows_in=n,
-        rows_out=len(kept),
-        value_in=float(amount.sum()),
-        value_out=float(kept_amount.sum()),
-        customers_in=len(cust_uniques),
-        customers_out=_distinct(cust_codes, len(cust_uniques), kept),
-        orders_in=len(order_uniques),
-        orders_out=_distinct(order_codes, len(order_uniques), kept),
-        **stats,
-    )
-    return clean, report
+    if kept_qty is not None:
+        clean[schema.quantity] = _like(kept_qty, df[schema.quantity])
+    return clean, CleaningReport(reasons, returns=returns, **counts, **stats)
 
 
 def _like(values: np.ndarray, original: pd.Series) -> Any:
