@@ -40,6 +40,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import InvalidParameterError
 
 import crmine
+import crmine.base
 from crmine.exceptions import CrmineError
 
 # ---------------------------------------------------------------------------------- discovery
@@ -92,7 +93,9 @@ PUBLIC = _discover()
 ESTIMATORS = {
     n: obj
     for n, (m, obj) in PUBLIC.items()
-    if inspect.isclass(obj) and issubclass(obj, BaseEstimator) and m not in _NO_DATA
+    if inspect.isclass(obj)
+    and issubclass(obj, (BaseEstimator, crmine.base.BaseEstimator))
+    and m not in _NO_DATA
 }
 FUNCTIONS = {
     n: obj
