@@ -150,13 +150,11 @@ def _itemsets_frame(
     else:
         count = np.empty(0, np.int64)
         length = np.empty(0, np.int64)
+    # fresh arrays, handed over without copies (a Series around the object column
+    # made pandas spend 2 ms on 55,000 itemsets)
     df = pd.DataFrame(
-        {
-            "itemset": pd.Series(itemset_arr, dtype=object, copy=False),
-            "count": count,
-            "support": count / n_baskets,
-            "length": length,
-        }
+        {"itemset": itemset_arr, "count": count, "support": count / n_baskets, "length": length},
+        copy=False,
     )
     df.attrs["n_baskets"] = int(n_baskets)
     df.attrs["min_count"] = int(min_count)
