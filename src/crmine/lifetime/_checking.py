@@ -1,4 +1,14 @@
-"""Model checking of the BTYD models through one API: tracking, frequency table, P(alive) matrix."""
+"""Model checking of every lifetime model through one API.
+
+``check_model(model, data)`` dispatches on the kind of model:
+
+* continuous-time transaction models (BG/NBD, MBG/NBD, Pareto/NBD): conditional
+  expectations by calibration frequency, the P(alive) matrix, a tracking table
+  from the transaction log;
+* BG/BB (discrete opportunities): the same checks on whole opportunities;
+* Gamma-Gamma: predicted vs holdout mean spend by calibration frequency;
+* sBG: projected vs actual survivors and retention rates by period.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +25,42 @@ from crmine.lifetime._validation import (
     _UNIT_DAYS,
     HoldoutReport,
     _as_day,
+    _corr,
     holdout_frequency_table,
     holdout_report,
 )
 from crmine.utils._validation import purchase_mask
 
 __all__ = ["ModelCheck", "check_model", "proba_alive_matrix", "tracking_table"]
+
+#: The kinds of model: which checks apply, and which models compare_models may put side by side.
+FAMILIES = {
+    "continuous": "continuous-time transactions (BG/NBD, MBG/NBD, Pareto/NBD)",
+    "discrete": "discrete-opportunity transactions (BG/BB)",
+    "spend": "spend per transaction (Gamma-Gamma)",
+    "retention": "contractual retention of a cohort (sBG)",
+}
+
+
+def model_family(model: Any) -> str:
+    """The family of a lifetime model: a key of :data:`FAMILIES`."""
+    from crmine.lifetime._bgbb import BetaGeoBetaBinomModel
+    from crmine.lifetime._gamma_gamma import GammaGammaModel
+    from crmine.lifetime._sbg import ShiftedBetaGeometricModel
+
+    if isinstance(model, ShiftedBetaGeometricModel):
+        return "retention"
+    if isinstance(model, GammaGammaModel):
+        return "spend"
+    if isinstance(model, BetaGeoBetaBinomModel):
+        return "discrete"
+    if hasattr(model, "predict_purchases") and hasattr(model, "predict_proba_alive"):
+        return "continuous"
+    raise SchemaError(
+        f"{type(model).__name__} is not a crmine lifetime model; check_model and compare_models "
+        "take BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, BetaGeoBetaBinomModel, "
+        "GammaGammaModel or ShiftedBetaGeometricModel (fitted)."
+    )
 
 
 def proba_alive_matrix(
@@ -38,12 +78,16 @@ def proba_alive_matrix(
     max_frequency : int, default=20
         Largest repeat frequency (rows 0..max_frequency).
     n_recency : int, default=21
-        Number of recency values from 0 to ``T`` (columns).
+        Number of recency values from 0 to ``T`` (columns).  Ignored for BG/BB,
+        whose recency is a whole opportunity: its columns are ``0 .. T``.
 
     Returns
     -------
     pandas.DataFrame
-        Rows: repeat frequency; columns: recency; values P(alive).
+        Rows: repeat frequency; columns: recency; values P(alive).  For BG/BB
+        (``T`` = number of opportunities ``n``, a whole number) P(alive at
+        opportunity ``n + 1``), NaN where no history exists (``x > t_x``, or
+        ``t_x > 0`` without a transaction); rows stop at ``n``.
 
     Examples
     --------
@@ -53,11 +97,23 @@ def proba_alive_matrix(
     >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
     >>> proba_alive_matrix(m, T=39.0, max_frequency=3, n_recency=4).shape
     (4, 4)
+
+    BG/BB, six opportunities (the donations fit of Fader, Hardie & Shang 2010):
+
+    >>> from crmine.lifetime import BetaGeoBetaBinomModel
+    >>> bb = BetaGeoBetaBinomModel()
+    >>> bb.params_ = pd.Series({"alpha": 1.204, "beta": 0.750, "gamma": 0.657,
+    ...                         "delta": 2.783})
+    >>> mat = proba_alive_matrix(bb, T=6)
+    >>> mat.shape, round(float(mat.loc[6, 6]), 3), round(float(mat.loc[0, 0]), 3)
+    ((7, 7), 0.93, 0.108)
     """
     check_fitted(model)
     T = float(getattr(model, "T_typical_", 39.0)) if T is None else float(T)
     if not np.isfinite(T) or T <= 0:
         raise SchemaError(f"T must be a positive number, got {T!r}.")
+    if model_family(model) == "discrete":
+        return _discrete_alive_matrix(model, T, max_frequency)
     freq = np.arange(0, int(max_frequency) + 1, dtype=float)
     rec = np.linspace(0.0, T, int(n_recency))
     F, R = np.meshgrid(freq, rec, indexing="ij")
@@ -69,6 +125,94 @@ def proba_alive_matrix(
         p,
         index=pd.Index(freq.astype(int), name="repeat_frequency"),
         columns=pd.Index(np.round(rec, 6), name="recency"),
+    )
+
+
+def _discrete_alive_matrix(model: Any, T: float, max_frequency: int) -> pd.DataFrame:
+    """P(alive) of BG/BB histories over whole opportunities; NaN where no history exists."""
+    if T != round(T):
+        raise SchemaError(
+            f"T is a number of opportunities for {type(model).__name__}: a whole number, got "
+            f"{T!r}. Fix: pass e.g. T=6."
+        )
+    n = int(round(T))
+    freq = np.arange(0, min(int(max_frequency), n) + 1)
+    rec = np.arange(0, n + 1)
+    F, R = np.meshgrid(freq, rec, indexing="ij")
+    valid = (F <= R) & ((F == 0) == (R == 0))
+    p = np.full(F.shape, np.nan)
+    p[valid] = np.asarray(
+        model.predict_proba_alive(
+            F[valid].astype(float), R[valid].astype(float), np.full(int(valid.sum()), float(n))
+        ),
+        dtype=float,
+    )
+    return pd.DataFrame(
+        p,
+        index=pd.Index(freq, name="repeat_frequency"),
+        columns=pd.Index(rec, name="recency"),
+    )
+
+
+def discrete_tracking_table(
+    model: Any, actual: Any, *, n_customers: float, n_calibration: int
+) -> pd.DataFrame:
+    r"""Actual vs expected repeat transactions of a BG/BB cohort, opportunity by opportunity.
+
+    The expectation is ``n_customers`` times
+    :math:`E[X(k)] - E[X(k-1)] = rac{lpha}{lpha+eta}
+    rac{B(\gamma, \delta + k)}{B(\gamma, \delta)}` (the model's
+    ``expected_purchases`` differenced), for a cohort whose first transaction
+    is at opportunity 0.
+
+    Parameters
+    ----------
+    model : fitted BetaGeoBetaBinomModel
+        The model.
+    actual : array-like
+        The cohort's repeat transactions at opportunities ``1, 2, ...`` (e.g.
+        donors per year); NaN where unknown.
+    n_customers : float
+        Cohort size.
+    n_calibration : int
+        Opportunities in the calibration period (later ones are holdout).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``opportunity``: ``actual``, ``expected``,
+        ``actual_cumulative``, ``expected_cumulative`` and ``holdout`` (bool).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.lifetime import BetaGeoBetaBinomModel
+    >>> m = BetaGeoBetaBinomModel()
+    >>> m.params_ = pd.Series({"alpha": 1.0, "beta": 1.0, "gamma": 1.0, "delta": 1.0})
+    >>> t = discrete_tracking_table(m, [30.0, 20.0], n_customers=100, n_calibration=1)
+    >>> t["expected"].round(3).tolist()   # 100 * 1/2 * B(1, 1 + k) / B(1, 1) = 50 / (1 + k)
+    [25.0, 16.667]
+    """
+    check_fitted(model)
+    a = np.asarray(actual, dtype=float).ravel()
+    if a.size == 0 or (a[np.isfinite(a)] < 0).any() or np.isinf(a).any():
+        raise SchemaError(
+            "actual must give the cohort's repeat transactions (>= 0, NaN where unknown) at "
+            f"opportunities 1, 2, ...; got {a.tolist()[:10]}."
+        )
+    k = np.arange(0, a.size + 1, dtype=float)
+    cum = float(n_customers) * np.asarray(model.expected_purchases(k), dtype=float)
+    cum = cum - cum[0]
+    expected = np.diff(cum)
+    return pd.DataFrame(
+        {
+            "actual": a,
+            "expected": expected,
+            "actual_cumulative": np.cumsum(a),
+            "expected_cumulative": cum[1:],
+            "holdout": k[1:] > int(n_calibration),
+        },
+        index=pd.Index(np.arange(1, a.size + 1), name="opportunity"),
     )
 
 
@@ -178,36 +322,59 @@ def tracking_table(
 
 @dataclass(frozen=True, repr=False)
 class ModelCheck(Result):
-    """Model checks of a fitted BTYD model.
+    """Model checks of a fitted lifetime model.
 
-    ``table`` is the conditional-expectations table by calibration frequency
-    (FHL 2005, Figure 4); ``alive_matrix`` the P(alive) grid; ``tracking`` the
-    period-by-period actual vs expected repeat purchases (when a log was
-    given); ``holdout`` the :class:`HoldoutReport`.
+    What ``table`` holds depends on the model (``family`` names it):
+
+    * transaction models (``"continuous"``: BG/NBD, MBG/NBD, Pareto/NBD;
+      ``"discrete"``: BG/BB): the conditional-expectations table by
+      calibration frequency (FHL 2005, Figure 4; FHS 2010 for BG/BB);
+      ``alive_matrix`` is the P(alive) grid, ``tracking`` the period-by-period
+      (opportunity-by-opportunity for BG/BB) actual vs expected repeat
+      transactions when the data allow, ``holdout`` the :class:`HoldoutReport`;
+    * ``"spend"`` (Gamma-Gamma): predicted conditional mean spend vs the mean
+      spend per holdout transaction, by calibration frequency; ``holdout`` is
+      a :class:`HoldoutReport` of mean spend per customer (``actual_total`` and
+      ``predicted_total`` are holdout spend totals);
+    * ``"retention"`` (sBG): actual vs projected survivors, survival and
+      retention rates by period (``holdout`` marks the periods after the fit).
+
+    ``holdout_mae`` and ``holdout_total_error_pct`` are the headline errors:
+    per customer (purchases, or mean spend) for transaction and spend models,
+    per holdout period (survivors) for sBG.  ``n_excluded`` counts customers
+    left out of the table (spend check: no holdout transaction, so no holdout
+    spend to compare).  ``kinds`` lists what :meth:`plot` draws.
 
     Examples
     --------
     >>> from crmine.lifetime import BetaGeoModel, check_model, simulate_btyd
     >>> table = simulate_btyd(500, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
     ...                       holdout=39.0, random_state=0)
-    >>> table["holdout_duration"] = 39.0
     >>> check_model(BetaGeoModel().fit(table), table).model
     'BetaGeoModel'
     """
 
     model: str = ""
+    family: str = ""
     holdout_mae: float = float("nan")
     holdout_total_error_pct: float = float("nan")
+    n_excluded: int = 0
     alive_matrix: pd.DataFrame | None = field(default=None)
     tracking: pd.DataFrame | None = field(default=None)
     holdout: HoldoutReport | None = field(default=None)
+    kinds: tuple[str, ...] = ()
 
-    def plot(self, kind: str = "frequency", ax: Any = None) -> Any:
-        """Draw one check: ``"frequency"``, ``"tracking"`` or ``"alive"``.
+    def plot(self, kind: str | None = None, ax: Any = None) -> Any:
+        """Draw one check; ``kind`` is one of :attr:`kinds` (default: the first).
+
+        Transaction models: ``"frequency"`` (conditional expectations),
+        ``"alive"`` (P(alive) matrix), ``"tracking"`` (when a tracking table
+        exists); Gamma-Gamma: ``"spend"``; sBG: ``"survival"`` and
+        ``"retention"``.
 
         Parameters
         ----------
-        kind : {"frequency", "tracking", "alive"}, default="frequency"
+        kind : str, optional
             Which chart.
         ax : matplotlib Axes, optional
             Where to draw.
@@ -215,49 +382,88 @@ class ModelCheck(Result):
         Returns
         -------
         matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from crmine.lifetime import ShiftedBetaGeometricModel, check_model
+        >>> actual = [1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173]
+        >>> check = check_model(ShiftedBetaGeometricModel().fit(actual[:8]), actual)
+        >>> check.kinds
+        ('survival', 'retention')
+        >>> check.plot("survival").get_ylabel()
+        'share of the cohort still active'
         """
-        from crmine.plotting._lifetime import plot_alive_matrix_table, plot_tracking
+        from crmine.plotting import _lifetime as lp
 
+        if kind is None:
+            kind = self.kinds[0] if self.kinds else "frequency"
+        if kind not in self.kinds:
+            if kind == "tracking" and self.family in ("continuous", "discrete"):
+                fix = (
+                    "pass log= (the transaction log) and a calibration_holdout_split table"
+                    if self.family == "continuous"
+                    else "pass log= (the cohort's repeat transactions per opportunity)"
+                )
+                raise SchemaError(f"no tracking table: {fix} to check_model.")
+            raise SchemaError(
+                f"kind must be one of {list(self.kinds)} for {self.model}, got {kind!r}."
+            )
         if kind == "tracking":
-            if self.tracking is None:
-                raise SchemaError("no tracking table: pass log= to check_model.")
-            return plot_tracking(self.tracking, ax=ax)
+            return lp.plot_tracking(self.tracking, cumulative=self.family == "continuous", ax=ax)
         if kind == "alive":
-            return plot_alive_matrix_table(self.alive_matrix, ax=ax)
-        if kind != "frequency":
-            raise SchemaError(f"kind must be 'frequency', 'tracking' or 'alive', got {kind!r}.")
-        from crmine.plotting._common import get_axes
-
-        ax = get_axes(ax, (6.0, 4.0))
-        t = self.table
-        ax.plot(t.index, t["actual_mean"], "o-", label="actual")
-        ax.plot(t.index, t["predicted_mean"], "s--", label=self.model)
-        ax.set_xlabel("repeat purchases in calibration")
-        ax.set_ylabel("mean purchases in holdout")
-        ax.legend()
-        return ax
+            return lp.plot_alive_matrix_table(self.alive_matrix, ax=ax)
+        if kind in ("survival", "retention"):
+            return lp.plot_retention_check(self.table, kind=kind, ax=ax)
+        if kind == "spend":
+            return lp.plot_conditional_expectations(
+                self.table, label=self.model, ax=ax,
+                ylabel="mean spend per holdout transaction",
+                title="Spend: calibration vs holdout",
+            )
+        what = "transactions" if self.family == "discrete" else "purchases"
+        return lp.plot_conditional_expectations(
+            self.table, label=self.model, ax=ax,
+            xlabel=f"repeat {what} in calibration", ylabel=f"mean {what} in holdout",
+        )
 
 
 def check_model(
     model: Any,
-    data: pd.DataFrame,
+    data: Any,
     *,
-    log: pd.DataFrame | None = None,
+    log: Any = None,
     schema: Any = None,
     max_frequency: int = 7,
 ) -> ModelCheck:
-    """All model checks of a fitted BTYD model in one result.
+    """All model checks of a fitted lifetime model in one result.
 
     Parameters
     ----------
-    model : fitted BG/NBD, MBG/NBD or Pareto/NBD model
-        Fitted on the calibration columns of ``data``.
-    data : pandas.DataFrame
-        Output of :func:`calibration_holdout_split` (its ``attrs`` give the
-        calibration and observation ends and the time unit for the tracking
-        table).
-    log : pandas.DataFrame, optional
-        The transaction log, for the tracking table.
+    model : fitted lifetime model
+        BG/NBD, MBG/NBD, Pareto/NBD or BG/BB fitted on the calibration columns
+        of ``data``; a Gamma-Gamma model fitted on its spend columns; or an sBG
+        model fitted on the first periods of the survivor counts ``data``.
+    data : pandas.DataFrame or array-like
+        Transaction and spend models: a customer table with the calibration
+        columns and ``holdout_frequency``, ``holdout_duration`` (and
+        ``holdout_monetary`` for Gamma-Gamma), as written by
+        :func:`calibration_holdout_split` or :func:`simulate_btyd` (its
+        ``attrs`` give the calibration and observation ends and the time unit
+        for the tracking table).  For BG/BB the calibration columns and
+        ``holdout_duration`` count whole opportunities.  sBG: the cohort's
+        active customers per period, cohort size first, *all* periods (the
+        model was fitted on the first ``n_periods_ + 1`` values; the rest are
+        the holdout).
+    log : pandas.DataFrame or array-like, optional
+        For the tracking table.  Continuous-time models: the transaction log.
+        BG/BB: the cohort's repeat transactions at opportunities ``1, 2, ...``
+        (calibration first, then holdout); by default
+        ``data.attrs["repeat_transactions_by_opportunity"]`` when present (as
+        :func:`simulate_btyd` writes it).  Checked against the table: the
+        calibration part must sum to ``repeat_frequency``, a full holdout part
+        to ``holdout_frequency``.
     schema : crmine.TransactionSchema, optional
         Column roles of ``log``.
     max_frequency : int, default=7
@@ -266,22 +472,36 @@ def check_model(
     Returns
     -------
     ModelCheck
-        ``.table`` (conditional expectations by frequency), ``.alive_matrix``,
-        ``.tracking`` (with ``log``), ``.holdout`` and ``.plot(kind)``.
+        ``.table``, ``.alive_matrix``, ``.tracking``, ``.holdout``,
+        ``.holdout_mae``, ``.holdout_total_error_pct`` and ``.plot(kind)``.
 
     Examples
     --------
     >>> from crmine.lifetime import BetaGeoModel, check_model, simulate_btyd
     >>> table = simulate_btyd(1000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
     ...                       holdout=39.0, random_state=0)
-    >>> table["holdout_duration"] = 39.0
     >>> check = check_model(BetaGeoModel().fit(table), table)
     >>> list(check.table.columns)
     ['n_customers', 'actual_mean', 'predicted_mean']
+
+    BG/BB on six opportunities, five held out:
+
+    >>> from crmine.lifetime import BetaGeoBetaBinomModel
+    >>> t = simulate_btyd(2000, {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8},
+    ...                   model="bgbb", T=6, holdout=5, random_state=0)
+    >>> check = check_model(BetaGeoBetaBinomModel().fit(t), t)
+    >>> check.kinds, len(check.tracking)
+    (('frequency', 'alive', 'tracking'), 11)
     """
+    check_fitted(model)
+    family = model_family(model)
+    if family == "retention":
+        return _check_retention(model, data)
+    if family == "spend":
+        return _check_spend(model, data, max_frequency)
     rep = holdout_report(model, data)
     tracking = None
-    if log is not None:
+    if family == "continuous" and log is not None:
         attrs = data.attrs
         if "calibration_end" not in attrs or "observation_end" not in attrs:
             raise SchemaError(
@@ -296,12 +516,205 @@ def check_model(
             schema=schema,
             time_unit=attrs.get("time_unit", "W"),
         )
+    elif family == "discrete":
+        tracking = _discrete_tracking(model, data, log)
+    kinds = ("frequency", "alive") + (("tracking",) if tracking is not None else ())
     return ModelCheck(
         table=holdout_frequency_table(model, data, max_frequency=max_frequency),
         model=type(model).__name__,
+        family=family,
         holdout_mae=rep.mae,
         holdout_total_error_pct=rep.total_error_pct,
-        alive_matrix=proba_alive_matrix(model),
+        alive_matrix=proba_alive_matrix(
+            model, T=_typical_n(model, data) if family == "discrete" else None
+        ),
         tracking=tracking,
         holdout=rep,
+        kinds=kinds,
+    )
+
+
+def _typical_n(model: Any, data: pd.DataFrame) -> float:
+    """The most common number of calibration opportunities of a BG/BB table."""
+    n = data[model.T_col].to_numpy(dtype=float)
+    values, counts = np.unique(n, return_counts=True)
+    return float(values[np.argmax(counts)])
+
+
+def _discrete_tracking(model: Any, data: pd.DataFrame, log: Any) -> pd.DataFrame | None:
+    """BG/BB tracking table from per-opportunity totals, checked against the customer table."""
+    source = "log"
+    if log is None:
+        log = data.attrs.get("repeat_transactions_by_opportunity")
+        source = 'data.attrs["repeat_transactions_by_opportunity"]'
+        if log is None:
+            return None
+    actual = np.asarray(log, dtype=float).ravel()
+    n_cal = data[model.T_col].to_numpy(dtype=float)
+    if n_cal.size == 0 or not np.all(n_cal == n_cal[0]):
+        raise SchemaError(
+            "a BG/BB tracking table needs one cohort observed for the same number of "
+            f"opportunities; {model.T_col!r} varies ({np.unique(n_cal)[:5].tolist()} ...). "
+            "Fix: check one cohort at a time (rows with equal T)."
+        )
+    n = int(n_cal[0])
+    h = data["holdout_duration"].to_numpy(dtype=float)
+    h = int(h[0]) if h.size and np.all(h == h[0]) else None
+    if actual.size < n:
+        raise SchemaError(
+            f"{source} has {actual.size} opportunities; the calibration alone has {n}."
+        )
+    totals = [
+        ("calibration", actual[:n], data[model.frequency_col].to_numpy(dtype=float).sum()),
+    ]
+    if h is not None and actual.size == n + h:
+        totals.append(("holdout", actual[n:], data["holdout_frequency"].to_numpy(float).sum()))
+    for part, a, expect in totals:
+        if np.isfinite(a).all() and not np.isclose(a.sum(), expect):
+            raise SchemaError(
+                f"{source} sums to {a.sum():g} {part} transactions but the table has "
+                f"{expect:g}: they describe different customers (a subset of rows keeps the "
+                "whole cohort's attrs). Fix: pass log= with this table's totals, or log=None "
+                "after clearing the attrs."
+            )
+    return discrete_tracking_table(model, actual, n_customers=len(data), n_calibration=n)
+
+
+def _check_spend(model: Any, data: Any, max_frequency: int) -> ModelCheck:
+    """Gamma-Gamma: predicted conditional mean spend vs mean spend per holdout transaction."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(
+            "data must be a customer table (calibration_holdout_split), got "
+            f"{type(data).__name__}."
+        )
+    if int(max_frequency) < 1:
+        raise ValueError(f"max_frequency must be >= 1, got {max_frequency!r}.")
+    for col in ("holdout_frequency", "holdout_monetary"):
+        if col not in data.columns:
+            raise SchemaError(
+                f"data has no column {col!r}: the spend check compares the Gamma-Gamma "
+                "prediction with the holdout spend. Fix: build data with "
+                "calibration_holdout_split(log, calibration_end, observation_end) or "
+                "simulate_btyd(..., holdout=..., spend=...)."
+            )
+    h_freq = data["holdout_frequency"].to_numpy(dtype=float)
+    h_spend = data["holdout_monetary"].to_numpy(dtype=float)
+    if not (np.isfinite(h_freq).all() and np.isfinite(h_spend).all()) or (h_freq < 0).any():
+        raise SchemaError("holdout_frequency and holdout_monetary must be finite, frequency >= 0.")
+    pred = np.asarray(model.predict_spend(data), dtype=float)
+    x = data[model.frequency_col].to_numpy(dtype=float)
+    keep = h_freq > 0
+    if not keep.any():
+        raise SchemaError(
+            "no customer transacted in the holdout period: there is no holdout spend to check "
+            "the Gamma-Gamma model against. Fix: a longer holdout period."
+        )
+    actual = h_spend[keep] / h_freq[keep]
+    p = pred[keep]
+    freq = np.minimum(x[keep], int(max_frequency)).astype(int)
+    frame = pd.DataFrame({"repeat_frequency": freq, "actual": actual, "pred": p})
+    grouped = frame.groupby("repeat_frequency")
+    table = pd.DataFrame(
+        {
+            "n_customers": grouped.size(),
+            "actual_mean": grouped["actual"].mean(),
+            "predicted_mean": grouped["pred"].mean(),
+        }
+    )
+    total_a = float(h_spend[keep].sum())
+    total_p = float(np.sum(p * h_freq[keep]))
+    err = p - actual
+    rep = HoldoutReport(
+        table=pd.DataFrame({"actual": actual, "predicted": p}, index=data.index[keep]),
+        n_customers=int(keep.sum()),
+        actual_total=total_a,
+        predicted_total=total_p,
+        total_error_pct=100.0 * (total_p - total_a) / total_a if total_a else float("nan"),
+        rmse=float(np.sqrt(np.mean(err**2))),
+        mae=float(np.mean(np.abs(err))),
+        correlation=_corr(actual, p),
+        mae_zero_forecast=float(np.mean(np.abs(actual))),
+    )
+    return ModelCheck(
+        table=table,
+        model=type(model).__name__,
+        family="spend",
+        holdout_mae=rep.mae,
+        holdout_total_error_pct=rep.total_error_pct,
+        n_excluded=int((~keep).sum()),
+        holdout=rep,
+        kinds=("spend",),
+    )
+
+
+def survivors_of(model: Any, data: Any) -> np.ndarray:
+    """The survivor counts ``data`` of an sBG check, verified against the model's fit."""
+    from crmine.utils._validation import is_dataframe_like
+
+    if is_dataframe_like(data):
+        raise SchemaError(
+            "check_model of an sBG model takes the cohort's survivor counts per period "
+            "(cohort size first, all periods), not a customer table. Fix: "
+            "check_model(model, [1000, 631, 468, ...])."
+        )
+    s = np.asarray(data, dtype=float).ravel()
+    k = int(model.n_periods_)
+    if s.size < k + 1:
+        raise SchemaError(
+            f"the model was fitted on {k} periods but data has only {s.size - 1}; pass all "
+            "periods, cohort size first (the first ones are the calibration)."
+        )
+    if not np.isfinite(s).all() or (s < 0).any() or (np.diff(s) > 0).any() or s[0] <= 0:
+        raise SchemaError(
+            f"survivors must be finite, >= 0, start above 0 and never increase; got "
+            f"{s.tolist()[:10]}."
+        )
+    churned, active = model._churned_active
+    same = np.allclose(churned, -np.diff(s[: k + 1])) and np.isclose(
+        churned.sum() + active.sum(), s[0]
+    )
+    if not same:
+        raise SchemaError(
+            f"the first {k + 1} survivor counts of data are not the ones the model was fitted on "
+            "(a different cohort, percentages vs counts, or a customer table with censoring). "
+            "Fix: fit the model on data[:n_periods + 1] and check it on the whole series."
+        )
+    return s
+
+
+def _check_retention(model: Any, data: Any) -> ModelCheck:
+    """sBG: projected vs actual survivors and retention rates, period by period."""
+    s = survivors_of(model, data)
+    k = int(model.n_periods_)
+    t = np.arange(s.size)
+    surv = np.asarray(model.predict_survival(t), dtype=float)
+    pred = s[0] * surv
+    with np.errstate(divide="ignore", invalid="ignore"):
+        act_ret = np.concatenate([[np.nan], s[1:] / s[:-1]])
+    pred_ret = np.concatenate([[np.nan], np.asarray(model.predict_retention_rate(t[1:]))])
+    table = pd.DataFrame(
+        {
+            "actual": s,
+            "predicted": pred,
+            "actual_survival": s / s[0],
+            "predicted_survival": surv,
+            "actual_retention": act_ret,
+            "predicted_retention": pred_ret,
+            "holdout": t > k,
+        },
+        index=pd.Index(t, name="period"),
+    )
+    hold = table["holdout"].to_numpy()
+    mae = total = float("nan")
+    if hold.any():
+        a, p = s[hold], pred[hold]
+        mae = float(np.mean(np.abs(p - a)))
+        total = 100.0 * (p.sum() - a.sum()) / a.sum() if a.sum() else float("nan")
+    return ModelCheck(
+        table=table,
+        model=type(model).__name__,
+        family="retention",
+        holdout_mae=mae,
+        holdout_total_error_pct=total,
+        kinds=("survival", "retention"),
     )

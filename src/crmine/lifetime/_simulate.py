@@ -28,6 +28,7 @@ def simulate_btyd(
     holdout: float = 0.0,
     covariates: pd.DataFrame | None = None,
     coefficients: Mapping[str, float] | None = None,
+    spend: Mapping[str, float] | None = None,
     random_state: Any = None,
 ) -> pd.DataFrame:
     """Draw customers from a BG/NBD or Pareto/NBD population.
@@ -62,6 +63,13 @@ def simulate_btyd(
     coefficients : mapping, optional
         Coefficients named as the fitted ``coefficients_`` (``"trans_<column>"``,
         ``"life_<column>"``); missing ones are 0.
+    spend : mapping, optional
+        Gamma-Gamma spend parameters ``p, q, gamma``: each customer's mean
+        spend per transaction is ``p / nu`` with ``nu ~ Gamma(q, rate=gamma)``,
+        each transaction's spend ``Gamma(p, rate=nu)``.  Adds
+        ``btyd_monetary_mean`` (mean spend per calibration repeat transaction,
+        NaN without one), ``holdout_monetary`` (holdout spend, 0 without a
+        holdout transaction) and ``spend_mean`` (the latent ``p / nu``).
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -71,7 +79,12 @@ def simulate_btyd(
         Columns ``repeat_frequency``, ``btyd_recency``, ``btyd_T``, ``alive``
         (alive at ``T``), ``holdout_frequency`` (purchases in ``(T, T+holdout]``),
         ``purchase_rate`` and ``dropout`` (the latent ``p`` or ``mu``); index
-        ``customer_id`` 0..n-1.
+        ``customer_id`` 0..n-1.  With ``holdout > 0`` also ``holdout_duration``
+        (the columns :func:`check_model` and :func:`holdout_report` read, as
+        :func:`calibration_holdout_split` writes them).  For ``model="bgbb"``
+        with one ``T`` for all, ``attrs["repeat_transactions_by_opportunity"]``
+        holds the cohort's repeat transactions at opportunities ``1 .. T +
+        holdout`` (a tuple; the actual line of the tracking table).
 
     Examples
     --------
@@ -81,6 +94,13 @@ def simulate_btyd(
     ['repeat_frequency', 'btyd_recency', 'btyd_T']
     >>> bool((df.btyd_recency <= df.btyd_T).all())
     True
+
+    A holdout window gives what :func:`check_model` reads:
+
+    >>> df = simulate_btyd(5, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, holdout=10.0,
+    ...                    random_state=0)
+    >>> float(df["holdout_duration"].iloc[0])
+    10.0
 
     Customers whose covariate ``g`` is 1 buy twice as often:
 
@@ -107,8 +127,15 @@ def simulate_btyd(
     if (T_arr <= 0).any() or holdout < 0:
         raise ValueError("T must be > 0 and holdout >= 0.")
     cov_table, trans_index, life_index = _covariate_index(n, model, covariates, coefficients)
+    spend_params = _check_spend(spend)
     if model == "bgbb":
-        return _simulate_bgbb(n, params, T_arr, holdout, rng)
+        if holdout != round(holdout) or (np.abs(T_arr - np.round(T_arr)) > 0).any():
+            raise ValueError(
+                "model='bgbb' counts whole opportunities: T and holdout must be whole numbers, "
+                f"got T={T!r}, holdout={holdout!r}."
+            )
+        out = _simulate_bgbb(n, params, T_arr, holdout, rng)
+        return _finish(out, holdout, spend_params, rng)
     end = T_arr + holdout
     lam = rng.gamma(params["r"], 1.0 / (params["alpha"] * np.exp(-trans_index)), size=n)
     if model in ("bgnbd", "mbgnbd"):
@@ -160,6 +187,41 @@ def simulate_btyd(
     if cov_table is not None:
         for col in cov_table.columns:
             out[col] = cov_table[col].to_numpy()
+    return _finish(out, holdout, spend_params, rng)
+
+
+def _check_spend(spend: Mapping[str, float] | None) -> tuple[float, float, float] | None:
+    if spend is None:
+        return None
+    missing = [k for k in ("p", "q", "gamma") if k not in spend]
+    if missing:
+        raise ValueError(f"spend needs Gamma-Gamma parameters p, q, gamma; missing {missing}.")
+    vals = tuple(float(spend[k]) for k in ("p", "q", "gamma"))
+    if not all(np.isfinite(v) and v > 0 for v in vals):
+        raise ValueError(f"spend parameters must be finite and > 0, got {dict(spend)!r}.")
+    return vals  # type: ignore[return-value]
+
+
+def _finish(
+    out: pd.DataFrame, holdout: float, spend: tuple[float, float, float] | None, rng: Any
+) -> pd.DataFrame:
+    """Add the holdout length and, when asked, Gamma-Gamma spend."""
+    if holdout > 0:
+        out["holdout_duration"] = float(holdout)
+    if spend is not None:
+        p, q, gamma = spend
+        n = len(out)
+        nu = rng.gamma(q, 1.0 / gamma, size=n)
+        x = out["repeat_frequency"].to_numpy()
+        h = out["holdout_frequency"].to_numpy()
+        # the sum of k Gamma(p, rate nu) draws is Gamma(k p, rate nu)
+        cal_total = rng.gamma(np.where(x > 0, p * x, 1.0), 1.0 / nu)
+        hold_total = rng.gamma(np.where(h > 0, p * h, 1.0), 1.0 / nu)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["btyd_monetary_mean"] = np.where(x > 0, cal_total / np.where(x > 0, x, 1.0),
+                                                 np.nan)
+        out["holdout_monetary"] = np.where(h > 0, hold_total, 0.0)
+        out["spend_mean"] = p / nu
     return out
 
 
@@ -204,6 +266,7 @@ def _simulate_bgbb(n, params, T_arr, holdout, rng) -> pd.DataFrame:
     hold = np.zeros(n)
     alive = np.ones(n, dtype=bool)
     alive_at_T = np.ones(n, dtype=bool)
+    by_k: list[float] = []
     for k in range(1, int(n_cal.max()) + h + 1):
         alive &= rng.random_sample(n) >= theta
         buys = alive & (rng.random_sample(n) < p)
@@ -212,7 +275,8 @@ def _simulate_bgbb(n, params, T_arr, holdout, rng) -> pd.DataFrame:
         t_x = np.where(buys & in_cal, k, t_x)
         hold += buys & ~in_cal & (k <= n_cal + h)
         alive_at_T = np.where(k == n_cal, alive, alive_at_T)
-    return pd.DataFrame(
+        by_k.append(float(buys[k <= n_cal + h].sum()))
+    out = pd.DataFrame(
         {
             "repeat_frequency": x,
             "btyd_recency": t_x,
@@ -224,6 +288,10 @@ def _simulate_bgbb(n, params, T_arr, holdout, rng) -> pd.DataFrame:
         },
         index=pd.RangeIndex(n, name="customer_id"),
     )
+    if (n_cal == n_cal[0]).all():
+        # a tuple (not a Series): pandas compares attrs with == when it combines frames
+        out.attrs["repeat_transactions_by_opportunity"] = tuple(by_k)
+    return out
 
 
 def simulate_sbg(

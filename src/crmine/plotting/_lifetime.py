@@ -16,6 +16,8 @@ __all__ = [
     "plot_clv_distribution",
     "plot_tracking",
     "plot_alive_matrix_table",
+    "plot_conditional_expectations",
+    "plot_retention_check",
 ]
 
 
@@ -320,12 +322,128 @@ def plot_alive_matrix_table(matrix: pd.DataFrame, *, ax: Any = None, cmap: str =
     ax = _axes(ax)
     rec = matrix.columns.to_numpy(dtype=float)
     freq = matrix.index.to_numpy(dtype=float)
+    # cells centred on their recency value (whole opportunities for BG/BB)
+    half = (rec[1] - rec[0]) / 2.0 if rec.size > 1 else 0.5
     im = ax.imshow(
-        matrix.to_numpy(dtype=float), origin="lower", aspect="auto",
-        extent=(rec.min(), rec.max(), freq.min() - 0.5, freq.max() + 0.5),
+        np.ma.masked_invalid(matrix.to_numpy(dtype=float)), origin="lower", aspect="auto",
+        extent=(rec.min() - half, rec.max() + half, freq.min() - 0.5, freq.max() + 0.5),
         vmin=0.0, vmax=1.0, cmap=cmap,
     )
     ax.figure.colorbar(im, ax=ax, label="P(alive)")
-    ax.set_xlabel("recency (time of last purchase since first)")
+    discrete = np.allclose(rec, np.round(rec)) and np.isnan(matrix.to_numpy(dtype=float)).any()
+    ax.set_xlabel(
+        "recency (opportunity of the last transaction)"
+        if discrete
+        else "recency (time of last purchase since first)"
+    )
     ax.set_ylabel("repeat frequency")
+    ax.set_title("Probability alive")
+    return ax
+
+
+def plot_conditional_expectations(
+    table: pd.DataFrame,
+    *,
+    label: str = "model",
+    xlabel: str = "repeat purchases in calibration",
+    ylabel: str = "mean purchases in holdout",
+    title: str = "Calibration vs holdout",
+    ax: Any = None,
+) -> Any:
+    """Actual vs predicted holdout means by calibration frequency, from a check table.
+
+    Draws ``check_model(...).table`` (columns ``actual_mean`` and
+    ``predicted_mean``, indexed by calibration frequency, the last row
+    pooling the frequencies at or above it) for transaction and spend models.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The conditional-expectations table.
+    label : str, default="model"
+        Legend label of the prediction.
+    xlabel, ylabel, title : str
+        Axis labels and title.
+    ax : matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.plotting._lifetime import plot_conditional_expectations
+    >>> t = pd.DataFrame({"actual_mean": [0.2, 1.1], "predicted_mean": [0.25, 1.0]},
+    ...                  index=pd.Index([0, 1], name="repeat_frequency"))
+    >>> [tick.get_text() for tick in plot_conditional_expectations(t).get_xticklabels()]
+    ['0', '1+']
+    """
+    ax = _axes(ax)
+    x = table.index.to_numpy()
+    ax.plot(x, table["actual_mean"].to_numpy(), "o-", color="black", label="actual")
+    ax.plot(x, table["predicted_mean"].to_numpy(), "s--", color="tab:blue", label=label)
+    labels = [str(v) for v in x]
+    if labels:
+        labels[-1] = f"{x[-1]}+"
+    ax.set_xticks(x, labels)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def plot_retention_check(table: pd.DataFrame, *, kind: str = "survival", ax: Any = None) -> Any:
+    """Actual vs projected survival or retention rate of a cohort, by period (sBG check).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``check_model(sbg, survivors).table``: ``actual_survival``,
+        ``predicted_survival``, ``actual_retention``, ``predicted_retention``
+        and ``holdout`` by period.
+    kind : {"survival", "retention"}, default="survival"
+        Share still active, or the retention rate of each period.
+    ax : matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmine.plotting._lifetime import plot_retention_check
+    >>> t = pd.DataFrame({"actual_survival": [1.0, 0.6, 0.45],
+    ...                   "predicted_survival": [1.0, 0.62, 0.44],
+    ...                   "actual_retention": [float("nan"), 0.6, 0.75],
+    ...                   "predicted_retention": [float("nan"), 0.62, 0.71],
+    ...                   "holdout": [False, False, True]},
+    ...                  index=pd.Index([0, 1, 2], name="period"))
+    >>> plot_retention_check(t, kind="retention").get_ylabel()
+    'retention rate'
+    """
+    from crmine.exceptions import SchemaError
+
+    if kind not in ("survival", "retention"):
+        raise SchemaError(f"kind must be 'survival' or 'retention', got {kind!r}.")
+    ax = _axes(ax)
+    x = table.index.to_numpy(dtype=float)
+    a = table[f"actual_{kind}"].to_numpy(dtype=float)
+    p = table[f"predicted_{kind}"].to_numpy(dtype=float)
+    ax.plot(x, a, "o-", color="black", label="actual")
+    ax.plot(x, p, "--", color="tab:blue", label="sBG")
+    hold = table["holdout"].to_numpy(dtype=bool)
+    if hold.any():
+        ax.axvline(x[np.argmax(hold)] - 0.5, color="grey", linestyle=":",
+                   label="end of calibration")
+    ax.set_xlabel(str(table.index.name or "period"))
+    ax.set_ylabel("share of the cohort still active" if kind == "survival" else "retention rate")
+    if kind == "survival":
+        ax.set_ylim(0.0, 1.02)
+    ax.set_title("sBG: " + ("survival" if kind == "survival" else "retention rate") + " by period")
+    ax.legend()
     return ax
