@@ -52,7 +52,14 @@ if TYPE_CHECKING:  # type checkers see the real class; at run time it is built o
     from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
     class NotFittedError(CrmineError, _SklearnNotFittedError):
-        """An estimator was used before ``fit`` (see ``_NOT_FITTED_DOC``)."""
+        """An estimator was used before ``fit``.
+
+        Subclasses ``sklearn.exceptions.NotFittedError`` (itself a ``ValueError``
+        and an ``AttributeError``), so code that catches scikit-learn's error,
+        including scikit-learn's own estimator checks, catches crmine's too.  The
+        class is created on first use (``crmine.exceptions.NotFittedError``), so
+        that importing crmine does not import scikit-learn.
+        """
 
 
 _NOT_FITTED_DOC = """An estimator was used before ``fit``.
