@@ -369,8 +369,9 @@ class ModelCheck(Result):
 
         Transaction models: ``"frequency"`` (conditional expectations),
         ``"alive"`` (P(alive) matrix), ``"tracking"`` (when a tracking table
-        exists); Gamma-Gamma: ``"spend"``; sBG: ``"survival"`` and
-        ``"retention"``.
+        exists); BG/BB without a holdout: ``"calibration"`` (customers by
+        repeat frequency) instead of ``"frequency"``; Gamma-Gamma:
+        ``"spend"``; sBG: ``"survival"`` and ``"retention"``.
 
         Parameters
         ----------
@@ -422,6 +423,12 @@ class ModelCheck(Result):
                 ylabel="mean spend per holdout transaction",
                 title="Spend: calibration vs holdout",
             )
+        if kind == "calibration":
+            return lp.plot_conditional_expectations(
+                self.table, label=self.model, ax=ax, columns=("actual", "expected"),
+                xlabel="repeat transactions in calibration", ylabel="customers",
+                title="Calibration: customers by repeat frequency", pool_last=False,
+            )
         what = "transactions" if self.family == "discrete" else "purchases"
         return lp.plot_conditional_expectations(
             self.table, label=self.model, ax=ax,
@@ -436,6 +443,7 @@ def check_model(
     log: Any = None,
     schema: Any = None,
     max_frequency: int = 7,
+    weights: Any = None,
 ) -> ModelCheck:
     """All model checks of a fitted lifetime model in one result.
 
@@ -468,12 +476,20 @@ def check_model(
         Column roles of ``log``.
     max_frequency : int, default=7
         Pooling of the conditional-expectations table.
+    weights : str or array-like, optional
+        BG/BB only, for pre-aggregated patterns (as ``donations.csv``): a
+        column of ``data`` or one number per row, the customers each row
+        stands for.
 
     Returns
     -------
     ModelCheck
         ``.table``, ``.alive_matrix``, ``.tracking``, ``.holdout``,
         ``.holdout_mae``, ``.holdout_total_error_pct`` and ``.plot(kind)``.
+        A BG/BB table without holdout columns gets the calibration check
+        instead of the conditional expectations: ``table`` holds the actual
+        and expected number of customers with each repeat frequency
+        (``P(X(n) = x)``, FHS 2010), plot kind ``"calibration"``.
 
     Examples
     --------
@@ -499,6 +515,15 @@ def check_model(
         return _check_retention(model, data)
     if family == "spend":
         return _check_spend(model, data, max_frequency)
+    if weights is not None and family != "discrete":
+        raise SchemaError(
+            "weights= is for pre-aggregated BG/BB patterns only; pass one row per customer."
+        )
+    if family == "discrete" and (
+        weights is not None
+        or (isinstance(data, pd.DataFrame) and "holdout_frequency" not in data.columns)
+    ):
+        return _check_discrete_calibration(model, data, log, weights)
     rep = holdout_report(model, data)
     tracking = None
     if family == "continuous" and log is not None:
@@ -578,6 +603,86 @@ def _discrete_tracking(model: Any, data: pd.DataFrame, log: Any) -> pd.DataFrame
                 "after clearing the attrs."
             )
     return discrete_tracking_table(model, actual, n_customers=len(data), n_calibration=n)
+
+
+def _bgbb_pmf(model: Any, n: int) -> np.ndarray:
+    r"""``P(X(n) = x)`` for ``x = 0 .. n`` under a BG/BB model (FHS 2010, eq. 8).
+
+    :math:`\binom{n}{x}\frac{B(\alpha+x, \beta+n-x)}{B(\alpha,\beta)}
+    \frac{B(\gamma, \delta+n)}{B(\gamma,\delta)} + \sum_{i=x}^{n-1}\binom{i}{x}
+    \frac{B(\alpha+x,\beta+i-x)}{B(\alpha,\beta)}\frac{B(\gamma+1,\delta+i)}
+    {B(\gamma,\delta)}`.
+    """
+    from scipy.special import betaln, gammaln
+
+    alpha, beta, gamma, delta = model.params_.to_numpy()
+
+    def lchoose(a: Any, b: Any) -> Any:
+        return gammaln(a + 1.0) - gammaln(b + 1.0) - gammaln(a - b + 1.0)
+
+    out = np.empty(n + 1)
+    for x in range(n + 1):
+        terms = [
+            lchoose(n, x) + betaln(alpha + x, beta + n - x) - betaln(alpha, beta)
+            + betaln(gamma, delta + n) - betaln(gamma, delta)
+        ]
+        i = np.arange(x, n, dtype=float)
+        terms.extend(
+            lchoose(i, x) + betaln(alpha + x, beta + i - x) - betaln(alpha, beta)
+            + betaln(gamma + 1.0, delta + i) - betaln(gamma, delta)
+        )
+        out[x] = np.exp(np.logaddexp.reduce(np.asarray(terms, dtype=float)))
+    return out
+
+
+def _check_discrete_calibration(model: Any, data: Any, log: Any, weights: Any) -> ModelCheck:
+    """BG/BB without a holdout: actual vs expected customers by repeat frequency."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a customer table, got {type(data).__name__}.")
+    if isinstance(weights, str):
+        if weights not in data.columns:
+            raise SchemaError(f"data has no weights column {weights!r}.")
+        w = data[weights].to_numpy(dtype=float)
+    elif weights is None:
+        w = np.ones(len(data))
+    else:
+        w = np.asarray(weights, dtype=float).ravel()
+    if w.shape != (len(data),) or not np.isfinite(w).all() or (w < 0).any():
+        raise SchemaError(
+            f"weights must be finite, >= 0 and one per row ({len(data)}); got shape {w.shape}."
+        )
+    x, _, n_arr, _ = model._rft(data, None, None)
+    if not np.all(n_arr == n_arr[0]):
+        raise SchemaError(
+            "the BG/BB calibration check needs one cohort with the same number of "
+            f"opportunities; {model.T_col!r} varies. Fix: check one cohort at a time."
+        )
+    n = int(n_arr[0])
+    total = float(w.sum())
+    actual = np.bincount(x.astype(int), weights=w, minlength=n + 1)
+    expected = total * _bgbb_pmf(model, n)
+    table = pd.DataFrame(
+        {"actual": actual, "expected": expected},
+        index=pd.Index(np.arange(n + 1), name="repeat_frequency"),
+    )
+    tracking = None
+    if log is not None:
+        a = np.asarray(log, dtype=float).ravel()
+        cal = float(np.dot(w, x))
+        if a.size >= n and np.isfinite(a[:n]).all() and not np.isclose(a[:n].sum(), cal):
+            raise SchemaError(
+                f"log sums to {a[:n].sum():g} calibration transactions but the table has "
+                f"{cal:g}: they describe different customers."
+            )
+        tracking = discrete_tracking_table(model, a, n_customers=total, n_calibration=n)
+    return ModelCheck(
+        table=table,
+        model=type(model).__name__,
+        family="discrete",
+        alive_matrix=proba_alive_matrix(model, T=float(n)),
+        tracking=tracking,
+        kinds=("calibration", "alive") + (("tracking",) if tracking is not None else ()),
+    )
 
 
 def _check_spend(model: Any, data: Any, max_frequency: int) -> ModelCheck:

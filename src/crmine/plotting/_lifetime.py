@@ -348,6 +348,8 @@ def plot_conditional_expectations(
     xlabel: str = "repeat purchases in calibration",
     ylabel: str = "mean purchases in holdout",
     title: str = "Calibration vs holdout",
+    columns: tuple[str, str] = ("actual_mean", "predicted_mean"),
+    pool_last: bool = True,
     ax: Any = None,
 ) -> Any:
     """Actual vs predicted holdout means by calibration frequency, from a check table.
@@ -364,6 +366,10 @@ def plot_conditional_expectations(
         Legend label of the prediction.
     xlabel, ylabel, title : str
         Axis labels and title.
+    columns : (str, str), default=("actual_mean", "predicted_mean")
+        The actual and the predicted column.
+    pool_last : bool, default=True
+        Label the last tick ``"k+"`` (the row pools frequencies >= k).
     ax : matplotlib Axes, optional
         Where to draw.
 
@@ -382,10 +388,10 @@ def plot_conditional_expectations(
     """
     ax = _axes(ax)
     x = table.index.to_numpy()
-    ax.plot(x, table["actual_mean"].to_numpy(), "o-", color="black", label="actual")
-    ax.plot(x, table["predicted_mean"].to_numpy(), "s--", color="tab:blue", label=label)
+    ax.plot(x, table[columns[0]].to_numpy(), "o-", color="black", label="actual")
+    ax.plot(x, table[columns[1]].to_numpy(), "s--", color="tab:blue", label=label)
     labels = [str(v) for v in x]
-    if labels:
+    if labels and pool_last:
         labels[-1] = f"{x[-1]}+"
     ax.set_xticks(x, labels)
     ax.set_xlabel(xlabel)
