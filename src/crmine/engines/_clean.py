@@ -18,6 +18,7 @@ from crmine.engines._frame import (
     as_lazy,
     as_timestamp,
     collect,
+    collect_each,
     lines_of,
     localize,
     raise_checks,
@@ -144,7 +145,7 @@ def clean_transactions_lazy(
              df.group_by(ORD).agg(keep.sum().alias("n"))]
     if returns == "net":
         plans.append(df.filter(r == 2).select(keys).unique())
-    results = pl.collect_all(plans, engine="streaming")
+    results = collect_each(plans)
     row = results[0].row(0, named=True)
     raise_checks(row, schema, allow_missing_customers=True)
     per_cust = results[1].filter(pl.col(C).is_not_null())

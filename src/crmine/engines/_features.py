@@ -40,6 +40,7 @@ from crmine.engines._frame import (
     Z,
     as_timestamp,
     collect,
+    collect_each,
     lines_of,
     localize,
     raise_checks,
@@ -57,7 +58,7 @@ __all__ = ["fit", "fit_transform", "rfm_table", "transform"]
 #: more are summed by a (customer, category) group-by.
 _CATEGORY_COLUMNS = 16
 #: Rows per customer partition of a scanned log (environment: CRMINE_PARTITION_ROWS).
-PARTITION_ROWS = 25_000_000
+PARTITION_ROWS = 10_000_000
 _GROUPS = ("rfm", "tenure", "interpurchase", "basket", "windows", "trend", "returns",
            "category", "btyd")
 
@@ -80,9 +81,6 @@ def _first_pass(est: Any, lines: Lines, schema: TransactionSchema, *, fit: bool,
         else:  # the default cutoff is after every row
             before = pl.lit(True)
         aggs.append((before & (pl.col(A) < 0)).sum().alias("n_returns"))
-        if lines.has_category:
-            aggs.append(pl.col(K).filter(before & pl.col(K).is_not_null()).unique().implode()
-                        .alias("cats"))
     dtypes = frame.collect_schema()
     int_ids = lines.has_item and dtypes[C].is_integer() and dtypes[ITEM].is_integer()
     if int_ids:
@@ -93,11 +91,15 @@ def _first_pass(est: Any, lines: Lines, schema: TransactionSchema, *, fit: bool,
     if net:
         keys = [C, ITEM] if lines.has_item else [C]
         plans.append(frame.filter(pl.col(A) < 0).select(keys).unique())
-    results = pl.collect_all(plans, engine="streaming")
+    if fit and lines.has_category:  # the vocabulary: a group-by streams, unique() did not
+        plans.append(frame.filter(before & pl.col(K).is_not_null()).group_by(K).agg())
+    results = collect_each(plans)
     row = results[0].row(0, named=True)
     raise_checks(row, schema)
     lines.n_rows = int(row["n"])
     row["ret_keys"] = results[1] if net else None
+    if fit and lines.has_category:
+        row["cats"] = results[-1].get_column(K).to_list()
     row["id_key"] = _id_key(row) if int_ids else None
     lines.first = row
     return row
@@ -341,7 +343,7 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
                      .group_by(C, K).agg(a.sum().alias("ka")))
     if sums_plan is not None:
         plans.append(sums_plan)
-    results = pl.collect_all(plans, engine="streaming")
+    results = collect_each(plans)
     if sums_plan is not None:
         sums = results[-1]
     orders = results[0]
