@@ -67,3 +67,106 @@ def test_clv_distribution(ax):
     plot_clv_distribution(np.array([1.0, 2.0, 3.0, 100.0]), bins=5, ax=ax)
     assert len(ax.patches) == 5
     plot_clv_distribution([0.0, 1.0, 10.0, 100.0], log_scale=True, bins=4, ax=ax)
+
+
+# ----------------------------------------------------------------------------- ModelCheck.plot
+BGBB = {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}
+REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173]
+
+
+def _checks():
+    from crmine.lifetime import (
+        BetaGeoBetaBinomModel,
+        GammaGammaModel,
+        ShiftedBetaGeometricModel,
+        check_model,
+    )
+
+    cont = simulate_btyd(800, PARAMS, holdout=39.0, random_state=2,
+                         spend={"p": 6.0, "q": 4.0, "gamma": 15.0})
+    disc = simulate_btyd(1500, BGBB, model="bgbb", T=6, holdout=5, random_state=0)
+    return {
+        "bgnbd": check_model(BetaGeoModel().fit(cont), cont),
+        "bgbb": check_model(BetaGeoBetaBinomModel().fit(disc), disc),
+        "spend": check_model(GammaGammaModel().fit(cont), cont),
+        "sbg": check_model(ShiftedBetaGeometricModel().fit(REGULAR[:8]), REGULAR),
+    }
+
+
+def test_every_model_check_draws_every_kind(tmp_path):
+    checks = _checks()
+    assert checks["bgnbd"].kinds == ("frequency", "alive")
+    assert checks["bgbb"].kinds == ("frequency", "alive", "tracking")
+    assert checks["spend"].kinds == ("spend",)
+    assert checks["sbg"].kinds == ("survival", "retention")
+    labels = {
+        ("bgnbd", "frequency"): ("repeat purchases in calibration", "mean purchases in holdout"),
+        ("bgbb", "frequency"): ("repeat transactions in calibration",
+                                "mean transactions in holdout"),
+        ("bgbb", "alive"): ("recency (opportunity of the last transaction)", "repeat frequency"),
+        ("bgbb", "tracking"): ("opportunity", "repeat transactions"),
+        ("spend", "spend"): ("repeat purchases in calibration",
+                             "mean spend per holdout transaction"),
+        ("sbg", "survival"): ("period", "share of the cohort still active"),
+        ("sbg", "retention"): ("period", "retention rate"),
+    }
+    for name, check in checks.items():
+        for kind in check.kinds:
+            fig, ax = plt.subplots()
+            assert check.plot(kind, ax=ax) is ax
+            if (name, kind) in labels:
+                assert (ax.get_xlabel(), ax.get_ylabel()) == labels[(name, kind)]
+            if kind == "alive":
+                assert len(ax.images) == 1
+            else:  # actual and model lines, drawn from the check's table
+                assert len(ax.lines) >= 2
+                assert [t.get_text() for t in ax.get_legend().get_texts()][0] == "actual"
+            fig.savefig(tmp_path / f"{name}_{kind}.png")
+            plt.close(fig)
+    with pytest.raises(Exception, match="kind must be one of"):
+        checks["sbg"].plot("frequency")
+
+
+def test_check_plots_show_the_tables_numbers():
+    checks = _checks()
+    fig, ax = plt.subplots()
+    t = checks["bgbb"].tracking
+    checks["bgbb"].plot("tracking", ax=ax)  # per opportunity (FHS 2010 plot annual counts)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), t["actual"])
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), t["expected"])
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    checks["bgbb"].plot("alive", ax=ax)
+    img = ax.images[0].get_array()
+    assert img.shape == (7, 7) and img.mask[3, 2] and not img.mask[2, 3]  # x > t_x masked
+    assert ax.images[0].get_extent() == [-0.5, 6.5, -0.5, 6.5]  # cells centred on integers
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    s = checks["sbg"].table
+    checks["sbg"].plot("survival", ax=ax)
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), s["predicted_survival"])
+    assert ax.lines[2].get_xdata()[0] == pytest.approx(7.5)  # end of calibration after year 7
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    checks["spend"].plot(ax=ax)  # the default kind is the first one
+    assert ax.get_xticklabels()[-1].get_text() == f"{checks['spend'].table.index[-1]}+"
+    plt.close(fig)
+
+
+def test_tracking_marks_the_end_of_calibration():
+    from crmine.plotting import plot_tracking
+
+    t = pd.DataFrame({"actual": [1.0, 2.0, 1.0], "expected": [1.5, 1.5, 1.0],
+                      "actual_cumulative": [1.0, 3.0, 4.0],
+                      "expected_cumulative": [1.5, 3.0, 4.0],
+                      "holdout": [False, False, True]},
+                     index=pd.Index([1.0, 2.0, 3.0], name="period_end_W"))
+    fig, ax = plt.subplots()
+    plot_tracking(t, ax=ax)
+    assert ax.lines[2].get_xdata()[0] == 2.0  # calibration ends with the week ending at 2
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    plot_tracking(t.rename_axis("opportunity"), cumulative=False, ax=ax)
+    assert ax.lines[2].get_xdata()[0] == 2.5  # between opportunity 2 and 3
+    assert ax.get_ylabel() == "repeat transactions"
+    plt.close(fig)

@@ -287,11 +287,19 @@ def plot_tracking(tracking: pd.DataFrame, *, cumulative: bool = True, ax: Any = 
     x = tracking.index.to_numpy(dtype=float)
     ax.plot(x, tracking[a].to_numpy(), "-", color="black", label="actual")
     ax.plot(x, tracking[e].to_numpy(), "--", color="tab:blue", label="model")
-    if tracking["holdout"].any():
-        ax.axvline(x[np.argmax(tracking["holdout"].to_numpy())], color="grey", linestyle=":",
-                   label="end of calibration")
+    hold = tracking["holdout"].to_numpy(dtype=bool)
+    if hold.any():
+        first = int(np.argmax(hold))
+        if tracking.index.name == "opportunity":  # between the last calibration opportunity
+            end = x[first] - 0.5                  # and the first held-out one
+        else:  # rows are labelled by the end of their period
+            end = x[first - 1] if first > 0 else x[0]
+        ax.axvline(end, color="grey", linestyle=":", label="end of calibration")
     ax.set_xlabel(str(tracking.index.name or "period"))
-    ax.set_ylabel("repeat purchases" + (" (cumulative)" if cumulative else " per period"))
+    if tracking.index.name == "opportunity":  # BG/BB: whole transaction opportunities
+        ax.set_ylabel("repeat transactions" + (" (cumulative)" if cumulative else ""))
+    else:
+        ax.set_ylabel("repeat purchases" + (" (cumulative)" if cumulative else " per period"))
     ax.legend()
     return ax
 
