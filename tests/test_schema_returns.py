@@ -228,3 +228,30 @@ def test_without_an_item_column_returns_are_matched_by_value():
 
     t = TransactionFeatures(include=["rfm"]).fit_transform(log)
     assert t.loc[1, "monetary_total"] == 101.0 and t.loc[1, "frequency"] == 2
+
+
+@pytest.mark.parametrize(
+    ("dtype", "want_dtype"),
+    [("int32", "int32"), ("Int64", "int64"), ("float32", "float64"), ("int64", "int64")],
+)
+def test_partly_returned_quantity_keeps_a_whole_number_dtype(dtype, want_dtype):
+    # by hand: 5 then 4 units of x; a return of 2 undoes 2 of the 4 (LIFO) -> 5, 2
+    log = pd.DataFrame({
+        "customer_id": [1, 1, 1, 2],
+        "order_id": ["A", "B", "C1", "D"],
+        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]),
+        "item": ["x", "x", "x", "y"],
+        "quantity": pd.array([5, 4, -2, 7]).astype(dtype),
+        "price": [1.0, 1.0, 1.0, 3.0],
+    })
+    clean, rep = clean_transactions(log)
+    assert clean["quantity"].dtype == want_dtype
+    assert clean["quantity"].tolist() == [5, 2, 7]
+    assert clean["amount"].tolist() == [5.0, 2.0, 21.0]
+    assert rep.table.loc["partly_returned", "rows"] == 1
+    # without an item column returns are matched by value, here 2.0 of B's 4.0 at 1.0 each:
+    # still whole; a return of 1.5 units of value leaves 2.5 units: float64
+    log2 = log.drop(columns="item").assign(price=[1.0, 1.0, 0.75, 3.0])
+    clean2, _ = clean_transactions(log2)
+    assert clean2["quantity"].dtype == "float64"
+    assert clean2["quantity"].tolist() == [5.0, 2.5, 7.0]

@@ -526,9 +526,8 @@ def clean_transactions(
         actions += ["dropped", "reduced"]
         new_amount = amount.copy()
         new_amount[red_pos] = amount[red_pos] - np.sign(amount[red_pos]) * red_v
-        if has_q:
-            new_qty = qty.copy()
-            new_qty[red_pos] = qty[red_pos] - red_q
+        if has_q:  # only the reduced rows change; the column is rebuilt after the take
+            new_qty = (red_pos, qty[red_pos] - red_q)
         u_q = adj["unmatched_quantity"].to_numpy()
         n_unmatched = int((u_q[r_sub] > 0).sum())
         if by_value and has_q:
@@ -556,7 +555,6 @@ def clean_transactions(
     )
     kept = np.flatnonzero(keep)  # positions, used for every output below
     kept_amount = new_amount[kept]
-    kept_qty = None if new_qty is None else new_qty[kept]
     counts = {
         "rows_in": n,
         "rows_out": len(kept),
@@ -570,16 +568,32 @@ def clean_transactions(
     amount_changed = new_amount is not amount
     # the row-sized working arrays are let go before the output is built: a lower peak
     del masks, hits, hit, keep, assigned, codes, cust_codes, order_codes, amount, new_amount
-    del qty, new_qty, price, ret, out_range
+    del qty, price, ret, out_range
     known = item_codes = None
     clean = df.take(kept)
     if added_amount:
         clean["amount"] = kept_amount
     elif amount_changed:
         clean[schema.amount] = _like(kept_amount, df[schema.amount])
-    if kept_qty is not None:
-        clean[schema.quantity] = _like(kept_qty, df[schema.quantity])
+    if new_qty is not None:
+        clean[schema.quantity] = _reduced(clean[schema.quantity], kept, *new_qty)
     return clean, CleaningReport(reasons, returns=returns, **counts, **stats)
+
+
+def _reduced(kept: pd.Series, positions: np.ndarray, rows: np.ndarray, new: np.ndarray) -> Any:
+    """The kept quantities with ``new`` at the row positions ``rows`` (``positions`` = kept rows).
+
+    In the column's integer dtype when the new values are whole numbers, as
+    :func:`_like` gives for the whole column; float64 otherwise.
+    """
+    at = np.searchsorted(positions, rows)
+    dtype = kept.dtype
+    if pd.api.types.is_integer_dtype(dtype) and np.all(new == np.round(new)):
+        out = kept.to_numpy(dtype=getattr(dtype, "numpy_dtype", dtype), copy=True)
+    else:
+        out = kept.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+    out[at] = new
+    return out
 
 
 def _like(values: np.ndarray, original: pd.Series) -> Any:
