@@ -403,3 +403,22 @@ def test_compare_models_counts_covariate_coefficients():
     cmp = compare_models({"plain": plain, "covariates": cov}, t)
     assert cmp.table.loc["covariates", "n_params"] == 4 + len(cov.coefficients_)
     assert cmp.best_bic == "covariates"  # the planted effect is found
+
+
+def test_checks_refuse_what_they_cannot_check():
+    hand = ShiftedBetaGeometricModel()
+    hand.params_ = pd.Series({"alpha": 0.704, "beta": 1.182})
+    hand.n_periods_ = 7
+    with pytest.raises(SchemaError, match="set by hand"):
+        check_model(hand, [1000, 631, 468, 382, 326, 289, 262, 241, 223])
+    with pytest.raises(SchemaError, match="set by hand"):
+        compare_models({"a": hand, "b": hand})
+    with pytest.raises(SchemaError, match="not a crmine lifetime model"):
+        check_model(object(), pd.DataFrame())
+    t = simulate_btyd(300, PARAMS, holdout=10.0, random_state=0)
+    with pytest.raises(SchemaError, match="BG/BB patterns only"):
+        check_model(BetaGeoModel().fit(t), t, weights=np.ones(300))
+    # BG/BB default grid: the model's typical number of opportunities, a whole number
+    bb = simulate_btyd(400, BGBB, model="bgbb", T=np.repeat([4.0, 5.0], 200), random_state=0)
+    m = BetaGeoBetaBinomModel().fit(bb)
+    assert list(proba_alive_matrix(m).columns) == list(range(int(round(m.T_typical_)) + 1))

@@ -109,10 +109,14 @@ def proba_alive_matrix(
     ((7, 7), 0.93, 0.108)
     """
     check_fitted(model)
-    T = float(getattr(model, "T_typical_", 39.0)) if T is None else float(T)
+    discrete = model_family(model) == "discrete"
+    if T is None:
+        T = float(getattr(model, "T_typical_", 39.0))
+        T = float(round(T)) if discrete else T
+    T = float(T)
     if not np.isfinite(T) or T <= 0:
         raise SchemaError(f"T must be a positive number, got {T!r}.")
-    if model_family(model) == "discrete":
+    if discrete:
         return _discrete_alive_matrix(model, T, max_frequency)
     freq = np.arange(0, int(max_frequency) + 1, dtype=float)
     rec = np.linspace(0.0, T, int(n_recency))
@@ -479,7 +483,8 @@ def check_model(
     weights : str or array-like, optional
         BG/BB only, for pre-aggregated patterns (as ``donations.csv``): a
         column of ``data`` or one number per row, the customers each row
-        stands for.
+        stands for.  Weighted data get the calibration check (a holdout
+        check needs one row per customer).
 
     Returns
     -------
@@ -509,8 +514,8 @@ def check_model(
     >>> check.kinds, len(check.tracking)
     (('frequency', 'alive', 'tracking'), 11)
     """
-    check_fitted(model)
     family = model_family(model)
+    check_fitted(model)
     if family == "retention":
         return _check_retention(model, data)
     if family == "spend":
@@ -762,6 +767,12 @@ def survivors_of(model: Any, data: Any) -> np.ndarray:
             "(cohort size first, all periods), not a customer table. Fix: "
             "check_model(model, [1000, 631, 468, ...])."
         )
+    fitted_on = getattr(model, "_churned_active", None)
+    if fitted_on is None:
+        raise SchemaError(
+            "the sBG check compares the projection with the periods after the fit; this model "
+            "was not fitted here (parameters set by hand). Fix: fit it on data[:k + 1]."
+        )
     s = np.asarray(data, dtype=float).ravel()
     k = int(model.n_periods_)
     if s.size < k + 1:
@@ -774,7 +785,7 @@ def survivors_of(model: Any, data: Any) -> np.ndarray:
             f"survivors must be finite, >= 0, start above 0 and never increase; got "
             f"{s.tolist()[:10]}."
         )
-    churned, active = model._churned_active
+    churned, active = fitted_on
     same = np.allclose(churned, -np.diff(s[: k + 1])) and np.isclose(
         churned.sum() + active.sum(), s[0]
     )

@@ -53,9 +53,15 @@ def _check_same_data(models: Mapping[str, Any], family: str, data: Any) -> None:
 
     names = list(models)
     if family == "retention":
-        ref = models[names[0]]._churned_active
+        fitted = {name: getattr(m, "_churned_active", None) for name, m in models.items()}
+        if any(v is None for v in fitted.values()):
+            raise SchemaError(
+                "an sBG model with parameters set by hand has no data to compare on. Fix: fit "
+                "every model with .fit(survivors)."
+            )
+        ref = fitted[names[0]]
         for name in names[1:]:
-            other = models[name]._churned_active
+            other = fitted[name]
             if not all(a.shape == b.shape and np.allclose(a, b) for a, b in zip(ref, other)):
                 raise SchemaError(
                     f"{name!r} and {names[0]!r} were fitted on different survivor counts; "
@@ -142,9 +148,9 @@ def compare_models(models: Mapping[str, Any], data: Any = None) -> ModelComparis
             "models must be a non-empty mapping {name: fitted model}. Fix: "
             "compare_models({'BG/NBD': bg, 'Pareto/NBD': pnbd})."
         )
+    families = {name: model_family(m) for name, m in models.items()}
     for model in models.values():
         check_fitted(model)
-    families = {name: model_family(m) for name, m in models.items()}
     kinds = sorted(set(families.values()))
     if len(kinds) > 1:
         by_kind = "; ".join(
