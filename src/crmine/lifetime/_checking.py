@@ -368,6 +368,17 @@ class ModelCheck(Result):
     holdout: HoldoutReport | None = field(default=None)
     kinds: tuple[str, ...] = ()
 
+    def _headline(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "model": self.model,
+            "family": self.family,
+            "holdout_mae": self.holdout_mae,
+            "holdout_total_error_pct": self.holdout_total_error_pct,
+        }
+        if self.n_excluded:
+            out["n_excluded"] = self.n_excluded
+        return out
+
     def plot(self, kind: str | None = None, ax: Any = None) -> Any:
         """Draw one check; ``kind`` is one of :attr:`kinds` (default: the first).
 
