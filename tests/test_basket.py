@@ -208,6 +208,7 @@ def assert_same_levels(expected, got):
     ],
 )
 def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
+    import crmine.basket._bitsets as bits_mod
     import crmine.basket._mining as mod
 
     dense = dense_rows(150, 7, seed=3)
@@ -216,7 +217,7 @@ def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
     sizes = rng.integers(1, 9, size=300)
     sparse = [sorted(set(rng.choice(30, size=int(k)).tolist())) for k in sizes]
     for name, value in setting.items():
-        monkeypatch.setattr(mod, name, value)
+        monkeypatch.setattr(bits_mod if name == "_BLOCK_WORDS" else mod, name, value)
     for rows, min_count in ((dense, 8), (sparse, 4)):
         fi = apriori(rows, min_count=min_count, max_itemsets=None)
         assert as_dict(fi) == subset_counts(rows, min_count)
@@ -224,13 +225,18 @@ def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
 
 
 def test_engine_settings_do_not_change_levels(monkeypatch):
+    import crmine.basket._bitsets as bits_mod
     import crmine.basket._mining as mod
 
     m = as_baskets(dense_rows(400, 9, seed=5)).matrix
     expected = mine_levels(m, 20)
     assert len(expected) >= 6
-    for name, value in (("_JOIN_FACTOR", 0), ("_KEEP_BYTES", 0), ("_BLOCK_WORDS", 5)):
-        monkeypatch.setattr(mod, name, value)
+    for module, name, value in (
+        (mod, "_JOIN_FACTOR", 0),
+        (mod, "_KEEP_BYTES", 0),
+        (bits_mod, "_BLOCK_WORDS", 5),
+    ):
+        monkeypatch.setattr(module, name, value)
         assert_same_levels(expected, mine_levels(m, 20))
 
 
