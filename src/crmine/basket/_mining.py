@@ -241,9 +241,9 @@ def _count_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Frequent pairs (i < j) of a canonical boolean CSR matrix and their counts.
 
-    When the item bitsets are used (dense data), they are left in
-    ``state["bits"]`` and, if ``state`` asks for it with a ``"keep"`` entry,
-    the frequent pairs' bitsets in ``state["prefix_bits"]``.
+    When the item bitsets are used (few items, long baskets) and ``state``
+    is given, they are left in ``state["bits"]``, and the frequent pairs'
+    bitsets in ``state["prefix_bits"]`` when they fit in ``_KEEP_BYTES``.
     """
     buffers = _Buffers() if buffers is None else buffers
     f = x.shape[1]
