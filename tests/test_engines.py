@@ -434,3 +434,16 @@ def test_pandas_only_install_keeps_working_with_engine_auto():
         "    TransactionFeatures(engine='polars').fit_transform(log)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_exact_duplicates_by_row_hash_equal_pandas(planted):
+    """Only rows equal in every column count; near-duplicates (one column off) do not."""
+    dup = planted.iloc[5:25]
+    near = planted.iloc[30:50].assign(price=planted["price"].iloc[30:50] + 0.01)
+    also = planted.iloc[60:70].assign(item="other")
+    log = pd.concat([planted, dup, near, also, dup.iloc[:3]], ignore_index=True)
+    _, want = clean_transactions(log, returns="keep")
+    _, got = clean_transactions(pl.from_pandas(log), returns="keep")
+    assert got.reasons.loc["exact_duplicate", "rows"] == want.reasons.loc[
+        "exact_duplicate", "rows"] == 23 + int(planted.duplicated().sum())
+    pd.testing.assert_series_equal(got.reasons["rows"], want.reasons["rows"])
