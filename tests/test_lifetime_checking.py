@@ -422,3 +422,20 @@ def test_checks_refuse_what_they_cannot_check():
     bb = simulate_btyd(400, BGBB, model="bgbb", T=np.repeat([4.0, 5.0], 200), random_state=0)
     m = BetaGeoBetaBinomModel().fit(bb)
     assert list(proba_alive_matrix(m).columns) == list(range(int(round(m.T_typical_)) + 1))
+
+
+def test_check_model_of_a_covariate_model():
+    z = pd.DataFrame({"g": np.repeat([0.0, 1.0], 1000)})
+    t = simulate_btyd(2000, {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}, covariates=z,
+                      coefficients={"trans_g": np.log(2.0)}, holdout=20.0, random_state=0)
+    m = BetaGeoModel(features=["g"]).fit(t)
+    check = check_model(m, t)
+    mat = check.alive_matrix
+    assert mat.attrs["covariates"] == {"g": 0.5}
+    row = pd.DataFrame({"repeat_frequency": [3.0], "btyd_recency": [mat.columns[5]],
+                        "btyd_T": [mat.columns[-1]], "g": [0.5]})
+    assert mat.loc[3, mat.columns[5]] == pytest.approx(float(m.predict_proba_alive(row).iloc[0]))
+    with pytest.raises(SchemaError, match="covariates="):
+        proba_alive_matrix(m)
+    with pytest.raises(SchemaError, match="covariates all 0"):
+        tracking_table(m, _log(), "2024-01-14", "2024-02-11")

@@ -170,3 +170,22 @@ def test_tracking_marks_the_end_of_calibration():
     assert ax.lines[2].get_xdata()[0] == 2.5  # between opportunity 2 and 3
     assert ax.get_ylabel() == "repeat transactions"
     plt.close(fig)
+
+
+def test_probability_alive_matrix_of_bgbb_and_covariate_models(ax):
+    from crmine.lifetime import BetaGeoBetaBinomModel
+
+    bb = BetaGeoBetaBinomModel()
+    bb.params_ = pd.Series({"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783})
+    plot_probability_alive_matrix(bb, T=6, ax=ax)  # was: a SchemaError (fractional recency)
+    img = ax.images[0].get_array()
+    assert img.shape == (7, 7) and img.mask[2, 1] and not img.mask[1, 2]
+    assert img[6, 6] == pytest.approx(8.783 / 9.44)  # (delta + n)/(gamma + delta + n)
+    z = pd.DataFrame({"g": np.repeat([0.0, 1.0], 500)})
+    t = simulate_btyd(1000, {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}, covariates=z,
+                      coefficients={"trans_g": 0.7}, random_state=0)
+    m = BetaGeoModel(features=["g"]).fit(t)
+    fig, ax2 = plt.subplots()
+    plot_probability_alive_matrix(m, covariates={"g": 1.0}, max_frequency=5, ax=ax2)
+    assert ax2.images[0].get_array().shape == (6, 50)
+    plt.close(fig)

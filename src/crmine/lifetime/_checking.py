@@ -64,7 +64,12 @@ def model_family(model: Any) -> str:
 
 
 def proba_alive_matrix(
-    model: Any, *, T: float | None = None, max_frequency: int = 20, n_recency: int = 21
+    model: Any,
+    *,
+    T: float | None = None,
+    max_frequency: int = 20,
+    n_recency: int = 21,
+    covariates: Any = None,
 ) -> pd.DataFrame:
     """P(alive) of a customer observed for ``T`` over a frequency x recency grid.
 
@@ -80,6 +85,11 @@ def proba_alive_matrix(
     n_recency : int, default=21
         Number of recency values from 0 to ``T`` (columns).  Ignored for BG/BB,
         whose recency is a whole opportunity: its columns are ``0 .. T``.
+    covariates : mapping, optional
+        For a model fitted with ``features=``: the covariate values of the
+        customer the matrix describes (``{column: value}``, every feature);
+        required for such a model.  :func:`check_model` uses the means of its
+        data and records them in ``attrs["covariates"]``.
 
     Returns
     -------
@@ -122,14 +132,33 @@ def proba_alive_matrix(
     rec = np.linspace(0.0, T, int(n_recency))
     F, R = np.meshgrid(freq, rec, indexing="ij")
     R = np.where(F == 0, 0.0, R)
-    p = np.asarray(
-        model.predict_proba_alive(F.ravel(), R.ravel(), np.full(F.size, T)), dtype=float
-    ).reshape(F.shape)
-    return pd.DataFrame(
+    features = list(getattr(model, "features", None) or [])
+    if features:
+        missing = [] if covariates is None else [c for c in features if c not in covariates]
+        if covariates is None or missing:
+            raise SchemaError(
+                f"{type(model).__name__} has covariates {features}: P(alive) depends on them. "
+                f"Fix: pass covariates={{{', '.join(repr(c) + ': ...' for c in features)}}}"
+                + (f" (missing {missing})." if missing else ".")
+            )
+        grid = pd.DataFrame(
+            {model.frequency_col: F.ravel(), model.recency_col: R.ravel(), model.T_col: T}
+        )
+        for col in features:
+            grid[col] = float(covariates[col])
+        p = np.asarray(model.predict_proba_alive(grid), dtype=float).reshape(F.shape)
+    else:
+        p = np.asarray(
+            model.predict_proba_alive(F.ravel(), R.ravel(), np.full(F.size, T)), dtype=float
+        ).reshape(F.shape)
+    out = pd.DataFrame(
         p,
         index=pd.Index(freq.astype(int), name="repeat_frequency"),
         columns=pd.Index(np.round(rec, 6), name="recency"),
     )
+    if features:
+        out.attrs["covariates"] = {c: float(covariates[c]) for c in features}
+    return out
 
 
 def _discrete_alive_matrix(model: Any, T: float, max_frequency: int) -> pd.DataFrame:
@@ -276,6 +305,14 @@ def tracking_table(
     check_fitted(model)
     if not hasattr(model, "expected_purchases"):
         raise SchemaError(f"{type(model).__name__} has no expected_purchases(t).")
+    if getattr(model, "features", None):
+        # expected_purchases(t) is the population curve at covariates 0, not this cohort's
+        raise SchemaError(
+            f"{type(model).__name__}(features={list(model.features)}) has no cohort tracking "
+            "curve yet: its expected_purchases(t) is for covariates all 0, not for these "
+            "customers. Fix: track the model fitted without features=, or check_model without "
+            "log=."
+        )
     if time_unit not in _UNIT_DAYS:
         raise SchemaError(f"time_unit must be 'D' or 'W', got {time_unit!r}.")
     schema = resolve_schema(schema)
@@ -333,7 +370,9 @@ class ModelCheck(Result):
     * transaction models (``"continuous"``: BG/NBD, MBG/NBD, Pareto/NBD;
       ``"discrete"``: BG/BB): the conditional-expectations table by
       calibration frequency (FHL 2005, Figure 4; FHS 2010 for BG/BB);
-      ``alive_matrix`` is the P(alive) grid, ``tracking`` the period-by-period
+      ``alive_matrix`` is the P(alive) grid (for a model with covariates, at
+      their means in ``data``: ``alive_matrix.attrs["covariates"]``),
+      ``tracking`` the period-by-period
       (opportunity-by-opportunity for BG/BB) actual vs expected repeat
       transactions when the data allow, ``holdout`` the :class:`HoldoutReport`;
     * ``"spend"`` (Gamma-Gamma): predicted conditional mean spend vs the mean
@@ -567,12 +606,22 @@ def check_model(
         holdout_mae=rep.mae,
         holdout_total_error_pct=rep.total_error_pct,
         alive_matrix=proba_alive_matrix(
-            model, T=_typical_n(model, data) if family == "discrete" else None
+            model,
+            T=_typical_n(model, data) if family == "discrete" else None,
+            covariates=_mean_covariates(model, data),
         ),
         tracking=tracking,
         holdout=rep,
         kinds=kinds,
     )
+
+
+def _mean_covariates(model: Any, data: pd.DataFrame) -> dict[str, float] | None:
+    """The mean covariate row of ``data`` for a model with ``features=`` (else None)."""
+    features = list(getattr(model, "features", None) or [])
+    if not features:
+        return None
+    return {c: float(data[c].to_numpy(dtype=float).mean()) for c in features}
 
 
 def _typical_n(model: Any, data: pd.DataFrame) -> float:

@@ -92,13 +92,15 @@ def plot_probability_alive_matrix(
     n_recency: int = 50,
     ax: Any = None,
     cmap: str = "viridis",
+    covariates: Any = None,
 ) -> Any:
     """Probability alive over a frequency x recency grid for a fitted BTYD model.
 
     Parameters
     ----------
-    model : BetaGeoModel or ParetoNBDModel
-        Fitted transaction model.
+    model : BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel or BetaGeoBetaBinomModel
+        Fitted transaction model (BG/BB: one cell per whole-opportunity history,
+        impossible histories blank).
     T : float, optional
         Length of the observation window of the hypothetical customer, in the
         model's time unit (default: the 90th percentile of ``T`` in the data
@@ -112,6 +114,9 @@ def plot_probability_alive_matrix(
         Where to draw.
     cmap : str, default="viridis"
         Colour map.
+    covariates : mapping, optional
+        Covariate values of the customer shown, for a model fitted with
+        ``features=`` (see :func:`crmine.lifetime.proba_alive_matrix`).
 
     Returns
     -------
@@ -126,18 +131,22 @@ def plot_probability_alive_matrix(
     >>> m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
     >>> ax = plot_probability_alive_matrix(m, T=39.0)
     """
+    from crmine.lifetime._checking import model_family, proba_alive_matrix
+
     if T is None:
         T = float(getattr(model, "T_typical_", 39.0))
+        T = float(round(T)) if model_family(model) == "discrete" else T
     T = float(T)
     unit = getattr(model, "time_unit_", None)
     max_frequency = 20 if max_frequency is None else int(max_frequency)
-    freq = np.arange(0, max_frequency + 1, dtype=float)
-    rec = np.linspace(0.0, T, int(n_recency))
-    F, R = np.meshgrid(freq, rec, indexing="ij")
-    R = np.where(F == 0, 0.0, R)
-    p = np.asarray(
-        model.predict_proba_alive(F.ravel(), R.ravel(), np.full(F.size, T)), dtype=float
-    ).reshape(F.shape)
+    matrix = proba_alive_matrix(
+        model, T=T, max_frequency=max_frequency, n_recency=n_recency, covariates=covariates
+    )
+    if model_family(model) == "discrete":  # whole opportunities: one cell per history
+        ax = plot_alive_matrix_table(matrix, ax=ax, cmap=cmap)
+        ax.set_title(f"Probability alive (n = {T:g} opportunities)")
+        return ax
+    p = matrix.to_numpy(dtype=float)
     ax = _axes(ax)
     im = ax.imshow(
         p,
