@@ -220,6 +220,7 @@ def discrete_tracking_table(
     --------
     >>> import pandas as pd
     >>> from crmine.lifetime import BetaGeoBetaBinomModel
+    >>> from crmine.lifetime._checking import discrete_tracking_table
     >>> m = BetaGeoBetaBinomModel()
     >>> m.params_ = pd.Series({"alpha": 1.0, "beta": 1.0, "gamma": 1.0, "delta": 1.0})
     >>> t = discrete_tracking_table(m, [30.0, 20.0], n_customers=100, n_calibration=1)

@@ -397,7 +397,7 @@ def plot_conditional_expectations(
     Examples
     --------
     >>> import pandas as pd
-    >>> from crmine.plotting._lifetime import plot_conditional_expectations
+    >>> from crmine.plotting import plot_conditional_expectations
     >>> t = pd.DataFrame({"actual_mean": [0.2, 1.1], "predicted_mean": [0.25, 1.0]},
     ...                  index=pd.Index([0, 1], name="repeat_frequency"))
     >>> [tick.get_text() for tick in plot_conditional_expectations(t).get_xticklabels()]
@@ -439,7 +439,7 @@ def plot_retention_check(table: pd.DataFrame, *, kind: str = "survival", ax: Any
     Examples
     --------
     >>> import pandas as pd
-    >>> from crmine.plotting._lifetime import plot_retention_check
+    >>> from crmine.plotting import plot_retention_check
     >>> t = pd.DataFrame({"actual_survival": [1.0, 0.6, 0.45],
     ...                   "predicted_survival": [1.0, 0.62, 0.44],
     ...                   "actual_retention": [float("nan"), 0.6, 0.75],
