@@ -418,6 +418,12 @@ def test_checks_refuse_what_they_cannot_check():
     t = simulate_btyd(300, PARAMS, holdout=10.0, random_state=0)
     with pytest.raises(SchemaError, match="BG/BB patterns only"):
         check_model(BetaGeoModel().fit(t), t, weights=np.ones(300))
+    regular = [1000, 631, 468, 382, 326, 289, 262, 241, 223]
+    sbg = ShiftedBetaGeometricModel().fit(regular[:8])
+    with pytest.raises(SchemaError, match="BG/BB patterns only"):
+        check_model(sbg, regular, weights=np.ones(9))
+    with pytest.raises(SchemaError, match="without log="):
+        check_model(sbg, regular, log=[1.0])
     # BG/BB default grid: the model's typical number of opportunities, a whole number
     bb = simulate_btyd(400, BGBB, model="bgbb", T=np.repeat([4.0, 5.0], 200), random_state=0)
     m = BetaGeoBetaBinomModel().fit(bb)

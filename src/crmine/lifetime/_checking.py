@@ -567,14 +567,19 @@ def check_model(
     """
     family = model_family(model)
     check_fitted(model)
-    if family == "retention":
-        return _check_retention(model, data)
-    if family == "spend":
-        return _check_spend(model, data, max_frequency)
     if weights is not None and family != "discrete":
         raise SchemaError(
             "weights= is for pre-aggregated BG/BB patterns only; pass one row per customer."
         )
+    if log is not None and family in ("retention", "spend"):
+        raise SchemaError(
+            f"log= gives the tracking table of a transaction model; {type(model).__name__} has "
+            "none. Fix: check_model(model, data) without log=."
+        )
+    if family == "retention":
+        return _check_retention(model, data)
+    if family == "spend":
+        return _check_spend(model, data, max_frequency)
     if family == "discrete" and (
         weights is not None
         or (isinstance(data, pd.DataFrame) and "holdout_frequency" not in data.columns)
