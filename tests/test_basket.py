@@ -240,6 +240,25 @@ def test_engine_settings_do_not_change_levels(monkeypatch):
         assert_same_levels(expected, mine_levels(m, 20))
 
 
+def test_baskets_dropping_out_after_bitset_pairs(monkeypatch):
+    # pairs counted on bitsets (few items); from length 3 on only the long baskets can
+    # hold a candidate, so the bitsets are re-packed without the short ones
+    import crmine.basket._mining as mod
+
+    rng = np.random.default_rng(9)
+    long = [sorted(rng.choice(10, size=8, replace=False).tolist()) for _ in range(100)]
+    pairs = [rng.choice(np.arange(10, 20), size=2, replace=False) for _ in range(300)]
+    short = [sorted(p.tolist()) for p in pairs]
+    rows = long + short
+    built = []
+    original = mod._bitsets
+    monkeypatch.setattr(mod, "_bitsets", lambda csc: built.append(csc.shape) or original(csc))
+    fi = apriori(rows, min_count=12, max_itemsets=None)
+    assert as_dict(fi) == subset_counts(rows, min_count=12)
+    assert fi["length"].max() >= 4
+    assert built[0][0] == 400 and built[1][0] == 100  # pair stage, then re-packed
+
+
 def test_dense_data_matches_mlxtend():
     mlx = pytest.importorskip("mlxtend.frequent_patterns")
     rows = dense_rows(300, 8, seed=6)

@@ -434,6 +434,7 @@ def mine_levels(
         # bitsets of the last level's itemsets, when kept
         bits = state.get("bits")
         bits_cols, bits_rows = x_cols, x.shape[0]
+        rows_stable = bits is not None  # pairs were counted on bitsets (dense data)
         del state
         k = 3
         while len(levels) == k - 1 and k <= max_len:
@@ -444,16 +445,27 @@ def mine_levels(
             present = np.zeros(len(freq), dtype=bool)
             present[nat[cand.ravel()]] = True
             active = np.flatnonzero(present)
-            if bits is None or len(active) < 0.7 * len(x_cols):
-                # drop items no candidate uses and baskets too short to hold one
-                x = _select_columns(x, np.searchsorted(x_cols, active), k)
-                x_cols = active
-                # re-pack the bitsets when that removes enough baskets (kept prefix
-                # bitsets would be lost: they save about half the ANDs)
+            # Drop items no candidate uses and baskets too short to hold one; re-pack
+            # the bitsets when that removes enough baskets (kept prefix bitsets would
+            # be lost: they save about half the ANDs).  While baskets have not dropped
+            # out (dense data), a product first tells whether they would.
+            selected, repack = False, bits is None
+            if not repack and len(active) < 0.7 * len(x_cols):
                 limit = 0.5 if prefix_bits is not None else 0.75
-                if bits is None or x.shape[0] < limit * bits_rows:
-                    bits = prefix_bits = None  # released before the new ones are built
-                    bits, bits_cols, bits_rows = _bitsets(x.tocsc()), x_cols, x.shape[0]
+                if rows_stable:
+                    row_len = x @ present[x_cols].astype(np.int32)
+                    repack = np.count_nonzero(row_len >= k) < limit * bits_rows
+                else:
+                    x = _select_columns(x, np.searchsorted(x_cols, active), k)
+                    x_cols, selected = active, True
+                    repack = x.shape[0] < limit * bits_rows
+                rows_stable = not repack
+            if repack:
+                if not selected:
+                    x = _select_columns(x, np.searchsorted(x_cols, active), k)
+                    x_cols = active
+                bits = prefix_bits = None  # released before the new ones are built
+                bits, bits_cols, bits_rows = _bitsets(x.tocsc()), x_cols, x.shape[0]
             # re-index candidates (ranks) to the columns of the bitsets
             local = np.zeros(len(freq), dtype=np.int32)
             local[bits_cols] = np.arange(len(bits_cols), dtype=np.int32)
