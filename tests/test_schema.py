@@ -404,3 +404,11 @@ def test_cancellation_prefix_on_mixed_order_ids():
     clean, rep = clean_transactions(log, returns="drop", cancellation_prefix="5")
     assert clean["order_id"].tolist() == [6]
     assert rep.table.loc["cancellation_or_return", "rows"] == 3
+
+
+def test_exact_duplicates_of_a_single_column_follow_pandas():
+    from crmine.schema._clean import _duplicated
+
+    # one column: pandas compares values (None and NaN differ), not factorised codes
+    log = pd.DataFrame({"a": pd.array([None, np.nan, None, "x", np.nan], dtype=object)})
+    np.testing.assert_array_equal(_duplicated(log, {}), [False, False, True, False, True])

@@ -175,7 +175,9 @@ def _duplicated(
     columns factorised on those rows only), so the result is exactly
     ``log.duplicated()``.
     """
-    if log.columns.has_duplicates:
+    if log.columns.has_duplicates or len(log.columns) < 2:
+        # (pandas compares a single column by value, not by its factorised codes:
+        # None and NaN differ there)
         return log.duplicated(keep="first").to_numpy()
     h = np.full(len(log), 0xCBF29CE484222325, dtype=np.uint64)
     exact: dict[object, np.ndarray] = {}  # column -> integer key, equal iff the cells are
