@@ -251,12 +251,28 @@ def test_baskets_dropping_out_after_bitset_pairs(monkeypatch):
     short = [sorted(p.tolist()) for p in pairs]
     rows = long + short
     built = []
-    original = mod._bitsets
-    monkeypatch.setattr(mod, "_bitsets", lambda csc: built.append(csc.shape) or original(csc))
+    original = mod._row_bitsets
+    monkeypatch.setattr(mod, "_row_bitsets", lambda x: built.append(x.shape) or original(x))
     fi = apriori(rows, min_count=12, max_itemsets=None)
     assert as_dict(fi) == subset_counts(rows, min_count=12)
     assert fi["length"].max() >= 4
     assert built[0][0] == 400 and built[1][0] == 100  # pair stage, then re-packed
+
+
+@pytest.mark.parametrize("shape", [(8124, 30, 0.5), (100, 7, 0.3), (64, 5, 0.9), (65, 5, 0.9)])
+def test_bitset_packers_agree(shape):
+    from crmine.basket._bitsets import _bitsets, _row_bitsets
+
+    n, f, density = shape
+    m = sp.random(n, f, density=density, random_state=np.random.default_rng(n), format="csr")
+    m = m.astype(bool)
+    m.sort_indices()
+    packed = _row_bitsets(m)  # the dense path for these shapes
+    np.testing.assert_array_equal(packed, _bitsets(m.tocsc()))
+    # bit r of word r // 64 of item j is set exactly when basket r holds item j
+    r, j = m.nonzero()
+    assert ((packed[j, r // 64] >> (r % 64).astype(np.uint64)) & np.uint64(1)).all()
+    assert sum(int(v).bit_count() for v in packed.ravel()) == m.nnz
 
 
 def test_dense_data_matches_mlxtend():

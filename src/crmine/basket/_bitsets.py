@@ -11,6 +11,7 @@ holds (measured).
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import scipy.sparse as sp
@@ -83,6 +84,24 @@ def _bitsets(csc: sp.csc_matrix) -> np.ndarray:
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         out[key[starts]] = np.bitwise_or.reduceat(bit, starts)
     return out.reshape(f, w)
+
+
+def _row_bitsets(x: sp.csr_matrix) -> np.ndarray:
+    """Packed vertical bitsets, shape (n_items, n_words), of a boolean CSR matrix.
+
+    When the dense item x basket table of booleans is no larger than the CSC
+    copy the other way needs (dense data), it is filled and packed with
+    ``np.packbits`` (about 5x faster); else the bitsets are packed from the
+    CSC form by :func:`_bitsets`.
+    """
+    n, f = x.shape
+    w = max(1, (n + 63) // 64)
+    if f * w * 64 > max(4 * x.nnz, 1 << 16) or sys.byteorder != "little":
+        return _bitsets(x.tocsc())
+    table = np.zeros((f, w * 64), dtype=bool)
+    table[x.indices, np.repeat(np.arange(n), np.diff(x.indptr))] = True
+    # bit r of a little-endian word is basket r: the layout :func:`_bitsets` makes
+    return np.packbits(table, axis=1, bitorder="little").view(np.uint64)
 
 
 def _count_level(

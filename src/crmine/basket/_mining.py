@@ -34,7 +34,7 @@ from collections.abc import Iterator
 import numpy as np
 import scipy.sparse as sp
 
-from crmine.basket._bitsets import _bitsets, _Buffers, _count_level
+from crmine.basket._bitsets import _Buffers, _count_level, _row_bitsets
 from crmine.exceptions import CrmineError
 
 __all__ = ["ItemsetLimitError", "itemset_bound", "mine_levels"]
@@ -256,7 +256,7 @@ def _count_pairs(
     if n_tri * n_words < _PAIR_BITS_FACTOR * int(pair_work.sum()) and f <= _MAX_ADJ:
         # dense data (few items, long baskets): AND + popcount of item bitsets beats
         # enumerating every pair of every basket
-        bits = _bitsets(x.tocsc())
+        bits = _row_bitsets(x)
         tri = np.column_stack(np.triu_indices(f, 1)).astype(np.int32)
         keep = state is not None and n_tri * n_words * 8 <= _KEEP_BYTES
         counts, pair_bits = _count_level(
@@ -465,7 +465,7 @@ def mine_levels(
                     x = _select_columns(x, np.searchsorted(x_cols, active), k)
                     x_cols = active
                 bits = prefix_bits = None  # released before the new ones are built
-                bits, bits_cols, bits_rows = _bitsets(x.tocsc()), x_cols, x.shape[0]
+                bits, bits_cols, bits_rows = _row_bitsets(x), x_cols, x.shape[0]
             # re-index candidates (ranks) to the columns of the bitsets
             local = np.zeros(len(freq), dtype=np.int32)
             local[bits_cols] = np.arange(len(bits_cols), dtype=np.int32)
