@@ -255,7 +255,7 @@ def test_bgbb_calibration_check_by_hand():
     assert check.table.loc[1, "expected"] == pytest.approx(4 * 2 / 5 * 4 / 5)
     assert check.table["expected"].sum() == pytest.approx(4.0)
     # its mean is the model's E[X(n)] on six opportunities too
-    from crmine.lifetime._checking import _bgbb_pmf
+    from crmine.lifetime._checking_kinds import _bgbb_pmf
 
     pmf = _bgbb_pmf(_bgbb(), 6)
     assert pmf.sum() == pytest.approx(1.0, rel=1e-12)

@@ -49,7 +49,7 @@ def _data_loglik(model: Any, family: str, data: Any) -> float:
 
 def _check_same_data(models: Mapping[str, Any], family: str, data: Any) -> None:
     """Refuse models that were not fitted on the same customers (and on ``data``, if given)."""
-    from crmine.lifetime._checking import survivors_of
+    from crmine.lifetime._checking_kinds import survivors_of
 
     names = list(models)
     if family == "retention":
@@ -141,7 +141,8 @@ def compare_models(models: Mapping[str, Any], data: Any = None) -> ModelComparis
     >>> list(cmp.table.columns[:4])
     ['n_params', 'n_customers', 'log_likelihood', 'aic']
     """
-    from crmine.lifetime._checking import FAMILIES, _check_retention, _check_spend, model_family
+    from crmine.lifetime._checking import FAMILIES, model_family
+    from crmine.lifetime._checking_kinds import _check_retention, _check_spend
 
     if not isinstance(models, Mapping) or not models:
         raise SchemaError(
