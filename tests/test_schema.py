@@ -276,7 +276,7 @@ def test_online_retail_standard_cleaning():
     )
 )
 def test_exact_duplicates_are_exactly_pandas_duplicated(rows):
-    from crmine.schema._clean import _duplicated
+    from crmine.schema._duplicates import _duplicated
 
     log = pd.DataFrame(rows, columns=["customer_id", "order_id", "q", "price", "note"])
     log["timestamp"] = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(log["q"], "D")
@@ -285,7 +285,7 @@ def test_exact_duplicates_are_exactly_pandas_duplicated(rows):
 
 
 def test_exact_duplicates_on_a_large_log_use_the_partitioned_tables():
-    from crmine.schema._clean import _duplicated
+    from crmine.schema._duplicates import _duplicated
 
     rng = np.random.default_rng(0)
     n = 200_000
@@ -305,7 +305,7 @@ def test_cheap_mode_does_not_compare_rows():
 
 
 def test_exact_duplicates_when_numbers_alone_do_not_tell_rows_apart():
-    from crmine.schema._clean import _duplicated
+    from crmine.schema._duplicates import _duplicated
 
     rng = np.random.default_rng(1)
     n = 50_000
@@ -318,7 +318,7 @@ def test_exact_duplicates_when_numbers_alone_do_not_tell_rows_apart():
 
 
 def test_exact_duplicates_with_orders_stored_together():
-    from crmine.schema._clean import _duplicated
+    from crmine.schema._duplicates import _duplicated
 
     rng = np.random.default_rng(2)
     n = 150_000
@@ -349,7 +349,7 @@ _EXOTIC = {  # column -> values drawn per row; pairs that float64 or str() would
 @settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_exact_duplicates_on_exotic_dtypes_are_exactly_pandas_duplicated(data):
-    from crmine.schema._clean import _duplicated
+    from crmine.schema._duplicates import _duplicated
 
     n = data.draw(st.integers(1, 60))
     cols = data.draw(st.lists(st.sampled_from(sorted(_EXOTIC)), min_size=1, max_size=4,
@@ -367,7 +367,7 @@ def test_exact_duplicates_on_exotic_dtypes_are_exactly_pandas_duplicated(data):
 
 
 def test_exact_duplicates_never_merge_integers_float64_cannot_tell_apart():
-    from crmine.schema._clean import _duplicated
+    from crmine.schema._duplicates import _duplicated
 
     n = 100_000  # large enough for the partitioned tables
     base = 2**60
@@ -407,7 +407,7 @@ def test_cancellation_prefix_on_mixed_order_ids():
 
 
 def test_exact_duplicates_of_a_single_column_follow_pandas():
-    from crmine.schema._clean import _duplicated
+    from crmine.schema._duplicates import _duplicated
 
     # one column: pandas compares values (None and NaN differ), not factorised codes
     log = pd.DataFrame({"a": pd.array([None, np.nan, None, "x", np.nan], dtype=object)})
