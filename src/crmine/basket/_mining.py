@@ -313,14 +313,21 @@ def _select_columns(x: sp.csr_matrix, cols: np.ndarray, min_len: int) -> sp.csr_
     remap[cols] = np.arange(len(cols), dtype=np.int32)
     new = remap[x.indices]
     keep = new >= 0
-    cum = np.empty(len(keep) + 1, dtype=np.int32 if len(keep) < 2**31 else np.int64)
-    cum[0] = 0
-    np.cumsum(keep, out=cum[1:])
-    row_len = (cum[x.indptr[1:]] - cum[x.indptr[:-1]]).astype(np.int64)
-    del cum
+    lengths = np.diff(x.indptr)
+    if len(lengths) and lengths.max() < 256:  # kept entries per row fit a byte
+        row_len = np.zeros(len(lengths), dtype=np.int64)
+        filled = np.flatnonzero(lengths)
+        if len(filled):  # no entry-sized temporary (T10I4D100K: 4 MB less at peak)
+            row_len[filled] = np.add.reduceat(keep.view(np.uint8), x.indptr[filled])
+    else:
+        cum = np.empty(len(keep) + 1, dtype=np.int32 if len(keep) < 2**31 else np.int64)
+        cum[0] = 0
+        np.cumsum(keep, out=cum[1:])
+        row_len = (cum[x.indptr[1:]] - cum[x.indptr[:-1]]).astype(np.int64)
+        del cum
     row_ok = row_len >= min_len
     if not row_ok.all():
-        keep &= np.repeat(row_ok, np.diff(x.indptr))
+        keep &= np.repeat(row_ok, lengths)
     indptr = np.r_[0, np.cumsum(row_len[row_ok])]
     index_dtype = np.int32 if indptr[-1] < np.iinfo(np.int32).max else np.int64
     return sp.csr_matrix(
@@ -456,11 +463,13 @@ def mine_levels(
                     row_len = x @ present[x_cols].astype(np.int32)
                     repack = np.count_nonzero(row_len >= k) < limit * bits_rows
                 else:
+                    buffers = _Buffers()  # their memory goes back before x is copied
                     x = _select_columns(x, np.searchsorted(x_cols, active), k)
                     x_cols, selected = active, True
                     repack = x.shape[0] < limit * bits_rows
                 rows_stable = not repack
             if repack:
+                buffers = _Buffers()
                 if not selected:
                     x = _select_columns(x, np.searchsorted(x_cols, active), k)
                     x_cols = active
