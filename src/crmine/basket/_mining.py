@@ -207,6 +207,7 @@ def _pair_code_chunks(
     if f * (f - 1) // 2 < 2**31:  # int32 codes: half the memory, faster to sort
         offset = offset.astype(np.int32)
         indices = indices.astype(np.int32, copy=False)
+    pos_dtype = np.int32 if indptr[-1] < 2**31 else np.int64  # positions of entries
     order = np.argsort(lengths, kind="stable")
     sorted_len = lengths[order]
     bounds = np.flatnonzero(np.r_[True, sorted_len[1:] != sorted_len[:-1], True])
@@ -218,10 +219,11 @@ def _pair_code_chunks(
             continue
         iu0, iu1 = _triu(length)
         per_row = len(iu0)
-        step = max(1, budget // per_row)
+        step = max(1, budget // max(per_row, length))  # short rows: the entries bound it
+        span = np.arange(length, dtype=pos_dtype)
         for r0 in range(g0, g1, step):
-            starts = indptr[order[r0 : min(r0 + step, g1)]]
-            rows = indices[starts[:, None] + np.arange(length)]
+            starts = indptr[order[r0 : min(r0 + step, g1)]].astype(pos_dtype, copy=False)
+            rows = indices[starts[:, None] + span]
             codes = offset[rows][:, iu0]
             codes += rows[:, iu1]
             parts.append(codes.ravel())
