@@ -295,6 +295,10 @@ def _purchase_lines(est: Any, lines: Lines, lf: Any, cols: list[str]) -> tuple[A
         pl.when(~ret).then(la).otherwise(0.0).sum().alias("logged"),
         pl.when(purchase).then(a).otherwise(0.0).sum().alias("netted"),
         pl.when(ret & alive).then(-a).otherwise(0.0).sum().alias("unmatched"),
+        # item groups with a purchase as logged, and with one left after netting
+        *([pl.col(ITEM).filter(la >= 0).n_unique().alias("g_logged"),
+           pl.col(ITEM).filter(purchase).n_unique().alias("g_alive")]
+          if lines.has_item else []),
     )
     purchases = pl.concat([rest, sub.filter(purchase).select(cols).lazy()],
                           how="vertical_relaxed")
@@ -348,8 +352,13 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
     # cheaper), with the customer's min and max to see that no order id is shared
     by_order = order_aggs + [pl.col(C).min().alias(C), pl.col(C).max().alias("__c1")]
     plans = [purchases.group_by(ORD).agg(by_order)]
+    # with netted groups, the distinct items are counted on the purchase lines as logged
+    # (no anti-join) and corrected by the netted groups, which are whole (customer, item)
+    # groups: a group counts when a purchase line of it is left
+    items_as_logged = need_items and sums is not None
     if need_items:
-        plans.append(_distinct_items(lines, purchases))
+        plans.append(_distinct_items(
+            lines, lf.filter(a >= 0).select(cols) if items_as_logged else purchases))
     if cats and not wide_cats:
         plans.append(purchases.filter(pl.col(K).is_in(pl.lit(pl.Series(cats)).implode()))
                      .group_by(C, K).agg(a.sum().alias("ka")))
@@ -407,6 +416,9 @@ def _table(est: Any, lines: Lines, lf: Any, schema: TransactionSchema) -> pd.Dat
         table.units = bincount(code, weights=orders.get_column("ou").to_numpy(),
                                minlength=n_cust)
         table.distinct_items = per_customer(results[1], "n_items", np.int64)
+        if items_as_logged:
+            table.distinct_items += (per_customer(sums, "g_alive", np.int64)
+                                     - per_customer(sums, "g_logged", np.int64))
     if cats and wide_cats:
         table.category = np.column_stack([
             bincount(code, weights=orders.get_column(f"k{j}").to_numpy(), minlength=n_cust)
