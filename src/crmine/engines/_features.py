@@ -230,7 +230,11 @@ def _compute(est: Any, lines: Lines, schema: TransactionSchema, check: bool = Fa
             for j in range(parts)
         ]
         full = [f for f in frames if len(f)]
-        return pd.concat(full).sort_index() if full else frames[0]
+        if not full:
+            return frames[0]
+        table = pd.concat(full)
+        del frames, full  # the parts go before the sorted copy is made (peak: two tables)
+        return table.sort_index()
     return _table(est, lines, lf, schema)
 
 
