@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import array
 import warnings
+from collections import deque
 from collections.abc import Hashable, Iterable, Sequence
 from itertools import chain
 from typing import Any, NamedTuple
@@ -297,6 +298,52 @@ def _from_sparse(mat: Any, items: Sequence[Any] | None, orders: Any = None) -> B
     return Baskets(mat, order_index, item_index)
 
 
+def _int_values(baskets: list[Any], all_lists: bool) -> np.ndarray | None:
+    """All items as int64 when every one is an integer (``None`` otherwise).
+
+    Strict: ``array("q")`` refuses str, float and other non-integer items
+    (``np.fromiter`` would cast them: ``"3"`` -> 3, ``2.5`` -> 2), and
+    ``None`` comes back so that the caller reads the items as labels.
+    """
+    buf = array.array("q")
+    try:
+        if all_lists:  # one C call per basket, no intermediate list of all items
+            deque(map(buf.fromlist, baskets), maxlen=0)
+        else:
+            buf.fromlist(list(chain.from_iterable(baskets)))
+    except (TypeError, OverflowError):
+        return None
+    return np.frombuffer(buf, dtype=np.int64)
+
+
+def _str_codes(values: np.ndarray) -> tuple[np.ndarray, pd.Index] | None:
+    """Codes and sorted labels when every item is a ``str`` (``None`` otherwise).
+
+    The same result as ``pd.factorize(values, sort=True)`` for strings, with
+    the sort done on the few distinct labels instead of inside pandas.
+    """
+    codes, uniques = pd.factorize(values, sort=False)
+    if not all(type(x) is str for x in uniques):  # mixed labels: the general path
+        return None
+    order = np.argsort(uniques)
+    rank = np.empty(len(order) + 1, dtype=np.int64)  # rank[-1] keeps -1 (missing)
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1
+    return rank[codes], pd.Index(uniques[order])
+
+
+def _canonical(mat: sp.csr_matrix) -> sp.csr_matrix:
+    """Sorted column indices in every row, repeated items collapsed (in place)."""
+    if mat.has_canonical_format:
+        return mat
+    if not mat.has_sorted_indices:
+        # two linear counting-sort passes (CSR -> CSC -> CSR) sort every row
+        # in O(nnz + n); csr_sort_indices sorts each row by comparison
+        mat = mat.tocsc().tocsr()
+    mat.sum_duplicates()
+    return mat
+
+
 def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
     baskets = baskets if isinstance(baskets, list) else list(baskets)
     basket_types = set(map(type, baskets))
@@ -312,22 +359,29 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
         )
     if not all(hasattr(t, "__len__") for t in basket_types):  # e.g. generators
         baskets = [list(b) for b in baskets]
+        basket_types = {list}
     lengths = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
     total = int(lengths.sum())
     first = next((b for b in baskets if len(b)), None)
     head = next(iter(first)) if first is not None else None
     values: np.ndarray | None = None
+    found: tuple[np.ndarray, pd.Index] | None = None
     if isinstance(head, (int, np.integer)) and not isinstance(head, bool):
-        try:  # strict: array('q') rejects str and float items (np.fromiter would cast them)
-            values = np.frombuffer(
-                array.array("q", chain.from_iterable(baskets)), dtype=np.int64
+        values = _int_values(baskets, basket_types == {list})
+        if values is not None and len(values) != total:
+            raise SchemaError(  # a basket whose len() disagrees with its items
+                f"the baskets hold {len(values)} items but their lengths add up to {total}; "
+                "pass lists of item labels."
             )
-        except (TypeError, OverflowError):
-            values = None
     if values is None:  # no intermediate list of all items: straight into the array
         values = np.fromiter(chain.from_iterable(baskets), dtype=object, count=total)
+        if type(head) is str:
+            try:
+                found = _str_codes(values)
+            except TypeError:  # unhashable labels: reported below
+                found = None
     try:
-        cols, items = _factorize(values)
+        cols, items = _factorize(values) if found is None else found
     except TypeError as exc:  # unhashable labels such as lists
         bad = next((x for x in values if not isinstance(x, Hashable)), None)
         raise SchemaError(
@@ -342,14 +396,14 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
         )
     _check_labels(items, "the baskets")
     index_dtype = np.int32 if total < np.iinfo(np.int32).max else np.int64
-    indptr = np.r_[0, np.cumsum(lengths)].astype(index_dtype)
+    indptr = np.empty(len(baskets) + 1, dtype=index_dtype)
+    indptr[0] = 0
+    np.cumsum(lengths, out=indptr[1:])
     mat = sp.csr_matrix(
         (np.ones(len(cols), dtype=bool), cols.astype(index_dtype, copy=False), indptr),
         shape=(len(baskets), len(items)),
     )
-    if not mat.has_canonical_format:
-        mat.sum_duplicates()
-    return Baskets(mat, pd.RangeIndex(len(baskets)), items)
+    return Baskets(_canonical(mat), pd.RangeIndex(len(baskets)), items)
 
 
 def as_baskets(
