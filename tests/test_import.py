@@ -28,13 +28,6 @@ from hypothesis import strategies as st
 
 from crmine._estimator import BaseEstimator, Interval, Options, StrOptions, _surely_satisfied
 
-# TransactionFeatures imports TransactionAggregates (crmine/_aggregates.py), which still
-# subclasses sklearn.base.BaseEstimator; when it moves to crmine.base these pass (strict xfail)
-_AGGREGATES_ON_SKLEARN = pytest.mark.xfail(
-    strict=True,
-    reason="crmine/_aggregates.py imports sklearn.base; switch it to crmine.base",
-)
-
 
 def _run(code: str) -> dict:
     """Run ``code`` in a fresh interpreter; it sets ``out`` (a dict), returned here."""
@@ -98,7 +91,6 @@ def test_estimators_fit_without_sklearn() -> None:
     assert out["sklearn_modules"] == []
 
 
-@_AGGREGATES_ON_SKLEARN
 def test_transaction_features_do_not_import_sklearn() -> None:
     out = _run(
         """

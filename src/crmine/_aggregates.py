@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 
+from crmine.base import BaseEstimator, TransformerMixin
 from crmine.schema import TransactionSchema
 from crmine.utils._validation import check_is_fitted, to_pandas
 
