@@ -1,0 +1,257 @@
+"""A list of baskets into the sparse basket matrix, against a naive pure-Python reference.
+
+The reference reads every basket item by item into a dict of label -> column
+(labels sorted) and a dense boolean table; ``as_baskets`` must give the same
+labels, the same cells, a canonical CSR matrix, and refuse what it refused
+before (mixed ``1`` / ``"1"``, missing labels, unhashable labels).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import shared_dataset
+
+from crmine.basket import as_baskets
+from crmine.exceptions import SchemaError
+
+
+def naive(baskets: list, key=None) -> tuple[list, np.ndarray]:
+    """Sorted labels and the dense basket x label table, one item at a time."""
+    labels: list = []
+    for basket in baskets:
+        for x in basket:
+            if not any(x == y and type(x) is type(y) for y in labels):
+                labels.append(x)
+    labels.sort(key=key)
+    table = np.zeros((len(baskets), len(labels)), dtype=bool)
+    for i, basket in enumerate(baskets):
+        for x in basket:
+            j = next(j for j, y in enumerate(labels) if x == y and type(x) is type(y))
+            table[i, j] = True
+    return labels, table
+
+
+def check_against_naive(baskets: list, key=None) -> None:
+    before = copy.deepcopy(baskets)
+    labels, table = naive(baskets, key)
+    b = as_baskets(baskets)
+    assert baskets == before  # the caller's lists are not touched
+    assert isinstance(b.matrix, sp.csr_matrix)
+    assert b.matrix.dtype == bool
+    assert b.matrix.has_canonical_format  # sorted columns, each item once per row
+    assert b.matrix.shape == (len(baskets), len(labels))
+    assert b.matrix.nnz == int(table.sum())
+    assert list(b.items) == labels
+    assert [type(x) for x in b.items] == [type(x) for x in labels]
+    assert list(b.orders) == list(range(len(baskets)))
+    np.testing.assert_array_equal(b.matrix.toarray(), table)
+
+
+def random_baskets(rng: random.Random, pool: list, n: int, max_len: int = 8) -> list[list]:
+    """Unsorted baskets with repeats inside a basket and some empty baskets."""
+    out = []
+    for _ in range(n):
+        k = rng.choice([0, 0, 1, 2, 3, max_len])
+        out.append([rng.choice(pool) for _ in range(k)])
+    return out
+
+
+WORDS = ["whole milk", "yogurt", "rolls/buns", "beer", "diapers", "é clair", "", "cream cheese "]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_strings_match_naive(seed: int) -> None:
+    rng = random.Random(seed)
+    check_against_naive(random_baskets(rng, WORDS, 300))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_distinct_string_objects_match_naive(seed: int) -> None:
+    # as read from a file: every occurrence its own str object
+    rng = random.Random(seed)
+    baskets = [["".join(list(x)) for x in b] for b in random_baskets(rng, WORDS, 300)]
+    check_against_naive(baskets)
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        list(range(12)),  # small ids: counting sort
+        [0, 7, 10**9, 3 * 10**12],  # sparse ids: the general factorization
+        [-5, -1, 0, 2],  # negative ids
+        [2**63 - 1, -(2**63)],  # the int64 range, both ends
+    ],
+)
+@pytest.mark.parametrize("seed", range(3))
+def test_integers_match_naive(pool: list, seed: int) -> None:
+    check_against_naive(random_baskets(random.Random(seed), pool, 200))
+
+
+@pytest.mark.parametrize("container", [tuple, set, np.array, lambda b: iter(list(b))])
+def test_basket_containers(container) -> None:
+    rng = random.Random(1)
+    for pool in (list(range(9)), WORDS):
+        baskets = random_baskets(rng, pool, 60)
+        labels, table = naive(baskets)
+        b = as_baskets([container(x) for x in baskets])
+        assert list(b.items) == labels
+        assert b.matrix.has_canonical_format
+        np.testing.assert_array_equal(b.matrix.toarray(), table)
+
+
+def test_numpy_integers_are_integer_labels() -> None:
+    b = as_baskets([[np.int64(3), 1], [np.int32(1)], [np.int8(7)]])
+    assert b.items.dtype == np.int64
+    assert list(b.items) == [1, 3, 7]
+    np.testing.assert_array_equal(
+        b.matrix.toarray(), [[True, True, False], [True, False, False], [False, False, True]]
+    )
+
+
+def test_integers_beyond_int64_are_kept_exactly() -> None:
+    big = 2**70
+    check_against_naive([[1, big], [big], [3]])
+
+
+def test_duplicates_count_once_and_empty_baskets_count() -> None:
+    b = as_baskets([["a", "a", "b", "a"], [], ["b"], []])
+    assert b.matrix.shape == (4, 2)
+    assert b.matrix.nnz == 3
+    # support of "a": 1 basket of 4, of "b": 2 of 4
+    assert b.matrix.sum(axis=0).tolist() == [[1, 2]]
+    assert b.matrix.getnnz(axis=1).tolist() == [2, 0, 1, 0]
+
+
+def test_all_baskets_empty() -> None:
+    b = as_baskets([[], []])
+    assert b.matrix.shape == (2, 0)
+    assert len(b.items) == 0
+
+
+@pytest.mark.parametrize(
+    "baskets",
+    [
+        [[1, "1"]],
+        [["1", 1]],
+        [[1, 2], ["2"]],
+        [["2"], [1, 2]],
+        [["a", "b"], ["c", 1, "1"]],
+    ],
+)
+def test_labels_differing_only_in_type_are_refused(baskets: list) -> None:
+    with pytest.raises(SchemaError, match="differ in type"):
+        as_baskets(baskets)
+
+
+@pytest.mark.parametrize(
+    "baskets",
+    [
+        [[1, None]],
+        [[None, 1]],
+        [["a", None]],
+        [["a"], [float("nan")]],
+        [[1, 2], [math.nan]],
+        [[np.nan]],
+    ],
+)
+def test_missing_labels_are_refused(baskets: list) -> None:
+    with pytest.raises(SchemaError, match="missing item label"):
+        as_baskets(baskets)
+
+
+@pytest.mark.parametrize("baskets", [[[1, [2]]], [["a", ["b"]]], [[{"a": 1}]]])
+def test_unhashable_labels_are_refused(baskets: list) -> None:
+    with pytest.raises(SchemaError, match="hashable"):
+        as_baskets(baskets)
+
+
+def test_a_string_is_not_a_basket() -> None:
+    with pytest.raises(SchemaError, match="not a collection"):
+        as_baskets([["a"], "ab"])
+
+
+def test_floats_among_integers_stay_their_own_labels() -> None:
+    # 2.5 is not cast to 2, and the text "3" is not read as the number 3
+    b = as_baskets([[1, 2.5], [2]])
+    assert [(type(x), x) for x in b.items] == [(int, 1), (int, 2), (float, 2.5)]
+    np.testing.assert_array_equal(b.matrix.toarray(), [[True, False, True], [False, True, False]])
+    check_against_naive([[1, 2.5, 2.0], [4], [0.5, 7]], key=float)
+
+
+def test_whole_floats_among_integers_are_not_cast() -> None:
+    b = as_baskets([[1], [2.0]])
+    assert [type(x) for x in b.items] == [int, float]
+    assert list(b.items) == [1, 2.0]
+
+
+def test_booleans_read_as_labels() -> None:
+    b = as_baskets([[True, False], [True]])
+    assert [(type(x), x) for x in b.items] == [(bool, False), (bool, True)]
+    np.testing.assert_array_equal(b.matrix.toarray(), [[True, True], [False, True]])
+
+
+def test_mixed_orderable_labels_numbers_first() -> None:
+    b = as_baskets([["b", 1], ["a", 2.5]])
+    assert list(b.items) == [1, 2.5, "a", "b"]
+    np.testing.assert_array_equal(
+        b.matrix.toarray(), [[True, False, False, True], [False, True, True, False]]
+    )
+
+
+def test_list_matrix_equals_log_matrix() -> None:
+    """The same baskets given as a list and as a long log give the same matrix."""
+    import pandas as pd
+
+    rng = random.Random(7)
+    baskets = random_baskets(rng, WORDS, 200)
+    rows = [(i, x) for i, b in enumerate(baskets) for x in b]
+    log = pd.DataFrame(rows, columns=["order_id", "item"])
+    from_log = as_baskets(log)
+    from_list = as_baskets(baskets)
+    assert list(from_list.items) == list(from_log.items)
+    # the log has no row for an empty basket: compare the non-empty baskets
+    keep = [i for i, b in enumerate(baskets) if b]
+    assert list(from_log.orders) == keep
+    np.testing.assert_array_equal(from_list.matrix[keep].toarray(), from_log.matrix.toarray())
+
+
+def _read_lines(path, sep: str | None) -> list[list[str]]:
+    with open(path) as fh:
+        return [line.rstrip("\r\n").split(sep) for line in fh if line.strip()]
+
+
+def test_groceries_against_naive() -> None:
+    path = shared_dataset("groceries") / "groceries.csv"
+    baskets = _read_lines(path, ",")
+    index = {x: j for j, x in enumerate(sorted({x for b in baskets for x in b}))}
+    b = as_baskets(baskets)
+    assert list(b.items) == sorted(index)
+    assert b.matrix.shape == (9835, 169)
+    dense = np.zeros(b.matrix.shape, dtype=bool)
+    for i, basket in enumerate(baskets):
+        dense[i, [index[x] for x in basket]] = True
+    np.testing.assert_array_equal(b.matrix.toarray(), dense)
+    assert b.matrix.has_canonical_format
+
+
+def test_fimi_retail_against_naive() -> None:
+    path = shared_dataset("fimi_retail") / "retail.dat"
+    baskets = [[int(x) for x in line] for line in _read_lines(path, None)]
+    labels = sorted({x for b in baskets for x in b})
+    col = {x: j for j, x in enumerate(labels)}
+    b = as_baskets(baskets)
+    assert b.items.dtype == np.int64
+    assert list(b.items) == labels
+    assert b.matrix.has_canonical_format
+    rows = np.repeat(np.arange(len(baskets)), [len(set(x)) for x in baskets])
+    cols = np.concatenate([sorted({col[x] for x in basket}) for basket in baskets])
+    np.testing.assert_array_equal(b.matrix.indices, cols)
+    np.testing.assert_array_equal(
+        np.diff(b.matrix.indptr), np.bincount(rows, minlength=len(baskets))
+    )
