@@ -326,9 +326,10 @@ def _str_codes(values: np.ndarray) -> tuple[np.ndarray, pd.Index] | None:
     if not all(type(x) is str for x in uniques):  # mixed labels: the general path
         return None
     order = np.argsort(uniques)
-    rank = np.empty(len(order) + 1, dtype=np.int64)  # rank[-1] keeps -1 (missing)
+    small = len(order) < np.iinfo(np.int32).max
+    rank = np.empty(len(order) + 1, dtype=np.int32 if small else np.int64)
     rank[order] = np.arange(len(order))
-    rank[-1] = -1
+    rank[-1] = -1  # a missing label (code -1) stays -1
     return rank[codes], pd.Index(uniques[order])
 
 
