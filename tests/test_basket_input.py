@@ -71,6 +71,17 @@ def test_strings_match_naive(seed: int) -> None:
     check_against_naive(random_baskets(rng, WORDS, 300))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_in_place_sort_of_large_inputs_matches_naive(seed: int, monkeypatch) -> None:
+    # above a size the rows are sorted in place instead of by two linear passes
+    from crmine.basket import _input
+
+    monkeypatch.setattr(_input, "_LINEAR_SORT_MAX_NNZ", 0)
+    rng = random.Random(seed)
+    check_against_naive(random_baskets(rng, WORDS, 300))
+    check_against_naive(random_baskets(rng, [9, 3, 5, 1, 0], 300))
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_distinct_string_objects_match_naive(seed: int) -> None:
     # as read from a file: every occurrence its own str object
