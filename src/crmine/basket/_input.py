@@ -399,7 +399,8 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
             f"{int((cols < 0).sum())} missing item label(s) (None/NaN) in the baskets; "
             "remove them first."
         )
-    _check_labels(items, "the baskets")
+    if found is None:  # distinct str labels never print alike
+        _check_labels(items, "the baskets")
     index_dtype = np.int32 if total < np.iinfo(np.int32).max else np.int64
     indptr = np.empty(len(baskets) + 1, dtype=index_dtype)
     indptr[0] = 0
