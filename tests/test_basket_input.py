@@ -116,6 +116,20 @@ def test_basket_containers(container) -> None:
         np.testing.assert_array_equal(b.matrix.toarray(), table)
 
 
+def test_many_tuple_baskets_read_in_blocks() -> None:
+    # tuples go through blocks of 4096 baskets; a float in a late block is still seen
+    rng = random.Random(3)
+    baskets = [tuple(b) for b in random_baskets(rng, list(range(10)), 9000)]
+    labels, table = naive(baskets)
+    b = as_baskets(baskets)
+    assert b.items.dtype == np.int64
+    assert list(b.items) == labels
+    np.testing.assert_array_equal(b.matrix.toarray(), table)
+    late = as_baskets([*baskets, (3, 2.5)])
+    assert [type(x) for x in late.items] == [int] * 10 + [float]
+    assert late.matrix[-1].toarray().tolist() == [[False] * 3 + [True] + [False] * 6 + [True]]
+
+
 def test_numpy_integers_are_integer_labels() -> None:
     b = as_baskets([[np.int64(3), 1], [np.int32(1)], [np.int8(7)]])
     assert b.items.dtype == np.int64

@@ -309,8 +309,9 @@ def _int_values(baskets: list[Any], all_lists: bool) -> np.ndarray | None:
     try:
         if all_lists:  # one C call per basket, no intermediate list of all items
             deque(map(buf.fromlist, baskets), maxlen=0)
-        else:
-            buf.fromlist(list(chain.from_iterable(baskets)))
+        else:  # tuples, arrays, sets: through a short list, 4096 baskets at a time
+            for i in range(0, len(baskets), 4096):
+                buf.fromlist(list(chain.from_iterable(baskets[i : i + 4096])))
     except (TypeError, OverflowError):
         return None
     return np.frombuffer(buf, dtype=np.int64)
