@@ -394,6 +394,22 @@ def discounted_clv(
     return total * spend
 
 
+def inverse_information(H: np.ndarray) -> np.ndarray:
+    """Covariance from an observed information matrix.
+
+    Its inverse, or NaN unless it is finite and positive definite (a boundary or
+    flat direction has no standard error).
+    """
+    k = H.shape[0]
+    if not np.isfinite(H).all():
+        return np.full((k, k), np.nan)
+    try:
+        np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        return np.full((k, k), np.nan)
+    return np.linalg.inv(H)
+
+
 def log_param_covariance(
     total_negll: Callable[[np.ndarray], float], z_hat: np.ndarray, step: float = 1e-4
 ) -> np.ndarray:
@@ -421,13 +437,7 @@ def log_param_covariance(
                 - total_negll(z_hat - ei + ej)
                 + total_negll(z_hat - ei - ej)
             ) / (4.0 * h[i] * h[j])
-    if not np.isfinite(H).all():
-        return np.full((k, k), np.nan)
-    try:
-        np.linalg.cholesky(H)
-    except np.linalg.LinAlgError:
-        return np.full((k, k), np.nan)
-    return np.linalg.inv(H)
+    return inverse_information(H)
 
 
 @dataclass(frozen=True, repr=False)

@@ -34,7 +34,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from crmine.exceptions import ConvergenceWarning, SchemaError
-from crmine.lifetime._common import compress, fit_log_params, warn_boundary
+from crmine.lifetime._common import compress, fit_log_params, inverse_information, warn_boundary
 from crmine.utils._validation import read_customer_table
 
 __all__ = [
@@ -245,14 +245,7 @@ def _hessian_from_gradient(grad: Callable[[np.ndarray], np.ndarray], theta: np.n
         e = np.zeros(k)
         e[j] = h[j]
         H[:, j] = (grad(theta + e) - grad(theta - e)) / (2.0 * h[j])
-    H = 0.5 * (H + H.T)
-    if not np.isfinite(H).all():
-        return np.full((k, k), np.nan)
-    try:
-        np.linalg.cholesky(H)
-    except np.linalg.LinAlgError:
-        return np.full((k, k), np.nan)
-    return np.linalg.inv(H)
+    return inverse_information(0.5 * (H + H.T))
 
 
 def fit_covariates(
