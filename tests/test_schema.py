@@ -411,4 +411,8 @@ def test_exact_duplicates_of_a_single_column_follow_pandas():
 
     # one column: pandas compares values (None and NaN differ), not factorised codes
     log = pd.DataFrame({"a": pd.array([None, np.nan, None, "x", np.nan], dtype=object)})
-    np.testing.assert_array_equal(_duplicated(log, {}), [False, False, True, False, True])
+    np.testing.assert_array_equal(_duplicated(log, {}), log.duplicated().to_numpy())
+    if log["a"].iloc[0] is None:  # pandas 2 keeps None; pandas 3 stores it as NaN
+        np.testing.assert_array_equal(_duplicated(log, {}), [False, False, True, False, True])
+    else:
+        np.testing.assert_array_equal(_duplicated(log, {}), [False, True, True, False, True])
