@@ -159,6 +159,7 @@ def test_sparse_pair_path_matches_dense_path(monkeypatch):
         return rows, counts
 
     monkeypatch.setattr(mod, "_count_pairs", sparse_only)
+    monkeypatch.setattr(mod, "_PROJ_MAX_ITEMS", 0)  # pairs through _count_pairs
     sparse_levels = mine_levels(m, 5)
     assert len(dense_levels) == len(sparse_levels)
     for (r1, c1), (r2, c2) in zip(dense_levels, sparse_levels):
@@ -173,6 +174,7 @@ def test_join_fallback_without_pair_matrix(monkeypatch):
     m = sp.random(200, 12, density=0.4, random_state=rng, format="csr").astype(bool)
     expected = mine_levels(m, 8)
     monkeypatch.setattr(mod, "_MAX_ADJ", 0)
+    monkeypatch.setattr(mod, "_PROJ_MAX_ITEMS", 0)  # the projection always has a pair matrix
     got = mine_levels(m, 8)
     assert len(expected) == len(got) >= 4
     for (r1, c1), (r2, c2) in zip(expected, got):
@@ -200,11 +202,19 @@ def assert_same_levels(expected, got):
 @pytest.mark.parametrize(
     "setting",
     [
-        {"_JOIN_FACTOR": 0},  # candidates always by sibling join
-        {"_JOIN_FACTOR": 10**9},  # always by the class x item table
-        {"_KEEP_BYTES": 0},  # never keep a level's bitsets: prefix tree at every level
-        {"_KEEP_BYTES": 1 << 40},  # always keep them
-        {"_BLOCK_WORDS": 3},  # many tiny chunks: the reused buffers change shape often
+        # full-length bitsets (no projection)
+        {"_PROJ_MAX_ITEMS": 0, "_JOIN_FACTOR": 0},  # candidates always by sibling join
+        {"_PROJ_MAX_ITEMS": 0, "_JOIN_FACTOR": 10**9},  # always by the class x item table
+        {"_PROJ_MAX_ITEMS": 0, "_KEEP_BYTES": 0},  # never keep bitsets: prefix tree
+        {"_PROJ_MAX_ITEMS": 0, "_KEEP_BYTES": 1 << 40},  # always keep them
+        {"_PROJ_MAX_ITEMS": 0, "_BLOCK_WORDS": 3},  # tiny chunks: buffers change shape
+        # bitsets projected onto the baskets of each itemset's first item
+        {"_JOIN_FACTOR": 0},
+        {"_JOIN_FACTOR": 10**9},
+        {"_PROJ_KEEP_BYTES": 0},  # never keep a level's bitsets: AND of the pairs'
+        {"_PROJ_KEEP_BYTES": 1 << 40},
+        {"_BLOCK_WORDS": 3},  # many tiny chunks of candidates
+        {"_BLOCK_WORDS": 1, "_PROJ_KEEP_BYTES": 0},
     ],
 )
 def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
@@ -218,10 +228,14 @@ def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
     sparse = [sorted(set(rng.choice(30, size=int(k)).tolist())) for k in sizes]
     for name, value in setting.items():
         monkeypatch.setattr(bits_mod if name == "_BLOCK_WORDS" else mod, name, value)
+    used = []
+    original = mod._levels_projected
+    monkeypatch.setattr(mod, "_levels_projected", lambda *a: used.append(1) or original(*a))
     for rows, min_count in ((dense, 8), (sparse, 4)):
         fi = apriori(rows, min_count=min_count, max_itemsets=None)
         assert as_dict(fi) == subset_counts(rows, min_count)
         assert fi["length"].max() >= (5 if rows is dense else 3)
+    assert len(used) == (0 if setting.get("_PROJ_MAX_ITEMS") == 0 else 2)  # the path tested
 
 
 def test_engine_settings_do_not_change_levels(monkeypatch):
@@ -232,6 +246,8 @@ def test_engine_settings_do_not_change_levels(monkeypatch):
     expected = mine_levels(m, 20)
     assert len(expected) >= 6
     for module, name, value in (
+        (mod, "_PROJ_KEEP_BYTES", 0),
+        (mod, "_PROJ_MAX_ITEMS", 0),  # full-length bitsets from here on
         (mod, "_JOIN_FACTOR", 0),
         (mod, "_KEEP_BYTES", 0),
         (bits_mod, "_BLOCK_WORDS", 5),
@@ -245,6 +261,7 @@ def test_baskets_dropping_out_after_bitset_pairs(monkeypatch):
     # hold a candidate, so the bitsets are re-packed without the short ones
     import crmine.basket._mining as mod
 
+    monkeypatch.setattr(mod, "_PROJ_MAX_ITEMS", 0)  # full-length bitsets
     rng = np.random.default_rng(9)
     long = [sorted(rng.choice(10, size=8, replace=False).tolist()) for _ in range(100)]
     pairs = [rng.choice(np.arange(10, 20), size=2, replace=False) for _ in range(300)]
@@ -389,10 +406,17 @@ def test_single_basket_and_nothing_frequent():
 baskets_st = st.lists(st.sets(st.integers(0, 9), min_size=0, max_size=7), min_size=1, max_size=40)
 
 
+@pytest.mark.parametrize("max_items", [1024, 0])  # projected bitsets, full-length ones
 @settings(max_examples=40, deadline=None)
 @given(baskets_st, st.integers(1, 6), st.one_of(st.none(), st.integers(1, 4)))
-def test_property_matches_brute_force(baskets, min_count, max_len):
-    fi = apriori([sorted(b) for b in baskets], min_count=min_count, max_len=max_len)
+def test_property_matches_brute_force(max_items, baskets, min_count, max_len):
+    import crmine.basket._mining as mod
+
+    saved, mod._PROJ_MAX_ITEMS = mod._PROJ_MAX_ITEMS, max_items
+    try:
+        fi = apriori([sorted(b) for b in baskets], min_count=min_count, max_len=max_len)
+    finally:
+        mod._PROJ_MAX_ITEMS = saved
     assert as_dict(fi) == brute_force(baskets, min_count, max_len)
 
 

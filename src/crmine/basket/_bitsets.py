@@ -160,3 +160,133 @@ def _count_level(
             np.take(acc, ok, axis=0, out=kept[n_kept : n_kept + len(ok)], mode="clip")
             n_kept += len(ok)
     return out, (kept[:n_kept] if kept is not None else None)
+
+
+def _projected_pairs(
+    x: sp.csr_matrix, rank: np.ndarray, min_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Frequent pairs of ranked items and their bitsets over the baskets of their first item.
+
+    Eclat's conditional databases, built at once: the pair ``(a, b)``,
+    ``rank a < rank b``, gets a bitset of ``w[a] = ceil(n_a / 64)`` words
+    whose bit ``i`` is set when the ``i``-th basket holding ``a`` (in basket
+    order) also holds ``b``.  Every pair of every basket is enumerated once
+    (baskets grouped by length, one ``triu_indices`` per length), counted
+    with one ``bincount``, and the frequent pairs' bits set in one boolean
+    table packed with ``np.packbits``.
+
+    Parameters
+    ----------
+    x : scipy.sparse.csr_matrix of bool, shape (n, f)
+        Canonical basket matrix (sorted indices, no duplicates).
+    rank : ndarray of int32, shape (f,)
+        Rank of each column; pairs are written ``(rank a, rank b)``, a < b.
+    min_count : int
+        Count threshold of the pairs.
+
+    Returns
+    -------
+    pairs : ndarray of int32, shape (n_p, 2)
+        Frequent pairs of ranks, in lexicographic order.
+    counts : ndarray of int64, shape (n_p,)
+    words : ndarray of int64, shape (f,)
+        Words of the bitsets of the pairs whose first rank is each rank.
+    offsets : ndarray of int64, shape (n_p,)
+        Start of each pair's bitset in ``flat`` (in words).
+    flat : ndarray of uint64
+        All the pairs' bitsets, one after the other.
+    """
+    n, f = x.shape
+    # the columns as ranks; through CSC (baskets in order within each rank) the
+    # position of each basket among the rank's baskets, carried back to CSR (ranks
+    # ascending within each basket)
+    by_rank = sp.csr_matrix((x.data, rank[x.indices], x.indptr), shape=(n, f)).tocsc()
+    n_item = np.diff(by_rank.indptr).astype(np.int64)
+    idx_dtype = np.int32 if by_rank.nnz < 2**31 else np.int64
+    local = np.arange(by_rank.nnz, dtype=idx_dtype)
+    local -= np.repeat(by_rank.indptr[:-1].astype(idx_dtype), n_item)
+    back = sp.csc_matrix((local, by_rank.indices, by_rank.indptr), shape=(n, f)).tocsr()
+    r_ent = back.indices.astype(np.int32 if f * f < 2**31 else np.int64, copy=False)
+    local = back.data
+    indptr = back.indptr.astype(np.int64)
+    lengths = np.diff(indptr)
+    by_len = np.argsort(lengths, kind="stable")
+    sorted_len = lengths[by_len]
+    bounds = np.flatnonzero(np.r_[True, sorted_len[1:] != sorted_len[:-1], True])
+    codes, locs = [], []
+    for g0, g1 in zip(bounds[:-1], bounds[1:]):
+        length = int(sorted_len[g0])
+        if length < 2:
+            continue
+        iu0, iu1 = np.triu_indices(length, 1)
+        pos = indptr[by_len[g0:g1]][:, None] + np.arange(length)
+        ranks = r_ent[pos]
+        code = ranks[:, iu0]
+        code *= f
+        code += ranks[:, iu1]
+        codes.append(code.ravel())
+        locs.append(local[pos][:, iu0].ravel())
+    code = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
+    loc = np.concatenate(locs) if locs else np.empty(0, dtype=np.int64)
+    table = np.bincount(code, minlength=f * f)
+    frequent = np.flatnonzero(table >= min_count)  # a * f + b: lexicographic order
+    pairs = np.column_stack([frequent // f, frequent % f]).astype(np.int32)
+    words = np.maximum((n_item + 63) // 64, 1)
+    pair_words = words[pairs[:, 0]]
+    offsets = np.zeros(len(pairs), dtype=np.int64)
+    np.cumsum(pair_words[:-1], out=offsets[1:])
+    pid = np.full(f * f, -1, dtype=np.int64)
+    pid[frequent] = np.arange(len(frequent))
+    which = pid[code]
+    hit = which >= 0
+    bits = np.zeros(int(pair_words.sum()) * 64, dtype=bool)
+    bits[offsets[which[hit]] * 64 + loc[hit]] = True
+    flat = np.packbits(bits, bitorder="little").view(np.uint64)
+    if sys.byteorder != "little":  # pragma: no cover - bit r of a word is basket r
+        flat = flat.byteswap()
+    return pairs, table[frequent].astype(np.int64), words, offsets, flat
+
+
+def _count_projected(
+    cand: np.ndarray,
+    sources: list[tuple[np.ndarray, np.ndarray]],
+    words: np.ndarray,
+    keep_min: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Counts of candidates from bitsets over the baskets of their first item.
+
+    ``sources`` lists, for each operand, the start (in words) of each
+    candidate's bitset and the flat array holding it; a candidate's count is
+    the popcount of the AND of its operands, all ``words[cand[:, 0]]`` words
+    long.  Words of all candidates are gathered into one stretch per chunk of
+    about ``_BLOCK_WORDS`` words (a few numpy calls whatever the lengths).
+    With ``keep_min``, the bitsets of the candidates counted at least
+    ``keep_min`` times are returned, one after the other.
+    """
+    n_c = len(cand)
+    wc = words[cand[:, 0]]
+    out = np.empty(n_c, dtype=np.int64)
+    kept: list[np.ndarray] = []
+    cum = np.cumsum(wc)
+    cuts = np.searchsorted(cum, np.arange(_BLOCK_WORDS, int(cum[-1]) if n_c else 0, _BLOCK_WORDS))
+    edges = np.unique(np.r_[0, cuts + 1, n_c]) if n_c else np.zeros(1, dtype=np.int64)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        w = wc[lo:hi]
+        base = np.zeros(len(w), dtype=np.int64)
+        np.cumsum(w[:-1], out=base[1:])
+        total = int(base[-1] + w[-1])
+        pos = np.arange(total, dtype=np.int64)
+        acc = None
+        for start, flat in sources:
+            idx = pos + np.repeat(start[lo:hi] - base, w)
+            if acc is None:
+                acc = flat[idx]
+            else:
+                np.bitwise_and(acc, flat[idx], out=acc)
+        counts = np.add.reduceat(np.bitwise_count(acc), base, dtype=np.int64)
+        out[lo:hi] = counts
+        if keep_min is not None:
+            kept.append(acc[np.repeat(counts >= keep_min, w)])
+    if keep_min is None:
+        return out, None
+    return out, (np.concatenate(kept) if kept else np.empty(0, dtype=np.uint64))
