@@ -209,12 +209,12 @@ def assert_same_levels(expected, got):
         {"_PROJ_MAX_ITEMS": 0, "_KEEP_BYTES": 1 << 40},  # always keep them
         {"_PROJ_MAX_ITEMS": 0, "_BLOCK_WORDS": 3},  # tiny chunks: buffers change shape
         # bitsets projected onto the baskets of each itemset's first item
-        {"_JOIN_FACTOR": 0},
-        {"_JOIN_FACTOR": 10**9},
-        {"_PROJ_KEEP_BYTES": 0},  # never keep a level's bitsets: AND of the pairs'
-        {"_PROJ_KEEP_BYTES": 1 << 40},
-        {"_BLOCK_WORDS": 3},  # many tiny chunks of candidates
-        {"_BLOCK_WORDS": 1, "_PROJ_KEEP_BYTES": 0},
+        {"_PROJ_MIN_RATIO": 0, "_JOIN_FACTOR": 0},
+        {"_PROJ_MIN_RATIO": 0, "_JOIN_FACTOR": 10**9},
+        {"_PROJ_MIN_RATIO": 0, "_PROJ_KEEP_BYTES": 0},  # never keep bitsets: AND of pairs'
+        {"_PROJ_MIN_RATIO": 0, "_PROJ_KEEP_BYTES": 1 << 40},
+        {"_PROJ_MIN_RATIO": 0, "_BLOCK_WORDS": 3},  # many tiny chunks of candidates
+        {"_PROJ_MIN_RATIO": 0, "_BLOCK_WORDS": 1, "_PROJ_KEEP_BYTES": 0},
     ],
 )
 def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
@@ -235,7 +235,7 @@ def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
         fi = apriori(rows, min_count=min_count, max_itemsets=None)
         assert as_dict(fi) == subset_counts(rows, min_count)
         assert fi["length"].max() >= (5 if rows is dense else 3)
-    assert len(used) == (0 if setting.get("_PROJ_MAX_ITEMS") == 0 else 2)  # the path tested
+    assert len(used) == (2 if setting.get("_PROJ_MIN_RATIO") == 0 else 0)  # the path tested
 
 
 def test_engine_settings_do_not_change_levels(monkeypatch):
@@ -246,6 +246,7 @@ def test_engine_settings_do_not_change_levels(monkeypatch):
     expected = mine_levels(m, 20)
     assert len(expected) >= 6
     for module, name, value in (
+        (mod, "_PROJ_MIN_RATIO", 0),  # projected bitsets
         (mod, "_PROJ_KEEP_BYTES", 0),
         (mod, "_PROJ_MAX_ITEMS", 0),  # full-length bitsets from here on
         (mod, "_JOIN_FACTOR", 0),
@@ -406,17 +407,17 @@ def test_single_basket_and_nothing_frequent():
 baskets_st = st.lists(st.sets(st.integers(0, 9), min_size=0, max_size=7), min_size=1, max_size=40)
 
 
-@pytest.mark.parametrize("max_items", [1024, 0])  # projected bitsets, full-length ones
+@pytest.mark.parametrize("ratio", [0, 10**9])  # projected bitsets, full-length ones
 @settings(max_examples=40, deadline=None)
 @given(baskets_st, st.integers(1, 6), st.one_of(st.none(), st.integers(1, 4)))
-def test_property_matches_brute_force(max_items, baskets, min_count, max_len):
+def test_property_matches_brute_force(ratio, baskets, min_count, max_len):
     import crmine.basket._mining as mod
 
-    saved, mod._PROJ_MAX_ITEMS = mod._PROJ_MAX_ITEMS, max_items
+    saved, mod._PROJ_MIN_RATIO = mod._PROJ_MIN_RATIO, ratio
     try:
         fi = apriori([sorted(b) for b in baskets], min_count=min_count, max_len=max_len)
     finally:
-        mod._PROJ_MAX_ITEMS = saved
+        mod._PROJ_MIN_RATIO = saved
     assert as_dict(fi) == brute_force(baskets, min_count, max_len)
 
 
