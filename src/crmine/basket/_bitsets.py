@@ -10,6 +10,7 @@ holds (measured).
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 
@@ -162,6 +163,15 @@ def _count_level(
     return out, (kept[:n_kept] if kept is not None else None)
 
 
+@functools.lru_cache(maxsize=256)
+def _triu(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.triu_indices(length, 1)``, computed once per basket length (read-only)."""
+    iu0, iu1 = np.triu_indices(length, 1)
+    iu0.flags.writeable = False
+    iu1.flags.writeable = False
+    return iu0, iu1
+
+
 def _projected_pairs(
     x: sp.csr_matrix, rank: np.ndarray, min_count: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -218,7 +228,7 @@ def _projected_pairs(
         length = int(sorted_len[g0])
         if length < 2:
             continue
-        iu0, iu1 = np.triu_indices(length, 1)
+        iu0, iu1 = _triu(length)
         pos = indptr[by_len[g0:g1]][:, None] + np.arange(length)
         ranks = r_ent[pos]
         code = ranks[:, iu0]
