@@ -245,12 +245,13 @@ def _projected_pairs(
     pair_words = words[pairs[:, 0]]
     offsets = np.zeros(len(pairs), dtype=np.int64)
     np.cumsum(pair_words[:-1], out=offsets[1:])
-    pid = np.full(f * f, -1, dtype=np.int64)
-    pid[frequent] = np.arange(len(frequent))
-    which = pid[code]
-    hit = which >= 0
+    first_bit = np.full(f * f, -1, dtype=np.int64)  # of each frequent pair's bitset
+    first_bit[frequent] = offsets * 64
+    bit = first_bit[code]
+    hit = bit >= 0
+    bit += loc
     bits = np.zeros(int(pair_words.sum()) * 64, dtype=bool)
-    bits[offsets[which[hit]] * 64 + loc[hit]] = True
+    bits[bit[hit]] = True
     flat = np.packbits(bits, bitorder="little").view(np.uint64)
     if sys.byteorder != "little":  # pragma: no cover - bit r of a word is basket r
         flat = flat.byteswap()
@@ -285,10 +286,15 @@ def _count_projected(
         base = np.zeros(len(w), dtype=np.int64)
         np.cumsum(w[:-1], out=base[1:])
         total = int(base[-1] + w[-1])
-        pos = np.arange(total, dtype=np.int64)
         acc = None
         for start, flat in sources:
-            idx = pos + np.repeat(start[lo:hi] - base, w)
+            # word indices: consecutive within a candidate, jumping to the next
+            # candidate's start (one cumsum instead of a repeat of the starts)
+            st = start[lo:hi]
+            idx = np.ones(total, dtype=np.int64)
+            idx[0] = st[0]
+            idx[base[1:]] = st[1:] - st[:-1] - w[:-1] + 1
+            np.cumsum(idx, out=idx)
             if acc is None:
                 acc = flat[idx]
             else:
