@@ -213,8 +213,8 @@ def assert_same_levels(expected, got):
         {"_PROJ_MIN_RATIO": 0, "_JOIN_FACTOR": 10**9},
         {"_PROJ_MIN_RATIO": 0, "_PROJ_KEEP_BYTES": 0},  # never keep bitsets: AND of pairs'
         {"_PROJ_MIN_RATIO": 0, "_PROJ_KEEP_BYTES": 1 << 40},
-        {"_PROJ_MIN_RATIO": 0, "_BLOCK_WORDS": 3},  # many tiny chunks of candidates
-        {"_PROJ_MIN_RATIO": 0, "_BLOCK_WORDS": 1, "_PROJ_KEEP_BYTES": 0},
+        {"_PROJ_MIN_RATIO": 0, "_PROJ_BLOCK_WORDS": 3},  # many tiny chunks of candidates
+        {"_PROJ_MIN_RATIO": 0, "_PROJ_BLOCK_WORDS": 1, "_PROJ_KEEP_BYTES": 0},
     ],
 )
 def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
@@ -227,7 +227,7 @@ def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
     sizes = rng.integers(1, 9, size=300)
     sparse = [sorted(set(rng.choice(30, size=int(k)).tolist())) for k in sizes]
     for name, value in setting.items():
-        monkeypatch.setattr(bits_mod if name == "_BLOCK_WORDS" else mod, name, value)
+        monkeypatch.setattr(bits_mod if name.endswith("_BLOCK_WORDS") else mod, name, value)
     used = []
     original = mod._levels_projected
     monkeypatch.setattr(mod, "_levels_projected", lambda *a: used.append(1) or original(*a))
@@ -247,6 +247,7 @@ def test_engine_settings_do_not_change_levels(monkeypatch):
     assert len(expected) >= 6
     for module, name, value in (
         (mod, "_PROJ_MIN_RATIO", 0),  # projected bitsets
+        (bits_mod, "_PROJ_BLOCK_WORDS", 2),
         (mod, "_PROJ_KEEP_BYTES", 0),
         (mod, "_PROJ_MAX_ITEMS", 0),  # full-length bitsets from here on
         (mod, "_JOIN_FACTOR", 0),

@@ -18,6 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 
 _BLOCK_WORDS = 1 << 17  # words of uint64 per counting chunk (1 MiB: stays in cache)
+# words per chunk of projected counting (its index arrays take 8 bytes a word too)
+_PROJ_BLOCK_WORDS = 1 << 15
 
 
 class _Buffers:
@@ -270,7 +272,7 @@ def _count_projected(
     candidate's bitset and the flat array holding it; a candidate's count is
     the popcount of the AND of its operands, all ``words[cand[:, 0]]`` words
     long.  Words of all candidates are gathered into one stretch per chunk of
-    about ``_BLOCK_WORDS`` words (a few numpy calls whatever the lengths).
+    about ``_PROJ_BLOCK_WORDS`` words (a few numpy calls whatever the lengths).
     With ``keep_min``, the bitsets of the candidates counted at least
     ``keep_min`` times are returned, one after the other.
     """
@@ -279,7 +281,8 @@ def _count_projected(
     out = np.empty(n_c, dtype=np.int64)
     kept: list[np.ndarray] = []
     cum = np.cumsum(wc)
-    cuts = np.searchsorted(cum, np.arange(_BLOCK_WORDS, int(cum[-1]) if n_c else 0, _BLOCK_WORDS))
+    block = _PROJ_BLOCK_WORDS
+    cuts = np.searchsorted(cum, np.arange(block, int(cum[-1]) if n_c else 0, block))
     edges = np.unique(np.r_[0, cuts + 1, n_c]) if n_c else np.zeros(1, dtype=np.int64)
     for lo, hi in zip(edges[:-1], edges[1:]):
         w = wc[lo:hi]
