@@ -19,6 +19,12 @@ Level-wise Apriori search on vertical bitsets:
    that cannot hold a candidate are dropped and the bitsets re-packed when
    that shrinks them.  Itemsets are put back in item order at the end.
 
+At low support on few items and short baskets (Groceries at 0.002 and
+below), levels 2 and up run instead on bitsets projected onto the baskets
+of each itemset's first (rarest) item, Eclat's conditional databases: a
+few words per candidate instead of one per 64 baskets (see
+:func:`_levels_projected`).
+
 Before mining, :func:`itemset_bound` bounds the number of frequent itemsets;
 ``max_itemsets`` stops the search with :class:`ItemsetLimitError` before the
 result table is built.
