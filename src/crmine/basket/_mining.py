@@ -47,7 +47,8 @@ from crmine.basket._bitsets import (
     _projected_pairs,
     _row_bitsets,
 )
-from crmine.exceptions import CrmineError
+from crmine.basket._keys import _lookup, _row_keys
+from crmine.basket._limits import ItemsetLimitError, _limit_error, itemset_bound
 
 __all__ = ["ItemsetLimitError", "itemset_bound", "mine_levels"]
 
@@ -75,37 +76,6 @@ _PROJ_MIN_RATIO = 4
 _PROJ_KEEP_BYTES = 32 << 20
 
 
-def _row_keys(rows: np.ndarray, radix: int | None = None) -> np.ndarray:
-    """One sortable key per row, in lexicographic row order.
-
-    Mixed-radix int64 codes when ``radix ** k`` fits, else opaque big-endian
-    byte strings (memcmp order = lexicographic order of non-negative ints).
-    """
-    k = rows.shape[1]
-    if radix is not None and k * math.log2(max(radix, 2)) < 62:
-        key = rows[:, 0].astype(np.int64)
-        for j in range(1, k):
-            key *= radix
-            key += rows[:, j]
-        return key
-    be = np.ascontiguousarray(rows, dtype=">i4")
-    return be.view(np.dtype((np.void, 4 * k))).ravel()
-
-
-def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Position of each key in ``sorted_keys``, -1 when absent."""
-    if len(sorted_keys) == 0:
-        return np.full(len(keys), -1, dtype=np.int64)
-    pos = np.searchsorted(sorted_keys, keys)
-    clipped = np.minimum(pos, len(sorted_keys) - 1)
-    if sorted_keys.dtype.kind == "V":
-        width = sorted_keys.dtype.itemsize
-        a = sorted_keys[clipped].view(np.uint8).reshape(-1, width)
-        b = keys.view(np.uint8).reshape(-1, width)
-        same = np.all(a == b, axis=1)
-    else:
-        same = sorted_keys[clipped] == keys
-    return np.where((pos < len(sorted_keys)) & same, pos, -1)
 
 
 def _later_siblings(prev: np.ndarray) -> np.ndarray:
@@ -597,60 +567,3 @@ def mine_levels(
         for lv in range(1, len(levels)):
             levels[lv] = _in_item_order(*levels[lv], nat)
     return [(freq[rows].astype(np.int32), counts) for rows, counts in levels]
-
-
-class ItemsetLimitError(CrmineError, ValueError):
-    """More frequent itemsets than ``max_itemsets``: mining stopped before memory ran out."""
-
-
-def itemset_bound(matrix: sp.spmatrix, min_count: int) -> float:
-    """Upper bound on the number of frequent itemsets, before mining.
-
-    Every frequent itemset occurs in at least ``min_count`` baskets, and a
-    basket with ``L`` frequent items holds ``2**L - 1`` non-empty itemsets, so
-    there are at most ``sum(2**L - 1) / min_count`` frequent itemsets.
-
-    Parameters
-    ----------
-    matrix : scipy sparse matrix
-        Boolean basket matrix.
-    min_count : int
-        Count threshold.
-
-    Returns
-    -------
-    float
-        The bound (may be ``inf``).
-
-    Examples
-    --------
-    >>> import scipy.sparse as sp
-    >>> itemset_bound(sp.csr_matrix([[1, 1], [1, 1]], dtype=bool), 2)
-    3.0
-    """
-    csr = sp.csr_matrix(matrix, dtype=bool)
-
-    def bound(lengths: np.ndarray) -> float:
-        with np.errstate(over="ignore"):
-            total = float(np.sum(np.exp2(lengths.astype(np.float64)) - 1.0))
-        return total / max(int(min_count), 1)
-
-    quick = bound(np.diff(csr.indptr))  # all items: a cheap first bound
-    if quick <= 1e6:
-        return quick
-    counts = np.bincount(csr.indices, minlength=csr.shape[1])
-    cum = np.empty(csr.nnz + 1, dtype=np.int32 if csr.nnz < 2**31 else np.int64)
-    cum[0] = 0
-    np.cumsum((counts >= min_count)[csr.indices], out=cum[1:])
-    lengths = np.diff(cum[csr.indptr])
-    return min(quick, bound(lengths))
-
-
-def _limit_error(found: int, level: int, limit: int, bound: float, min_count: int, n: int) -> str:
-    return (
-        f"more than max_itemsets={limit:,} frequent itemsets at min_count={min_count:,} "
-        f"({min_count / n:.4g} of {n:,} baskets): {found:,} found up to length {level} "
-        f"(upper bound before mining: {bound:,.3g}); mining stopped before memory ran out. "
-        "Fix: raise min_support, set max_len, or raise max_itemsets (None = no limit) if "
-        "the memory is there (about 200 bytes per itemset in the result table)."
-    )

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from crmine.basket._itemsets import exact_fraction
+from crmine.basket._keys import _lookup, _row_keys
 from crmine.basket._measures import _RATIONAL, RULE_METRICS, fisher_pvalues
 from crmine.basket._measures import ALIASES as _ALIASES
 from crmine.basket._measures import meets as _meets
 from crmine.basket._measures import metric_value as _metric_value
-from crmine.basket._mining import _lookup, _row_keys
 from crmine.exceptions import InputTypeError, SchemaError
 from crmine.utils._stats import p_adjust
 
