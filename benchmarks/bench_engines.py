@@ -42,7 +42,10 @@ and on the Parquet sizes (``--scan``, ``--big``; nothing loaded first):
 
 * ``DuckDB R/F/M (parquet)``: the same bare group-by in SQL on the file;
 * ``crmine full table (parquet)``: ``TransactionFeatures().fit_transform(path)``,
-  polars' streaming engine on the lazy scan.
+  polars' streaming engine on the lazy scan; over 10M rows one pass writes
+  customer partitions of 10M rows to temporary Parquet files (under
+  ``CRMINE_TMPDIR`` or ``tempfile.gettempdir()``, counted in the step's CPU
+  time) and each part is computed from its own file.
 """
 
 from __future__ import annotations

@@ -147,6 +147,67 @@ def test_customer_partitions_give_the_same_table(engine, tz_log, tmp_path, monke
     assert len(seen) >= 3
 
 
+def _spilled(monkeypatch, spill) -> list:
+    """Record the plan of every part the partitioned path computes a table from."""
+    from crmine.engines import _features
+
+    plans: list = []
+    original = _features._table
+    monkeypatch.setenv("CRMINE_TMPDIR", str(spill))
+    monkeypatch.setattr(_features, "_table",
+                        lambda est, lines, lf, sch: plans.append(lf.explain())
+                        or original(est, lines, lf, sch))
+    return plans
+
+
+@pytest.mark.parametrize("engine", ["parquet", "duckdb", "lazy"])
+@pytest.mark.parametrize("which", ["planted", "tz_log", "int_log"])
+@pytest.mark.parametrize("params", PARAMS, ids=["default", "days-net-weeks", "cutoff-keep"])
+def test_forced_partitions_equal_the_unpartitioned_table(engine, which, params, request,
+                                                         tmp_path, monkeypatch):
+    """One pass writes the customer partitions to temporary Parquet files; each part is
+    read from its own file only; the table is the unpartitioned one; nothing is left."""
+    log = request.getfixturevalue(which)
+    source = _native(log, engine, tmp_path)
+    monkeypatch.delenv("CRMINE_PARTITION_ROWS", raising=False)
+    want = TransactionFeatures(**params).fit_transform(source)  # small log: one part
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    plans = _spilled(monkeypatch, spill)
+    monkeypatch.setenv("CRMINE_PARTITION_ROWS", str(len(log) // 4))
+    got = TransactionFeatures(**params).fit_transform(_native(log, engine, tmp_path))
+    assert_same_table(got, want)
+    assert 2 <= len(plans) <= 5  # 5 parts of len // 4 rows (a part may hold no customer)
+    for plan in plans:
+        assert str(spill) in plan
+        assert str(tmp_path / "log") not in plan  # not the source files
+    assert list(spill.iterdir()) == []
+
+
+def test_partitions_are_deleted_on_error(planted, tmp_path, monkeypatch):
+    from crmine.engines import _features
+
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    monkeypatch.setenv("CRMINE_TMPDIR", str(spill))
+    monkeypatch.setenv("CRMINE_PARTITION_ROWS", str(len(planted) // 3))
+    calls: list = []
+    original = _features._table
+
+    def fail_second(*a):
+        calls.append(1)
+        if len(calls) == 2:
+            assert len(list(spill.iterdir())) == 1  # the partitions are on disk meanwhile
+            raise MemoryError("planted")
+        return original(*a)
+
+    monkeypatch.setattr(_features, "_table", fail_second)
+    with pytest.raises(MemoryError, match="planted"):
+        TransactionFeatures().fit_transform(_native(planted, "parquet", tmp_path))
+    assert len(calls) == 2
+    assert list(spill.iterdir()) == []
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_fit_on_engine_transform_on_engine_and_rfm(engine, planted, tmp_path):
     native = _native(planted, engine, tmp_path)
