@@ -184,6 +184,25 @@ def test_forced_partitions_equal_the_unpartitioned_table(engine, which, params, 
     assert list(spill.iterdir()) == []
 
 
+@pytest.mark.parametrize("which", ["planted", "tz_log"])
+def test_partitions_without_partition_sink_reread_the_log(which, request, tmp_path, monkeypatch):
+    """A polars without ``PartitionBy`` falls back to one filtered read of the log per part."""
+    import polars as pl
+
+    log = request.getfixturevalue(which)
+    monkeypatch.delenv("CRMINE_PARTITION_ROWS", raising=False)
+    want = TransactionFeatures().fit_transform(_native(log, "parquet", tmp_path))
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    plans = _spilled(monkeypatch, spill)
+    monkeypatch.delattr(pl, "PartitionBy")
+    monkeypatch.setenv("CRMINE_PARTITION_ROWS", str(len(log) // 4))
+    got = TransactionFeatures().fit_transform(_native(log, "parquet", tmp_path))
+    assert_same_table(got, want)
+    assert len(plans) == 5  # every part reads the source log, none the spill folder
+    assert all(str(tmp_path / "log") in plan and str(spill) not in plan for plan in plans)
+
+
 def test_partitions_are_deleted_on_error(planted, tmp_path, monkeypatch):
     from crmine.engines import _features
 
