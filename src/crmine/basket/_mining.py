@@ -32,7 +32,6 @@ result table is built.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from collections.abc import Callable, Iterator
@@ -46,6 +45,7 @@ from crmine.basket._bitsets import (
     _count_projected,
     _projected_pairs,
     _row_bitsets,
+    _triu,
 )
 from crmine.basket._keys import _lookup, _row_keys
 from crmine.basket._limits import ItemsetLimitError, _limit_error, itemset_bound
@@ -173,15 +173,6 @@ def _candidates(
     if not parts:
         return np.empty((0, km1 + 1), dtype=np.int32), np.empty(0, dtype=np.int64)
     return np.concatenate(parts), np.concatenate(parents)
-
-
-@functools.lru_cache(maxsize=256)
-def _triu(length: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.triu_indices(length, 1)``, computed once per basket length (read-only)."""
-    iu0, iu1 = np.triu_indices(length, 1)
-    iu0.flags.writeable = False
-    iu1.flags.writeable = False
-    return iu0, iu1
 
 
 def _pair_code_chunks(
