@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmine._customer_table import TIME_UNITS
 from crmine.engines._features import _compute, _fit_lines
 from crmine.engines._frame import (
     NS_PER_DAY,
@@ -24,7 +25,7 @@ from crmine.schema import resolve_schema
 
 __all__ = ["calibration_holdout_split_lazy"]
 
-_UNIT_DAYS = {"D": 1.0, "W": 7.0}
+_UNIT_DAYS = TIME_UNITS  # the one definition of the time units, in days
 
 
 def calibration_holdout_split_lazy(

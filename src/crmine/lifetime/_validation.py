@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from crmine._customer_table import TIME_UNITS
 from crmine.base import Result
 from crmine.exceptions import DataWarning, SchemaError
 
@@ -19,7 +20,7 @@ __all__ = [
     "holdout_report",
 ]
 
-_UNIT_DAYS = {"D": 1.0, "W": 7.0}
+_UNIT_DAYS = TIME_UNITS  # the one definition of the time units, in days
 
 
 def _as_day(value: Any, tz: Any, name: str) -> pd.Timestamp:

@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmine._customer_table import TIME_UNITS
 from crmine.lifetime._validation import calibration_from_summary
 from crmine.schema import resolve_schema
 from crmine.spark._common import AMT, TIME, require_pyspark
 
 __all__ = ["calibration_holdout_split_spark"]
 
-_UNIT_DAYS = {"D": 1.0, "W": 7.0}
+_UNIT_DAYS = TIME_UNITS  # the one definition of the time units, in days
 
 
 def calibration_holdout_split_spark(
