@@ -37,12 +37,12 @@ __all__ = [
     "HasMethods",
     "Integral",
     "Interval",
-    "InvalidParameterError",
     "Options",
     "Real",
     "StrOptions",
     "TransformerMixin",
     "_fit_context",
+    "invalid_parameter",
 ]
 
 _SK_PARAMS = "sklearn.utils._param_validation"
@@ -176,26 +176,24 @@ class HasMethods(_LightConstraint):
         return all(callable(getattr(value, m, None)) for m in self.methods)
 
 
-class InvalidParameterError:
-    """Raise scikit-learn's ``InvalidParameterError`` (imported only when raised).
+def invalid_parameter(message: str) -> ValueError:
+    """scikit-learn's ``InvalidParameterError`` with ``message`` (imported only when needed).
 
-    ``raise InvalidParameterError(message)`` raises an instance of
+    ``raise invalid_parameter(message)`` raises an instance of
     ``sklearn.utils._param_validation.InvalidParameterError`` (a ``ValueError``
-    and a ``TypeError``); catch that class (or ``ValueError``), not this one.
+    and a ``TypeError``), the error of every declared constraint.
 
     Examples
     --------
     >>> try:
-    ...     raise InvalidParameterError("min_count must be >= 1.")
+    ...     raise invalid_parameter("min_count must be >= 1.")
     ... except ValueError as exc:
     ...     type(exc).__name__
     'InvalidParameterError'
     """
+    from sklearn.utils._param_validation import InvalidParameterError
 
-    def __new__(cls, message: str) -> Any:  # type: ignore[misc]
-        from sklearn.utils._param_validation import InvalidParameterError as _Error
-
-        return _Error(message)
+    return InvalidParameterError(message)
 
 
 def _to_sklearn(constraint: Any) -> Any:

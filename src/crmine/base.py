@@ -35,12 +35,12 @@ from crmine._estimator import (  # noqa: F401  (re-exported)
     HasMethods,
     Integral,
     Interval,
-    InvalidParameterError,
     Options,
     Real,
     StrOptions,
     TransformerMixin,
     _fit_context,
+    invalid_parameter,
 )
 
 __all__ = [
@@ -51,8 +51,8 @@ __all__ = [
     "on_customers",
 ]
 # also importable from here, for declared parameter constraints:
-# HasMethods, Integral, Interval, InvalidParameterError, Options, Real, StrOptions,
-# _fit_context
+# HasMethods, Integral, Interval, Options, Real, StrOptions, _fit_context,
+# invalid_parameter (raises scikit-learn's InvalidParameterError)
 
 
 def on_customers(values: Any, index: pd.Index | None, name: str | None = None) -> Any:

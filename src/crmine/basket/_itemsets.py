@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmine.base import BaseEstimator, Interval, InvalidParameterError, _fit_context
+from crmine.base import BaseEstimator, Interval, _fit_context, invalid_parameter
 from crmine.basket._input import as_baskets
 from crmine.basket._mining import (
     ItemsetLimitError,
@@ -165,7 +165,7 @@ def _resolve_min_count(min_support: float | None, min_count: int | None, n: int)
     if min_count is not None:
         return int(min_count)
     if min_support is None:
-        raise InvalidParameterError(
+        raise invalid_parameter(
             "min_support and min_count are both None; give min_support (a fraction of "
             "baskets in (0, 1]) or min_count (a number of baskets >= 1)."
         )
@@ -270,7 +270,7 @@ class Apriori(BaseEstimator):
         """
         for name in ("min_support", "min_count", "max_len", "max_itemsets"):
             if isinstance(getattr(self, name), bool):
-                raise InvalidParameterError(
+                raise invalid_parameter(
                     f"{name}={getattr(self, name)!r} is a bool; pass a number."
                 )
         baskets = as_baskets(X, schema=self.schema, items=items)
