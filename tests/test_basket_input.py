@@ -281,3 +281,88 @@ def test_fimi_retail_against_naive() -> None:
     np.testing.assert_array_equal(
         np.diff(b.matrix.indptr), np.bincount(rows, minlength=len(baskets))
     )
+
+
+def _general_path(baskets: list, monkeypatch) -> object:
+    """``as_baskets`` with the all-``str`` fast path switched off."""
+    from crmine.basket import _input
+
+    with monkeypatch.context() as m:
+        m.setattr(_input, "_str_codes", lambda flat: None)
+        return as_baskets(baskets)
+
+
+def assert_same_baskets(a, b) -> None:
+    assert a.matrix.shape == b.matrix.shape
+    assert a.matrix.dtype == b.matrix.dtype == bool
+    assert a.matrix.has_canonical_format and b.matrix.has_canonical_format
+    np.testing.assert_array_equal(a.matrix.indptr, b.matrix.indptr)
+    np.testing.assert_array_equal(a.matrix.indices, b.matrix.indices)
+    assert a.items.equals(b.items) and a.items.dtype == b.items.dtype
+    assert [type(x) for x in a.items] == [type(x) for x in b.items]
+    assert a.orders.equals(b.orders)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_string_fast_path_equals_general_path(seed: int, monkeypatch) -> None:
+    # repeats inside a basket, empty baskets, distinct str objects, unicode, "",
+    # labels first seen in unsorted order
+    rng = random.Random(seed)
+    pool = WORDS + [f"item {i}" for i in rng.sample(range(500), 40)] + ["Z", "a", "ä", "日本"]
+    baskets = random_baskets(rng, pool, 400, max_len=12)
+    baskets = [["".join(list(x)) for x in b] if i % 2 else b for i, b in enumerate(baskets)]
+    if seed % 2:
+        baskets.insert(0, [])  # the first basket empty: the first label is found later
+    fast = as_baskets(baskets)
+    assert_same_baskets(fast, _general_path(baskets, monkeypatch))
+    check_against_naive(baskets)
+
+
+@pytest.mark.parametrize(
+    "late",
+    [1, 2.5, None, float("nan"), np.str_("beer"), ("a", "b")],
+    ids=["int", "float", "None", "nan", "np.str_", "tuple"],
+)
+def test_a_late_non_str_label_leaves_the_string_fast_path(late, monkeypatch) -> None:
+    # the first label is a str; a different type deep in the list sends the whole
+    # input to the general path, with the same result or error as there
+    baskets = [["beer", "milk"], ["diapers", "beer"]] * 50 + [["milk", late, "milk"]]
+    try:
+        expected = _general_path(baskets, monkeypatch)
+    except SchemaError as exc:
+        with pytest.raises(SchemaError) as fast_exc:
+            as_baskets(baskets)
+        assert str(fast_exc.value) == str(exc)
+        return
+    assert_same_baskets(as_baskets(baskets), expected)
+
+
+def test_string_labels_differing_only_in_type_are_still_refused() -> None:
+    with pytest.raises(SchemaError, match="differ in type"):
+        as_baskets([["1", "2"], ["3", 1]])
+    with pytest.raises(SchemaError, match="missing item label"):
+        as_baskets([["a"], ["b", None]])
+    with pytest.raises(SchemaError, match="hashable"):
+        as_baskets([["a"], ["b", ["c"]]])
+
+
+class _Lying(list):
+    """A basket whose len() is one more than its items."""
+
+    def __len__(self) -> int:
+        return super().__len__() + 1
+
+
+@pytest.mark.parametrize("pool", [["a", "b"], [1, 2], [1.5, 2.5]])
+def test_a_basket_whose_length_lies_is_refused(pool: list) -> None:
+    with pytest.raises(SchemaError, match="lengths add up"):
+        as_baskets([list(pool), _Lying(pool)])
+
+
+def test_first_seen_codes_are_native_int32_in_order() -> None:
+    from crmine.basket._input import _FirstSeenCodes
+
+    seen = _FirstSeenCodes()
+    buf = b"".join(map(seen.__getitem__, ["b", "a", "b", "c", "a"]))
+    assert np.frombuffer(buf, dtype=np.int32).tolist() == [0, 1, 0, 2, 1]
+    assert list(seen) == ["b", "a", "c"]
