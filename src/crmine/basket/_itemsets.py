@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
+import operator
 from fractions import Fraction
 from numbers import Integral, Real
 from typing import Any
@@ -99,35 +100,39 @@ def min_count_for(min_support: float, n_baskets: int) -> int:
 def _itemset_objects(levels: list[tuple[np.ndarray, np.ndarray]], items: pd.Index) -> np.ndarray:
     """The frozensets of item labels of all levels, in one object array.
 
-    A k-itemset is built as the union of its (k-1)-prefix's frozenset and the
-    one-item frozenset of its last item (levels are sorted, so the prefix is
-    found by binary search).  A union sizes its hash table once for the final
-    length; a frozenset built from a list of 5 or more labels grows it on the
-    way, to twice the size (728 bytes instead of 472 for 5 to 7 items) at
-    about the same speed.
+    A k-itemset is built as ``prefix | last``: its (k-1)-prefix's frozenset
+    joined with the one-item frozenset of its last item (levels are sorted,
+    so the prefix is found by binary search).  A union sizes its hash table
+    once for the final length; a frozenset built from a list of 5 or more
+    labels grows it on the way, to twice the size (728 bytes instead of 472
+    for 5 to 7 items) at about the same speed.  The ``|`` operator skips the
+    argument tuple of ``frozenset.union`` (7% faster), and each level goes
+    into its own array through ``np.fromiter`` (a slice assignment of a list
+    checks every element for being a sequence: 5x slower).
     """
-    sizes = [len(c) for _, c in levels]
-    out = np.empty(sum(sizes), dtype=object)
     if not levels:
-        return out
+        return np.empty(0, dtype=object)
     labels = np.empty(len(items), dtype=object)
     labels[:] = list(items)
     single = np.empty(len(items), dtype=object)
     first = levels[0][0][:, 0]
     single[first] = list(map(frozenset, labels[first, None].tolist()))
-    out[: sizes[0]] = single[first]
-    start = 0
+    level_objects = [single[first]]
     for k in range(1, len(levels)):
-        rows, prev = levels[k][0], levels[k - 1][0]
-        parent = _lookup(_row_keys(prev, len(items)), _row_keys(rows[:, :-1], len(items)))
-        if len(parent) and parent.min() < 0:  # cannot happen for Apriori levels
-            raise RuntimeError("a frequent itemset's prefix is missing from the level below")
-        prefix = out[start + parent].tolist()
-        start += sizes[k - 1]
-        out[start : start + sizes[k]] = list(
-            map(frozenset.union, prefix, single[rows[:, -1]].tolist())
-        )
-    return out
+        rows = levels[k][0]
+        if k == 1:  # the prefix of a pair is its first item's own frozenset
+            prefix = single[rows[:, 0]].tolist()
+        else:
+            prev_keys = _row_keys(levels[k - 1][0], len(items))
+            parent = _lookup(prev_keys, _row_keys(rows[:, :-1], len(items)))
+            if len(parent) and parent.min() < 0:  # cannot happen for Apriori levels
+                raise RuntimeError("a frequent itemset's prefix is missing from the level below")
+            prefix = level_objects[-1][parent].tolist()
+        built = list(map(operator.or_, prefix, single[rows[:, -1]].tolist()))
+        del prefix
+        level_objects.append(np.fromiter(built, dtype=object, count=len(built)))
+        del built
+    return level_objects[0] if len(levels) == 1 else np.concatenate(level_objects)
 
 
 def _itemsets_frame(
