@@ -12,7 +12,6 @@ purchase definition) and counted in a ``DataWarning``.
 from __future__ import annotations
 
 import array
-import sys
 import warnings
 from collections import deque
 from collections.abc import Hashable, Iterable, Sequence
@@ -319,11 +318,10 @@ def _int_values(baskets: list[Any], all_lists: bool) -> np.ndarray | None:
 
 
 class _FirstSeenCodes(dict):  # type: ignore[type-arg]
-    """Label -> its first-seen number as 4 native bytes, numbered on first lookup."""
+    """Label -> its number in order of first appearance, numbered on first look-up."""
 
-    def __missing__(self, label: Any) -> bytes:
-        # signed 4 bytes: OverflowError past 2**31 - 1 labels (the general path)
-        code = self[label] = len(self).to_bytes(4, sys.byteorder, signed=True)
+    def __missing__(self, label: Any) -> int:
+        code = self[label] = len(self)
         return code
 
 
@@ -331,14 +329,15 @@ def _str_codes(flat: list[Any]) -> tuple[np.ndarray, pd.Index] | None:
     """Codes and sorted labels when every item is a ``str`` (``None`` otherwise).
 
     The same result as ``pd.factorize(values, sort=True)`` for strings, in
-    one pass of dict look-ups: each label's first-seen number is stored as 4
-    bytes and ``bytes.join`` writes the codes of all items into one buffer
-    (half the time of an object array and ``pd.factorize``), then the few
-    distinct labels are sorted and the codes remapped to their ranks.
+    one pass of dict look-ups straight into an int32 array (no object array,
+    no pandas hash table: 25-40% faster), then the few distinct labels are
+    sorted and the codes remapped to their ranks.  ``bytes.join`` over
+    4-byte codes is faster on a warm cache but allocates an 80-byte buffer
+    record per item (3.5 MB of fresh pages for Groceries' 43,000 items).
     """
     seen = _FirstSeenCodes()
     try:
-        buf = b"".join(map(seen.__getitem__, flat))
+        codes = np.fromiter(map(seen.__getitem__, flat), dtype=np.int32, count=len(flat))
     except (TypeError, OverflowError):  # unhashable labels, or over 2**31 of them
         return None
     if not all(type(x) is str for x in seen):  # mixed labels: the general path
@@ -348,7 +347,7 @@ def _str_codes(flat: list[Any]) -> tuple[np.ndarray, pd.Index] | None:
     order = np.argsort(labels)
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
-    return rank[np.frombuffer(buf, dtype=np.int32)], pd.Index(labels[order])
+    return rank[codes], pd.Index(labels[order])
 
 
 _LINEAR_SORT_MAX_NNZ = 1 << 24  # above: sort in place (the two passes hold two copies)
