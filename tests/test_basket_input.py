@@ -365,3 +365,17 @@ def test_first_seen_codes_number_labels_in_order() -> None:
     seen = _FirstSeenCodes()
     assert list(map(seen.__getitem__, ["b", "a", "b", "c", "a"])) == [0, 1, 0, 2, 1]
     assert list(seen) == ["b", "a", "c"]
+
+
+@pytest.mark.parametrize("long", [255, 256, 1000])
+@pytest.mark.parametrize("kind", [int, str])
+def test_long_baskets_match_naive(long: int, kind) -> None:
+    # basket lengths are read as bytes below 256, as int64 from 256 items on
+    rng = random.Random(long)
+    pool = [kind(i) for i in range(1200)]
+    baskets = random_baskets(rng, pool[:30], 50)
+    baskets.insert(7, [rng.choice(pool) for _ in range(long)])  # with repeats
+    baskets.append(pool[:long])
+    check_against_naive(baskets, key=None)
+    b = as_baskets(baskets)
+    assert b.matrix.getnnz(axis=1).tolist() == [len(set(x)) for x in baskets]

