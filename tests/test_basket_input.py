@@ -379,3 +379,45 @@ def test_long_baskets_match_naive(long: int, kind) -> None:
     check_against_naive(baskets, key=None)
     b = as_baskets(baskets)
     assert b.matrix.getnnz(axis=1).tolist() == [len(set(x)) for x in baskets]
+
+
+def _without_small_ids(baskets: list, monkeypatch) -> object:
+    """``as_baskets`` with the uint8 fast path for ids 0..255 switched off."""
+    from crmine.basket import _input
+
+    with monkeypatch.context() as m:
+        m.setattr(_input, "_small_ids", lambda baskets: None)
+        return as_baskets(baskets)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("container", [list, tuple])
+def test_small_id_fast_path_equals_int64_path(seed: int, container, monkeypatch) -> None:
+    rng = random.Random(seed)
+    pool = rng.sample(range(256), 60) + [0, 255]
+    baskets = [container(b) for b in random_baskets(rng, pool, 300, max_len=20)]
+    fast = as_baskets(baskets)
+    assert_same_baskets(fast, _without_small_ids(baskets, monkeypatch))
+    assert fast.items.dtype == np.int64
+    check_against_naive([list(b) for b in baskets])
+
+
+@pytest.mark.parametrize(
+    "late",
+    [256, -1, 2**40, 2.5, 3.0, "7", np.int64(9), np.uint8(200), None],
+    ids=["256", "-1", "2**40", "2.5", "3.0", "str", "np.int64", "np.uint8", "None"],
+)
+def test_a_late_label_leaves_the_small_id_path(late, monkeypatch) -> None:
+    # past the first 64 baskets (the look-ahead), so the full read has to notice
+    baskets = [[1, 5, 9], [5, 200]] * 40 + [[9, late, 1]]
+    try:
+        expected = _without_small_ids(baskets, monkeypatch)
+    except SchemaError as exc:
+        with pytest.raises(SchemaError) as fast_exc:
+            as_baskets(baskets)
+        assert str(fast_exc.value) == str(exc)
+        return
+    got = as_baskets(baskets)
+    assert_same_baskets(got, expected)
+    assert late in list(got.items)
+    assert [type(x) for x in got.items] == [type(x) for x in expected.items]

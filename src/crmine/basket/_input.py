@@ -298,13 +298,36 @@ def _from_sparse(mat: Any, items: Sequence[Any] | None, orders: Any = None) -> B
     return Baskets(mat, order_index, item_index)
 
 
+def _small_ids(baskets: list[Any]) -> np.ndarray | None:
+    """All items as uint8 when every one is an integer in [0, 255] (``None`` otherwise).
+
+    ``bytearray`` reads a list of small ints in C at a few ns per item (a
+    quarter of the time of ``array("q")``), as strictly: only integers
+    (``__index__``), no str or float.  A look at the first baskets avoids
+    flattening data whose ids are larger.
+    """
+    try:
+        bytearray(chain.from_iterable(baskets[:64]))
+    except (TypeError, ValueError):
+        return None
+    flat: list[Any] = []
+    deque(map(flat.extend, baskets), maxlen=0)
+    try:
+        return np.frombuffer(bytearray(flat), dtype=np.uint8)
+    except (TypeError, ValueError):  # a larger id, or not an integer, further on
+        return None
+
+
 def _int_values(baskets: list[Any], all_lists: bool) -> np.ndarray | None:
-    """All items as int64 when every one is an integer (``None`` otherwise).
+    """All items as uint8 or int64 when every one is an integer (``None`` otherwise).
 
     Strict: ``array("q")`` refuses str, float and other non-integer items
     (``np.fromiter`` would cast them: ``"3"`` -> 3, ``2.5`` -> 2), and
     ``None`` comes back so that the caller reads the items as labels.
     """
+    small = _small_ids(baskets)
+    if small is not None:
+        return small
     buf = array.array("q")
     try:
         if all_lists:  # one C call per basket, no intermediate list of all items
