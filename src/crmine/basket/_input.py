@@ -301,10 +301,9 @@ def _from_sparse(mat: Any, items: Sequence[Any] | None, orders: Any = None) -> B
 def _small_ids(baskets: list[Any]) -> np.ndarray | None:
     """All items as uint8 when every one is an integer in [0, 255] (``None`` otherwise).
 
-    ``bytearray`` reads a list of small ints in C at a few ns per item (a
-    quarter of the time of ``array("q")``), as strictly: only integers
-    (``__index__``), no str or float.  A look at the first baskets avoids
-    flattening data whose ids are larger.
+    ``bytearray`` reads small ints in a quarter of the time of ``array("q")``,
+    as strictly (``__index__`` only: no str, no float).  A look at the first
+    baskets avoids flattening data with larger ids.
     """
     try:
         bytearray(chain.from_iterable(baskets[:64]))
@@ -351,12 +350,10 @@ class _FirstSeenCodes(dict):  # type: ignore[type-arg]
 def _str_codes(flat: list[Any]) -> tuple[np.ndarray, pd.Index] | None:
     """Codes and sorted labels when every item is a ``str`` (``None`` otherwise).
 
-    The same result as ``pd.factorize(values, sort=True)`` for strings, in
-    one pass of dict look-ups straight into an int32 array (no object array,
-    no pandas hash table: 25-40% faster), then the few distinct labels are
-    sorted and the codes remapped to their ranks.  ``bytes.join`` over
-    4-byte codes is faster on a warm cache but allocates an 80-byte buffer
-    record per item (3.5 MB of fresh pages for Groceries' 43,000 items).
+    As ``pd.factorize(values, sort=True)`` for strings, in one pass of dict
+    look-ups into an int32 array (no object array, no pandas hash table:
+    25-40% faster); then the distinct labels are sorted and codes remapped.
+    (``bytes.join`` of 4-byte codes allocates an 80-byte record per item.)
     """
     seen = _FirstSeenCodes()
     try:
@@ -389,16 +386,7 @@ def _canonical(mat: sp.csr_matrix) -> sp.csr_matrix:
     return mat
 
 
-def _length_mismatch(n_items: int, total: int) -> SchemaError:
-    return SchemaError(  # a basket whose len() disagrees with its items
-        f"the baskets hold {n_items} items but their lengths add up to {total}; "
-        "pass lists of item labels."
-    )
-
-
-def _item_codes(
-    baskets: list[Any], all_lists: bool, total: int, head: Any
-) -> tuple[np.ndarray, pd.Index]:
+def _item_codes(baskets: list[Any], all_lists: bool, head: Any) -> tuple[np.ndarray, pd.Index]:
     """Column code of every item (basket after basket) and the sorted labels.
 
     Integers go through the strict int64 buffer, strings through one pass of
@@ -408,18 +396,14 @@ def _item_codes(
     if isinstance(head, (int, np.integer)) and not isinstance(head, bool):
         ints = _int_values(baskets, all_lists)
         if ints is not None:
-            if len(ints) != total:
-                raise _length_mismatch(len(ints), total)
             return _checked_codes(ints)
     flat: list[Any] = []  # list.extend per basket: twice as fast as itertools.chain
     deque(map(flat.extend, baskets), maxlen=0)
-    if len(flat) != total:
-        raise _length_mismatch(len(flat), total)
     if type(head) is str:
         found = _str_codes(flat)
         if found is not None:  # distinct str labels: never missing, never print alike
             return found
-    values = np.fromiter(flat, dtype=object, count=total)
+    values = np.fromiter(flat, dtype=object, count=len(flat))
     del flat
     return _checked_codes(values)
 
@@ -471,7 +455,12 @@ def _from_list(baskets: Iterable[Iterable[Any]]) -> Baskets:
     total = int(lengths.sum(dtype=np.int64))
     first = next((b for b in baskets if len(b)), None)
     head = next(iter(first)) if first is not None else None
-    cols, items = _item_codes(baskets, basket_types == {list}, total, head)
+    cols, items = _item_codes(baskets, basket_types == {list}, head)
+    if len(cols) != total:  # a basket whose len() disagrees with its items
+        raise SchemaError(
+            f"the baskets hold {len(cols)} items but their lengths add up to {total}; "
+            "pass lists of item labels."
+        )
     index_dtype = np.int32 if total < np.iinfo(np.int32).max else np.int64
     indptr = np.empty(len(baskets) + 1, dtype=index_dtype)
     indptr[0] = 0
