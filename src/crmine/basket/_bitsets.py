@@ -227,14 +227,19 @@ def _projected_pairs(
     local = np.arange(by_rank.nnz, dtype=idx_dtype)
     local -= np.repeat(by_rank.indptr[:-1].astype(idx_dtype), n_item)
     back = sp.csc_matrix((local, by_rank.indices, by_rank.indptr), shape=(n, f)).tocsr()
-    r_ent = back.indices.astype(np.int32 if f * f < 2**31 else np.int64, copy=False)
+    r_ent = back.indices.astype(np.intp)  # codes as bincount and indexing take them
     local = back.data
     indptr = back.indptr.astype(np.int64)
     lengths = np.diff(indptr)
     by_len = np.argsort(lengths, kind="stable")
     sorted_len = lengths[by_len]
     bounds = np.flatnonzero(np.r_[True, sorted_len[1:] != sorted_len[:-1], True])
+    # per basket length, kept apart: temporaries of one group, not of all pairs at once
+    # (fewer fresh pages faulted in on every call)
     codes, locs = [], []
+    table = np.zeros(f * f, dtype=np.int64)
+    held: list[np.ndarray] = []
+    n_held = 0
     for g0, g1 in zip(bounds[:-1], bounds[1:]):
         length = int(sorted_len[g0])
         if length < 2:
@@ -247,23 +252,31 @@ def _projected_pairs(
         code += ranks[:, iu1]
         codes.append(code.ravel())
         locs.append(local[pos][:, iu0].ravel())
-    code = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
-    loc = np.concatenate(locs) if locs else np.empty(0, dtype=np.int64)
-    table = np.bincount(code, minlength=f * f)
+        held.append(codes[-1])
+        n_held += codes[-1].size
+        if n_held >= 1 << 16 or g1 == bounds[-1]:
+            part = np.concatenate(held) if len(held) > 1 else held[0]
+            np.add(table, np.bincount(part, minlength=f * f), out=table)
+            held, n_held = [], 0
+    if held:
+        np.add(table, np.bincount(np.concatenate(held), minlength=f * f), out=table)
     frequent = np.flatnonzero(table >= min_count)  # a * f + b: lexicographic order
     pairs = np.column_stack([frequent // f, frequent % f]).astype(np.int32)
     words = np.maximum((n_item + 63) // 64, 1)
     pair_words = words[pairs[:, 0]]
     offsets = np.zeros(len(pairs), dtype=np.int64)
     np.cumsum(pair_words[:-1], out=offsets[1:])
-    first_bit = np.full(f * f, -1, dtype=np.int64)  # of each frequent pair's bitset
+    n_bits = int(pair_words.sum()) * 64
+    # first bit of each frequent pair's bitset; the other pairs set bits in a spare stretch
+    # past the end (as long as an item's baskets: no mask to compress out the misses)
+    first_bit = np.full(f * f, n_bits, dtype=np.intp)
     first_bit[frequent] = offsets * 64
-    bit = first_bit[code]
-    hit = bit >= 0
-    bit += loc
-    bits = np.zeros(int(pair_words.sum()) * 64, dtype=bool)
-    bits[bit[hit]] = True
-    flat = np.packbits(bits, bitorder="little").view(np.uint64)
+    bits = np.zeros(n_bits + int(n_item.max()), dtype=bool)
+    for code, loc in zip(codes, locs):
+        bit = first_bit[code]
+        bit += loc
+        bits[bit] = True
+    flat = np.packbits(bits[:n_bits], bitorder="little").view(np.uint64)
     if sys.byteorder != "little":  # pragma: no cover - bit r of a word is basket r
         flat = flat.byteswap()
     return pairs, table[frequent].astype(np.int64), words, offsets, flat
