@@ -421,3 +421,19 @@ def test_a_late_label_leaves_the_small_id_path(late, monkeypatch) -> None:
     assert_same_baskets(got, expected)
     assert late in list(got.items)
     assert [type(x) for x in got.items] == [type(x) for x in expected.items]
+
+
+@pytest.mark.parametrize("n_labels", [255, 256, 257, 600])
+def test_string_codes_past_one_byte(n_labels: int, monkeypatch) -> None:
+    # codes are bytes up to 256 labels; the 257th label, seen late, switches to int32
+    rng = random.Random(n_labels)
+    pool = [f"label {i:04d}" for i in range(n_labels)]
+    rng.shuffle(pool)
+    early, late = pool[:200], pool[200:]
+    baskets = random_baskets(rng, early, 500, max_len=10)
+    baskets += [[rng.choice(pool) for _ in range(rng.randint(0, 9))] for _ in range(300)]
+    baskets.append(late)  # every label present
+    fast = as_baskets(baskets)
+    assert len(fast.items) == n_labels
+    assert_same_baskets(fast, _general_path(baskets, monkeypatch))
+    check_against_naive(baskets)
