@@ -1,4 +1,4 @@
-"""Sortable integer keys of itemset rows, and their lookup (candidate joins, rules)."""
+"""Itemset rows: sortable keys and their lookup (joins, rules), sibling classes, item order."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["_in_item_order", "_lookup", "_row_keys"]
+__all__ = ["_in_item_order", "_join_pairs", "_later_siblings", "_lookup", "_row_keys"]
 
 # longest itemsets put in item order by a sorting network (k (k - 1) / 2 min / max pairs)
 _NETWORK_MAX_LEN = 12
@@ -43,6 +43,28 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     else:
         same = sorted_keys[clipped] == keys
     return np.where((pos < len(sorted_keys)) & same, pos, -1)
+
+
+def _later_siblings(prev: np.ndarray) -> np.ndarray:
+    """For each row of ``prev``, the number of later rows sharing its first k-2 items."""
+    n_p, km1 = prev.shape
+    if km1 == 1:
+        return np.arange(n_p - 1, -1, -1, dtype=np.int64)
+    same = prev[1:, 0] == prev[:-1, 0]  # column by column: 10x np.all(axis=1) on short rows
+    for j in range(1, km1 - 1):
+        same &= prev[1:, j] == prev[:-1, j]
+    starts = np.flatnonzero(np.r_[True, ~same])
+    sizes = np.diff(np.r_[starts, n_p])
+    return np.repeat(starts + sizes, sizes) - np.arange(n_p) - 1
+
+
+def _join_pairs(later: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sibling pairs ``(left, right)``, ``lo <= left < hi < ...``, from :func:`_later_siblings`."""
+    cnt = later[lo:hi]
+    left = np.repeat(np.arange(lo, hi, dtype=np.int64), cnt)
+    ends = np.cumsum(cnt)
+    offs = np.arange(len(left), dtype=np.int64) - np.repeat(ends - cnt, cnt)
+    return left, left + 1 + offs
 
 
 def _in_item_order(

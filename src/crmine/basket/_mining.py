@@ -49,7 +49,13 @@ from crmine.basket._bitsets import (
     _row_bitsets,
     _triu,
 )
-from crmine.basket._keys import _in_item_order, _lookup, _row_keys
+from crmine.basket._keys import (
+    _in_item_order,
+    _join_pairs,
+    _later_siblings,
+    _lookup,
+    _row_keys,
+)
 from crmine.basket._limits import ItemsetLimitError, _limit_error, itemset_bound
 
 __all__ = ["ItemsetLimitError", "itemset_bound", "mine_levels"]
@@ -81,26 +87,6 @@ _PROJ_KEEP_BYTES = 32 << 20
 _DEPTH_FIRST = True
 
 
-def _later_siblings(prev: np.ndarray) -> np.ndarray:
-    """For each row of ``prev``, the number of later rows sharing its first k-2 items."""
-    n_p, km1 = prev.shape
-    if km1 == 1:
-        return np.arange(n_p - 1, -1, -1, dtype=np.int64)
-    same = np.all(prev[1:, : km1 - 1] == prev[:-1, : km1 - 1], axis=1)
-    starts = np.flatnonzero(np.r_[True, ~same])
-    sizes = np.diff(np.r_[starts, n_p])
-    return np.repeat(starts + sizes, sizes) - np.arange(n_p) - 1
-
-
-def _join_pairs(later: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sibling pairs ``(left, right)``, ``lo <= left < hi < ...``, from :func:`_later_siblings`."""
-    cnt = later[lo:hi]
-    left = np.repeat(np.arange(lo, hi, dtype=np.int64), cnt)
-    ends = np.cumsum(cnt)
-    offs = np.arange(len(left), dtype=np.int64) - np.repeat(ends - cnt, cnt)
-    return left, left + 1 + offs
-
-
 def _candidates(
     prev: np.ndarray, adj: np.ndarray | None, radix: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -129,6 +115,7 @@ def _candidates(
     f = adj.shape[0] if adj is not None else 0
     later = _later_siblings(prev)
     parts, parents = [], []
+    cols = np.ascontiguousarray(prev.T)  # rows gathered column by column: 3-8x prev[idx]
     if adj is None or _JOIN_FACTOR * int(later.sum()) < n_p * f:
         prev_keys = _row_keys(prev, radix) if adj is None else None
         cum = np.cumsum(later)
@@ -137,11 +124,12 @@ def _candidates(
         for lo, hi in zip(edges[:-1], edges[1:]):
             left, right = _join_pairs(later, int(lo), int(hi))
             if adj is not None:
-                ok = adj[prev[left, -1], prev[right, -1]]
+                ok = adj[cols[-1][left], cols[-1][right]]
                 left, right = left[ok], right[ok]
             block = np.empty((len(left), km1 + 1), dtype=np.int32)
-            block[:, :km1] = prev[left]
-            block[:, km1] = prev[right, -1]
+            for j in range(km1):
+                block[:, j] = np.take(cols[j], left)
+            block[:, km1] = np.take(cols[-1], right)
             if prev_keys is not None:
                 for drop in range(km1 - 1):
                     sub = _row_keys(np.delete(block, drop, axis=1), radix)
@@ -166,11 +154,13 @@ def _candidates(
             ok &= adj[last[s0:s1]]
             ok &= items[None, :] > last[s0:s1, None]
             r, c = np.nonzero(ok)
+            r += s0
             block = np.empty((len(r), km1 + 1), dtype=np.int32)
-            block[:, :km1] = prev[s0 + r]
+            for j in range(km1):
+                block[:, j] = np.take(cols[j], r)
             block[:, km1] = c
             parts.append(block)
-            parents.append(s0 + r)
+            parents.append(r)
     if len(parts) == 1:
         return parts[0], parents[0]
     if not parts:
