@@ -28,6 +28,22 @@ _PROJ_BLOCK_WORDS = 1 << 15
 _DFS_BATCH_WORDS = 1 << 16
 
 
+def _edges(cuts: np.ndarray, n: int) -> list[int]:
+    """Chunk bounds ``[0, *cuts, n]`` without repeats (``cuts`` sorted, within [0, n]).
+
+    Cheaper than ``np.unique(np.r_[...])`` on the few cuts of a chunk loop.
+    """
+    if not len(cuts):
+        return [0, n] if n else [0]
+    out = [0]
+    for c in cuts.tolist():
+        if c > out[-1]:
+            out.append(c)
+    if n > out[-1]:
+        out.append(n)
+    return out
+
+
 class _Buffers:
     """Reusable flat work arrays, one per name.
 
@@ -305,7 +321,7 @@ def _count_projected(
     cum = np.cumsum(wc)
     block = _PROJ_BLOCK_WORDS
     cuts = np.searchsorted(cum, np.arange(block, int(cum[-1]) if n_c else 0, block))
-    edges = np.unique(np.r_[0, cuts + 1, n_c]) if n_c else np.zeros(1, dtype=np.int64)
+    edges = _edges(cuts + 1, n_c)
     for lo, hi in zip(edges[:-1], edges[1:]):
         w = wc[lo:hi]
         base = np.zeros(len(w), dtype=np.int64)
@@ -408,7 +424,7 @@ def _mine_depth_first(
         np.not_equal(parent[1:], parent[:-1], out=new[1:])
         group = np.flatnonzero(new)
         cuts = group[np.searchsorted(group, np.arange(chunk, len(parent), chunk))]
-        edges = np.unique(np.r_[0, cuts, len(parent)])
+        edges = _edges(cuts, len(parent))
         deeper = k + 1 < max_len
         if deeper and k + 1 not in stored:
             stored[k + 1] = (
@@ -417,7 +433,7 @@ def _mine_depth_first(
                 np.empty((cap, w), dtype=np.uint64),
             )
             n_rows[k + 1] = n_bits[k + 1] = 0
-        for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist()):
+        for lo, hi in zip(edges[:-1], edges[1:]):
             par, c = parent[lo:hi], cand[lo:hi]
             src = par if at is None else at[par]
             if deeper:
@@ -462,8 +478,8 @@ def _mine_depth_first(
     # the pairs, in batches of whole classes (same first item)
     group = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]])
     cuts = group[np.searchsorted(group, np.arange(batch, len(pairs), batch))]
-    edges = np.unique(np.r_[0, cuts, len(pairs)])
-    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist()):
+    edges = _edges(cuts, len(pairs))
+    for lo, hi in zip(edges[:-1], edges[1:]):
         if pair_bits is not None:
             rbits = pair_bits[lo:hi]
         else:

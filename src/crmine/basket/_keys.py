@@ -48,13 +48,19 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
 def _later_siblings(prev: np.ndarray) -> np.ndarray:
     """For each row of ``prev``, the number of later rows sharing its first k-2 items."""
     n_p, km1 = prev.shape
-    if km1 == 1:
+    if km1 == 1 or n_p == 0:
         return np.arange(n_p - 1, -1, -1, dtype=np.int64)
     same = prev[1:, 0] == prev[:-1, 0]  # column by column: 10x np.all(axis=1) on short rows
     for j in range(1, km1 - 1):
         same &= prev[1:, j] == prev[:-1, j]
-    starts = np.flatnonzero(np.r_[True, ~same])
-    sizes = np.diff(np.r_[starts, n_p])
+    first = np.flatnonzero(~same)  # np.r_ costs more than the work on small rows
+    starts = np.empty(len(first) + 1, dtype=np.int64)
+    starts[0] = 0
+    np.add(first, 1, out=starts[1:])
+    n_s = len(starts)
+    sizes = np.empty(n_s, dtype=np.int64)
+    sizes[:-1] = starts[1:] - starts[:-1]
+    sizes[-1] = n_p - starts[-1]
     return np.repeat(starts + sizes, sizes) - np.arange(n_p) - 1
 
 

@@ -44,6 +44,7 @@ from crmine.basket._bitsets import (
     _Buffers,
     _count_level,
     _count_projected,
+    _edges,
     _mine_depth_first,
     _projected_pairs,
     _row_bitsets,
@@ -120,9 +121,9 @@ def _candidates(
         prev_keys = _row_keys(prev, radix) if adj is None else None
         cum = np.cumsum(later)
         cuts = np.searchsorted(cum, np.arange(1 << 18, int(cum[-1]) if n_p else 0, 1 << 18))
-        edges = np.unique(np.r_[0, cuts + 1, n_p])
+        edges = _edges(cuts + 1, n_p)
         for lo, hi in zip(edges[:-1], edges[1:]):
-            left, right = _join_pairs(later, int(lo), int(hi))
+            left, right = _join_pairs(later, lo, hi)
             if adj is not None:
                 ok = adj[cols[-1][left], cols[-1][right]]
                 left, right = left[ok], right[ok]
