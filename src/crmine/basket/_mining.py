@@ -42,6 +42,7 @@ import scipy.sparse as sp
 
 from crmine.basket._bitsets import (
     _Buffers,
+    _by_length,
     _count_level,
     _count_projected,
     _edges,
@@ -186,7 +187,7 @@ def _pair_code_chunks(
         offset = offset.astype(np.int32)
         indices = indices.astype(np.int32, copy=False)
     pos_dtype = np.int32 if indptr[-1] < 2**31 else np.int64  # positions of entries
-    order = np.argsort(lengths, kind="stable")
+    order = _by_length(lengths)
     sorted_len = lengths[order]
     bounds = np.flatnonzero(np.r_[True, sorted_len[1:] != sorted_len[:-1], True])
     parts: list[np.ndarray] = []
@@ -301,7 +302,8 @@ def _select_columns(x: sp.csr_matrix, cols: np.ndarray, min_len: int) -> sp.csr_
     row_ok = row_len >= min_len
     if not row_ok.all():
         keep &= np.repeat(row_ok, np.diff(x.indptr))
-    indptr = np.r_[0, np.cumsum(row_len[row_ok])]
+    indptr = np.zeros(int(np.count_nonzero(row_ok)) + 1, dtype=np.int64)  # (np.r_: 50 us)
+    np.cumsum(row_len[row_ok], out=indptr[1:])
     index_dtype = np.int32 if indptr[-1] < np.iinfo(np.int32).max else np.int64
     return sp.csr_matrix(
         (np.ones(int(keep.sum()), dtype=bool), new[keep], indptr.astype(index_dtype)),
