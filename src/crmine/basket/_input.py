@@ -391,9 +391,9 @@ def _canonical(mat: sp.csr_matrix) -> sp.csr_matrix:
 def _item_codes(baskets: list[Any], all_lists: bool, head: Any) -> tuple[np.ndarray, pd.Index]:
     """Column code of every item (basket after basket) and the sorted labels.
 
-    Integers go through the strict int64 buffer, strings through one pass of
-    dict look-ups (:func:`_str_codes`); anything else, or a mix, through an
-    object array and ``pd.factorize`` with the type-clash check.
+    Integers are read as bytes (ids 0..255) or into the strict int64 buffer,
+    strings by one pass of dict look-ups (:func:`_str_codes`); anything else,
+    or a mix, goes through an object array, ``pd.factorize`` and the checks.
     """
     if isinstance(head, (int, np.integer)) and not isinstance(head, bool):
         ints = _int_values(baskets, all_lists)
