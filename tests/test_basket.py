@@ -202,18 +202,12 @@ def assert_same_levels(expected, got):
 @pytest.mark.parametrize(
     "setting",
     [
-        # full-length bitsets (no projection), depth first after pairs on bitsets
-        {"_PROJ_MAX_ITEMS": 0},
-        {"_PROJ_MAX_ITEMS": 0, "_DFS_BATCH_WORDS": 1},  # every batch of one class
-        {"_PROJ_MAX_ITEMS": 0, "_DFS_BATCH_WORDS": 40, "_BLOCK_WORDS": 3},  # tiny chunks
-        {"_PROJ_MAX_ITEMS": 0, "_KEEP_BYTES": 0},  # pairs' bitsets from the items' bitsets
-        {"_PROJ_MAX_ITEMS": 0, "_JOIN_FACTOR": 10**9},  # candidates by class x item table
-        # full-length bitsets, level by level
-        {"_PROJ_MAX_ITEMS": 0, "_DEPTH_FIRST": False, "_JOIN_FACTOR": 0},  # sibling join
-        {"_PROJ_MAX_ITEMS": 0, "_DEPTH_FIRST": False, "_JOIN_FACTOR": 10**9},  # table
-        {"_PROJ_MAX_ITEMS": 0, "_DEPTH_FIRST": False, "_KEEP_BYTES": 0},  # prefix tree
-        {"_PROJ_MAX_ITEMS": 0, "_DEPTH_FIRST": False, "_KEEP_BYTES": 1 << 40},  # kept
-        {"_PROJ_MAX_ITEMS": 0, "_DEPTH_FIRST": False, "_BLOCK_WORDS": 3},  # tiny chunks
+        # full-length bitsets (no projection)
+        {"_PROJ_MAX_ITEMS": 0, "_JOIN_FACTOR": 0},  # candidates always by sibling join
+        {"_PROJ_MAX_ITEMS": 0, "_JOIN_FACTOR": 10**9},  # always by the class x item table
+        {"_PROJ_MAX_ITEMS": 0, "_KEEP_BYTES": 0},  # never keep bitsets: prefix tree
+        {"_PROJ_MAX_ITEMS": 0, "_KEEP_BYTES": 1 << 40},  # always keep them
+        {"_PROJ_MAX_ITEMS": 0, "_BLOCK_WORDS": 3},  # tiny chunks: buffers change shape
         # bitsets projected onto the baskets of each itemset's first item
         {"_PROJ_MIN_RATIO": 0, "_JOIN_FACTOR": 0},
         {"_PROJ_MIN_RATIO": 0, "_JOIN_FACTOR": 10**9},
@@ -233,20 +227,15 @@ def test_engine_paths_agree_with_brute_force(monkeypatch, setting):
     sizes = rng.integers(1, 9, size=300)
     sparse = [sorted(set(rng.choice(30, size=int(k)).tolist())) for k in sizes]
     for name, value in setting.items():
-        monkeypatch.setattr(bits_mod if name.endswith("_WORDS") else mod, name, value)
-    used, depth_first = [], []
+        monkeypatch.setattr(bits_mod if name.endswith("_BLOCK_WORDS") else mod, name, value)
+    used = []
     original = mod._levels_projected
     monkeypatch.setattr(mod, "_levels_projected", lambda *a: used.append(1) or original(*a))
-    original_df = mod._mine_depth_first
-    monkeypatch.setattr(
-        mod, "_mine_depth_first", lambda *a: depth_first.append(1) or original_df(*a)
-    )
     for rows, min_count in ((dense, 8), (sparse, 4)):
         fi = apriori(rows, min_count=min_count, max_itemsets=None)
         assert as_dict(fi) == subset_counts(rows, min_count)
         assert fi["length"].max() >= (5 if rows is dense else 3)
     assert len(used) == (2 if setting.get("_PROJ_MIN_RATIO") == 0 else 0)  # the path tested
-    assert len(depth_first) == (0 if used or setting.get("_DEPTH_FIRST") is False else 2)
 
 
 def test_engine_settings_do_not_change_levels(monkeypatch):
@@ -260,25 +249,21 @@ def test_engine_settings_do_not_change_levels(monkeypatch):
         (mod, "_PROJ_MIN_RATIO", 0),  # projected bitsets
         (bits_mod, "_PROJ_BLOCK_WORDS", 2),
         (mod, "_PROJ_KEEP_BYTES", 0),
-        (mod, "_PROJ_MAX_ITEMS", 0),  # full-length bitsets from here on, depth first
-        (bits_mod, "_DFS_BATCH_WORDS", 7),
+        (mod, "_PROJ_MAX_ITEMS", 0),  # full-length bitsets from here on
         (mod, "_JOIN_FACTOR", 0),
         (mod, "_KEEP_BYTES", 0),
         (bits_mod, "_BLOCK_WORDS", 5),
-        (mod, "_DEPTH_FIRST", False),  # level by level
     ):
         monkeypatch.setattr(module, name, value)
         assert_same_levels(expected, mine_levels(m, 20))
 
 
-@pytest.mark.parametrize("depth_first", [True, False])
-def test_baskets_dropping_out_after_bitset_pairs(monkeypatch, depth_first):
+def test_baskets_dropping_out_after_bitset_pairs(monkeypatch):
     # pairs counted on bitsets (few items); from length 3 on only the long baskets can
     # hold a candidate, so the bitsets are re-packed without the short ones
     import crmine.basket._mining as mod
 
     monkeypatch.setattr(mod, "_PROJ_MAX_ITEMS", 0)  # full-length bitsets
-    monkeypatch.setattr(mod, "_DEPTH_FIRST", depth_first)
     rng = np.random.default_rng(9)
     long = [sorted(rng.choice(10, size=8, replace=False).tolist()) for _ in range(100)]
     pairs = [rng.choice(np.arange(10, 20), size=2, replace=False) for _ in range(300)]
@@ -499,3 +484,23 @@ def test_planted_beer_and_diapers_on_make_retail():
         (other.antecedents == frozenset({"beer"})) & (other.consequents == frozenset({"diapers"}))
     ]
     assert len(pair) == 1 and pair["lift"].iloc[0] < 1.5
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 7, 12, 13, 15])
+def test_item_order_of_ranked_rows(k):
+    # rows of ranks back to items: sorted within rows (a network up to 12 items, np.sort
+    # beyond) and across rows, counts carried along
+    from crmine.basket._keys import _in_item_order
+
+    rng = np.random.default_rng(k)
+    f = 40
+    nat = rng.permutation(f).astype(np.int32)
+    rows = np.array(
+        sorted({tuple(sorted(rng.choice(f, k, replace=False))) for _ in range(300)}),
+        dtype=np.int32,
+    )
+    counts = rng.integers(0, 1000, len(rows))
+    items, got = _in_item_order(rows, counts, nat)
+    expected = sorted((tuple(sorted(nat[r].tolist())), c) for r, c in zip(rows, counts))
+    assert [tuple(r) for r in items.tolist()] == [r for r, _ in expected]
+    assert got.tolist() == [c for _, c in expected]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import math
 import sys
-from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,8 +23,6 @@ import scipy.sparse as sp
 _BLOCK_WORDS = 1 << 16
 # words per chunk of projected counting (its index arrays take 8 bytes a word too)
 _PROJ_BLOCK_WORDS = 1 << 15
-# words of the bitsets of one batch of classes expanded depth first (per itemset length)
-_DFS_BATCH_WORDS = 1 << 16
 
 
 def _edges(cuts: np.ndarray, n: int) -> list[int]:
@@ -355,149 +352,3 @@ def _count_projected(
         return out, None
     return out, (np.concatenate(kept) if kept else np.empty(0, dtype=np.uint64))
 
-
-def _mine_depth_first(
-    pairs: np.ndarray,
-    pair_bits: np.ndarray | None,
-    bits: np.ndarray,
-    col: np.ndarray,
-    candidates: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
-    min_count: int,
-    max_len: int,
-    levels: list[tuple[np.ndarray, np.ndarray]],
-    check: Callable[[int, int], None],
-) -> None:
-    """Levels 3 and up from kept bitsets, in batches of prefix classes, depth first.
-
-    The count of a candidate ``P + (a, b)`` is the popcount of the AND of
-    the bitset of its frequent parent ``P + (a,)``, kept from the level
-    below, and of item ``b`` (one AND per candidate, no prefix tree).  A
-    batch of complete prefix classes of length k (with their bitsets) is
-    counted in chunks of about ``_BLOCK_WORDS`` words; each chunk's frequent
-    candidates that have a sibling (a class of two or more) are appended with
-    their bitsets to the pending batch of length k + 1, which is expanded as
-    soon as it holds ``_DFS_BATCH_WORDS`` words.  Every length holds at most
-    one batch and one chunk's output, in arrays reused for the whole search:
-    memory is bounded by the depth, not by a level's size, and numpy calls
-    work on hundreds to thousands of candidates whatever the classes' sizes.
-
-    Parameters
-    ----------
-    pairs : ndarray of int32, shape (n, 2)
-        Frequent pairs (ranks), in lexicographic order.
-    pair_bits : ndarray of uint64, shape (n, w), optional
-        Their bitsets; computed from ``bits`` when absent.
-    bits : ndarray of uint64, shape (n_items, w)
-        Item bitsets; the item of rank ``r`` is row ``col[r]``.
-    col : ndarray of int, shape (n_ranks,)
-    candidates : callable
-        Candidates of a batch of whole classes of k-itemsets (rows of ranks,
-        each class contiguous): ``(cand, parent)``, parents ascending.
-    min_count, max_len : int
-    levels : list of (rows, counts)
-        The frequent itemsets of each length from 3 on are appended (ranks,
-        classes in depth-first order).
-    check : callable
-        Called with the number of itemsets found so far and the longest length.
-    """
-    w = bits.shape[1]
-    chunk = max(1, _BLOCK_WORDS // w)  # candidates counted at once
-    batch = max(1, _DFS_BATCH_WORDS // w)  # candidates' bitsets held per length
-    # a batch and one chunk (chunks end with a parent: fewer than len(col) more)
-    cap = batch + chunk + len(col)
-    buffers = _Buffers()
-    # per length: rows of the kept itemsets, where their bitsets are, the bitsets of
-    # the candidates counted (written in place: the kept ones are not copied)
-    stored: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    n_rows: dict[int, int] = {}
-    n_bits: dict[int, int] = {}
-    found: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # length -> parts
-    n_found = 0
-
-    def emit(rows: np.ndarray, counts: np.ndarray) -> None:
-        nonlocal n_found
-        found.setdefault(rows.shape[1], []).append((rows, counts))
-        n_found += len(counts)
-        check(n_found, max(found))
-
-    def expand(rows: np.ndarray, rbits: np.ndarray, at: np.ndarray | None) -> None:
-        k = rows.shape[1]
-        cand, parent = candidates(rows)
-        if not len(cand):
-            return
-        # chunks end where a parent's candidates end: classes stay whole
-        new = np.empty(len(parent), dtype=bool)
-        new[0] = True
-        np.not_equal(parent[1:], parent[:-1], out=new[1:])
-        group = np.flatnonzero(new)
-        cuts = group[np.searchsorted(group, np.arange(chunk, len(parent), chunk))]
-        edges = _edges(cuts, len(parent))
-        deeper = k + 1 < max_len
-        if deeper and k + 1 not in stored:
-            stored[k + 1] = (
-                np.empty((cap, k + 1), dtype=np.int32),
-                np.empty(cap, dtype=np.int64),
-                np.empty((cap, w), dtype=np.uint64),
-            )
-            n_rows[k + 1] = n_bits[k + 1] = 0
-        for lo, hi in zip(edges[:-1], edges[1:]):
-            par, c = parent[lo:hi], cand[lo:hi]
-            src = par if at is None else at[par]
-            if deeper:
-                b0 = n_bits[k + 1]
-                acc = np.take(
-                    rbits, src, axis=0, out=stored[k + 1][2][b0 : b0 + hi - lo], mode="clip"
-                )
-            else:
-                acc = buffers.take("parent", rbits, src)
-            counts = _and_count(acc, buffers.take("item", bits, col[c[:, -1]]), buffers)
-            ok = np.flatnonzero(counts >= min_count)
-            if not len(ok):
-                continue
-            emit(c[ok], counts[ok].astype(np.int64))
-            if not deeper or len(ok) < 2:
-                continue
-            # frequent candidates with a frequent sibling (same parent) have children
-            par_ok = par[ok]
-            multi = np.zeros(len(ok), dtype=bool)
-            np.equal(par_ok[1:], par_ok[:-1], out=multi[1:])
-            multi[:-1] |= multi[1:]
-            keep = ok[multi]
-            if not len(keep):
-                continue
-            srows, sat, _ = stored[k + 1]
-            r0 = n_rows[k + 1]
-            r1 = r0 + len(keep)
-            np.take(c, keep, axis=0, out=srows[r0:r1])
-            np.add(keep, b0, out=sat[r0:r1])
-            n_rows[k + 1] = r1
-            n_bits[k + 1] = b0 + int(keep[-1]) + 1
-            if n_bits[k + 1] >= batch:
-                flush(k + 1)
-
-    def flush(k: int) -> None:
-        n = n_rows[k]
-        n_rows[k] = n_bits[k] = 0
-        if n:
-            srows, sat, sbits = stored[k]
-            expand(srows[:n], sbits, sat[:n])
-
-    # the pairs, in batches of whole classes (same first item)
-    group = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]])
-    cuts = group[np.searchsorted(group, np.arange(batch, len(pairs), batch))]
-    edges = _edges(cuts, len(pairs))
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        if pair_bits is not None:
-            rbits = pair_bits[lo:hi]
-        else:
-            rbits = buffers.take("pairs", bits, col[pairs[lo:hi, 0]])
-            np.bitwise_and(rbits, bits[col[pairs[lo:hi, 1]]], out=rbits)
-        expand(pairs[lo:hi], rbits, None)
-    k = 3
-    while k in stored:  # what is still pending, shortest first
-        flush(k)
-        k += 1
-    for k in sorted(found):
-        parts = found.pop(k)
-        rows = np.concatenate([r for r, _ in parts]) if len(parts) > 1 else parts[0][0]
-        levels.append((rows, np.concatenate([c for _, c in parts])))

@@ -32,7 +32,6 @@ result table is built.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from collections.abc import Callable, Iterator
@@ -46,7 +45,6 @@ from crmine.basket._bitsets import (
     _count_level,
     _count_projected,
     _edges,
-    _mine_depth_first,
     _projected_pairs,
     _row_bitsets,
     _triu,
@@ -84,9 +82,6 @@ _PROJ_MAX_PAIRS = 500_000
 _PROJ_MIN_RATIO = 4
 # largest projected bitsets of one level kept for the next (one AND per candidate)
 _PROJ_KEEP_BYTES = 32 << 20
-# levels 3 and up depth first by sibling joins of kept bitsets when pairs were counted on
-# item bitsets (dense data); see :func:`_mine_depth_first`
-_DEPTH_FIRST = True
 
 
 def _candidates(
@@ -318,7 +313,7 @@ def _levels_bitsets(
     min_count: int,
     max_len: int,
     levels: list[tuple[np.ndarray, np.ndarray]],
-    check: Callable[..., None],
+    check: Callable[[], None],
 ) -> None:
     """Levels 2 and up on full-length vertical bitsets (appended to ``levels``, ranks)."""
     f = x.shape[1]
@@ -350,11 +345,6 @@ def _levels_bitsets(
     bits_cols, bits_rows = x_cols, x.shape[0]
     rows_stable = bits is not None  # pairs were counted on bitsets (dense data)
     del state
-    if bits is not None and adj is not None and len(rows) and max_len >= 3 and _DEPTH_FIRST:
-        held = {"bits": bits, "pair_bits": prefix_bits}  # released there when re-packed
-        bits = prefix_bits = None
-        _levels_depth_first(x, nat, rank, rows, held, adj, min_count, max_len, levels, check)
-        return
     k = 3
     while len(levels) == k - 1 and k <= max_len:
         prev = levels[-1][0]
@@ -401,44 +391,6 @@ def _levels_bitsets(
             check()
         k += 1
     del buffers, bits, prefix_bits
-
-
-def _levels_depth_first(
-    x: sp.csr_matrix,
-    nat: np.ndarray,
-    rank: np.ndarray,
-    pairs: np.ndarray,
-    held: dict[str, np.ndarray | None],
-    adj: np.ndarray,
-    min_count: int,
-    max_len: int,
-    levels: list[tuple[np.ndarray, np.ndarray]],
-    check: Callable[..., None],
-) -> None:
-    """Levels 3 and up by :func:`_mine_depth_first` after pairs counted on item bitsets.
-
-    ``held`` holds the item bitsets and the pairs' (or None).  When a quarter
-    of the baskets or more hold fewer than three items of frequent pairs (no
-    candidate), the bitsets are first re-packed without them.
-    """
-    f = x.shape[1]
-    col = nat  # rank -> row of the item bitsets
-    in_pair = np.zeros(f, dtype=bool)
-    in_pair[pairs.ravel()] = True
-    used = in_pair[rank]  # by column of x
-    row_len = np.diff(x.indptr) if used.all() else x @ used.astype(np.int32)
-    if np.count_nonzero(row_len >= 3) < 0.75 * x.shape[0]:
-        held.clear()
-        active = np.flatnonzero(used)
-        x = _select_columns(x, active, 3)
-        held["bits"] = _row_bitsets(x)
-        col = np.zeros(f, dtype=np.int64)
-        col[rank[active]] = np.arange(len(active))
-    bits = held.pop("bits")
-    assert bits is not None
-    pair_bits = held.pop("pair_bits", None)
-    candidates = functools.partial(_candidates, adj=adj, radix=f)
-    _mine_depth_first(pairs, pair_bits, bits, col, candidates, min_count, max_len, levels, check)
 
 
 def _use_projection(x: sp.csr_matrix, min_count: int, max_len: int) -> bool:
@@ -562,13 +514,11 @@ def mine_levels(
         if bound <= max_itemsets:
             max_itemsets = None  # cannot be exceeded: no checks needed
 
-    def check(pending: int = 0, longest: int = 0) -> None:
-        # ``pending``: itemsets found beyond ``levels`` (up to length ``longest``)
-        found = sum(len(c) for _, c in levels) + pending
+    def check() -> None:
+        found = sum(len(c) for _, c in levels)
         if max_itemsets is not None and found > max_itemsets:
-            longest = max(longest, len(levels))
             raise ItemsetLimitError(
-                _limit_error(found, longest, max_itemsets, bound, min_count, csr.shape[0])
+                _limit_error(found, len(levels), max_itemsets, bound, min_count, csr.shape[0])
             )
 
     levels.append((np.arange(len(freq), dtype=np.int32)[:, None], item_counts[freq]))
