@@ -208,6 +208,8 @@ def assert_same_levels(expected, got):
         {"_PROJ_MAX_ITEMS": 0, "_KEEP_BYTES": 0},  # never keep bitsets: prefix tree
         {"_PROJ_MAX_ITEMS": 0, "_KEEP_BYTES": 1 << 40},  # always keep them
         {"_PROJ_MAX_ITEMS": 0, "_BLOCK_WORDS": 3},  # tiny chunks: buffers change shape
+        {"_PROJ_MAX_ITEMS": 0, "_REPACK_WORK": 0},  # never look for baskets dropping out
+        {"_PROJ_MAX_ITEMS": 0, "_REPACK_WORK": 10**9},  # look for them at every length
         # bitsets projected onto the baskets of each itemset's first item
         {"_PROJ_MIN_RATIO": 0, "_JOIN_FACTOR": 0},
         {"_PROJ_MIN_RATIO": 0, "_JOIN_FACTOR": 10**9},

@@ -66,6 +66,9 @@ _MAX_ADJ = 8192  # largest item count for the boolean pair matrix (64 MiB)
 # largest bitsets of one level kept for the next (one AND per candidate instead of a
 # prefix tree); reserved for all candidates, resident only for the frequent ones
 _KEEP_BYTES = 4 << 20
+# baskets dropping out are looked for only when REPACK_WORK x candidates x words of
+# their bitsets reaches the matrix's entries (a re-pack is a few passes over them)
+_REPACK_WORK = 4
 # candidates by sibling join when JOIN_FACTOR x sibling pairs < prefixes x items (measured)
 _JOIN_FACTOR = 4
 # pairs by AND + popcount of item bitsets when words x item pairs < FACTOR x pairs in baskets
@@ -357,9 +360,12 @@ def _levels_bitsets(
         # Drop items no candidate uses and baskets too short to hold one; re-pack
         # the bitsets when that removes enough baskets (kept prefix bitsets would
         # be lost: they save about half the ANDs).  While baskets have not dropped
-        # out (dense data), a product first tells whether they would.
+        # out (dense data), a product first tells whether they would.  Not for a few
+        # candidates: checking costs a pass over the matrix (dense 0.1: 3 candidates
+        # of length 10, 381 words to count, against 178k entries).
         selected, repack = False, bits is None
-        if not repack and len(active) < 0.7 * len(x_cols):
+        few = bits is not None and _REPACK_WORK * len(cand) * bits.shape[1] < x.nnz
+        if not repack and not few and len(active) < 0.7 * len(x_cols):
             limit = 0.5 if prefix_bits is not None else 0.75
             if rows_stable:
                 row_len = x @ present[x_cols].astype(np.int32)
