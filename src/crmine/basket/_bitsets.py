@@ -345,10 +345,14 @@ def _count_projected(
             idx[base[1:]] = st[1:] - st[:-1] - w[:-1] + 1
             np.cumsum(idx, out=idx)
             if acc is None:
-                acc = flat[idx]
+                acc = np.take(flat, idx)
             else:
-                np.bitwise_and(acc, flat[idx], out=acc)
-        counts = np.add.reduceat(np.bitwise_count(acc), base, dtype=np.int64)
+                np.bitwise_and(acc, np.take(flat, idx), out=acc)
+        # per-candidate sums as differences of one cumsum at the candidates' last words:
+        # reduceat costs ~9 ns per segment, 3x the rest on candidates of 2-5 words
+        cs = np.cumsum(np.bitwise_count(acc), dtype=np.int32 if total < 1 << 25 else np.int64)
+        counts = cs[base + (w - 1)]
+        counts[1:] -= counts[:-1].copy()
         out[lo:hi] = counts
         if keep_min is not None:
             kept.append(acc[np.repeat(counts >= keep_min, w)])
