@@ -251,7 +251,7 @@ def _projected_pairs(
     local = np.arange(by_rank.nnz, dtype=idx_dtype)
     local -= np.repeat(by_rank.indptr[:-1].astype(idx_dtype), n_item)
     back = sp.csc_matrix((local, by_rank.indices, by_rank.indptr), shape=(n, f)).tocsr()
-    r_ent = back.indices.astype(np.intp)  # codes as bincount and indexing take them
+    r_ent = back.indices.astype(np.int32 if f * f < 2**31 else np.int64, copy=False)
     local = back.data
     indptr = back.indptr.astype(np.int64)
     lengths = np.diff(indptr)
