@@ -166,30 +166,42 @@ def _count_level(
     n_kept = 0
     chunk = max(1, _BLOCK_WORDS // w)
     cols = np.ascontiguousarray(cand.T)  # column-wise work: 3-10x on rows of few items
+    if prefix_bits is None:
+        # The level's prefix tree, once: gid[j, i] numbers row i's prefix of length
+        # j + 1; item[j][g] is the last item of prefix g, up[j][g] the number of its
+        # own prefix (one length shorter).  A chunk then reads its prefixes as slices.
+        new = np.empty(n_c, dtype=bool)
+        new[0] = True
+        gid = np.empty((k - 1, n_c), dtype=np.int64)
+        item, up = [], []
+        for j in range(k - 1):
+            diff = cols[j, 1:] != cols[j, :-1]
+            if j:
+                new[1:] |= diff
+            else:
+                new[1:] = diff
+            np.cumsum(new, out=gid[j])
+            gid[j] -= 1
+            starts = np.flatnonzero(new)
+            item.append(cols[j][starts])
+            up.append(gid[j - 1][starts] if j else starts)
     for s in range(0, n_c, chunk):
-        c = cols[:, s : s + chunk]
-        acc = buffers.take("last", bits, c[-1])
+        e = min(s + chunk, n_c)
+        acc = buffers.take("last", bits, cols[-1, s:e])
         if prefix_bits is not None:
-            par = buffers.take("parent", prefix_bits, parent[s : s + chunk])
+            par = buffers.take("parent", prefix_bits, parent[s:e])
             counts = _and_count(acc, par, buffers)
         else:
-            m = c.shape[1]
-            # new[j, i]: row i starts a new prefix of length j + 1; group[j, i]: its index
-            new = np.empty((k - 1, m), dtype=bool)
-            new[:, 0] = True
-            np.not_equal(c[0, 1:], c[0, :-1], out=new[0, 1:])
+            lo = gid[:, s].tolist()  # the chunk's prefixes of each length: lo[j]..hi[j]
+            hi = (gid[:, e - 1] + 1).tolist()
+            prefix = buffers.take("prefix0", bits, item[0][lo[0] : hi[0]])
             for j in range(1, k - 1):
-                np.not_equal(c[j, 1:], c[j, :-1], out=new[j, 1:])
-                new[j, 1:] |= new[j - 1, 1:]
-            group = np.cumsum(new, axis=1)
-            group -= 1
-            prefix = buffers.take("prefix0", bits, c[0, new[0]])
-            for j in range(1, k - 1):
-                starts = np.flatnonzero(new[j])
-                ext = buffers.take(f"prefix{j % 2}", bits, c[j, starts])
-                np.bitwise_and(ext, buffers.take("parent", prefix, group[j - 1, starts]), out=ext)
+                ext = buffers.take(f"prefix{j % 2}", bits, item[j][lo[j] : hi[j]])
+                own = up[j][lo[j] : hi[j]] - lo[j - 1]
+                np.bitwise_and(ext, buffers.take("parent", prefix, own), out=ext)
                 prefix = ext
-            counts = _and_count(acc, buffers.take("parent", prefix, group[-1]), buffers)
+            own = gid[-1, s:e] - lo[-1]
+            counts = _and_count(acc, buffers.take("parent", prefix, own), buffers)
         out[s : s + chunk] = counts
         if kept is not None:
             ok = np.flatnonzero(counts >= keep_min)
