@@ -371,4 +371,3 @@ def _count_projected(
     if keep_min is None:
         return out, None
     return out, (np.concatenate(kept) if kept else np.empty(0, dtype=np.uint64))
-
