@@ -319,23 +319,22 @@ def _projected_pairs(
 
 
 def _count_projected(
-    cand: np.ndarray,
+    wc: np.ndarray,
     sources: list[tuple[np.ndarray, np.ndarray]],
-    words: np.ndarray,
     keep_min: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Counts of candidates from bitsets over the baskets of their first item.
 
     ``sources`` lists, for each operand, the start (in words) of each
     candidate's bitset and the flat array holding it; a candidate's count is
-    the popcount of the AND of its operands, all ``words[cand[:, 0]]`` words
-    long.  Words of all candidates are gathered into one stretch per chunk of
-    about ``_PROJ_BLOCK_WORDS`` words (a few numpy calls whatever the lengths).
-    With ``keep_min``, the bitsets of the candidates counted at least
-    ``keep_min`` times are returned, one after the other.
+    the popcount of the AND of its operands, all ``wc`` words long (the words
+    of the candidate's first item).  Words of all candidates are gathered into
+    one stretch per chunk of about ``_PROJ_BLOCK_WORDS`` words (a few numpy
+    calls whatever the lengths).  With ``keep_min``, the bitsets of the
+    candidates counted at least ``keep_min`` times are returned, one after
+    the other.
     """
-    n_c = len(cand)
-    wc = words[cand[:, 0]]
+    n_c = len(wc)
     out = np.empty(n_c, dtype=np.int64)
     kept: list[np.ndarray] = []
     cum = np.cumsum(wc)

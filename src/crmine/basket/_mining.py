@@ -459,17 +459,18 @@ def _levels_projected(
         else:
             sources = [(pair_start[row0 + cand[:, j]], flat) for j in range(1, k - 1)]
             sources.append(last)
-        keep = k < max_len and int(words[cand[:, 0]].sum()) * 8 <= _PROJ_KEEP_BYTES
-        counts, kept = _count_projected(cand, sources, words, min_count if keep else None)
-        ok = counts >= min_count
-        logger.debug("level %d: %d candidates, %d frequent", k, len(cand), int(ok.sum()))
+        wc = np.take(words, cand[:, 0])  # words of each candidate's bitsets
+        keep = k < max_len and int(wc.sum()) * 8 <= _PROJ_KEEP_BYTES
+        counts, kept = _count_projected(wc, sources, min_count if keep else None)
+        found = np.flatnonzero(counts >= min_count)
+        logger.debug("level %d: %d candidates, %d frequent", k, len(cand), len(found))
         prev_start, prev_flat = None, kept
         if kept is not None:
-            w_ok = words[cand[ok, 0]]
+            w_ok = wc[found]
             prev_start = np.zeros(len(w_ok), dtype=np.int64)
             np.cumsum(w_ok[:-1], out=prev_start[1:])
-        if ok.any():
-            levels.append((cand[ok], counts[ok]))
+        if len(found):
+            levels.append((np.take(cand, found, axis=0), counts[found]))
             check()
         k += 1
 
