@@ -19,13 +19,14 @@ import numpy as np
 import pandas as pd
 
 from crmine.base import BaseEstimator, Interval, _fit_context, invalid_parameter
+from crmine.basket._codes import _column_counts
 from crmine.basket._input import as_baskets
 from crmine.basket._mining import (
     ItemsetLimitError,
     _lookup,
+    _mine_owned,
     _row_keys,
     itemset_bound,
-    mine_levels,
 )
 from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema
@@ -279,19 +280,22 @@ class Apriori(BaseEstimator):
                     f"{name}={getattr(self, name)!r} is a bool; pass a number."
                 )
         baskets = as_baskets(X, schema=self.schema, items=items)
-        n = baskets.matrix.shape[0]
+        matrix, labels = baskets.matrix, baskets.items
+        del baskets
+        n = matrix.shape[0]
         if n == 0:
             raise SchemaError("no baskets to mine: the input is empty; pass at least one basket.")
         self.min_count_ = _resolve_min_count(self.min_support, self.min_count, n)
-        levels = mine_levels(baskets.matrix, self.min_count_, self.max_len, self.max_itemsets)
+        item_counts = _column_counts(matrix.indices, matrix.shape[1])
+        # handed over: the miner lets go of the matrix once it has copied its frequent
+        # columns (freed then, unless the caller passed it in and still holds it)
+        holder = [matrix]
+        del matrix
+        levels = _mine_owned(holder, self.min_count_, self.max_len, self.max_itemsets)
         self.n_baskets_ = n
-        self.items_ = baskets.items
-        self.item_counts_ = pd.Series(
-            np.bincount(baskets.matrix.indices, minlength=baskets.matrix.shape[1]),
-            index=baskets.items,
-            name="count",
-        )
-        self.frequent_itemsets_ = _itemsets_frame(levels, baskets.items, n, self.min_count_)
+        self.items_ = labels
+        self.item_counts_ = pd.Series(item_counts, index=labels, name="count")
+        self.frequent_itemsets_ = _itemsets_frame(levels, labels, n, self.min_count_)
         return self
 
     def association_rules(

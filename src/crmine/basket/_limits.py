@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from crmine.basket._codes import _column_counts, _row_counts
 from crmine.exceptions import CrmineError
 
 __all__ = ["ItemsetLimitError", "itemset_bound"]
@@ -49,11 +50,8 @@ def itemset_bound(matrix: sp.spmatrix, min_count: int) -> float:
     quick = bound(np.diff(csr.indptr))  # all items: a cheap first bound
     if quick <= 1e6:
         return quick
-    counts = np.bincount(csr.indices, minlength=csr.shape[1])
-    cum = np.empty(csr.nnz + 1, dtype=np.int32 if csr.nnz < 2**31 else np.int64)
-    cum[0] = 0
-    np.cumsum((counts >= min_count)[csr.indices], out=cum[1:])
-    lengths = np.diff(cum[csr.indptr])
+    counts = _column_counts(csr.indices, csr.shape[1])  # block by block: no full-size copies
+    lengths = _row_counts(csr.indptr, (counts >= min_count)[csr.indices])
     return min(quick, bound(lengths))
 
 

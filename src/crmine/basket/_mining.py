@@ -49,6 +49,7 @@ from crmine.basket._bitsets import (
     _row_bitsets,
     _triu,
 )
+from crmine.basket._codes import _column_counts, _compress_remap, _row_counts
 from crmine.basket._keys import (
     _in_item_order,
     _join_pairs,
@@ -289,25 +290,28 @@ def _count_pairs(
 
 
 def _select_columns(x: sp.csr_matrix, cols: np.ndarray, min_len: int) -> sp.csr_matrix:
-    """Columns ``cols`` (sorted) of a canonical CSR, re-indexed, rows with >= min_len kept."""
+    """Columns ``cols`` (sorted) of a canonical CSR, re-indexed, rows with >= min_len kept.
+
+    Block by block (:mod:`crmine.basket._codes`): besides the new matrix, one
+    byte per entry of ``x`` is held (its keep mask).
+    """
     remap = np.full(x.shape[1], -1, dtype=np.int32)
     remap[cols] = np.arange(len(cols), dtype=np.int32)
-    new = remap[x.indices]
-    keep = new >= 0
-    cum = np.empty(len(keep) + 1, dtype=np.int32 if len(keep) < 2**31 else np.int64)
-    cum[0] = 0
-    np.cumsum(keep, out=cum[1:])
-    row_len = (cum[x.indptr[1:]] - cum[x.indptr[:-1]]).astype(np.int64)
-    del cum
+    keep = (remap >= 0)[x.indices]
+    row_len = _row_counts(x.indptr, keep)
     row_ok = row_len >= min_len
     if not row_ok.all():
         keep &= np.repeat(row_ok, np.diff(x.indptr))
     indptr = np.zeros(int(np.count_nonzero(row_ok)) + 1, dtype=np.int64)  # (np.r_: 50 us)
     np.cumsum(row_len[row_ok], out=indptr[1:])
+    del row_len
     index_dtype = np.int32 if indptr[-1] < np.iinfo(np.int32).max else np.int64
+    n_keep = int(indptr[-1])
+    new = _compress_remap(x.indices, keep, remap, n_keep)
+    del keep
     return sp.csr_matrix(
-        (np.ones(int(keep.sum()), dtype=bool), new[keep], indptr.astype(index_dtype)),
-        shape=(int(row_ok.sum()), len(cols)),
+        (np.ones(n_keep, dtype=bool), new, indptr.astype(index_dtype)),
+        shape=(len(indptr) - 1, len(cols)),
     )
 
 
@@ -508,14 +512,33 @@ def mine_levels(
     >>> levels[1][0].tolist(), levels[1][1].tolist()
     ([[0, 1], [0, 2]], [2, 2])
     """
+    return _mine_owned([matrix], min_count, max_len, max_itemsets)
+
+
+def _mine_owned(
+    holder: list[sp.spmatrix],
+    min_count: int,
+    max_len: int | None = None,
+    max_itemsets: int | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`mine_levels` of the matrix taken out of ``holder`` (a one-item list).
+
+    The matrix is let go of as soon as its frequent columns are copied, so
+    that it is freed then when the caller keeps no other reference
+    (:meth:`Apriori.fit` on a list of baskets: the peak memory of the levels
+    no longer includes the input matrix).
+    """
+    matrix = holder.pop()
     max_len = max_len if max_len is not None else np.iinfo(np.int32).max
     csr = matrix if sp.issparse(matrix) and matrix.format == "csr" else sp.csr_matrix(matrix)
+    del matrix
     if csr.dtype != bool:
         csr = csr.astype(bool)
     if not csr.has_canonical_format:
         csr = csr.copy()
         csr.sum_duplicates()
-    item_counts = np.bincount(csr.indices, minlength=csr.shape[1]).astype(np.int64)
+    n_rows = csr.shape[0]
+    item_counts = _column_counts(csr.indices, csr.shape[1])
     freq = np.flatnonzero(item_counts >= min_count).astype(np.int32)
     levels: list[tuple[np.ndarray, np.ndarray]] = []
     if len(freq) == 0 or max_len < 1:
@@ -530,7 +553,7 @@ def mine_levels(
         found = sum(len(c) for _, c in levels)
         if max_itemsets is not None and found > max_itemsets:
             raise ItemsetLimitError(
-                _limit_error(found, len(levels), max_itemsets, bound, min_count, csr.shape[0])
+                _limit_error(found, len(levels), max_itemsets, bound, min_count, n_rows)
             )
 
     levels.append((np.arange(len(freq), dtype=np.int32)[:, None], item_counts[freq]))
@@ -538,6 +561,7 @@ def mine_levels(
     logger.debug("level 1: %d frequent items", len(freq))
     if max_len >= 2 and len(freq) >= 2:
         x = _select_columns(csr, freq, 2)
+        del csr  # the input matrix, unless the caller holds it too
         # From level 2 on, itemsets are searched with the items ranked by ascending
         # count (fewer candidates: 66k instead of 105k on the dense benchmark at 0.1)
         # and put back in item order at the end.

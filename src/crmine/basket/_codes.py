@@ -1,0 +1,76 @@
+"""Item codes of a sparse basket matrix counted and remapped without full-size temporaries.
+
+numpy casts a whole ``int32`` index array to ``intp`` before ``np.bincount``
+(8 bytes per stored entry: 7 MB on FIMI retail) and a whole boolean array to
+the accumulator's type before ``np.cumsum``; these helpers work on blocks of
+``_BLOCK`` entries instead, so that only block-sized temporaries exist next
+to the matrix (peak memory, issue 16).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["_column_counts", "_compress_remap", "_remap_in_place", "_row_counts"]
+
+_BLOCK = 1 << 16  # entries per block (256 KiB of int32)
+
+
+def _column_counts(indices: np.ndarray, n_cols: int) -> np.ndarray:
+    """``np.bincount(indices, minlength=n_cols)`` (int64), block by block."""
+    block = max(_BLOCK, 2 * n_cols)  # many columns: blocks no smaller than the counts
+    if len(indices) <= block:
+        return np.bincount(indices, minlength=n_cols).astype(np.int64, copy=False)
+    out = np.zeros(n_cols, dtype=np.int64)
+    for s in range(0, len(indices), block):
+        out += np.bincount(indices[s : s + block], minlength=n_cols)
+    return out
+
+
+def _row_counts(indptr: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Number of True entries of ``keep`` in every row of a CSR layout (int64).
+
+    The cumulative count is taken over blocks of whole rows of about
+    ``_BLOCK`` entries (a longer row is a block of its own).
+    """
+    n = len(indptr) - 1
+    out = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return out
+    ptr = indptr.astype(np.int64, copy=False)
+    nnz = int(ptr[-1])
+    cuts = np.searchsorted(ptr, np.arange(_BLOCK, nnz, _BLOCK), side="right") - 1
+    bounds = [0]
+    for c in cuts.tolist():
+        if c > bounds[-1]:
+            bounds.append(c)
+    if bounds[-1] < n:
+        bounds.append(n)
+    for r0, r1 in zip(bounds[:-1], bounds[1:]):
+        s, e = int(ptr[r0]), int(ptr[r1])
+        cum = np.empty(e - s + 1, dtype=np.int64)
+        cum[0] = 0
+        np.cumsum(keep[s:e], out=cum[1:])
+        np.subtract(cum[ptr[r0 + 1 : r1 + 1] - s], cum[ptr[r0:r1] - s], out=out[r0:r1])
+    return out
+
+
+def _remap_in_place(values: np.ndarray, remap: np.ndarray) -> np.ndarray:
+    """``values[:] = remap[values]`` block by block (no full-size index copy)."""
+    for s in range(0, len(values), _BLOCK):
+        block = values[s : s + _BLOCK]
+        block[:] = remap[block]
+    return values
+
+
+def _compress_remap(
+    indices: np.ndarray, keep: np.ndarray, remap: np.ndarray, n_keep: int
+) -> np.ndarray:
+    """``remap[indices[keep]]`` (of ``remap``'s dtype) block by block, ``n_keep`` long."""
+    out = np.empty(n_keep, dtype=remap.dtype)
+    pos = 0
+    for s in range(0, len(indices), _BLOCK):
+        block = indices[s : s + _BLOCK][keep[s : s + _BLOCK]]
+        out[pos : pos + len(block)] = remap[block]
+        pos += len(block)
+    return out
