@@ -9,9 +9,22 @@ to the matrix (peak memory, issue 16).
 
 from __future__ import annotations
 
-import numpy as np
+import array
+from collections import deque
+from itertools import chain
+from typing import Any
 
-__all__ = ["_column_counts", "_compress_remap", "_remap_in_place", "_row_counts"]
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "_column_counts",
+    "_compress_remap",
+    "_int_codes",
+    "_int_values",
+    "_remap_in_place",
+    "_row_counts",
+]
 
 _BLOCK = 1 << 16  # entries per block (256 KiB of int32)
 
@@ -74,3 +87,47 @@ def _compress_remap(
         out[pos : pos + len(block)] = remap[block]
         pos += len(block)
     return out
+
+
+def _int_values(baskets: list[Any], all_lists: bool) -> np.ndarray | None:
+    """All items as int32, or int64 past its range, when every one is an integer.
+
+    Strict: ``array`` refuses str, float and other non-integer items
+    (``np.fromiter`` would cast them: ``"3"`` -> 3, ``2.5`` -> 2), and
+    ``None`` comes back so that the caller reads the items as labels.  Ids
+    past the int32 range are read again into int64 (half the memory else).
+    """
+    for code, dtype in (("i", np.intc), ("q", np.int64)):
+        buf = array.array(code)
+        try:
+            if all_lists:  # one C call per basket, no intermediate list of all items
+                deque(map(buf.fromlist, baskets), maxlen=0)
+            else:  # tuples, arrays, sets: through a short list, 4096 baskets at a time
+                for i in range(0, len(baskets), 4096):
+                    buf.fromlist(list(chain.from_iterable(baskets[i : i + 4096])))
+        except OverflowError:  # past int32: again as int64; past int64: labels
+            continue
+        except TypeError:
+            return None
+        return np.frombuffer(buf, dtype=dtype)
+    return None
+
+
+def _int_codes(values: np.ndarray) -> tuple[np.ndarray, pd.Index] | None:
+    """Codes and sorted int64 labels of small non-negative ids, coded in place.
+
+    A counting sort (as ``crmine.basket._input._factorize``): ``values`` (a
+    buffer the caller owns) is overwritten block by block with the codes,
+    so no second array of the items exists.  ``None`` when the ids are
+    negative or too spread out (or there are none).
+    """
+    if not len(values):
+        return None
+    lo, hi = int(values.min()), int(values.max())
+    if lo < 0 or hi >= 4 * len(values) + 1024 or hi >= np.iinfo(np.int32).max:
+        return None
+    present = np.zeros(hi + 1, dtype=bool)
+    present[values] = True
+    remap = np.cumsum(present, dtype=np.int32)
+    remap -= 1
+    return _remap_in_place(values, remap), pd.Index(np.flatnonzero(present))

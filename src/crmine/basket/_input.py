@@ -11,7 +11,6 @@ purchase definition) and counted in a ``DataWarning``.
 
 from __future__ import annotations
 
-import array
 import warnings
 from collections import deque
 from collections.abc import Hashable, Iterable, Sequence
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from crmine.basket._codes import _int_codes, _int_values
 from crmine.exceptions import DataWarning, InputTypeError, SchemaError
 from crmine.schema import TransactionSchema, resolve_schema
 from crmine.utils._validation import is_dataframe_like, purchase_mask, show_values, to_pandas
@@ -317,28 +317,6 @@ def _small_ids(baskets: list[Any]) -> np.ndarray | None:
         return None
 
 
-def _int_values(baskets: list[Any], all_lists: bool) -> np.ndarray | None:
-    """All items as uint8 or int64 when every one is an integer (``None`` otherwise).
-
-    Strict: ``array("q")`` refuses str, float and other non-integer items
-    (``np.fromiter`` would cast them: ``"3"`` -> 3, ``2.5`` -> 2), and
-    ``None`` comes back so that the caller reads the items as labels.
-    """
-    small = _small_ids(baskets)
-    if small is not None:
-        return small
-    buf = array.array("q")
-    try:
-        if all_lists:  # one C call per basket, no intermediate list of all items
-            deque(map(buf.fromlist, baskets), maxlen=0)
-        else:  # tuples, arrays, sets: through a short list, 4096 baskets at a time
-            for i in range(0, len(baskets), 4096):
-                buf.fromlist(list(chain.from_iterable(baskets[i : i + 4096])))
-    except (TypeError, OverflowError):
-        return None
-    return np.frombuffer(buf, dtype=np.int64)
-
-
 class _FirstSeenCodes(dict):  # type: ignore[type-arg]
     """Label -> its number in order of first appearance, numbered on first look-up."""
 
@@ -391,14 +369,17 @@ def _canonical(mat: sp.csr_matrix) -> sp.csr_matrix:
 def _item_codes(baskets: list[Any], all_lists: bool, head: Any) -> tuple[np.ndarray, pd.Index]:
     """Column code of every item (basket after basket) and the sorted labels.
 
-    Integers are read as bytes (ids 0..255) or into the strict int64 buffer,
+    Integers are read as bytes (ids 0..255) or into strict int32 / int64 buffers,
     strings by one pass of dict look-ups (:func:`_str_codes`); anything else,
     or a mix, goes through an object array, ``pd.factorize`` and the checks.
     """
     if isinstance(head, (int, np.integer)) and not isinstance(head, bool):
-        ints = _int_values(baskets, all_lists)
+        ints = _small_ids(baskets)
+        if ints is None:
+            ints = _int_values(baskets, all_lists)
         if ints is not None:
-            return _checked_codes(ints)
+            found = _int_codes(ints)  # small ids: coded in place (ours), labels int64
+            return found if found is not None else _checked_codes(ints.astype(np.int64))
     flat: list[Any] = []  # list.extend per basket: twice as fast as itertools.chain
     deque(map(flat.extend, baskets), maxlen=0)
     if type(head) is str:
