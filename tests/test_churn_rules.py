@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
@@ -55,6 +55,22 @@ def test_hand_computed_rules_on_a_tiny_table():
     assert est.rules_.table["rule"].tolist() == ["recency_days > 5.75", "recency_days <= 5.75"]
 
 
+def test_rule_text_is_the_rule_applied():
+    # the tree splits b at -1.17312 (midpoint of -1.1732 and -1.17304); shown to 4 digits,
+    # "b > -1.173" would leave out a customer with b = -1.17301 whom the tree sends right
+    X = pd.DataFrame({"b": [-2.0, -1.5, -1.1732, -1.17304, -1.0, 0.0]})
+    y = np.array([0, 0, 0, 1, 1, 1])
+    est = ChurnRules(max_depth=1, min_samples_leaf=1, holdout=None, random_state=0).fit(X, y)
+    texts = est.rules_.table["rule"].tolist()
+    assert sorted(texts) == ["b <= -1.1731", "b > -1.1731"]
+    new = pd.DataFrame({"b": [-1.17301, -1.17309, -1.1731, -1.17311, -1.17313]})
+    ids = est.apply(new)
+    for rule_id, text in est.rules_.table["rule"].items():
+        assert np.array_equal(new.eval(text).to_numpy(), (ids == rule_id).to_numpy()), text
+    # the training customers are split as the tree split them
+    assert est.rules_.table.set_index("rule").loc["b > -1.1731", "customers"] == 3
+
+
 # ------------------------------------------------------------------ planted truth
 
 
@@ -96,6 +112,7 @@ def test_rules_on_make_retail_rank_recency_first():
     st.integers(0, 10_000),
     st.sampled_from([None, 0.3]),
 )
+@example(n=271, depth=2, seed=1180, holdout=0.3)  # a held-out b between -1.17312 and -1.173
 def test_rules_partition_the_customers(n, depth, seed, holdout):
     rng = np.random.default_rng(seed)
     X = pd.DataFrame({"a": rng.integers(0, 50, n), "b": rng.normal(size=n)})

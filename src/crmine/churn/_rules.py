@@ -90,17 +90,42 @@ class ChurnRuleList(Result):
         return plot_churn_rules(self, ax=ax)
 
 
-def _format_threshold(value: float, integer: bool) -> str:
-    if integer:
-        return f"{int(np.floor(value)):d}"
-    return f"{value:.4g}"
+def _shown_thresholds(
+    tree: Any, train_values: np.ndarray, integer: list[bool]
+) -> tuple[np.ndarray, list[str]]:
+    """Per node, the threshold the rule text shows, as a number and as text.
+
+    The text is the rule: :meth:`ChurnRules.apply` compares with these
+    numbers, so that a customer matches the rule its text describes (a
+    threshold printed to 4 digits, ``b > -1.173`` for the tree's ``-1.17312``,
+    sent customers with ``b = -1.1731`` to the other rule).  Each is the
+    shortest decimal, from 4 significant digits on (integer-valued features:
+    the integer part), that splits the training customers exactly as the
+    tree does (the tree compares float32 values), so the fitted partition is
+    unchanged; failing that, the largest training value on the left.
+    """
+    t = tree.tree_
+    shown = t.threshold.astype(np.float64).copy()
+    texts = [""] * t.node_count
+    for node in np.flatnonzero(t.children_left != t.children_right):
+        j, thr = int(t.feature[node]), float(t.threshold[node])
+        x = train_values[:, j]
+        left = x.astype(np.float32) <= thr
+        lo = float(x[left].max()) if left.any() else -np.inf
+        hi = float(x[~left].min()) if not left.all() else np.inf
+        candidates = [f"{int(np.floor(thr)):d}"] if integer[j] else []
+        candidates += [f"{thr:.{digits}g}" for digits in range(4, 18)]
+        text = next((c for c in candidates if lo <= float(c) < hi), repr(lo))
+        shown[node], texts[node] = float(text), text
+    return shown, texts
 
 
-def _tree_rules(tree: Any, names: list[str], integer: list[bool]) -> dict[int, str]:
+def _tree_rules(tree: Any, names: list[str], texts: list[str], shown: np.ndarray) -> dict[int, str]:
     """Leaf id -> rule text: the path's conditions, merged to one interval per feature."""
     t = tree.tree_
     out: dict[int, str] = {}
-    stack: list[tuple[int, dict[int, list[float]]]] = [(0, {})]
+    # per feature on the path: (lower bound node, upper bound node), -1 = none
+    stack: list[tuple[int, dict[int, tuple[int, int]]]] = [(0, {})]
     while stack:
         node, bounds = stack.pop()
         left, right = t.children_left[node], t.children_right[node]
@@ -108,17 +133,33 @@ def _tree_rules(tree: Any, names: list[str], integer: list[bool]) -> dict[int, s
             parts = []
             for j in sorted(bounds):
                 lo, hi = bounds[j]
-                if lo > -np.inf:
-                    parts.append(f"{names[j]} > {_format_threshold(lo, integer[j])}")
-                if hi < np.inf:
-                    parts.append(f"{names[j]} <= {_format_threshold(hi, integer[j])}")
+                if lo >= 0:
+                    parts.append(f"{names[j]} > {texts[lo]}")
+                if hi >= 0:
+                    parts.append(f"{names[j]} <= {texts[hi]}")
             out[node] = " and ".join(parts) if parts else "all customers"
             continue
-        j, thr = int(t.feature[node]), float(t.threshold[node])
-        lo, hi = bounds.get(j, [-np.inf, np.inf])
-        stack.append((right, {**bounds, j: [max(lo, thr), hi]}))
-        stack.append((left, {**bounds, j: [lo, min(hi, thr)]}))
+        j = int(t.feature[node])
+        lo, hi = bounds.get(j, (-1, -1))
+        new_lo = node if lo < 0 or shown[node] > shown[lo] else lo
+        new_hi = node if hi < 0 or shown[node] < shown[hi] else hi
+        stack.append((right, {**bounds, j: (new_lo, hi)}))
+        stack.append((left, {**bounds, j: (lo, new_hi)}))
     return out
+
+
+def _leaves(tree: Any, shown: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Leaf of every row, the tree walked with the shown thresholds (``x <= shown``: left)."""
+    t = tree.tree_
+    left, right, feature = t.children_left, t.children_right, t.feature
+    node = np.zeros(len(values), dtype=np.intp)
+    active = np.flatnonzero(left[node] != right[node])
+    while len(active):
+        at = node[active]
+        go_left = values[active, feature[at]] <= shown[at]
+        node[active] = np.where(go_left, left[at], right[at])
+        active = active[left[node[active]] != right[node[active]]]
+    return node
 
 
 class ChurnRules(BaseEstimator):
@@ -130,7 +171,11 @@ class ChurnRules(BaseEstimator):
     others, and turns each leaf into a rule: the conditions on its path,
     merged into one interval per feature (``"recency_days > 120 and
     frequency <= 2"``; thresholds of integer-valued features are shown as
-    integers, ``frequency <= 2`` for the tree's ``2.5``).  Each rule's
+    integers, ``frequency <= 2`` for the tree's ``2.5``; others by the
+    shortest decimal from 4 digits on that splits the training customers as
+    the tree does).  The text is the rule: :meth:`apply` and the evaluation
+    compare with the thresholds as shown, so every customer matches the rule
+    its text describes (``table.eval(rule)``).  Each rule's
     support, churn rate and lift are measured on the held-out customers.
 
     Parameters
@@ -336,8 +381,10 @@ class ChurnRules(BaseEstimator):
         integer = [
             bool(np.all(values[:, j] == np.round(values[:, j]))) for j in range(values.shape[1])
         ]
-        texts = _tree_rules(tree, self.features_, integer)
+        shown, shown_text = _shown_thresholds(tree, values[train], integer)
+        texts = _tree_rules(tree, self.features_, shown_text, shown)
         self.tree_ = tree
+        self._shown = shown
         self._leaves = np.array(sorted(texts))
         self._texts = texts
         self.rules_ = self._evaluate(
@@ -356,7 +403,7 @@ class ChurnRules(BaseEstimator):
         leaves = self._leaves
         pos = np.full(self.tree_.tree_.node_count, -1, dtype=np.int64)
         pos[leaves] = np.arange(len(leaves))
-        idx = pos[self.tree_.apply(values)]
+        idx = pos[_leaves(self.tree_, self._shown, values)]
         customers = np.bincount(idx, minlength=len(leaves))
         churners = np.bincount(idx, weights=y01, minlength=len(leaves))
         overall = float(y01.mean())
@@ -374,7 +421,7 @@ class ChurnRules(BaseEstimator):
             }
         )
         if train_values is not None:
-            tidx = pos[self.tree_.apply(train_values)]
+            tidx = pos[_leaves(self.tree_, self._shown, train_values)]
             tn = np.bincount(tidx, minlength=len(leaves))
             tc = np.bincount(tidx, weights=train_y, minlength=len(leaves))
             table["train_customers"] = tn
@@ -446,7 +493,7 @@ class ChurnRules(BaseEstimator):
         table, values = read_customer_table(X, {c: c for c in self.features_}, what="ChurnRules")
         rank = np.full(self.tree_.tree_.node_count, -1, dtype=np.int64)
         rank[self._order] = np.arange(len(self._order))
-        ids = rank[self.tree_.apply(values)]
+        ids = rank[_leaves(self.tree_, self._shown, values)]
         return on_customers(ids, table.index, "rule_id")
 
 
