@@ -506,3 +506,78 @@ def test_item_order_of_ranked_rows(k):
     expected = sorted((tuple(sorted(nat[r].tolist())), c) for r, c in zip(rows, counts))
     assert [tuple(r) for r in items.tolist()] == [r for r, _ in expected]
     assert got.tolist() == [c for _, c in expected]
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 16])
+def test_block_counts_equal_whole_array_counts(monkeypatch, block):
+    # column counts, row counts and the column selection work block by block; the
+    # blocks of rows must not change a count (empty rows, rows longer than a block)
+    import crmine.basket._codes as codes
+    from crmine.basket._mining import _select_columns
+
+    monkeypatch.setattr(codes, "_BLOCK", block)
+    rng = np.random.default_rng(block)
+    lengths = rng.choice([0, 0, 1, 2, 5, 11], size=60)
+    rows = [sorted(rng.choice(25, size=k, replace=False).tolist()) for k in lengths]
+    m = as_baskets(rows).matrix
+    keep = rng.random(m.nnz) < 0.5
+    np.testing.assert_array_equal(
+        codes._column_counts(m.indices, m.shape[1]), np.bincount(m.indices, minlength=m.shape[1])
+    )
+    per_row = np.diff(np.r_[0, np.cumsum(keep)][m.indptr])
+    np.testing.assert_array_equal(codes._row_counts(m.indptr, keep), per_row)
+    remap = rng.permutation(m.shape[1]).astype(np.int32)
+    np.testing.assert_array_equal(
+        codes._compress_remap(m.indices, keep, remap, int(keep.sum())), remap[m.indices[keep]]
+    )
+    cols = np.flatnonzero(rng.random(m.shape[1]) < 0.6)
+    for min_len in (0, 2, 4):
+        got = _select_columns(m, cols, min_len)
+        dense = m.toarray()[:, cols]
+        dense = dense[dense.sum(axis=1) >= min_len]
+        np.testing.assert_array_equal(got.toarray(), dense)
+        assert got.has_canonical_format and got.dtype == bool
+
+
+def test_mining_with_tiny_blocks_equals_default(monkeypatch):
+    import crmine.basket._codes as codes
+
+    rng = np.random.default_rng(11)
+    sizes = rng.integers(0, 12, size=500)
+    rows = [sorted(set(rng.choice(40, size=int(k)).tolist())) for k in sizes]
+    expected = apriori(rows, min_count=6, max_itemsets=10**6)  # with the upfront bound
+    monkeypatch.setattr(codes, "_BLOCK", 5)
+    got = apriori(rows, min_count=6, max_itemsets=10**6)
+    pd.testing.assert_frame_equal(got, expected)
+    assert as_dict(got) == subset_counts(rows, 6)
+
+
+def test_fit_leaves_the_callers_matrix_intact():
+    # Apriori.fit hands the matrix to the miner, which lets go of it early: a matrix
+    # the caller holds stays as it was and can be mined again
+    b = as_baskets(dense_rows(200, 6, seed=1))
+    before = (b.matrix.indices.copy(), b.matrix.indptr.copy())
+    first = apriori(b.matrix, min_count=10, items=b.items)
+    np.testing.assert_array_equal(b.matrix.indices, before[0])
+    np.testing.assert_array_equal(b.matrix.indptr, before[1])
+    pd.testing.assert_frame_equal(apriori(b, min_count=10), first)
+    model = Apriori(min_count=10).fit(b)
+    np.testing.assert_array_equal(
+        model.item_counts_.to_numpy(), np.bincount(before[0], minlength=len(b.items))
+    )
+
+
+@pytest.mark.parametrize("block", [3, 1 << 16])
+def test_itemset_bound_counts_frequent_items_per_basket(monkeypatch, block):
+    import crmine.basket._codes as codes
+    from crmine.basket import itemset_bound
+
+    monkeypatch.setattr(codes, "_BLOCK", block)
+    rng = np.random.default_rng(3)
+    rows = [sorted(rng.choice(60, size=int(k), replace=False).tolist()) for k in [40] * 30]
+    rows += [[] for _ in range(5)] + [[59]] * 3
+    m = as_baskets(rows).matrix
+    dense = m.toarray()
+    frequent = dense.sum(axis=0) >= 20
+    naive = float(np.sum(2.0 ** dense[:, frequent].sum(axis=1) - 1)) / 20
+    assert itemset_bound(m, 20) == min(float(np.sum(2.0 ** dense.sum(axis=1) - 1)) / 20, naive)

@@ -437,3 +437,88 @@ def test_string_codes_past_one_byte(n_labels: int, monkeypatch) -> None:
     assert len(fast.items) == n_labels
     assert_same_baskets(fast, _general_path(baskets, monkeypatch))
     check_against_naive(baskets)
+
+
+def _int64_reader(baskets: list, all_lists: bool) -> np.ndarray | None:
+    """Every item into one int64 array (the reader before int32), ``None`` if one is not an int."""
+    import array
+
+    buf = array.array("q")
+    try:
+        buf.fromlist([x for b in baskets for x in b])
+    except (TypeError, OverflowError):
+        return None
+    return np.frombuffer(buf, dtype=np.int64)
+
+
+def _general_int_path(baskets: list, monkeypatch) -> object:
+    """``as_baskets`` with the items read as int64 and coded by ``_factorize`` (a new array)."""
+    from crmine.basket import _input
+
+    with monkeypatch.context() as m:
+        m.setattr(_input, "_small_ids", lambda baskets: None)
+        m.setattr(_input, "_int_values", _int64_reader)
+        m.setattr(_input, "_int_codes", lambda values: None)
+        return as_baskets(baskets)
+
+
+@pytest.mark.parametrize("container", [list, tuple])
+@pytest.mark.parametrize(
+    "ids",
+    [
+        "small",  # int32, coded in place block by block (more than one block of 64k)
+        "spread",  # int32 but too spread out for the counting sort: pd.factorize
+        "negative",  # int32 with negative ids: pd.factorize
+        "past int32",  # read again into int64
+    ],
+)
+def test_int_baskets_equal_general_path(ids: str, container, monkeypatch) -> None:
+    rng = random.Random(len(ids))
+    pool = {
+        "small": list(range(300, 3000, 7)),
+        "spread": [i * 1_000_003 for i in range(60)],
+        "negative": list(range(-40, 40)),
+        "past int32": [2**31 + i for i in range(30)] + list(range(30)),
+    }[ids]
+    baskets = random_baskets(rng, pool, 6000, max_len=80)
+    baskets = [container(b) for b in baskets]
+    before = copy.deepcopy(baskets)
+    from crmine.basket import _input
+
+    read = []
+    original = _input._int_values
+
+    def spy(baskets: list, all_lists: bool) -> np.ndarray | None:
+        read.append(original(baskets, all_lists))
+        return read[-1]
+
+    monkeypatch.setattr(_input, "_int_values", spy)
+    got = as_baskets(baskets)
+    assert read[0].dtype == (np.int64 if ids == "past int32" else np.int32)
+    assert baskets == before  # the buffer coded in place is crmine's own
+    assert got.matrix.nnz > 70_000 or ids != "small"
+    expected = _general_int_path(baskets, monkeypatch)
+    assert_same_baskets(got, expected)
+    assert got.items.dtype == np.int64
+    assert got.matrix.indices.dtype == np.int32
+
+
+@pytest.mark.parametrize(
+    "late",
+    [2**31, -(2**31) - 1, 2**63, "x", 2.5, None],
+    ids=["2**31", "below int32", "2**63", "str", "float", "None"],
+)
+def test_a_late_label_leaves_the_int32_reader(late, monkeypatch) -> None:
+    # ids past 255 are read as int32; a later id past its range reads them again as
+    # int64, and anything else (or an id past int64) sends them to the general path
+    baskets = [[1000, 5, 9], [5, 70000]] * 40 + [[9, late, 1000]]
+    try:
+        expected = _general_int_path(baskets, monkeypatch)
+    except SchemaError as exc:
+        with pytest.raises(SchemaError) as fast_exc:
+            as_baskets(baskets)
+        assert str(fast_exc.value) == str(exc)
+        return
+    got = as_baskets(baskets)
+    assert_same_baskets(got, expected)
+    assert late in list(got.items)
