@@ -280,9 +280,13 @@ def test_baskets_dropping_out_after_bitset_pairs(monkeypatch):
     assert built[0][0] == 400 and built[1][0] == 100  # pair stage, then re-packed
 
 
+@pytest.mark.parametrize("pack_entries", [5, 1 << 15])  # columns longer than a block, too
 @pytest.mark.parametrize("shape", [(8124, 30, 0.5), (100, 7, 0.3), (64, 5, 0.9), (65, 5, 0.9)])
-def test_bitset_packers_agree(shape):
+def test_bitset_packers_agree(shape, pack_entries, monkeypatch):
+    import crmine.basket._bitsets as bits_mod
     from crmine.basket._bitsets import _bitsets, _row_bitsets
+
+    monkeypatch.setattr(bits_mod, "_PACK_ENTRIES", pack_entries)
 
     n, f, density = shape
     m = sp.random(n, f, density=density, random_state=np.random.default_rng(n), format="csr")

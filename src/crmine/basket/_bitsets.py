@@ -23,6 +23,8 @@ import scipy.sparse as sp
 _BLOCK_WORDS = 1 << 16
 # words per chunk of projected counting (its index arrays take 8 bytes a word too)
 _PROJ_BLOCK_WORDS = 1 << 15
+# stored entries per block of columns packed into bitsets (about 25 bytes each at once)
+_PACK_ENTRIES = 1 << 15
 
 
 def _edges(cuts: np.ndarray, n: int) -> list[int]:
@@ -91,8 +93,9 @@ def _and_count(a: np.ndarray, b: np.ndarray, buffers: _Buffers) -> np.ndarray:
 def _bitsets(csc: sp.csc_matrix) -> np.ndarray:
     """Packed vertical bitsets, shape (n_items, n_words), from a boolean CSC matrix.
 
-    Built in blocks of columns (about 64k stored entries each) so that the
-    temporaries stay small next to the bitsets themselves.
+    Built in blocks of columns (about ``_PACK_ENTRIES`` stored entries each),
+    in narrow types where they fit (about 25 bytes per entry of a block), so
+    that the temporaries stay small next to the bitsets themselves.
     """
     n, f = csc.shape
     w = max(1, (n + 63) // 64)
@@ -103,17 +106,24 @@ def _bitsets(csc: sp.csc_matrix) -> np.ndarray:
         csc = csc.copy()
         csc.sort_indices()
     indptr = csc.indptr.astype(np.int64)
-    bounds = np.searchsorted(indptr, np.arange(0, indptr[-1], 1 << 16), side="right") - 1
-    edges = np.unique(np.r_[bounds, f])
+    key_dtype = np.int32 if f * w < 2**31 and n < 2**31 else np.int64
+    bounds = np.searchsorted(indptr, np.arange(0, indptr[-1], _PACK_ENTRIES), side="right") - 1
+    edges = _edges(bounds, f)
     for j0, j1 in zip(edges[:-1], edges[1:]):
         lo, hi = indptr[j0], indptr[j1]
         if hi == lo:
             continue
-        row = csc.indices[lo:hi].astype(np.int64)
-        col = np.repeat(np.arange(j0, j1, dtype=np.int64), np.diff(indptr[j0 : j1 + 1]))
-        key = col * w + (row >> 6)
-        bit = np.left_shift(np.uint64(1), (row & 63).astype(np.uint64))
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        row = csc.indices[lo:hi]
+        key = np.repeat(np.arange(j0, j1, dtype=key_dtype), np.diff(indptr[j0 : j1 + 1]))
+        key *= w
+        key += row >> 6  # word of each entry, in column order: ascending
+        bit = (row & 63).astype(np.uint64)
+        np.left_shift(np.uint64(1), bit, out=bit)
+        first = np.empty(len(key), dtype=bool)
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        del first
         out[key[starts]] = np.bitwise_or.reduceat(bit, starts)
     return out.reshape(f, w)
 
