@@ -454,16 +454,20 @@ def _levels_projected(
         cand, parent = _candidates(levels[-1][0], adj, f)
         if len(cand) == 0:
             break
-        row0 = cand[:, 0].astype(np.int64) * f
+        row0 = cand[:, 0].astype(np.int64)
+        row0 *= f
         last = (pair_start[row0 + cand[:, -1]], flat)
         if prev_start is not None and prev_flat is not None:
             sources = [(prev_start[parent], prev_flat), last]
         else:
             sources = [(pair_start[row0 + cand[:, j]], flat) for j in range(1, k - 1)]
             sources.append(last)
+        # per-candidate arrays are let go of as soon as they are used (peak memory)
+        del row0, parent, last
         wc = np.take(words, cand[:, 0])  # words of each candidate's bitsets
         keep = k < max_len and int(wc.sum()) * 8 <= _PROJ_KEEP_BYTES
         counts, kept = _count_projected(wc, sources, min_count if keep else None)
+        del sources
         found = np.flatnonzero(counts >= min_count)
         logger.debug("level %d: %d candidates, %d frequent", k, len(cand), len(found))
         prev_start, prev_flat = None, kept
@@ -471,9 +475,11 @@ def _levels_projected(
             w_ok = wc[found]
             prev_start = np.zeros(len(w_ok), dtype=np.int64)
             np.cumsum(w_ok[:-1], out=prev_start[1:])
+        del wc
         if len(found):
             levels.append((np.take(cand, found, axis=0), counts[found]))
             check()
+        del cand, counts, found
         k += 1
 
 
