@@ -280,7 +280,7 @@ def test_baskets_dropping_out_after_bitset_pairs(monkeypatch):
     assert built[0][0] == 400 and built[1][0] == 100  # pair stage, then re-packed
 
 
-@pytest.mark.parametrize("pack_entries", [5, 1 << 15])  # columns longer than a block, too
+@pytest.mark.parametrize("pack_entries", [5, 1 << 15])  # rows longer than a block, too
 @pytest.mark.parametrize("shape", [(8124, 30, 0.5), (100, 7, 0.3), (64, 5, 0.9), (65, 5, 0.9)])
 def test_bitset_packers_agree(shape, pack_entries, monkeypatch):
     import crmine.basket._bitsets as bits_mod
@@ -293,7 +293,7 @@ def test_bitset_packers_agree(shape, pack_entries, monkeypatch):
     m = m.astype(bool)
     m.sort_indices()
     packed = _row_bitsets(m)  # the dense path for these shapes
-    np.testing.assert_array_equal(packed, _bitsets(m.tocsc()))
+    np.testing.assert_array_equal(packed, _bitsets(m))
     # bit r of word r // 64 of item j is set exactly when basket r holds item j
     r, j = m.nonzero()
     assert ((packed[j, r // 64] >> (r % 64).astype(np.uint64)) & np.uint64(1)).all()

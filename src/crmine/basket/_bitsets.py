@@ -23,7 +23,7 @@ import scipy.sparse as sp
 _BLOCK_WORDS = 1 << 16
 # words per chunk of projected counting (its index arrays take 8 bytes a word too)
 _PROJ_BLOCK_WORDS = 1 << 15
-# stored entries per block of columns packed into bitsets (about 25 bytes each at once)
+# stored entries per block of rows packed into bitsets (about 20 bytes each at once)
 _PACK_ENTRIES = 1 << 15
 
 
@@ -90,58 +90,54 @@ def _and_count(a: np.ndarray, b: np.ndarray, buffers: _Buffers) -> np.ndarray:
     return np.add.reduceat(ones.ravel(), np.arange(0, ones.size, w), dtype=acc)
 
 
-def _bitsets(csc: sp.csc_matrix) -> np.ndarray:
-    """Packed vertical bitsets, shape (n_items, n_words), from a boolean CSC matrix.
+def _bitsets(x: sp.csr_matrix) -> np.ndarray:
+    """Packed vertical bitsets, shape (n_items, n_words), from a boolean CSR matrix.
 
-    Built in blocks of columns (about ``_PACK_ENTRIES`` stored entries each),
-    in narrow types where they fit (about 25 bytes per entry of a block), so
-    that the temporaries stay small next to the bitsets themselves.
+    Built straight from the rows, in blocks of rows of about
+    ``_PACK_ENTRIES`` stored entries (about 20 bytes each at once, narrow
+    types where they fit): the bit of each entry is OR-ed into its word by
+    ``np.bitwise_or.at`` (numpy's fast loop).  No CSC copy of the matrix
+    (5 bytes per entry: 5 MB on T10I4D100K), and as fast or faster (T10I4D100K
+    at 0.002: 8.8 against 11.3 ms).
     """
-    n, f = csc.shape
+    n, f = x.shape
     w = max(1, (n + 63) // 64)
     out = np.zeros(f * w, dtype=np.uint64)
-    if not csc.nnz:
-        return out.reshape(f, w)
-    if not csc.has_sorted_indices:
-        csc = csc.copy()
-        csc.sort_indices()
-    indptr = csc.indptr.astype(np.int64)
+    indptr = x.indptr
+    nnz = int(indptr[-1])
     key_dtype = np.int32 if f * w < 2**31 and n < 2**31 else np.int64
-    bounds = np.searchsorted(indptr, np.arange(0, indptr[-1], _PACK_ENTRIES), side="right") - 1
-    edges = _edges(bounds, f)
-    for j0, j1 in zip(edges[:-1], edges[1:]):
-        lo, hi = indptr[j0], indptr[j1]
+    cuts = np.searchsorted(indptr, np.arange(_PACK_ENTRIES, nnz, _PACK_ENTRIES), side="right")
+    edges = _edges(cuts - 1, n)
+    for r0, r1 in zip(edges[:-1], edges[1:]):
+        lo, hi = int(indptr[r0]), int(indptr[r1])
         if hi == lo:
             continue
-        row = csc.indices[lo:hi]
-        key = np.repeat(np.arange(j0, j1, dtype=key_dtype), np.diff(indptr[j0 : j1 + 1]))
+        row = np.repeat(np.arange(r0, r1, dtype=key_dtype), np.diff(indptr[r0 : r1 + 1]))
+        key = x.indices[lo:hi].astype(key_dtype)
         key *= w
-        key += row >> 6  # word of each entry, in column order: ascending
+        key += row >> 6  # the word of each entry
         bit = (row & 63).astype(np.uint64)
+        del row
         np.left_shift(np.uint64(1), bit, out=bit)
-        first = np.empty(len(key), dtype=bool)
-        first[0] = True
-        np.not_equal(key[1:], key[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        del first
-        out[key[starts]] = np.bitwise_or.reduceat(bit, starts)
+        np.bitwise_or.at(out, key, bit)
     return out.reshape(f, w)
 
 
 def _row_bitsets(x: sp.csr_matrix) -> np.ndarray:
     """Packed vertical bitsets, shape (n_items, n_words), of a boolean CSR matrix.
 
-    When the dense item x basket table of booleans is no larger than the CSC
-    copy the other way needs (dense data), it is filled and packed with
+    When the dense item x basket table of booleans is no larger than four
+    bytes per entry (dense data), it is filled and packed with
     ``np.packbits`` (about 5x faster); else the bitsets are packed from the
-    CSC form by :func:`_bitsets`.
+    rows by :func:`_bitsets`.
     """
     n, f = x.shape
     w = max(1, (n + 63) // 64)
     if f * w * 64 > max(4 * x.nnz, 1 << 16) or sys.byteorder != "little":
-        return _bitsets(x.tocsc())
+        return _bitsets(x)
     table = np.zeros((f, w * 64), dtype=bool)
-    table[x.indices, np.repeat(np.arange(n), np.diff(x.indptr))] = True
+    rows = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), np.diff(x.indptr))
+    table[x.indices, rows] = True
     # bit r of a little-endian word is basket r: the layout :func:`_bitsets` makes
     return np.packbits(table, axis=1, bitorder="little").view(np.uint64)
 
