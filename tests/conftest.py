@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import settings
 
@@ -15,6 +16,23 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _same_global_numpy_state():
+    """Every test starts from the same NumPy global random state, and leaves it as it was.
+
+    crmine never draws from it (``random_state`` everywhere), but peers do: lifetimes
+    perturbs its starting values with it, and from 2 of 60 states its Pareto/NBD fit stops
+    short of the maximum (s = 0.905 or 1.329 instead of 1.0513), so a peer comparison
+    depended on which tests ran before it.
+    """
+    state = np.random.get_state()  # noqa: NPY002 - the legacy state is what peers use
+    np.random.seed(20261130)  # noqa: NPY002
+    yield
+    np.random.set_state(state)  # noqa: NPY002
+
+
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 
 
