@@ -478,7 +478,7 @@ def test_planted_beer_and_diapers_on_make_retail():
     log = data.transactions
     log = log[log["quantity"] > 0]
     ts = log["timestamp"]
-    evening = (ts.dt.dayofweek < 5) & (ts.dt.hour >= 17) & (ts.dt.hour < 22)
+    evening = (ts.dt.day_of_week < 5) & (ts.dt.hour >= 17) & (ts.dt.hour < 22)
     fi = apriori(log[evening], min_support=0.01, max_len=2)
     rules = association_rules(fi, "lift", 1.0).sort_values("lift", ascending=False)
     top = rules.iloc[0]

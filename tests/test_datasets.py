@@ -81,7 +81,7 @@ def test_planted_segments_are_separable_in_rfm(retail):
 def test_beer_and_diapers_lift_on_weekday_evenings(retail):
     tx = retail.transactions
     ts = tx["timestamp"]
-    evening = tx[(ts.dt.dayofweek < 5) & (ts.dt.hour >= 17) & (ts.dt.hour < 22)]
+    evening = tx[(ts.dt.day_of_week < 5) & (ts.dt.hour >= 17) & (ts.dt.hour < 22)]
     bm = basket_matrix(evening)
     m = bm.matrix.tocsc()
     n = m.shape[0]
