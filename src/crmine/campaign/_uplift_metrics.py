@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.metrics import auc
 
 from crmine.exceptions import DataWarning, SchemaError
+from crmine.utils._checks import one_column
 from crmine.utils._validation import check_binary, check_treatment, to_pandas
 
 __all__ = [
@@ -47,14 +48,7 @@ def _one_dimensional(values: Any, name: str) -> Any:
             f"{name} is the text {values!r}, not one value per customer. Fix: pass an array or "
             "a column (e.g. df['response'])."
         )
-    values = to_pandas(values, name=name)
-    if isinstance(values, pd.DataFrame):
-        if values.shape[1] != 1:
-            raise SchemaError(
-                f"{name} must be one column, got a table with {values.shape[1]} columns. Fix: "
-                f"pass {name}=df['<column>']."
-            )
-        return values.iloc[:, 0]
+    values = one_column(values, name=name)
     if isinstance(values, pd.Series):
         return values
     arr = np.asarray(values)

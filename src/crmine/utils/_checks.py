@@ -15,6 +15,25 @@ from crmine.exceptions import SchemaError
 __all__ = ["check_binary", "check_money", "check_rate", "check_treatment"]
 
 
+def one_column(values: Any, *, name: str) -> Any:
+    """``values`` read as pandas when it is a polars/Arrow object; a one-column table is its column.
+
+    A wider table is refused with its columns and the fix; anything else comes
+    back as read (the caller checks its shape).
+    """
+    from crmine.utils._validation import show_values, to_pandas
+
+    values = to_pandas(values, name=name)
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise SchemaError(
+                f"{name} must be one column, got a table with {values.shape[1]} columns "
+                f"{show_values(list(values.columns))}. Fix: pass {name}=df['<column>']."
+            )
+        return values.iloc[:, 0]
+    return values
+
+
 def check_binary(values: Any, *, name: str = "y_true", allow_nan: bool = False) -> np.ndarray:
     """Check a binary outcome and return it as an int8 array of 0 and 1.
 
@@ -44,16 +63,9 @@ def check_binary(values: Any, *, name: str = "y_true", allow_nan: bool = False) 
     ...
     crmine.exceptions.SchemaError: y_true must be binary (0/1 or True/False), got values 0, 2. ...
     """
-    from crmine.utils._validation import show_values, to_pandas
+    from crmine.utils._validation import show_values
 
-    values = to_pandas(values, name=name)
-    if isinstance(values, pd.DataFrame):
-        if values.shape[1] != 1:
-            raise SchemaError(
-                f"{name} must be one column, got a table with {values.shape[1]} columns "
-                f"{show_values(list(values.columns))}. Fix: pass {name}=df['<column>']."
-            )
-        values = values.iloc[:, 0]
+    values = one_column(values, name=name)
     s = pd.Series(values) if not isinstance(values, pd.Series) else values
     if s.ndim != 1:
         raise SchemaError(f"{name} must be one-dimensional, got shape {np.shape(values)}.")
@@ -129,8 +141,11 @@ def check_money(
     ...
     crmine.exceptions.SchemaError: cost_per_contact must be a finite amount >= 0, got -1. ...
     """
-    bound = "any finite amount" if allow_negative else ("a finite amount " + (
-        ">= 0" if allow_zero else "> 0"))
+    bound = (
+        "any finite amount"
+        if allow_negative
+        else ("a finite amount " + (">= 0" if allow_zero else "> 0"))
+    )
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
         raise SchemaError(f"{name} must be {bound}, got {value!r}. Fix: pass a number.")
     f = float(value)
