@@ -22,10 +22,11 @@ REPO = Path(__file__).resolve().parents[1]
 def _same_global_numpy_state():
     """Every test starts from the same NumPy global random state, and leaves it as it was.
 
-    crmine never draws from it (``random_state`` everywhere), but peers do: lifetimes
-    perturbs its starting values with it, and from 2 of 60 states its Pareto/NBD fit stops
-    short of the maximum (s = 0.905 or 1.329 instead of 1.0513), so a peer comparison
-    depended on which tests ran before it.
+    crmine draws from it only with ``random_state=None`` (scikit-learn's convention), and
+    tests of "same seed, same result" pass a seed; but peers draw from it on their own:
+    lifetimes perturbs its starting values with it, and from 2 of 60 states its Pareto/NBD
+    fit stops short of the maximum (s = 0.905 or 1.329 instead of 1.0513), so a peer
+    comparison depended on which tests ran before it.
     """
     state = np.random.get_state()  # noqa: NPY002 - the legacy state is what peers use
     np.random.seed(20261130)  # noqa: NPY002
