@@ -1,7 +1,7 @@
 """The itemset result table against a hand-built oracle.
 
-``_itemset_objects`` builds every k-itemset as ``prefix | last item`` from
-the levels the miner returns; the oracle builds each one from scratch out of
+The table keeps the itemsets as codes (an ``ItemsetArray``) and builds the
+frozensets when they are read; the oracle builds each one from scratch out of
 its row of item codes.  Both must hold the same labels (the very label
 objects of ``items``), in the same order, with hash tables no larger than a
 chain of unions gives (``sys.getsizeof``).
@@ -9,7 +9,6 @@ chain of unions gives (``sys.getsizeof``).
 
 from __future__ import annotations
 
-import gc
 import random
 import sys
 from functools import reduce
@@ -19,7 +18,8 @@ import pandas as pd
 import pytest
 
 from crmine.basket import apriori, as_baskets
-from crmine.basket._itemsets import _itemset_objects, _itemsets_frame
+from crmine.basket._itemset_array import ItemsetArray
+from crmine.basket._itemsets import _itemsets_frame
 from crmine.basket._mining import mine_levels
 
 
@@ -31,6 +31,11 @@ def union_chain(labels: list) -> frozenset:
 def oracle(levels: list, items: pd.Index) -> list[frozenset]:
     labels = list(items)
     return [union_chain([labels[j] for j in row]) for rows, _ in levels for row in rows.tolist()]
+
+
+def _itemset_objects(levels: list, items: pd.Index) -> np.ndarray:
+    """Every itemset of the levels as the result table reads it out."""
+    return np.asarray(_itemsets_frame(levels, items, 120, 3)["itemset"].array, dtype=object)
 
 
 def random_levels(seed: int, pool: list, n_baskets: int = 120, min_count: int = 3) -> tuple:
@@ -87,15 +92,6 @@ def test_no_levels_and_one_level() -> None:
     assert list(got) == [frozenset({"a"}), frozenset({"c"})]
 
 
-def test_missing_prefix_is_an_error() -> None:
-    items = pd.Index(list("abcd"))
-    level1 = (np.array([[0], [1], [2], [3]]), np.array([3, 3, 3, 3]))
-    level2 = (np.array([[0, 1], [1, 2]]), np.array([2, 2]))
-    level3 = (np.array([[0, 2, 3]]), np.array([2]))  # prefix {a, c} is not in level 2
-    with pytest.raises(RuntimeError, match="prefix is missing"):
-        _itemset_objects([level1, level2, level3], items)
-
-
 def test_frame_columns_order_and_attrs() -> None:
     levels, items = random_levels(1, POOLS["str"])
     df = _itemsets_frame(levels, items, 120, 3)
@@ -110,15 +106,15 @@ def test_frame_columns_order_and_attrs() -> None:
     assert df.index.equals(pd.RangeIndex(len(df)))
 
 
-def test_garbage_collector_state_is_restored() -> None:
-    baskets = [["a", "b", "c"], ["a", "b"], ["b", "c"]]
-    was = gc.isenabled()
-    try:
-        gc.enable()
-        apriori(baskets, min_count=1)
-        assert gc.isenabled()
-        gc.disable()
-        apriori(baskets, min_count=1)
-        assert not gc.isenabled()
-    finally:
-        (gc.enable if was else gc.disable)()
+def test_itemset_column_is_codes_until_read() -> None:
+    levels, items = random_levels(2, POOLS["str"])
+    df = _itemsets_frame(levels, items, 120, 3)
+    arr = df["itemset"].array
+    assert isinstance(arr, ItemsetArray) and str(df["itemset"].dtype) == "itemset"
+    n_codes = sum(rows.size for rows, _ in levels)
+    assert len(arr._codes) == n_codes  # one code per item of each itemset, nothing more
+    assert arr.nbytes < 8 * n_codes + 8 * (len(arr) + 1) + 8 * len(items) + 1
+    # one element, and the whole column, read back as the oracle's frozensets
+    want = oracle(levels, items)
+    assert df["itemset"].iloc[-1] == want[-1]
+    assert df["itemset"].tolist() == want

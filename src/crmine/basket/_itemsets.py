@@ -8,9 +8,7 @@ thresholds are integers: ``min_support`` is turned into the exact count
 
 from __future__ import annotations
 
-import gc
 import math
-import operator
 from fractions import Fraction
 from numbers import Integral, Real
 from typing import Any
@@ -21,11 +19,10 @@ import pandas as pd
 from crmine.base import BaseEstimator, Interval, _fit_context, invalid_parameter
 from crmine.basket._codes import _column_counts
 from crmine.basket._input import as_baskets
+from crmine.basket._itemset_array import ItemsetArray
 from crmine.basket._mining import (
     ItemsetLimitError,
-    _lookup,
     _mine_owned,
-    _row_keys,
     itemset_bound,
 )
 from crmine.exceptions import SchemaError
@@ -40,6 +37,7 @@ __all__ = [
     "itemset_bound",
     "min_count_for",
 ]
+
 
 def exact_fraction(value: float | Fraction | int) -> Fraction:
     """The exact rational a threshold stands for, read from its decimal text.
@@ -98,56 +96,13 @@ def min_count_for(min_support: float, n_baskets: int) -> int:
     return max(1, math.ceil(exact_fraction(min_support) * n_baskets))
 
 
-def _itemset_objects(levels: list[tuple[np.ndarray, np.ndarray]], items: pd.Index) -> np.ndarray:
-    """The frozensets of item labels of all levels, in one object array.
-
-    A k-itemset is built as ``prefix | last``: its (k-1)-prefix's frozenset
-    joined with the one-item frozenset of its last item (levels are sorted,
-    so the prefix is found by binary search).  A union sizes its hash table
-    once for the final length; a frozenset built from a list of 5 or more
-    labels grows it on the way, to twice the size (728 bytes instead of 472
-    for 5 to 7 items) at about the same speed.  The ``|`` operator skips the
-    argument tuple of ``frozenset.union`` (7% faster), and each level goes
-    straight from the ``map`` into its own array through ``np.fromiter`` (a
-    slice assignment of a list checks every element for being a sequence:
-    5x slower).
-    """
-    if not levels:
-        return np.empty(0, dtype=object)
-    labels = np.empty(len(items), dtype=object)
-    labels[:] = list(items)
-    single = np.empty(len(items), dtype=object)
-    first = levels[0][0][:, 0]
-    single[first] = list(map(frozenset, labels[first, None].tolist()))
-    level_objects = [single[first]]
-    for k in range(1, len(levels)):
-        rows = levels[k][0]
-        if k == 1:  # the prefix of a pair is its first item's own frozenset
-            prefix = single[rows[:, 0]]
-        else:
-            prev_keys = _row_keys(levels[k - 1][0], len(items))
-            parent = _lookup(prev_keys, _row_keys(rows[:, :-1], len(items)))
-            if len(parent) and parent.min() < 0:  # cannot happen for Apriori levels
-                raise RuntimeError("a frequent itemset's prefix is missing from the level below")
-            prefix = level_objects[-1][parent]
-        built = map(operator.or_, prefix, single[rows[:, -1]])
-        level_objects.append(np.fromiter(built, dtype=object, count=len(rows)))
-        del prefix, built
-    return level_objects[0] if len(levels) == 1 else np.concatenate(level_objects)
-
-
 def _itemsets_frame(
     levels: list[tuple[np.ndarray, np.ndarray]], items: pd.Index, n_baskets: int, min_count: int
 ) -> pd.DataFrame:
-    # Many small acyclic objects: the cyclic garbage collector would re-scan the
-    # whole heap several times while they are created (2-4x the build time).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        itemset_arr = _itemset_objects(levels, items)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    # the itemsets stay integer codes (ItemsetArray); frozensets are built when read
+    labels = np.empty(len(items), dtype=object)
+    labels[:] = list(items)
+    itemset_arr = ItemsetArray._from_blocks([rows for rows, _ in levels], labels)
     if levels:
         count = np.concatenate([c for _, c in levels]).astype(np.int64, copy=False)
         length = np.repeat(
@@ -276,9 +231,7 @@ class Apriori(BaseEstimator):
         """
         for name in ("min_support", "min_count", "max_len", "max_itemsets"):
             if isinstance(getattr(self, name), bool):
-                raise invalid_parameter(
-                    f"{name}={getattr(self, name)!r} is a bool; pass a number."
-                )
+                raise invalid_parameter(f"{name}={getattr(self, name)!r} is a bool; pass a number.")
         baskets = as_baskets(X, schema=self.schema, items=items)
         matrix, labels = baskets.matrix, baskets.items
         del baskets

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmine.basket._itemset_array import ItemsetArray, _sort_key
 from crmine.basket._itemsets import exact_fraction
 from crmine.basket._keys import _lookup, _row_keys
 from crmine.basket._measures import _RATIONAL, RULE_METRICS, fisher_pvalues
@@ -30,6 +31,7 @@ __all__ = [
     "maximal_itemsets",
     "p_adjust",
 ]
+
 
 class _ItemsetIndex:
     """Integer-coded, level-sorted view of an itemset table for fast subset lookups."""
@@ -65,25 +67,16 @@ class _ItemsetIndex:
                 "the itemsets table needs a 'count' or a 'support' column; pass the table "
                 "returned by crmine.basket.apriori()."
             )
-        sets = [frozenset(s) for s in itemsets[col]]
-        labels = sorted({x for s in sets for x in s}, key=_sort_key)
-        self.labels = np.empty(len(labels), dtype=object)
-        self.labels[:] = labels
-        self.code = {lab: i for i, lab in enumerate(labels)}
-        by_len: dict[int, list[int]] = {}
-        for pos, s in enumerate(sets):
-            by_len.setdefault(len(s), []).append(pos)
+        self.labels, by_len = _coded_rows(itemsets[col])
+        self.code = {lab: i for i, lab in enumerate(self.labels.tolist())}
         self.levels: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-        for k, positions in sorted(by_len.items()):
+        for k, (positions, rows) in sorted(by_len.items()):
             if k == 0:
                 continue
-            rows = np.array(
-                [sorted(self.code[x] for x in sets[p]) for p in positions], dtype=np.int32
-            ).reshape(len(positions), k)
             order = np.lexsort(rows.T[::-1])
             rows = rows[order]
-            pos_arr = np.asarray(positions, dtype=np.int64)[order]
-            keys = _row_keys(rows, len(labels))
+            pos_arr = positions[order]
+            keys = _row_keys(rows, len(self.labels))
             self.levels[k] = (rows, counts[pos_arr], pos_arr, keys)
 
     def position(self, rows: np.ndarray) -> np.ndarray:
@@ -111,8 +104,43 @@ class _ItemsetIndex:
         return np.array(sorted({self.code[x] for x in items if x in self.code}), dtype=np.int32)
 
 
-def _sort_key(x: Any) -> tuple[str, Any]:
-    return (type(x).__name__, x) if not isinstance(x, (int, float)) else ("", x)
+def _coded_rows(column: pd.Series) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
+    """Sorted item labels, and per itemset length: positions and rows of sorted codes."""
+    arr = column.array
+    if isinstance(arr, ItemsetArray) and not arr.isna().any():
+        # codes already: rename them to the ranks of the sorted labels, no frozensets
+        used = np.unique(arr._codes)
+        used_labels = arr._items[used].tolist()
+        labels = sorted(used_labels, key=_sort_key)
+        rank = {lab: i for i, lab in enumerate(labels)}
+        new_code = np.full(len(arr._items), -1, dtype=np.int32)
+        new_code[used] = [rank[x] for x in used_labels]
+        codes, starts, lengths = new_code[arr._codes], arr._offsets[:-1], arr.lengths()
+        by_len = {}
+        for k in np.unique(lengths).tolist():
+            positions = np.flatnonzero(lengths == k)
+            rows = codes[starts[positions, None] + np.arange(k)]
+            rows.sort(axis=1)
+            by_len[k] = (positions.astype(np.int64), rows)
+    else:
+        sets = [frozenset(s) for s in column]
+        labels = sorted({x for s in sets for x in s}, key=_sort_key)
+        rank = {lab: i for i, lab in enumerate(labels)}
+        grouped: dict[int, list[int]] = {}
+        for pos, s in enumerate(sets):
+            grouped.setdefault(len(s), []).append(pos)
+        by_len = {
+            k: (
+                np.asarray(positions, dtype=np.int64),
+                np.array(
+                    [sorted(rank[x] for x in sets[p]) for p in positions], dtype=np.int32
+                ).reshape(len(positions), k),
+            )
+            for k, positions in grouped.items()
+        }
+    out = np.empty(len(labels), dtype=object)
+    out[:] = labels
+    return out, by_len
 
 
 def _bits(mask: int, k: int) -> list[int]:
@@ -254,8 +282,8 @@ def association_rules(
     allowed_cons = index.codes_of(consequent_items)
 
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ant", "cons", "a", "c", "ac")}
-    ant_rows: list[list[Any]] = []
-    cons_rows: list[list[Any]] = []
+    ant_rows: list[np.ndarray] = []  # code blocks into index.labels, one row per rule
+    cons_rows: list[np.ndarray] = []
     imp_parts: list[np.ndarray] = []
     first = 0 if min_len <= 1 else 1  # mask 0 = empty antecedent
     for k, (rows, counts, _, _) in index.levels.items():
@@ -291,8 +319,8 @@ def association_rules(
                 keep &= ~_redundant(index, rows_k[sel], mask, full ^ mask, k, a, ac)
             if not keep.any():
                 continue
-            ant_rows.extend(index.labels[ant[keep]].tolist())
-            cons_rows.extend(index.labels[cons[keep]].tolist())
+            ant_rows.append(ant[keep])
+            cons_rows.append(cons[keep])
             parts["a"].append(a[keep])
             parts["c"].append(c[keep])
             parts["ac"].append(ac[keep])
@@ -304,7 +332,7 @@ def association_rules(
     a = np.concatenate(parts["a"])
     c = np.concatenate(parts["c"])
     ac = np.concatenate(parts["ac"])
-    out = _rules_frame(n, ant_rows, cons_rows, a, c, ac)
+    out = _rules_frame(n, ant_rows, cons_rows, a, c, ac, index.labels)
     if improvement:
         out["improvement"] = np.concatenate(imp_parts)
     if fisher:
@@ -386,15 +414,16 @@ _RULE_COLUMNS = [
 
 def _rules_frame(
     n: int,
-    ant_rows: list[list[Any]],
-    cons_rows: list[list[Any]],
+    ant_rows: list[np.ndarray],
+    cons_rows: list[np.ndarray],
     a: np.ndarray,
     c: np.ndarray,
     ac: np.ndarray,
+    labels: np.ndarray,
 ) -> pd.DataFrame:
     data: dict[str, Any] = {
-        "antecedents": pd.Series([frozenset(r) for r in ant_rows], dtype=object),
-        "consequents": pd.Series([frozenset(r) for r in cons_rows], dtype=object),
+        "antecedents": ItemsetArray._from_blocks(ant_rows, labels),
+        "consequents": ItemsetArray._from_blocks(cons_rows, labels),
         "antecedent_count": a.astype(np.int64),
         "consequent_count": c.astype(np.int64),
         "count": ac.astype(np.int64),
@@ -408,9 +437,8 @@ def _rules_frame(
 
 
 def _empty_rules(n: int, fisher: bool, improvement: bool = False) -> pd.DataFrame:
-    out = _rules_frame(
-        n, [], [], np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
-    )
+    empty = np.empty(0, np.int64)
+    out = _rules_frame(n, [], [], empty, empty, empty, np.empty(0, dtype=object))
     if improvement:
         out["improvement"] = np.empty(0)
     if fisher:

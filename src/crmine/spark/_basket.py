@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmine.basket._itemset_array import ItemsetArray
 from crmine.exceptions import SchemaError
 from crmine.schema import TransactionSchema, resolve_schema
 from crmine.spark._common import (
@@ -164,7 +165,7 @@ def _itemsets_table(
     code = {x: i for i, x in enumerate(labels)}
     coded = [tuple(sorted(code[x] for x in s)) for s in sets]
     order = sorted(range(len(coded)), key=lambda i: (len(coded[i]), coded[i]))
-    itemsets = pd.Series([frozenset(sets[i]) for i in order], dtype=object)
+    itemsets = pd.Series(ItemsetArray.from_sets([sets[i] for i in order]))
     count = np.asarray([counts[i] for i in order], dtype=np.int64)
     df = pd.DataFrame(
         {
