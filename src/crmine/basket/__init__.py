@@ -3,7 +3,9 @@
 The level-wise Apriori search (:class:`Apriori`, :func:`apriori`) works on a
 sparse basket matrix built by :func:`as_baskets` from a transaction log, a
 list of baskets, a one-hot DataFrame or a scipy sparse matrix; thresholds are
-exact integer counts.  :func:`association_rules` derives rules with a full set
+exact integer counts; itemsets are held as integer codes in an
+:class:`ItemsetArray` column whose elements read as frozensets.
+:func:`association_rules` derives rules with a full set
 of interest measures and Fisher exact tests; :func:`aggregate_items` lifts
 baskets to a category level; :class:`BasketRecommender` turns rules into
 cross-sell recommendations.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from crmine.basket._hierarchy import aggregate_items, drop_hierarchy_rules
 from crmine.basket._input import Baskets, as_baskets
+from crmine.basket._itemset_array import ItemsetArray, ItemsetDtype
 from crmine.basket._itemsets import (
     Apriori,
     ItemsetLimitError,
@@ -36,6 +39,8 @@ __all__ = [
     "Apriori",
     "BasketRecommender",
     "Baskets",
+    "ItemsetArray",
+    "ItemsetDtype",
     "ItemsetLimitError",
     "aggregate_items",
     "apriori",

@@ -13,6 +13,7 @@ built only when asked for.
 
 from __future__ import annotations
 
+import gc
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -93,10 +94,10 @@ class ItemsetArray(ExtensionArray):
     >>> arr = ItemsetArray.from_sets([{"beer", "diapers"}, {"beer"}, None])
     >>> arr[1]
     frozenset({'beer'})
-    >>> list(arr == frozenset({"beer"}))
+    >>> (arr == frozenset({"beer"})).tolist()
     [False, True, False]
-    >>> pd.Series(arr).apply(len).tolist()
-    [2, 1, 1]
+    >>> pd.Series(arr[:2]).apply(len).tolist()
+    [2, 1]
     >>> arr.isna().tolist()
     [False, False, True]
     """
@@ -138,8 +139,8 @@ class ItemsetArray(ExtensionArray):
 
         Examples
         --------
-        >>> ItemsetArray.from_sets([["a", "b", "a"], ()]).tolist()
-        [frozenset({'a', 'b'}), frozenset()]
+        >>> [sorted(s) for s in ItemsetArray.from_sets([["a", "b", "a"], ()])]
+        [['a', 'b'], []]
         """
         vocab: dict[Any, int] = {}
         codes: list[int] = []
@@ -262,6 +263,17 @@ class ItemsetArray(ExtensionArray):
 
     def _objects(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Object array of the frozensets of rows ``start:stop`` (NaN if missing)."""
+        # many small acyclic objects: the cyclic garbage collector would re-scan the
+        # heap several times while they are made (55,040 itemsets: 27 ms -> 80-130 ms)
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._build_objects(start, stop)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _build_objects(self, start: int, stop: int | None) -> np.ndarray:
         stop = len(self) if stop is None else stop
         out = np.empty(stop - start, dtype=object)
         starts = self._offsets[start:stop]
@@ -284,6 +296,10 @@ class ItemsetArray(ExtensionArray):
         if na is not None:
             out[na] = np.nan
         return out
+
+    def tolist(self) -> list[Any]:
+        """The itemsets as a list of frozensets (NaN where missing)."""
+        return self._objects().tolist()
 
     def __iter__(self) -> Iterator[Any]:
         for start in range(0, len(self), _CHUNK):

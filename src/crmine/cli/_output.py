@@ -115,7 +115,7 @@ def write_table(table: pd.DataFrame, path: str, fmt: str) -> None:
     elif fmt == "parquet":
         out = flat.copy()
         for col in out.columns:  # sets (itemsets) as sorted lists
-            if out[col].dtype == object and len(out) and isinstance(out[col].iloc[0], frozenset):
+            if len(out) and isinstance(out[col].iloc[0], frozenset):  # object or "itemset"
                 out[col] = [sorted(map(str, v)) for v in out[col]]
         out.to_parquet(path, index=False)
     elif fmt == "json":
