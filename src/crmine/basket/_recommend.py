@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from crmine.base import BaseEstimator, Interval, StrOptions, _fit_context
 from crmine.basket._input import as_baskets
+from crmine.basket._itemset_array import ItemsetArray
 from crmine.basket._itemsets import Apriori
 from crmine.basket._rules import RULE_METRICS, _meets, association_rules
 from crmine.exceptions import DataWarning, InputTypeError, SchemaError
@@ -247,10 +248,12 @@ class BasketRecommender(BaseEstimator):
                 return np.full(len(r), np.nan)
             return np.where(rule, rules[name].to_numpy(dtype=np.float64)[rr], np.nan)
 
-        ants = np.empty(len(r), dtype=object)
-        ants[:] = [frozenset()] * len(r)
-        if rule.any():
-            ants[rule] = rules["antecedents"].to_numpy()[r[rule]]
+        # the rule's antecedent, an empty itemset for a popularity fill-in (codes, no objects)
+        arr = rules["antecedents"].array if len(rules) else ItemsetArray.from_sets([])
+        if not isinstance(arr, ItemsetArray):
+            arr = ItemsetArray.from_sets(arr)
+        arr = ItemsetArray._concat_same_type([arr, ItemsetArray.from_sets([()])])
+        ants = arr.take(np.where(rule, r, len(arr) - 1))
         labels = np.asarray(self._items, dtype=object)
         return pd.DataFrame(
             {
