@@ -265,6 +265,15 @@ def test_apriori_and_rules_columns_behave_like_frozenset_columns() -> None:
     # sorting: by length, then by the labels
     order = fi.sort_values("itemset")["itemset"].tolist()
     assert order[:4] == [frozenset({x}) for x in ("beer", "chips", "diapers", "milk")]
+    # explode: one row per item, as for the object column (an empty itemset: one NaN)
+    exploded = fi.explode("itemset")
+    assert len(exploded) == fi["length"].sum()
+    pd.testing.assert_frame_equal(
+        exploded.groupby(level=0)["itemset"].agg(frozenset).to_frame(),
+        fi[["itemset"]].astype(object),
+    )
+    empty = pd.Series(ItemsetArray.from_sets([(), {"a"}, None])).explode()
+    assert empty.index.tolist() == [0, 1, 2] and empty.isna().tolist() == [True, False, True]
     # the display lists the labels sorted
     assert "(beer, diapers)" in fi.to_string()
 

@@ -475,6 +475,17 @@ class ItemsetArray(ExtensionArray):
             objects[mask] = values[mask] if len(values) == len(objects) else values
         return ItemsetArray.from_sets(objects)
 
+    def _explode(self) -> tuple[np.ndarray, np.ndarray]:
+        # Series.explode: one row per item, as for an object column of frozensets (an
+        # empty or missing itemset gives one NaN row); items in code order
+        lengths = self.lengths()
+        counts = np.maximum(lengths, 1)
+        out = np.full(int(counts.sum()), np.nan, dtype=object)
+        starts = np.cumsum(counts) - counts
+        within = np.arange(len(self._codes)) - np.repeat(self._offsets[:-1], lengths)
+        out[np.repeat(starts, lengths) + within] = self._items[self._codes]
+        return out, counts.astype(np.uint64)
+
     def value_counts(self, dropna: bool = True) -> pd.Series:
         """Number of rows holding each distinct itemset (pandas' ``value_counts``)."""
         counts = pd.Series(self._objects(), copy=False).value_counts(dropna=dropna)
