@@ -332,13 +332,15 @@ def association_rules(
     a = np.concatenate(parts["a"])
     c = np.concatenate(parts["c"])
     ac = np.concatenate(parts["ac"])
-    out = _rules_frame(n, ant_rows, cons_rows, a, c, ac, index.labels)
+    extra: dict[str, np.ndarray] = {}  # in the frame from the start: no column inserts
     if improvement:
-        out["improvement"] = np.concatenate(imp_parts)
+        extra["improvement"] = np.concatenate(imp_parts)
     if fisher:
         p = fisher_pvalues(n, a, c, ac)
-        out["fisher_p"] = p
-        out["fisher_p_adjusted"] = p_adjust(p, correction)
+        extra["fisher_p"] = p
+        extra["fisher_p_adjusted"] = p_adjust(p, correction)
+    out = _rules_frame(n, ant_rows, cons_rows, a, c, ac, index.labels, extra)
+    if fisher:
         if alpha is not None:
             out = out[out["fisher_p_adjusted"].to_numpy() <= alpha].reset_index(drop=True)
     out.attrs["n_baskets"] = n
@@ -420,6 +422,7 @@ def _rules_frame(
     c: np.ndarray,
     ac: np.ndarray,
     labels: np.ndarray,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     data: dict[str, Any] = {
         "antecedents": ItemsetArray._from_blocks(ant_rows, labels),
@@ -431,7 +434,8 @@ def _rules_frame(
     af, cf, acf = (x.astype(np.float64) for x in (a, c, ac))
     for name in _RULE_COLUMNS[5:]:
         data[name] = _metric_value(name, float(n), af, cf, acf)
-    out = pd.DataFrame(data)
+    data.update(extra or {})
+    out = pd.DataFrame(data, copy=False)
     out.attrs["n_baskets"] = n
     return out
 
