@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmine.basket import apriori, as_baskets
+from crmine.basket import as_baskets
 from crmine.basket._itemset_array import ItemsetArray
 from crmine.basket._itemsets import _itemsets_frame
 from crmine.basket._mining import mine_levels
