@@ -217,6 +217,14 @@ def test_reads_back_compares_and_combines_as_frozensets(left, right, probe) -> N
         assert filled[1] != filled[1]  # NaN
 
 
+def test_code_blocks_in_any_order_compare_right() -> None:
+    items = np.array(["a", "b", "c", "d"], dtype=object)
+    arr = ItemsetArray._from_blocks([np.array([[2, 0], [1, 3]]), np.array([[3, 1, 0]])], items)
+    assert arr.tolist() == [{"a", "c"}, {"b", "d"}, {"a", "b", "d"}]
+    assert (arr == frozenset({"c", "a"})).tolist() == [True, False, False]
+    assert (arr == {"d", "a", "b"}).tolist() == [False, False, True]
+
+
 def test_duplicates_collapse_and_labels_keep_their_type() -> None:
     arr = ItemsetArray.from_sets([[1, 1, "1"], (True, 2.0)])
     assert arr[0] == frozenset({1, "1"}) and len(arr[0]) == 2

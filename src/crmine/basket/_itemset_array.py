@@ -169,7 +169,13 @@ class ItemsetArray(ExtensionArray):
 
     @classmethod
     def _from_blocks(cls, blocks: Sequence[np.ndarray], items: np.ndarray) -> ItemsetArray:
-        """From code matrices (one row per itemset, codes ascending along rows)."""
+        """From code matrices (one row per itemset, distinct codes)."""
+        # the vectorised comparison reads codes in ascending order within an itemset;
+        # the miner's rows are (a sorted copy is made only for a block that is not)
+        blocks = [
+            b if b.shape[1] < 2 or bool((b[:, 1:] > b[:, :-1]).all()) else np.sort(b, axis=1)
+            for b in blocks
+        ]
         lengths = np.concatenate(
             [np.full(len(b), b.shape[1], dtype=np.int64) for b in blocks] or [np.empty(0, np.int64)]
         )
