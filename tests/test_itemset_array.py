@@ -263,6 +263,12 @@ def test_apriori_and_rules_columns_behave_like_frozenset_columns() -> None:
     row = fi[fi["itemset"] == frozenset({"beer", "diapers"})]
     assert row["count"].tolist() == [2]
     assert fi["itemset"].map(len).tolist() == fi["length"].tolist()
+    # map gives what the function returns: lists stay lists (pandas 3 offers the
+    # result back to the column type), sets are itemsets again
+    as_lists = fi["itemset"].map(sorted)
+    assert as_lists.dtype == object and as_lists.tolist() == [sorted(s) for s in fi["itemset"]]
+    grown = fi["itemset"].map(lambda s: s | {"z"}).tolist()
+    assert grown == [s | {"z"} for s in fi["itemset"]]
     assert fi["itemset"].isin([frozenset({"milk"})]).sum() == 1
     rules = association_rules(fi, "confidence", 0.6)
     pair = rules[

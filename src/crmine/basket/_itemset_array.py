@@ -192,6 +192,15 @@ class ItemsetArray(ExtensionArray):
         return cls.from_sets(scalars)
 
     @classmethod
+    def _from_scalars(cls, scalars: Any, *, dtype: Any) -> ItemsetArray:
+        # pandas 3 casts the result of Series.map back through this: only sets are
+        # itemsets here (map(sorted) gives lists, and lists must stay lists)
+        values = list(scalars)
+        if not all(_is_na(v) or isinstance(v, (set, frozenset)) for v in values):
+            raise TypeError("not all values are sets: not an itemset column")
+        return cls.from_sets(values)
+
+    @classmethod
     def _from_factorized(cls, values: np.ndarray, original: ItemsetArray) -> ItemsetArray:
         return cls.from_sets(values)
 
