@@ -388,10 +388,18 @@ def _projected_pairs(
     idx_dtype = np.int32 if by_rank.nnz < 2**31 else np.int64
     local = np.arange(by_rank.nnz, dtype=idx_dtype)
     local -= np.repeat(by_rank.indptr[:-1].astype(idx_dtype), n_item)
-    back = sp.csc_matrix((local, by_rank.indices, by_rank.indptr), shape=(n, f)).tocsr()
-    r_ent = back.indices.astype(np.int32 if f * f < 2**31 else np.int64, copy=False)
+    # the pairs' codes (< f * f) and positions (< n_item) are held for every pair in
+    # baskets at once: uint16 where they fit (half the memory of int32)
+    if int(n_item.max()) <= 1 << 16:
+        local = local.astype(np.uint16)
+    back = sp.csc_matrix((local, by_rank.indices, by_rank.indptr), shape=(n, f))
+    del by_rank, local
+    back = back.tocsr()
+    code_dtype = np.uint16 if f * f <= 1 << 16 else np.int32 if f * f < 2**31 else np.int64
+    r_ent = back.indices.astype(code_dtype, copy=False)
     local = back.data
     indptr = back.indptr.astype(np.int64)
+    del back
     lengths = np.diff(indptr)
     by_len = _by_length(lengths)
     sorted_len = lengths[by_len]
@@ -459,17 +467,28 @@ def _count_projected(
     calls whatever the lengths).  With ``keep_min``, the bitsets of the
     candidates counted at least ``keep_min`` times are returned, one after
     the other.
+
+    Returns
+    -------
+    counts : ndarray of int32 (int64 past 2**31 words), shape (n_c,)
+        Narrow, as the starts in ``sources`` may be (int32): on Groceries at
+        0.001 (45k candidates at length 3) each int64 array of a candidate's
+        values holds 0.36 MB.
+    kept : ndarray of uint64 or None
     """
     n_c = len(wc)
-    out = np.empty(n_c, dtype=np.int64)
-    kept: list[np.ndarray] = []
-    cum = np.cumsum(wc)
+    n_words = int(wc.sum(dtype=np.int64))
+    wide = n_words >= 1 << 31
+    out = np.empty(n_c, dtype=np.int64 if wide else np.int32)
+    cum = np.cumsum(wc, dtype=np.int64 if wide else np.int32)
     block = _PROJ_BLOCK_WORDS
-    cuts = np.searchsorted(cum, np.arange(block, int(cum[-1]) if n_c else 0, block))
+    cuts = np.searchsorted(cum, np.arange(block, n_words, block, dtype=cum.dtype))
     edges = _edges(cuts + 1, n_c)
+    del cum, cuts
+    kept: list[np.ndarray] = []
     for lo, hi in zip(edges[:-1], edges[1:]):
-        w = wc[lo:hi]
-        base = np.zeros(len(w), dtype=np.int64)
+        w = wc[lo:hi].astype(np.intp)  # a chunk's lengths: no int32 casts in every call
+        base = np.zeros(len(w), dtype=np.intp)
         np.cumsum(w[:-1], out=base[1:])
         total = int(base[-1] + w[-1])
         acc = None
@@ -477,7 +496,7 @@ def _count_projected(
             # word indices: consecutive within a candidate, jumping to the next
             # candidate's start (one cumsum instead of a repeat of the starts)
             st = start[lo:hi]
-            idx = np.ones(total, dtype=np.int64)
+            idx = np.ones(total, dtype=np.intp)
             idx[0] = st[0]
             idx[base[1:]] = st[1:] - st[:-1] - w[:-1] + 1
             np.cumsum(idx, out=idx)
@@ -485,14 +504,19 @@ def _count_projected(
                 acc = np.take(flat, idx)
             else:
                 np.bitwise_and(acc, np.take(flat, idx), out=acc)
+            del idx  # before the next operand's (peak memory)
         # per-candidate sums as differences of one cumsum at the candidates' last words:
         # reduceat costs ~9 ns per segment, 3x the rest on candidates of 2-5 words
         cs = np.cumsum(np.bitwise_count(acc), dtype=np.int32 if total < 1 << 25 else np.int64)
-        counts = cs[base + (w - 1)]
+        base += w - 1
+        counts = cs[base]
+        del cs, base
         counts[1:] -= counts[:-1].copy()
         out[lo:hi] = counts
         if keep_min is not None:
             kept.append(acc[np.repeat(counts >= keep_min, w)])
     if keep_min is None:
         return out, None
+    if len(kept) == 1:
+        return out, kept[0]
     return out, (np.concatenate(kept) if kept else np.empty(0, dtype=np.uint64))

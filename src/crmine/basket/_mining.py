@@ -95,6 +95,19 @@ _PROJ_MIN_RATIO = 4
 _PROJ_KEEP_BYTES = 32 << 20
 
 
+def _join32(later: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_join_pairs` in int32 (rows of ``prev`` below 2**31): half the memory."""
+    cnt = later[lo:hi]
+    rows = np.arange(lo, hi, dtype=np.int32)
+    left = np.repeat(rows, cnt)
+    # right = left + 1 + the pair's position among its left row's: from one arange
+    shift = np.cumsum(cnt)
+    np.subtract(rows, shift - cnt, out=rows, casting="unsafe")
+    right = np.repeat(rows, cnt)
+    right += np.arange(1, len(right) + 1, dtype=np.int32)
+    return left, right
+
+
 def _candidates(
     prev: np.ndarray, adj: np.ndarray | None, radix: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +129,7 @@ def _candidates(
     -------
     cand : ndarray of int32, shape (n, k)
         In lexicographic order.
-    parent : ndarray of int64, shape (n,)
+    parent : ndarray of int32 (joined siblings) or int64, shape (n,)
         Row of ``prev`` that is each candidate's (k-1)-prefix.
     """
     n_p, km1 = prev.shape
@@ -130,7 +143,7 @@ def _candidates(
         cuts = np.searchsorted(cum, np.arange(1 << 18, int(cum[-1]) if n_p else 0, 1 << 18))
         edges = _edges(cuts + 1, n_p)
         for lo, hi in zip(edges[:-1], edges[1:]):
-            left, right = _join_pairs(later, lo, hi)
+            left, right = _join_pairs(later, lo, hi) if n_p >= 2**31 else _join32(later, lo, hi)
             if adj is not None:
                 ok = adj[cols[-1][left], cols[-1][right]]
                 left, right = left[ok], right[ok]
@@ -455,27 +468,35 @@ def _levels_projected(
     adj = np.zeros((f, f), dtype=bool)
     adj[pairs[:, 0], pairs[:, 1]] = True
     adj[pairs[:, 1], pairs[:, 0]] = True
-    pair_start = np.full(f * f, -1, dtype=np.int64)  # bitset of pair (a, b) at a * f + b
+    # per-candidate arrays in int32 where they fit (peak memory: 4 bytes a candidate each;
+    # starts below 2**30, so that differences of starts less a length stay in int32)
+    start_dtype = np.int32 if len(flat) < 2**30 else np.int64
+    code_dtype = np.int32 if f * f < 2**31 else np.int64
+    words = words.astype(np.int32 if int(words.max()) < 2**31 else np.int64)
+    pair_start = np.full(f * f, -1, dtype=start_dtype)  # bitset of pair (a, b) at a * f + b
     pair_start[pairs[:, 0].astype(np.int64) * f + pairs[:, 1]] = offsets
-    prev_start: np.ndarray | None = offsets  # bitsets of the level below (the pairs')
+    prev_start: np.ndarray | None = offsets.astype(start_dtype)  # the level below's bitsets
     prev_flat: np.ndarray | None = flat
+    del offsets
     k = 3
     while len(levels) == k - 1 and k <= max_len:
         cand, parent = _candidates(levels[-1][0], adj, f)
         if len(cand) == 0:
             break
-        row0 = cand[:, 0].astype(np.int64)
+        row0 = cand[:, 0].astype(code_dtype)
         row0 *= f
-        last = (pair_start[row0 + cand[:, -1]], flat)
+        code = row0 + cand[:, -1]
+        last = (pair_start[code], flat)
+        del code
         if prev_start is not None and prev_flat is not None:
             sources = [(prev_start[parent], prev_flat), last]
         else:
             sources = [(pair_start[row0 + cand[:, j]], flat) for j in range(1, k - 1)]
             sources.append(last)
         # per-candidate arrays are let go of as soon as they are used (peak memory)
-        del row0, parent, last
+        del row0, parent, last, prev_start
         wc = np.take(words, cand[:, 0])  # words of each candidate's bitsets
-        keep = k < max_len and int(wc.sum()) * 8 <= _PROJ_KEEP_BYTES
+        keep = k < max_len and int(wc.sum(dtype=np.int64)) * 8 <= _PROJ_KEEP_BYTES
         counts, kept = _count_projected(wc, sources, min_count if keep else None)
         del sources
         found = np.flatnonzero(counts >= min_count)
@@ -483,11 +504,11 @@ def _levels_projected(
         prev_start, prev_flat = None, kept
         if kept is not None:
             w_ok = wc[found]
-            prev_start = np.zeros(len(w_ok), dtype=np.int64)
+            prev_start = np.zeros(len(w_ok), dtype=start_dtype)
             np.cumsum(w_ok[:-1], out=prev_start[1:])
         del wc
         if len(found):
-            levels.append((np.take(cand, found, axis=0), counts[found]))
+            levels.append((np.take(cand, found, axis=0), counts[found].astype(np.int64)))
             check()
         del cand, counts, found
         k += 1
