@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["_in_item_order", "_join_pairs", "_later_siblings", "_lookup", "_row_keys"]
+__all__ = ["_in_item_order", "_join32", "_join_pairs", "_later_siblings", "_lookup", "_row_keys"]
 
 # longest itemsets put in item order by a sorting network (k (k - 1) / 2 min / max pairs)
 _NETWORK_MAX_LEN = 12
@@ -108,3 +108,16 @@ def _in_item_order(
     items = np.column_stack(cols)
     order = np.argsort(_row_keys(items, radix))
     return items[order], counts[order]
+
+
+def _join32(later: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_join_pairs` in int32 (rows of ``prev`` below 2**31): half the memory."""
+    cnt = later[lo:hi]
+    rows = np.arange(lo, hi, dtype=np.int32)
+    left = np.repeat(rows, cnt)
+    # right = left + 1 + the pair's position among its left row's: from one arange
+    shift = np.cumsum(cnt)
+    np.subtract(rows, shift - cnt, out=rows, casting="unsafe")
+    right = np.repeat(rows, cnt)
+    right += np.arange(1, len(right) + 1, dtype=np.int32)
+    return left, right

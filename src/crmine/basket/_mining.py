@@ -53,6 +53,7 @@ from crmine.basket._bitsets import (
 from crmine.basket._codes import _column_counts, _compress_remap, _row_counts
 from crmine.basket._keys import (
     _in_item_order,
+    _join32,
     _join_pairs,
     _later_siblings,
     _lookup,
@@ -93,19 +94,6 @@ _PROJ_MAX_PAIRS = 500_000
 _PROJ_MIN_RATIO = 4
 # largest projected bitsets of one level kept for the next (one AND per candidate)
 _PROJ_KEEP_BYTES = 32 << 20
-
-
-def _join32(later: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_join_pairs` in int32 (rows of ``prev`` below 2**31): half the memory."""
-    cnt = later[lo:hi]
-    rows = np.arange(lo, hi, dtype=np.int32)
-    left = np.repeat(rows, cnt)
-    # right = left + 1 + the pair's position among its left row's: from one arange
-    shift = np.cumsum(cnt)
-    np.subtract(rows, shift - cnt, out=rows, casting="unsafe")
-    right = np.repeat(rows, cnt)
-    right += np.arange(1, len(right) + 1, dtype=np.int32)
-    return left, right
 
 
 def _candidates(
