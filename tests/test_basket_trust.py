@@ -250,6 +250,17 @@ def test_fisher_vectorised_matches_scipy():
     np.testing.assert_allclose(shared[:3000], ours, rtol=1e-9, atol=0)
 
 
+def test_fisher_shares_tables_only_when_counts_are_exact():
+    # counts that are not integers in [0, n] are computed row by row, never merged
+    n = 1000
+    a = np.r_[np.full(50, 100.0), np.full(50, 100.4)]
+    c, ac = np.full(100, 200.0), np.full(100, 30.0)
+    got = fisher_pvalues(n, a, c, ac)
+    np.testing.assert_array_equal(got[:50], fisher_pvalues(n, a[:1], c[:1], ac[:1])[0])
+    np.testing.assert_array_equal(got[50:], fisher_pvalues(n, a[50:51], c[:1], ac[:1])[0])
+    assert got[0] != got[50]
+
+
 def test_fisher_long_tails_match_scipy():
     # large counts near the mode: tails of hundreds of terms (several blocks of 64)
     from scipy.stats import hypergeom

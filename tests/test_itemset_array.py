@@ -225,6 +225,14 @@ def test_code_blocks_in_any_order_compare_right() -> None:
     assert (arr == {"d", "a", "b"}).tolist() == [False, False, True]
 
 
+def test_comparison_with_a_list_is_elementwise_as_for_frozensets() -> None:
+    arr = ItemsetArray.from_sets([{"a"}, {"b"}])
+    objects = pd.Series([frozenset({"a"}), frozenset({"b"})], dtype=object)
+    # a string is not the set of its characters
+    assert (arr == ["a", "b"]).tolist() == (objects == ["a", "b"]).tolist() == [False, False]
+    assert (arr == [{"a"}, {"c"}]).tolist() == [True, False]
+
+
 def test_duplicates_collapse_and_labels_keep_their_type() -> None:
     arr = ItemsetArray.from_sets([[1, 1, "1"], (True, 2.0)])
     assert arr[0] == frozenset({1, "1"}) and len(arr[0]) == 2

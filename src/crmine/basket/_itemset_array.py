@@ -526,7 +526,7 @@ class ItemsetArray(ExtensionArray):
             )
         out = np.array(
             [
-                (op is operator.ne) if (_is_na(a) or _is_na(b)) else bool(op(a, frozenset(b)))
+                (op is operator.ne) if (_is_na(a) or _is_na(b)) else bool(op(a, b))
                 for a, b in zip(self._objects(), others)
             ],
             dtype=bool,

@@ -226,6 +226,11 @@ def _add_terms(
         width = _TERMS  # the few slow tails get longer steps
 
 
+def _counts_within(n: float, *counts: np.ndarray) -> bool:
+    """Whether every count is an integer in [0, n]."""
+    return all(bool(((v >= 0) & (v <= n)).all()) and bool((v == np.floor(v)).all()) for v in counts)
+
+
 def fisher_pvalues(n: int, a: Any, c: Any, ac: Any) -> np.ndarray:
     """One-sided Fisher exact test of positive association for rules.
 
@@ -256,9 +261,10 @@ def fisher_pvalues(n: int, a: Any, c: Any, ac: Any) -> np.ndarray:
     a = np.asarray(a, dtype=np.float64).ravel()
     c = np.asarray(c, dtype=np.float64).ravel()
     x0 = np.asarray(ac, dtype=np.float64).ravel()
-    if len(a) > 64 and float(n) < 2.0e6:
+    if len(a) > 64 and float(n) < 2.0e6 and _counts_within(n, a, c, x0):
         # the test is symmetric in a and c: A -> C and C -> A share one p-value, and
         # rules of one itemset often share counts; each distinct table is tested once
+        # (the key is exact for integer counts in [0, n])
         m1 = int(n) + 1
         key = (np.minimum(a, c).astype(np.int64) * m1 + np.maximum(a, c).astype(np.int64)) * m1
         key += x0.astype(np.int64)
