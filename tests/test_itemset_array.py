@@ -300,6 +300,26 @@ def test_apriori_and_rules_columns_behave_like_frozenset_columns() -> None:
     assert "(beer, diapers)" in fi.to_string()
 
 
+@pytest.mark.parametrize("labels", [list("abcdefgh"), [10, 3, 7, 1, 2, 40, 5, 6]])
+def test_rules_read_the_codes_as_they_would_read_frozensets(labels) -> None:
+    # association_rules reads an itemset column's codes directly (no frozensets); the
+    # same table as an object column of frozensets goes the general way
+    rng = random.Random(3)
+    baskets = [rng.sample(labels, rng.randint(1, 6)) for _ in range(60)]
+    fi = apriori(baskets, min_count=4)
+    objects = fi.assign(itemset=fi["itemset"].astype(object))
+    # codes as the miner writes them, and codes of a vocabulary in another order
+    scrambled = ItemsetArray.from_sets(fi["itemset"].tolist()[::-1])[::-1]
+    assert list(scrambled._items) != sorted(scrambled._items)
+    want = association_rules(objects, "confidence", 0.3, fisher=True)
+    want[["antecedents", "consequents"]] = want[["antecedents", "consequents"]].astype(object)
+    assert len(want) > 20 and (want["antecedents"].map(len) >= 2).any()
+    for table in (fi, fi.assign(itemset=scrambled)):
+        got = association_rules(table, "confidence", 0.3, fisher=True)
+        got[["antecedents", "consequents"]] = got[["antecedents", "consequents"]].astype(object)
+        pd.testing.assert_frame_equal(got, want)
+
+
 def test_pickle_and_parquet_round_trips(tmp_path) -> None:
     fi = apriori([["a", "b"], ["a", "b", "c"], ["a"]], min_count=1)
     back = pickle.loads(pickle.dumps(fi))
